@@ -1,0 +1,214 @@
+"""Metadata of a policy document: title, 文号, issuer, date, region and level, read from
+the portal header and signature block, overridden by an optional `<name>.meta.yaml`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+
+from knowledge.errors import DocumentRejected
+from knowledge.lines import BULLETS, DOC_NUMBER, body_bounds, is_date_line, is_org_line
+from knowledge.loaders import FIELD_LABELS, LoadedFile
+from knowledge.models import LEVELS, PolicyDocument
+from knowledge.regions import find_regions, level_of
+
+SIDECAR_SUFFIX = ".meta.yaml"
+SIDECAR_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "region", "level")
+_LABELED = re.compile(r"^(%s)\s*[:：]\s*(.*)$" % "|".join(sorted(FIELD_LABELS, key=len, reverse=True)))
+_INDEX_NUMBER = re.compile(r"^[0-9A-Z]{6,}/\d{4}-\d+$")
+_CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
+_NATIONAL = re.compile(r"^(?:国务院|国家|中共中央|工业和信息化部|财政部|科技部|人力资源和社会保障部|商务部)")
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: Path) -> dict[str, str]:
+    """Fields of the sidecar next to `path`, or {} when there is none."""
+    side = sidecar_path(path)
+    if not side.exists():
+        return {}
+    return parse_sidecar(side.read_text(encoding="utf-8"), side.name)
+
+
+def parse_sidecar(text: str, name: str) -> dict[str, str]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentRejected(name, f"元数据文件不是有效的 YAML（{exc.__class__.__name__}）。") from exc
+    if not isinstance(data, dict):
+        raise DocumentRejected(name, "元数据文件应为“字段: 值”的形式。")
+    unknown = sorted(set(data) - set(SIDECAR_FIELDS))
+    if unknown:
+        raise DocumentRejected(name, f"元数据文件含未知字段 {unknown}，可用字段：{list(SIDECAR_FIELDS)}。")
+    fields = {key: "" if value is None else str(value).strip() for key, value in data.items()}
+    if fields.get("date"):
+        normalized = normalize_date(fields["date"])
+        if not normalized:
+            raise DocumentRejected(name, f"日期“{fields['date']}”无法识别，请写成 YYYY-MM-DD。")
+        fields["date"] = normalized
+    if fields.get("level") and fields["level"] not in LEVELS:
+        raise DocumentRejected(name, f"层级“{fields['level']}”无效，可选：{'/'.join(LEVELS)}。")
+    if fields.get("doc_id") and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,63}", fields["doc_id"]):
+        raise DocumentRejected(name, "doc_id 只能包含小写字母、数字和连字符（2–64 个字符）。")
+    return fields
+
+
+def build_document(loaded: LoadedFile, sidecar: dict[str, str] | None = None) -> PolicyDocument:
+    """Read metadata from the text and fields of a loaded file; sidecar fields win.
+
+    Example:
+        >>> from knowledge.loaders import LoadedFile
+        >>> doc = build_document(LoadedFile("a.txt", "一、总则\\n正文。\\n温县人民政府\\n2023年5月15日"))
+        >>> (doc.issuer, doc.date, doc.region, doc.level)
+        ('温县人民政府', '2023-05-15', '温县', '区县')
+    """
+    sidecar = sidecar or {}
+    lines = loaded.text.split("\n")
+    start, closing, footer = body_bounds(lines)
+    fields = dict(loaded.fields)
+    header_title = _read_header(lines[:start], fields)
+    signature_issuer, signature_date = _read_signature(lines[closing:footer])
+
+    title = fields.get("title") or header_title
+    issuer = signature_issuer or fields.get("issuer", "")
+    # 成文日期 from the portal wins over the signature date, which is sometimes the
+    # day the draft was signed off rather than the official date.
+    date = normalize_date(fields.get("date", "")) or signature_date or normalize_date(fields.get("published", ""))
+    doc_number = fields.get("doc_number", "")
+    region = _region(issuer, title, "\n".join(lines[start:footer]))
+    merged = {
+        "title": title or Path(loaded.name).stem,
+        "doc_number": doc_number,
+        "issuer": issuer,
+        "date": date,
+        "region": region,
+        "level": _level(issuer, region),
+    }
+    merged.update({k: v for k, v in sidecar.items() if k in merged})
+    if "region" in sidecar and "level" not in sidecar:
+        merged["level"] = level_of(merged["region"])
+    text = "\n".join(lines[start:footer])
+    if not text.strip():
+        raise DocumentRejected(loaded.name, "除标题和页面信息外没有正文内容。")
+    return PolicyDocument(
+        doc_id=sidecar.get("doc_id") or doc_id_for(loaded.name),
+        text=text,
+        source=loaded.name,
+        **merged,
+    )
+
+
+def doc_id_for(name: str) -> str:
+    """A readable ASCII id from a file name; a hash when the name has no ASCII to use."""
+    stem = Path(name).name
+    for suffix in (".meta.yaml",) + tuple(Path(name).suffixes[-1:]):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:64].strip("-")
+    if len(slug) >= 3 and not slug.isdigit():
+        return slug
+    return "doc-" + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:10]
+
+
+def normalize_date(value: str) -> str:
+    """'2023年5月15日' / '2023-7-13' / '二〇二三年五月十五日' -> 'YYYY-MM-DD'; '' if not a date."""
+    value = value.strip().replace(" ", "")
+    match = re.match(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})", value)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = re.match(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日", value)
+        if not match:
+            return ""
+        year = int("".join(str(_CN_DIGITS[ch]) for ch in match.group(1)))
+        month, day = chinese_number(match.group(2)), chinese_number(match.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return ""
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def chinese_number(text: str) -> int:
+    """Chinese numerals up to 999: '十五' -> 15, '二十六' -> 26, '一百零二' -> 102."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+    return total + current
+
+
+def _read_header(lines: list[str], fields: dict[str, str]) -> str:
+    """Fill `fields` from portal header lines; return the first title-like line."""
+    title = ""
+    pending_key = ""
+    for raw in lines:
+        line = raw.lstrip("•·▪ ").strip()
+        labeled = _LABELED.match(line)
+        if labeled:
+            key, value = FIELD_LABELS[labeled.group(1)], labeled.group(2).strip()
+            if value:
+                fields.setdefault(key, value)
+                pending_key = ""
+            else:
+                pending_key = key
+            continue
+        if pending_key:
+            fields.setdefault(pending_key, line)
+            pending_key = ""
+            continue
+        number = DOC_NUMBER.fullmatch(line)
+        if number:
+            fields.setdefault("doc_number", re.sub(r"\s+", "", line))
+        elif _INDEX_NUMBER.match(line):
+            fields.setdefault("index_number", line)
+        elif raw.startswith(BULLETS) and normalize_date(line):
+            # Unlabeled portal bullets list 成文日期 before 发布日期.
+            fields.setdefault("published" if "date" in fields else "date", line)
+        elif raw.startswith(BULLETS) and is_org_line(line):
+            fields.setdefault("issuer", line)
+        elif not raw.startswith(BULLETS) and not title and ("：" not in line and ":" not in line):
+            title = line
+    return title
+
+
+def _read_signature(lines: list[str]) -> tuple[str, str]:
+    issuer, date = "", ""
+    for line in lines:
+        if is_date_line(line):
+            date = normalize_date(line)
+        elif is_org_line(line):
+            issuer = line
+    return issuer, date
+
+
+def _region(issuer: str, title: str, body: str) -> str:
+    for source in (issuer, title):
+        found = find_regions(source)
+        if found:
+            # "郑州市惠济区…" names both; the most specific one applies.
+            return max(found, key=lambda name: ("国家", "省", "市", "区县").index(level_of(name) or "国家"))
+    counts: dict[str, int] = {}
+    for match in find_regions(body[:2000]):
+        if level_of(match) == "国家":
+            continue
+        counts[match] = body.count(match)
+    return max(counts, key=counts.get) if counts else ""
+
+
+def _level(issuer: str, region: str) -> str:
+    if _NATIONAL.match(issuer):
+        return "国家"
+    return level_of(region)

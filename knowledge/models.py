@@ -1,0 +1,107 @@
+"""Value objects of the knowledge base: documents, clauses and retrieval hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("国家", "省", "市", "区县")
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """政策文件：一份文件的正文与元数据。
+
+    Example:
+        >>> doc = PolicyDocument(doc_id="demo", title="示例", text="一、总则")
+        >>> doc.title
+        '示例'
+    """
+
+    doc_id: str
+    """文件编号（知识库内唯一，ASCII）。"""
+    title: str
+    """标题。"""
+    text: str
+    """规范化后的正文；条款的 start/end 都指向这里。"""
+    doc_number: str = ""
+    """文号，如 惠政办〔2022〕4号。"""
+    issuer: str = ""
+    """发布机构。"""
+    date: str = ""
+    """成文日期 YYYY-MM-DD，未知时为空。"""
+    region: str = ""
+    """适用地区，如 郑州市。"""
+    level: str = ""
+    """层级：国家 / 省 / 市 / 区县。"""
+    source: str = ""
+    """来源文件名。"""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """条款：引用的最小单位。
+
+    Example:
+        >>> c = Clause("demo:1", "demo", "一、总则", "一、总则。", 0, 5, 0)
+        >>> c.clause_path
+        '一、总则'
+    """
+
+    clause_id: str
+    """条款编号，同一文本重复入库时保持不变，如 wenxian-plan:2.1.4。"""
+    doc_id: str
+    """所属文件编号。"""
+    clause_path: str
+    """标题路径，如 “二、重点任务 > (一)聚力打造先进链群”。"""
+    text: str
+    """条款原文（等于 document.text[start:end]）。"""
+    start: int
+    """在文件正文中的起始字符位置。"""
+    end: int
+    """在文件正文中的结束字符位置（不含）。"""
+    ordinal: int
+    """在文件中的顺序号。"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """已入库文件：元数据加入库信息（不含正文）。"""
+
+    doc_id: str
+    title: str
+    doc_number: str
+    issuer: str
+    date: str
+    region: str
+    level: str
+    source: str
+    chunks: int
+    """条款块数。"""
+    content_hash: str
+    """内容指纹，用于跳过未变化的文件。"""
+
+    def as_json(self) -> dict:
+        """The `huiqi docs list --json` shape."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "doc_number": self.doc_number,
+            "issuer": self.issuer,
+            "date": self.date,
+            "region": self.region,
+            "level": self.level,
+            "source": self.source,
+            "chunks": self.chunks,
+        }
+
+
+@dataclass(frozen=True)
+class ClauseHit:
+    """检索命中：条款、所属文件与各路得分。"""
+
+    clause: Clause
+    document: StoredDocument
+    score: float
+    """最终得分（融合后）。"""
+    scores: dict[str, float] = field(default_factory=dict)
+    """各路得分，如 {"dense": 0.83, "bm25": 7.1, "fused": 0.03}。"""
