@@ -1,0 +1,151 @@
+"""The `huiqi` command line: ingest, manage and search the knowledge base."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.config import Settings
+from knowledge.errors import KnowledgeError
+
+app = typer.Typer(help="惠企：惠企政策问答助手", no_args_is_help=True, add_completion=False)
+docs_app = typer.Typer(help="管理已入库的政策文件", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(command):
+    """Turn domain errors into a Chinese message and a non-zero exit, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KnowledgeError as exc:
+            _fail(f"错误：{exc}")
+        except ValueError as exc:
+            _fail(f"参数错误：{exc}", code=2)
+
+    return wrapper
+
+
+def _open_kb():
+    from knowledge.index import KnowledgeBase
+
+    return KnowledgeBase.open(Settings().knowledge_config())
+
+
+def _print_json(value) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="文件或目录；默认为内置政策文件")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="清空索引后全部重建（更换向量模型后使用）")] = False,
+) -> None:
+    """把政策文件切分为条款并建立索引（重复运行只处理有变化的文件）。"""
+    from tqdm import tqdm
+
+    kb = _open_kb()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total:
+            bar = tqdm(total=total, desc="向量化条款", unit="条", file=sys.stderr, disable=None)
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+
+    report = kb.ingest(paths or None, on_progress=progress, rebuild=rebuild)
+    if bar is not None:
+        bar.close()
+    for doc_id, name, chunks in report.added:
+        typer.echo(f"新增  {doc_id}（{name}）：{chunks} 条")
+    for doc_id, name, chunks in report.updated:
+        typer.echo(f"更新  {doc_id}（{name}）：{chunks} 条")
+    for doc_id, name in report.unchanged:
+        typer.echo(f"未变  {doc_id}（{name}）")
+    for _, message in report.rejected:
+        typer.secho(f"拒绝  {message}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(
+        f"完成：新增 {len(report.added)}、更新 {len(report.updated)}、未变 {len(report.unchanged)}、"
+        f"拒绝 {len(report.rejected)}，共 {report.chunks} 条新条款，用时 {report.seconds:.1f} 秒。"
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@docs_app.command("list")
+@handles_errors
+def docs_list(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """列出已入库的文件。"""
+    documents = _open_kb().documents()
+    if as_json:
+        _print_json([d.as_json() for d in documents])
+        return
+    if not documents:
+        typer.echo("知识库为空。运行 `huiqi ingest` 导入内置政策文件。")
+    for d in documents:
+        number = f" {d.doc_number}" if d.doc_number else ""
+        typer.echo(f"{d.doc_id}\t{d.title}{number}\t{d.issuer or '—'}\t{d.date or '—'}\t{d.region}\t{d.chunks} 条")
+
+
+@docs_app.command("remove")
+@handles_errors
+def docs_remove(doc_id: Annotated[str, typer.Argument(help="文件编号（见 docs list）")]) -> None:
+    """从知识库删除一个文件及其全部条款。"""
+    document = _open_kb().remove(doc_id)
+    typer.echo(f"已删除 {document.doc_id}（{document.title}），共 {document.chunks} 条。")
+
+
+@app.command()
+@handles_errors
+def search(
+    question: Annotated[str, typer.Argument(help="问题或关键词")],
+    k: Annotated[int, typer.Option("--k", help="返回条数")] = 5,
+    region: Annotated[str | None, typer.Option("--region", help="只检索该地区的文件")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """只做检索（命中测试）：列出与问题最相关的条款。"""
+    from assistant.retrieval import HybridRetriever, RetrievalFilters
+
+    if not question.strip():
+        _fail("问题不能为空。", code=2)
+    if k <= 0:
+        _fail(f"--k 必须大于 0，当前为 {k}。", code=2)
+    retriever = HybridRetriever(kb=_open_kb(), k=k)
+    filters = RetrievalFilters(regions=(region,)) if region else None
+    hits = retriever.retrieve(question, filters=filters)
+    rows = [
+        {
+            "rank": rank, "score": round(hit.score, 6), "doc_id": hit.document.doc_id,
+            "title": hit.document.title, "region": hit.document.region,
+            "clause_id": hit.clause.clause_id, "clause_path": hit.clause.clause_path, "text": hit.clause.text,
+        }
+        for rank, hit in enumerate(hits, 1)
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo("没有找到相关条款。")
+    for row in rows:
+        snippet = row["text"].replace("\n", " ")
+        snippet = snippet if len(snippet) <= 120 else snippet[:119] + "…"
+        typer.echo(f"[{row['rank']}] {row['title']}（{row['region']}）\n    {row['clause_path']}\n    {snippet}\n")
+
+
+if __name__ == "__main__":
+    app()

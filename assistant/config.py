@@ -1,0 +1,69 @@
+"""One frozen settings object, read once at start-up from `HUIQI_*` environment
+variables and an optional `huiqi.toml` (environment wins). Nothing is read at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from knowledge.index import KnowledgeConfig
+
+
+class Settings(BaseSettings):
+    """huiqi 配置。
+
+    Example:
+        >>> Settings(data_dir=Path("/tmp/huiqi")).embedder
+        'e5-small'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUIQI_", frozen=True, extra="ignore", toml_file="huiqi.toml"
+    )
+
+    data_dir: Path = Field(default=Path(".huiqi"), description="索引与数据库所在目录")
+    embedder: str = Field(default="e5-small", description="e5-small 或 sentence-transformers:<路径>")
+    chroma_url: str | None = Field(default=None, description="Chroma 服务地址；为空时用内嵌 Chroma")
+    database_url: str | None = Field(default=None, description="SQLAlchemy 地址；默认数据目录下的 SQLite")
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    max_file_mb: float = Field(default=20.0, gt=0, description="单个上传文件的大小上限（MB）")
+    max_chunk_tokens: int = Field(default=400, ge=20, description="条款块的 token 上限（cl100k）")
+    max_question_chars: int = Field(default=500, gt=0)
+    helpdesk_contact: str = Field(default="请联系当地企业服务热线 12345", description="拒答时给出的人工咨询方式")
+
+    @field_validator("chroma_url", "database_url", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("HUIQI_CONFIG", "huiqi.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    def knowledge_config(self) -> KnowledgeConfig:
+        return KnowledgeConfig(
+            data_dir=self.data_dir,
+            embedder=self.embedder,
+            chroma_url=self.chroma_url,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            max_chunk_tokens=self.max_chunk_tokens,
+        )

@@ -1,0 +1,126 @@
+"""Hybrid retrieval: dense hits from Chroma and BM25 hits, fused by reciprocal rank.
+
+Both lists are filtered by the same document predicate (region, issuer, document, date
+range), so a filter never lets one side leak clauses the other would exclude.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from knowledge.index import KnowledgeBase
+from knowledge.models import ClauseHit, StoredDocument
+
+
+@dataclass(frozen=True)
+class RetrievalFilters:
+    """检索过滤条件：地区、发布机构、文件、日期范围（YYYY-MM-DD，含端点）。"""
+
+    regions: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.regions or self.issuers or self.doc_ids or self.date_from or self.date_to)
+
+    def admits(self, document: StoredDocument) -> bool:
+        if self.regions and document.region not in self.regions:
+            return False
+        if self.issuers and not any(issuer in document.issuer for issuer in self.issuers):
+            return False
+        if self.doc_ids and document.doc_id not in self.doc_ids:
+            return False
+        if self.date_from and (not document.date or document.date < self.date_from):
+            return False
+        if self.date_to and (not document.date or document.date > self.date_to):
+            return False
+        return True
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + BM25, fused with weighted reciprocal-rank fusion.
+
+    Example:
+        >>> retriever = HybridRetriever(kb=kb, k=3)            # doctest: +SKIP
+        >>> retriever.retrieve("温县政府采购预留比例")[0].clause.clause_path  # doctest: +SKIP
+        '二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接'
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    kb: KnowledgeBase
+    k: int = 5
+    candidates: int = 30
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    rrf_k: int = 60
+
+    def model_post_init(self, context) -> None:
+        for name in ("k", "candidates", "rrf_k"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
+            raise ValueError(
+                f"weights must be >= 0 and not both 0, got dense={self.dense_weight} bm25={self.bm25_weight}"
+            )
+
+    def retrieve(self, query: str, k: int | None = None, filters: RetrievalFilters | None = None) -> list[ClauseHit]:
+        """The top `k` clauses for `query`, each with dense, BM25 and fused scores."""
+        k = self.k if k is None else k
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        depth = max(self.candidates, k)
+        allowed: set[str] | None = None
+        if filters is not None and filters.active:
+            allowed = {d.doc_id for d in self.kb.documents() if filters.admits(d)}
+            if not allowed:
+                return []
+        dense = []
+        if self.dense_weight > 0:
+            where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+            dense = self.kb.dense_search(query, depth, where)
+        lexical = self.kb.lexical_search(query, depth, allowed) if self.bm25_weight > 0 else []
+        return self._fuse(dense, lexical)[:k]
+
+    def _fuse(self, dense: list[ClauseHit], lexical: list[ClauseHit]) -> list[ClauseHit]:
+        fused: dict[str, float] = {}
+        scores: dict[str, dict[str, float]] = {}
+        hits: dict[str, ClauseHit] = {}
+        for weight, ranked, kind in ((self.dense_weight, dense, "dense"), (self.bm25_weight, lexical, "bm25")):
+            for rank, hit in enumerate(ranked, 1):
+                key = hit.clause.clause_id
+                hits.setdefault(key, hit)
+                fused[key] = fused.get(key, 0.0) + weight / (self.rrf_k + rank)
+                scores.setdefault(key, {})[kind] = hit.score
+                scores[key][f"{kind}_rank"] = rank
+        order = sorted(fused, key=fused.get, reverse=True)
+        return [
+            replace(hits[key], score=fused[key], scores={**scores[key], "fused": fused[key]}) for key in order
+        ]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [to_langchain_document(hit) for hit in self.retrieve(query)]
+
+
+def to_langchain_document(hit: ClauseHit) -> Document:
+    """A clause hit as a LangChain Document (clause text + citation metadata)."""
+    document = hit.document
+    return Document(
+        page_content=hit.clause.text,
+        metadata={
+            "clause_id": hit.clause.clause_id, "clause_path": hit.clause.clause_path,
+            "doc_id": document.doc_id, "title": document.title, "doc_number": document.doc_number,
+            "issuer": document.issuer, "date": document.date, "region": document.region,
+            "score": hit.score, **{f"score_{k}": v for k, v in hit.scores.items()},
+        },
+    )

@@ -1,0 +1,346 @@
+"""The knowledge base: the registry (source of truth), Chroma vectors and BM25, kept in step.
+
+Ingest reads and embeds every file before it writes anything. A changed document is
+swapped in as a unit: its new vectors are added under new ids, the registry switches
+to the new clauses in one transaction, then the old vectors go. A crash at any point
+leaves a `pending` mark that the next `open()` uses to delete orphan vectors, so the
+registry, Chroma and BM25 always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
+from knowledge.errors import DocumentNotFound, DocumentRejected
+from knowledge.lexical import Bm25Index, Tokenizer
+from knowledge.loaders import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, load_bytes, read_file
+from knowledge.metadata import SIDECAR_SUFFIX, build_document, parse_sidecar, read_sidecar
+from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument
+from knowledge.outline import DEFAULT_MAX_TOKENS, parse_clauses
+from knowledge.registry import Registry
+from knowledge.vectors import ChromaStore
+
+# Bump when loaders, metadata or chunking change what a file turns into, so that an
+# unchanged file is re-chunked once.
+PIPELINE_VERSION = "1"
+EMBED_BATCH = 32
+Progress = Callable[[int, int], None]
+
+
+def bundled_policies() -> Path:
+    """The directory of policy documents shipped with huiqi."""
+    return Path(str(resources.files("knowledge").joinpath("policies")))
+
+
+@dataclass(frozen=True)
+class KnowledgeConfig:
+    """知识库配置：数据目录、向量模型、可选的 Chroma 服务地址与入库限制。"""
+
+    data_dir: Path
+    embedder: str = DEFAULT_EMBEDDER
+    chroma_url: str | None = None
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    max_chunk_tokens: int = DEFAULT_MAX_TOKENS
+
+    def __post_init__(self) -> None:
+        if self.max_file_bytes <= 0:
+            raise ValueError(f"max_file_bytes must be > 0, got {self.max_file_bytes}")
+        if self.max_chunk_tokens < 20:
+            raise ValueError(f"max_chunk_tokens must be >= 20, got {self.max_chunk_tokens}")
+
+
+@dataclass
+class IngestReport:
+    """入库结果：新增、更新、未变化与被拒绝的文件。"""
+
+    added: list[tuple[str, str, int]] = field(default_factory=list)
+    """(doc_id, 文件名, 条款数)"""
+    updated: list[tuple[str, str, int]] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    """(doc_id, 文件名)"""
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    """(文件名, 中文原因)"""
+    seconds: float = 0.0
+
+    @property
+    def chunks(self) -> int:
+        return sum(n for _, _, n in self.added + self.updated)
+
+
+@dataclass
+class _Prepared:
+    document: PolicyDocument
+    content_hash: str
+    clauses: list[Clause]
+    tokens: list[list[str]]
+    replaces: bool
+    vectors: object = None
+
+
+class KnowledgeBase:
+    """Policy documents, clause by clause, in Chroma (dense) and BM25 (lexical).
+
+    Example:
+        >>> kb = KnowledgeBase.open(KnowledgeConfig(data_dir=Path("/tmp/huiqi-doctest")))
+        >>> report = kb.ingest([bundled_policies()])
+        >>> kb.lexical_search("小巨人 奖励", k=1)[0].document.region
+        '郑州市'
+    """
+
+    def __init__(self, config: KnowledgeConfig, embedder: Embedder | None = None) -> None:
+        self.config = config
+        self.embedder = embedder or create_embedder(config.embedder)
+        self.registry = Registry(Path(config.data_dir) / "registry.sqlite3")
+        if config.chroma_url:
+            self.vectors = ChromaStore(url=config.chroma_url)
+        else:
+            self.vectors = ChromaStore(path=Path(config.data_dir) / "chroma")
+        self.tokenizer = Tokenizer()
+        self._bm25: Bm25Index | None = None
+        self._bm25_revision = -1
+        self._bm25_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._dimension: int | None = None
+
+    @classmethod
+    def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None) -> KnowledgeBase:
+        """Create and warm up: load the model, open the registry and Chroma, recover."""
+        kb = cls(config, embedder)
+        kb.warm_up()
+        return kb
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        self._dimension = len(self.embedder.embed_query("维度"))
+        self.registry.open()
+        self.vectors.open(self.embedder.name, self._dimension)
+        self.tokenizer.warm_up()
+        self.recover()
+
+    def recover(self) -> None:
+        """Finish what an interrupted ingest or removal left: drop orphan vectors."""
+        for doc_id in self.registry.pending():
+            current = self.registry.content_hash(doc_id)
+            self.vectors.delete_document(doc_id, keep_hash=current[:12] if current else None)
+            self.registry.clear_pending(doc_id)
+
+    # --- reading -------------------------------------------------------------
+
+    def documents(self) -> list[StoredDocument]:
+        return self.registry.documents()
+
+    def document(self, doc_id: str) -> StoredDocument:
+        document = self.registry.document(doc_id)
+        if document is None:
+            raise DocumentNotFound(doc_id)
+        return document
+
+    def clauses(self, doc_id: str) -> list[Clause]:
+        self.document(doc_id)
+        return self.registry.clauses(doc_id)
+
+    def dense_search(self, query: str, k: int, where: dict | None = None) -> list[ClauseHit]:
+        """Clauses nearest to `query` by embedding, with cosine similarity as score."""
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        vector = self.embedder.embed_queries([query])[0]
+        # Over-fetch: vectors of an interrupted ingest are filtered out below.
+        pairs = self.vectors.query(vector, k + 8, where)
+        return self._hits(pairs, "dense")[:k]
+
+    def lexical_search(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
+        """Clauses ranked by BM25 over jieba tokens."""
+        index = self._lexical_index()
+        allowed = None
+        if allowed_docs is not None:
+            allowed = {vid for vid in index.ids if vid.split(":", 1)[0] in allowed_docs}
+        return self._hits(index.search(self.tokenizer.tokenize(query), k, allowed), "bm25")
+
+    def _hits(self, pairs: list[tuple[str, float]], kind: str) -> list[ClauseHit]:
+        clauses = self.registry.clauses_by_vector_id([vid for vid, _ in pairs])
+        documents: dict[str, StoredDocument | None] = {}
+        hits = []
+        for vid, score in pairs:
+            clause = clauses.get(vid)
+            if clause is None:
+                continue
+            if clause.doc_id not in documents:
+                documents[clause.doc_id] = self.registry.document(clause.doc_id)
+            document = documents[clause.doc_id]
+            if document is not None:
+                hits.append(ClauseHit(clause, document, score, {kind: score}))
+        return hits
+
+    def _lexical_index(self) -> Bm25Index:
+        revision = self.registry.revision()
+        with self._bm25_lock:
+            if self._bm25 is None or self._bm25_revision != revision:
+                ids, tokens = self.registry.all_tokens()
+                self._bm25 = Bm25Index(ids, tokens)
+                self._bm25_revision = revision
+            return self._bm25
+
+    # --- writing -------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[Path] | None = None,
+        on_progress: Progress | None = None,
+        rebuild: bool = False,
+    ) -> IngestReport:
+        """Ingest files and directories (recursively); default: the bundled policies.
+
+        Unchanged documents are skipped; a rejected file is reported by name and the
+        rest of the batch goes on.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._write_lock:
+            if rebuild:
+                self.vectors.reset(self.embedder.name, self._dimension)
+                self.registry.clear()
+            prepared: list[_Prepared] = []
+            seen: dict[str, str] = {}
+            for path in expand_paths(list(paths) if paths is not None else [bundled_policies()], report):
+                try:
+                    loaded = read_file(path, self.config.max_file_bytes)
+                    item = self._prepare(build_document(loaded, read_sidecar(path)), report, seen)
+                except DocumentRejected as exc:
+                    report.rejected.append((exc.name, str(exc)))
+                    continue
+                if item is not None:
+                    prepared.append(item)
+            self._embed(prepared, on_progress)
+            for item in prepared:
+                self._commit(item)
+                entry = (item.document.doc_id, item.document.source, len(item.clauses))
+                (report.updated if item.replaces else report.added).append(entry)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_bytes(
+        self, name: str, data: bytes, sidecar_text: str | None = None, on_progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest one uploaded file (the console and API path)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._write_lock:
+            try:
+                sidecar = parse_sidecar(sidecar_text, name) if sidecar_text else {}
+                loaded = load_bytes(name, data, self.config.max_file_bytes)
+                item = self._prepare(build_document(loaded, sidecar), report, {})
+            except DocumentRejected as exc:
+                report.rejected.append((exc.name, str(exc)))
+                item = None
+            if item is not None:
+                self._embed([item], on_progress)
+                self._commit(item)
+                entry = (item.document.doc_id, item.document.source, len(item.clauses))
+                (report.updated if item.replaces else report.added).append(entry)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_id: str) -> StoredDocument:
+        """Delete a document from the registry, Chroma and BM25."""
+        with self._write_lock:
+            document = self.document(doc_id)
+            self.registry.mark_pending(doc_id)
+            self.registry.remove_document(doc_id)
+            self.vectors.delete_document(doc_id)
+            self.registry.clear_pending(doc_id)
+        return document
+
+    def _prepare(self, document: PolicyDocument, report: IngestReport, seen: dict[str, str]) -> _Prepared | None:
+        if document.doc_id in seen:
+            raise DocumentRejected(
+                document.source, f"与同批文件“{seen[document.doc_id]}”的文件编号 {document.doc_id} 相同，请改名后重试。"
+            )
+        seen[document.doc_id] = document.source
+        content_hash = fingerprint(document, self.config.max_chunk_tokens)
+        existing = self.registry.content_hash(document.doc_id)
+        if existing == content_hash:
+            report.unchanged.append((document.doc_id, document.source))
+            return None
+        clauses = parse_clauses(document, self.config.max_chunk_tokens)
+        if not clauses:
+            raise DocumentRejected(document.source, "没有解析出任何条款。")
+        tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
+        return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None)
+
+    def _embed(self, prepared: list[_Prepared], on_progress: Progress | None) -> None:
+        import numpy as np
+
+        total = sum(len(item.clauses) for item in prepared)
+        done = 0
+        if on_progress:
+            on_progress(0, total)
+        for item in prepared:
+            texts = [embedding_text(item.document, c) for c in item.clauses]
+            parts = []
+            for start in range(0, len(texts), EMBED_BATCH):
+                parts.append(self.embedder.embed_passages(texts[start:start + EMBED_BATCH]))
+                done += len(parts[-1])
+                if on_progress:
+                    on_progress(done, total)
+            item.vectors = np.vstack(parts)
+
+    def _commit(self, item: _Prepared) -> None:
+        document = item.document
+        vector_ids = [f"{c.clause_id}@{item.content_hash[:12]}" for c in item.clauses]
+        date_number = int(document.date.replace("-", "")) if document.date else 0
+        metadatas = [
+            {
+                "doc_id": document.doc_id, "doc_hash": item.content_hash[:12], "clause_id": c.clause_id,
+                "region": document.region, "issuer": document.issuer, "level": document.level,
+                "date": date_number,
+            }
+            for c in item.clauses
+        ]
+        self.registry.mark_pending(document.doc_id)
+        self.vectors.upsert(vector_ids, item.vectors, metadatas)
+        self.registry.replace_document(document, item.content_hash, item.clauses, vector_ids, item.tokens)
+        self.vectors.delete_document(document.doc_id, keep_hash=item.content_hash[:12])
+        self.registry.clear_pending(document.doc_id)
+
+
+def embedding_text(document: PolicyDocument, clause: Clause) -> str:
+    """What is embedded for a clause: title and heading trail make it findable by topic."""
+    return f"{document.title}\n{clause.clause_path}\n{clause.text}"
+
+
+def fingerprint(document: PolicyDocument, max_chunk_tokens: int) -> str:
+    payload = json.dumps(
+        [PIPELINE_VERSION, max_chunk_tokens, document.__dict__], ensure_ascii=False, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def expand_paths(paths: list[Path], report: IngestReport) -> list[Path]:
+    """Files to ingest: directories recursively, sidecars and hidden files skipped."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in relative):
+                    if not child.name.endswith(SIDECAR_SUFFIX):
+                        files.append(child)
+        elif path.is_file():
+            files.append(path)
+        else:
+            report.rejected.append((str(path), f"文件“{path}”无法入库：路径不存在。"))
+    return files
+
+
+__all__ = [
+    "KnowledgeBase", "KnowledgeConfig", "IngestReport", "bundled_policies", "embedding_text",
+    "SUPPORTED_EXTENSIONS",
+]

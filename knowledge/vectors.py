@@ -1,0 +1,147 @@
+"""The Chroma collection of clause vectors: embedded (PersistentClient in the data dir)
+or a Chroma server (`HUIQI_CHROMA_URL`, e.g. one started with `chroma run`).
+
+The collection records which embedder built it, so opening it with another model is
+refused instead of returning nonsense neighbours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from knowledge.errors import EmbedderMismatch, VectorStoreUnavailable
+
+COLLECTION = "huiqi_clauses"
+
+
+class ChromaStore:
+    """Clause vectors in one Chroma collection (cosine).
+
+    Example:
+        >>> store = ChromaStore(path=Path("/tmp/huiqi-doctest-chroma"))
+        >>> store.open(embedder="e5-small", dimension=384)
+        >>> store.count() >= 0
+        True
+    """
+
+    def __init__(self, path: Path | None = None, url: str | None = None, collection: str = COLLECTION):
+        if (path is None) == (url is None):
+            raise ValueError("give exactly one of path (embedded Chroma) or url (Chroma server)")
+        if url is not None:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"HUIQI_CHROMA_URL must look like http://host:port, got {url!r}")
+        self.path = path
+        self.url = url
+        self.collection_name = collection
+        self._client = None
+        self._collection = None
+
+    @property
+    def where(self) -> str:
+        return self.url or str(self.path)
+
+    def open(self, embedder: str, dimension: int) -> None:
+        """Connect, create the collection if needed, and check it was built by `embedder`."""
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        try:
+            if self.url:
+                parsed = urlparse(self.url)
+                self._client = chromadb.HttpClient(
+                    host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https", settings=settings,
+                )
+                self._client.heartbeat()
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+            collection = self._client.get_or_create_collection(
+                self.collection_name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder, "dimension": dimension},
+                embedding_function=None,
+            )
+        except Exception as exc:  # connection errors come in many types
+            raise VectorStoreUnavailable(
+                f"无法打开向量库（{self.where}）：{type(exc).__name__}。"
+                + ("请确认 Chroma 服务已启动且地址正确。" if self.url else "请检查数据目录的权限。")
+            ) from exc
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with and built_with != embedder:
+            raise EmbedderMismatch(built_with, embedder)
+        self._collection = collection
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            raise RuntimeError("ChromaStore is not open; call open() first")
+        return self._collection
+
+    def reset(self, embedder: str, dimension: int) -> None:
+        """Drop every vector and re-create the collection for `embedder`."""
+        if self._client is None:
+            raise RuntimeError("ChromaStore is not open; call open() first")
+        try:
+            self._client.delete_collection(self.collection_name)
+        except Exception:  # absent already: nothing to drop
+            pass
+        self._collection = None
+        self.open(embedder, dimension)
+
+    def count(self) -> int:
+        return self._call(self.collection.count)
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        batch = 1000
+        max_batch = getattr(self._client, "get_max_batch_size", None)
+        if callable(max_batch):
+            batch = max(1, min(batch, max_batch()))
+        for start in range(0, len(ids), batch):
+            end = start + batch
+            self._call(
+                self.collection.upsert,
+                ids=ids[start:end], embeddings=vectors[start:end], metadatas=metadatas[start:end],
+            )
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest (vector id, cosine similarity) pairs."""
+        total = self.count()
+        if total == 0:
+            return []
+        result = self._call(
+            self.collection.query,
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(k, total),
+            where=where or None, include=["distances"],
+        )
+        return [(vid, 1.0 - float(d)) for vid, d in zip(result["ids"][0], result["distances"][0])]
+
+    def delete_document(self, doc_id: str, keep_hash: str | None = None) -> None:
+        """Delete a document's vectors, except those of version `keep_hash`."""
+        where: dict = {"doc_id": doc_id}
+        if keep_hash:
+            where = {"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep_hash}}]}
+        self._call(self.collection.delete, where=where)
+
+    def ids_of_document(self, doc_id: str) -> list[str]:
+        return self._call(self.collection.get, where={"doc_id": doc_id}, include=[])["ids"]
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if self.url and _is_connection_error(exc):
+                raise VectorStoreUnavailable(
+                    f"向量库服务（{self.url}）暂时无法访问，请稍后重试或检查 Chroma 服务。"
+                ) from exc
+            raise
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    names = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
+    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"})
