@@ -72,6 +72,11 @@ def normalize_text(raw: str) -> str:
 
 def decode_bytes(data: bytes, name: str) -> str:
     """Decode text in UTF-8 (with or without BOM) or GB18030/GBK; reject binary data."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DocumentRejected(name, "UTF-16 文本已损坏，无法解码。") from exc
     if b"\x00" in data[:8192]:
         raise DocumentRejected(name, "内容是二进制数据，不是文本文件。")
     for encoding in ("utf-8-sig", "gb18030"):
@@ -81,10 +86,16 @@ def decode_bytes(data: bytes, name: str) -> str:
             continue
     from charset_normalizer import from_bytes
 
+    # Beyond UTF-8 and GB18030, accept only encodings that carry Chinese text and only
+    # when the result is Chinese; anything else would index mojibake.
     best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise DocumentRejected(name, "无法识别文字编码，请另存为 UTF-8 或 GB18030 后重试。")
-    return str(best)
+    if best is not None and best.encoding in _OTHER_CJK_ENCODINGS and _CJK.search(str(best)):
+        return str(best)
+    raise DocumentRejected(name, "无法识别文字编码，请另存为 UTF-8 或 GB18030 后重试。")
+
+
+_OTHER_CJK_ENCODINGS = {"utf_16", "utf_16_le", "utf_16_be", "big5", "big5hkscs", "cp950"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
