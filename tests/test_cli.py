@@ -1,0 +1,110 @@
+"""The `huiqi` CLI as a help-desk member uses it: ingest, docs list/remove, search."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def bundled_env(bundled_data_dir, tmp_path, monkeypatch):
+    data_dir = tmp_path / "cli-data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "must_contain"),
+    [
+        ("郑州首次获评小巨人奖励", "zhengzhou-2024-sme-development-reply", "对首次获评的“小巨人”企业"),
+        ("温县政府采购预留比例", "wenxian-2023-wanrenzhuwanqi-plan", "预留比例提高至40%以上"),
+        ("金华隐形冠军奖励", "jinhua-2023-sme-regulation-reply", "“隐形冠军”企业分别给予50万元和30万元"),
+        ("惠济区助企三十条研发费用补助最高多少", "zhengzhou-2022-wanrenzhuwanqi-bulletin", "最高可给予200万元"),
+        ("义乌评上国家级隐形冠军奖多少钱", "jinhua-2023-sme-regulation-reply", "义乌市对评为国家级“隐形冠军”企业给予200万元"),
+        ("优秀青年科技人才培养经费", "zhengzhou-2024-sme-development-reply", "给予10万元培养经费支持"),
+    ],
+)
+def test_search_finds_the_clause_in_the_top_3(bundled_env, question, doc_id, must_contain):
+    result = run("search", question, "--k", "3", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [row["rank"] for row in rows] == [1, 2, 3]
+    assert set(rows[0]) == {"rank", "score", "doc_id", "title", "region", "clause_id", "clause_path", "text"}
+    assert any(row["doc_id"] == doc_id and must_contain in row["text"] for row in rows), [
+        (row["clause_id"], row["text"][:40]) for row in rows
+    ]
+
+
+def test_search_region_filter_keeps_other_regions_out(bundled_env):
+    rows = json.loads(run("search", "小巨人企业奖励", "--region", "金华市", "--json").output)
+    assert rows and {row["region"] for row in rows} == {"金华市"}
+
+
+def test_search_human_output_shows_title_and_path(bundled_env):
+    result = run("search", "温县政府采购预留比例", "--k", "1")
+    assert "温县2023年深化“万人助万企”活动实施方案" in result.output
+    assert "4.加强产业链上下游企业适配对接" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [(["search", "   "], "问题不能为空"), (["search", "奖励", "--k", "0"], "--k 必须大于 0")])
+def test_search_bad_arguments_exit_2_in_chinese(bundled_env, args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_docs_list_json_shape(bundled_env):
+    rows = json.loads(run("docs", "list", "--json").output)
+    assert len(rows) == 5
+    jinhua = next(row for row in rows if row["doc_id"] == "jinhua-2023-sme-regulation-reply")
+    assert jinhua == {
+        "doc_id": "jinhua-2023-sme-regulation-reply",
+        "title": "关于对金华市八届人大三次会议义12号建议答复的函",
+        "doc_number": "金经信办建〔2023〕31号",
+        "issuer": "金华市经济和信息化局",
+        "date": "2023-07-13",
+        "region": "金华市",
+        "level": "市",
+        "source": "jinhua-2023-sme-regulation-reply.txt",
+        "chunks": jinhua["chunks"],
+    }
+    assert jinhua["chunks"] >= 15
+
+
+def test_ingest_then_remove_through_the_cli(bundled_env, tmp_path):
+    policy = tmp_path / "试点政策.txt"
+    policy.write_text("关于试点的通知\n一、对试点企业给予8万元补助。\n二、试点期限为两年。", encoding="utf-8")
+    bad = tmp_path / "坏文件.txt"
+    bad.write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(policy), str(bad)])
+    assert result.exit_code == 1, "a rejected file makes the exit code non-zero"
+    assert "新增" in result.output and "坏文件.txt" in result.output and "文件是空的" in result.output
+    rows = json.loads(run("docs", "list", "--json").output)
+    added = [row for row in rows if row["source"] == "试点政策.txt"]
+    assert len(added) == 1 and added[0]["doc_id"].startswith("doc-")
+
+    again = run("ingest", str(policy))
+    assert again.exit_code == 0 and "未变" in again.output
+
+    removed = run("docs", "remove", added[0]["doc_id"])
+    assert "已删除" in removed.output
+    assert len(json.loads(run("docs", "list", "--json").output)) == 5
+    missing = runner.invoke(app, ["docs", "remove", added[0]["doc_id"]])
+    assert missing.exit_code == 1 and "没有编号为" in missing.output
+
+
+def test_empty_knowledge_base_says_how_to_fill_it(tmp_path):
+    result = run("docs", "list")
+    assert "huiqi ingest" in result.output
