@@ -219,11 +219,7 @@ class KnowledgeBase:
                     continue
                 if item is not None:
                     prepared.append(item)
-            self._embed(prepared, on_progress)
-            for item in prepared:
-                self._commit(item)
-                entry = (item.document.doc_id, item.document.source, len(item.clauses))
-                (report.updated if item.replaces else report.added).append(entry)
+            self._store(prepared, report, on_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -241,11 +237,7 @@ class KnowledgeBase:
             except DocumentRejected as exc:
                 report.rejected.append((exc.name, str(exc)))
                 item = None
-            if item is not None:
-                self._embed([item], on_progress)
-                self._commit(item)
-                entry = (item.document.doc_id, item.document.source, len(item.clauses))
-                (report.updated if item.replaces else report.added).append(entry)
+            self._store([item] if item is not None else [], report, on_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -275,6 +267,14 @@ class KnowledgeBase:
             raise DocumentRejected(document.source, "没有解析出任何条款。")
         tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
         return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None)
+
+    def _store(self, prepared: list[_Prepared], report: IngestReport, on_progress: Progress | None) -> None:
+        """Embed everything first, then swap documents in one by one."""
+        self._embed(prepared, on_progress)
+        for item in prepared:
+            self._commit(item)
+            entry = (item.document.doc_id, item.document.source, len(item.clauses))
+            (report.updated if item.replaces else report.added).append(entry)
 
     def _embed(self, prepared: list[_Prepared], on_progress: Progress | None) -> None:
         import numpy as np

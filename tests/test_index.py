@@ -88,7 +88,9 @@ def test_bad_files_are_reported_and_the_rest_of_the_batch_goes_on(kb_copy, tmp_p
         encoding="gbk",
     )
     before = state(kb_copy)
-    report = kb_copy.ingest([folder])
+    progress = []
+    report = kb_copy.ingest([folder], on_progress=lambda done, total: progress.append((done, total)))
+    assert progress[0] == (0, report.added[0][2]) and progress[-1] == (report.added[0][2],) * 2
     rejected = {name for name, _ in report.rejected}
     assert rejected == {"empty.txt", "image.txt", "sheet.xlsx"}
     assert all("无法入库" in message for _, message in report.rejected)
