@@ -21,7 +21,7 @@ from pathlib import Path
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound, DocumentRejected
 from knowledge.lexical import Bm25Index, Tokenizer
-from knowledge.loaders import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, load_bytes, read_file
+from knowledge.loaders import DEFAULT_MAX_BYTES, load_bytes, read_file
 from knowledge.metadata import SIDECAR_SUFFIX, build_document, parse_sidecar, read_sidecar
 from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument
 from knowledge.outline import DEFAULT_MAX_TOKENS, parse_clauses
@@ -341,7 +341,4 @@ def expand_paths(paths: list[Path], report: IngestReport) -> list[Path]:
     return files
 
 
-__all__ = [
-    "KnowledgeBase", "KnowledgeConfig", "IngestReport", "bundled_policies", "embedding_text",
-    "SUPPORTED_EXTENSIONS",
-]
+__all__ = ["KnowledgeBase", "KnowledgeConfig", "IngestReport", "bundled_policies", "embedding_text"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.errors import DocumentRejected
+from knowledge.lines import OUTLINE_MARKER
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -180,11 +181,6 @@ def _docx_text(data: bytes, name: str) -> str:
 
 
 _SENTENCE_END = "。；;！!？?：:”」）)"
-_OUTLINE_START = re.compile(
-    r"^(?:[一二三四五六七八九十]+、|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十百]+[章条节]|[★●■◆])"
-)
-
-
 def _pdf_text(data: bytes, name: str) -> str:
     if not data.startswith(b"%PDF"):
         raise DocumentRejected(name, "不是有效的 PDF 文件。")
@@ -215,7 +211,7 @@ def _reflow(text: str) -> str:
     out: list[str] = []
     joinable = False
     for line in lines:
-        if out and joinable and not _OUTLINE_START.match(line):
+        if out and joinable and not OUTLINE_MARKER.match(line):
             out[-1] += line
         else:
             out.append(line)

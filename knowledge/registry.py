@@ -8,7 +8,6 @@ clauses or the new ones.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -221,7 +220,3 @@ def _bump(conn: sqlite3.Connection) -> None:
 def _clause(row) -> Clause:
     _, clause_id, doc_id, path, text, start, end, ordinal = row
     return Clause(clause_id, doc_id, path, text, start, end, ordinal)
-
-
-def dump_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
