@@ -99,7 +99,7 @@ def parse_clauses(document: PolicyDocument, max_tokens: int = DEFAULT_MAX_TOKENS
         stack.append(heading)
         next_line = headings[index + 1].line if index + 1 < len(headings) else closing
         has_body = heading.inline_body or next_line > heading.line + heading.label_lines
-        is_leaf = index + 1 == len(headings) or _nests_under(headings[index + 1], stack)
+        is_leaf = index + 1 == len(headings) or _leaves_subtree(headings[index + 1], stack)
         if has_body or is_leaf:
             regions.append(_Region(
                 tuple(h.label for h in stack), tuple(h.segment for h in stack),
@@ -195,8 +195,9 @@ def _title_lines(lines: list[str], index: int) -> int:
     return 0
 
 
-def _nests_under(heading: _Heading, stack: list[_Heading]) -> bool:
-    """True when `heading` is not a child of the top of `stack` (so the top is a leaf)."""
+def _leaves_subtree(heading: _Heading, stack: list[_Heading]) -> bool:
+    """True when `heading` is a sibling or an ancestor's sibling of the top of `stack`,
+    i.e. the top heading has no children and is a leaf."""
     return heading.kind in [h.kind for h in stack]
 
 
