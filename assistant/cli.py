@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from assistant.config import Settings
+from assistant.errors import AssistantError, QuestionRejected
 from knowledge.errors import KnowledgeError
 
 app = typer.Typer(help="惠企：惠企政策问答助手", no_args_is_help=True, add_completion=False)
@@ -30,7 +31,9 @@ def handles_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except KnowledgeError as exc:
+        except QuestionRejected as exc:
+            _fail(f"错误：{exc}", code=2)
+        except (KnowledgeError, AssistantError) as exc:
             _fail(f"错误：{exc}")
         except ValueError as exc:
             _fail(f"参数错误：{exc}", code=2)
@@ -145,6 +148,87 @@ def search(
         snippet = row["text"].replace("\n", " ")
         snippet = snippet if len(snippet) <= 120 else snippet[:119] + "…"
         typer.echo(f"[{row['rank']}] {row['title']}（{row['region']}）\n    {row['clause_path']}\n    {snippet}\n")
+
+
+def _open_assistant():
+    from assistant.service import Assistant
+
+    settings = Settings()
+    return Assistant.open(settings)
+
+
+def _print_citations(answer) -> None:
+    if not answer.citations:
+        return
+    typer.echo("\n引用条款：")
+    for c in answer.citations:
+        source = " · ".join(part for part in (c.doc_number, c.issuer, c.date, c.region) if part)
+        typer.secho(f"[{c.n}] 《{c.title}》 {source}", bold=True)
+        typer.echo(f"    {c.clause_path}")
+        for line in c.text.splitlines():
+            typer.echo(f"    {line}")
+
+
+@app.command()
+@handles_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="要咨询的政策问题")],
+    region: Annotated[str | None, typer.Option("--region", help="企业所在地区，如 郑州市、温县")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="会话编号；同一编号的多次提问可以追问")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """回答一个政策问题，并列出所依据的条款原文。"""
+    assistant = _open_assistant()
+    answer = assistant.ask(question, session_id=session, region=region)
+    if as_json:
+        _print_json(answer.as_json())
+        return
+    if answer.standalone_question != answer.question:
+        typer.secho(f"（按上下文理解为：{answer.standalone_question}）", dim=True)
+    typer.echo(answer.text)
+    if answer.notice:
+        typer.secho(answer.notice, fg=typer.colors.YELLOW)
+    _print_citations(answer)
+
+
+@app.command()
+@handles_errors
+def chat(
+    region: Annotated[str | None, typer.Option("--region", help="企业所在地区")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="接着某个会话继续聊")] = None,
+) -> None:
+    """交互式问答：逐字输出回答并列出引用条款。输入 /new 开始新会话，/quit 退出。"""
+    from assistant.answer.base import Answer
+
+    assistant = _open_assistant()
+    typer.echo("惠企政策助手：请输入您的问题（/new 新会话，/quit 退出）。")
+    while True:
+        try:
+            line = input("\n问> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            return
+        if line.strip() in ("/quit", "/exit"):
+            return
+        if line.strip() == "/new":
+            session = None
+            typer.echo("已开始新会话。")
+            continue
+        try:
+            streamed = []
+            for event in assistant.stream(line, session_id=session, region=region):
+                if isinstance(event, Answer):
+                    session = event.session_id
+                    if event.text != "".join(streamed):
+                        typer.secho("\n" + (event.notice or "（回答已更正）"), fg=typer.colors.YELLOW)
+                        typer.echo(event.text)
+                    _print_citations(event)
+                else:
+                    streamed.append(event)
+                    sys.stdout.write(event)
+                    sys.stdout.flush()
+        except QuestionRejected as exc:
+            typer.secho(f"错误：{exc}", fg=typer.colors.RED, err=True)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.relevance import FEATURE_KEYS, RelevanceModel, hit_features
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
+
+# Two clauses this alike (character-bigram Jaccard) say the same thing, e.g. one
+# measure reported in both a bulletin and a reply; only the better-ranked one is kept.
+DUPLICATE_SIMILARITY = 0.8
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class RetrievalFilters:
 
 
 class HybridRetriever(BaseRetriever):
-    """Dense + BM25, fused with weighted reciprocal-rank fusion.
+    """Dense + BM25, fused with weighted reciprocal-rank fusion, de-duplicated, and
+    scored with a calibrated relevance (`scores["relevance"]`, 0–1) when a
+    `RelevanceModel` is given.
 
     Example:
         >>> retriever = HybridRetriever(kb=kb, k=3)            # doctest: +SKIP
@@ -62,6 +69,7 @@ class HybridRetriever(BaseRetriever):
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     rrf_k: int = 60
+    relevance: RelevanceModel | None = None
 
     def model_post_init(self, context) -> None:
         for name in ("k", "candidates", "rrf_k"):
@@ -88,7 +96,22 @@ class HybridRetriever(BaseRetriever):
             where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
             dense = self.kb.dense_search(query, depth, where)
         lexical = self.kb.lexical_search(query, depth, allowed) if self.bm25_weight > 0 else []
-        return self._fuse(dense, lexical)[:k]
+        hits = drop_duplicates(self._fuse(dense, lexical))[:k]
+        if self.relevance is not None:
+            hits = self._score_relevance(query, hits, dense)
+        return hits
+
+    def _score_relevance(self, query: str, hits: list[ClauseHit], dense: list[ClauseHit]) -> list[ClauseHit]:
+        tokens = list(dict.fromkeys(self.kb.tokenizer.tokenize(query)))
+        weights = self.kb.term_weights(tokens)
+        floor = min((hit.score for hit in dense), default=0.0)
+        scored = []
+        for hit in hits:
+            features = hit_features(hit, tokens, weights, floor)
+            relevance = self.relevance.probability(features)
+            named = dict(zip(FEATURE_KEYS, features))
+            scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))
+        return scored
 
     def _fuse(self, dense: list[ClauseHit], lexical: list[ClauseHit]) -> list[ClauseHit]:
         fused: dict[str, float] = {}
@@ -110,6 +133,33 @@ class HybridRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         return [to_langchain_document(hit) for hit in self.retrieve(query)]
+
+
+def drop_duplicates(hits: list[ClauseHit]) -> list[ClauseHit]:
+    """Hits without those that overlap, or nearly repeat, a better-ranked hit."""
+    kept: list[ClauseHit] = []
+    grams: list[set[str]] = []
+    for hit in hits:
+        clause = hit.clause
+        own = _bigrams(clause.text)
+        overlaps = any(
+            other.clause.doc_id == clause.doc_id and other.clause.start < clause.end and clause.start < other.clause.end
+            for other in kept
+        )
+        if overlaps or any(_jaccard(own, seen) >= DUPLICATE_SIMILARITY for seen in grams):
+            continue
+        kept.append(hit)
+        grams.append(own)
+    return kept
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def to_langchain_document(hit: ClauseHit) -> Document:

@@ -169,6 +169,11 @@ class KnowledgeBase:
             allowed = {vid for vid in index.ids if vid.split(":", 1)[0] in allowed_docs}
         return self._hits(index.search(self.tokenizer.tokenize(query), k, allowed), "bm25")
 
+    def term_weights(self, tokens: list[str]) -> list[float]:
+        """IDF of each token over the indexed clauses (rare terms weigh more)."""
+        index = self._lexical_index()
+        return [index.idf(token) for token in tokens]
+
     def _hits(self, pairs: list[tuple[str, float]], kind: str) -> list[ClauseHit]:
         clauses = self.registry.clauses_by_vector_id([vid for vid, _ in pairs])
         documents: dict[str, StoredDocument | None] = {}

@@ -65,6 +65,10 @@ class Bm25Index:
 
         self.ids = list(ids)
         self._position = {vector_id: i for i, vector_id in enumerate(self.ids)}
+        self._document_frequency: dict[str, int] = {}
+        for clause_tokens in tokens:
+            for token in set(clause_tokens):
+                self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
         self._bm25 = None
         if self.ids:
             self._bm25 = bm25s.BM25()
@@ -73,6 +77,12 @@ class Bm25Index:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency; a term no clause contains weighs the most."""
+        n = len(self.ids)
+        df = self._document_frequency.get(token, 0)
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
     def search(self, tokens: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top `k` (vector id, score) with score > 0, optionally limited to `allowed` ids."""

@@ -92,6 +92,21 @@ def find_regions(text: str) -> list[str]:
     return found
 
 
+def region_mentions(text: str) -> list[tuple[str, str]]:
+    """Every (matched text, canonical name) in `text`, in order.
+
+    Example:
+        >>> region_mentions("金华和义乌")
+        [('金华', '金华市'), ('义乌', '义乌市')]
+    """
+    return [(match.group(0), _ALIASES[match.group(0)]) for match in _ALIAS_PATTERN.finditer(text)]
+
+
+def descendants(region: str) -> list[str]:
+    """The regions inside `region` that the gazetteer knows (郑州市 -> 惠济区, 中原区…)."""
+    return [name for name in REGIONS if region in ancestors(name)]
+
+
 def level_of(region: str) -> str:
     """The administrative level of a region name: 国家 / 省 / 市 / 区县."""
     if region in REGIONS:

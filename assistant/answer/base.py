@@ -1,0 +1,56 @@
+"""What every answerer returns, and the shape of an answer handed to users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.citations import Citation
+
+OFFICIAL_NOTE = "（以上摘自政策原文，具体以正式文件为准。）"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """答案草稿：正文（含 [n] 标注）与引用列表，由回答器产出。"""
+
+    text: str
+    citations: tuple[Citation, ...]
+    mode: str
+    """extractive / llm / llm-fallback（模型回答未通过核验，改用原文摘录）。"""
+    notice: str = ""
+    """给用户的附加说明，如回退原因。"""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """回答：正文、引用、是否拒答、回答方式、会话与耗时。
+
+    Example:
+        >>> Answer(text="…", citations=(), refused=True, mode="extractive").as_json()["refused"]
+        True
+    """
+
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    mode: str
+    session_id: str = ""
+    question: str = ""
+    standalone_question: str = ""
+    """补全上下文后的独立问题（追问时与原问题不同）。"""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notice: str = ""
+
+    def as_json(self) -> dict:
+        """The `huiqi ask --json` / `POST /api/chat` object."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "mode": self.mode,
+            "citations": [c.as_json() for c in self.citations],
+            "session_id": self.session_id,
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "notice": self.notice,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

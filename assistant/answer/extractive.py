@@ -1,0 +1,186 @@
+"""The default answerer: picks, inside the best clauses, the sentences that state what
+was asked (an amount, a ratio, a date, a 文号, a contact…) and quotes them verbatim
+with [n] marks. No model; every word of an answer's substance is policy text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.answer.base import OFFICIAL_NOTE, Draft
+from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
+from assistant.questions import FACT_KINDS, QuestionFrame
+from knowledge.models import ClauseHit
+from knowledge.regions import ancestors, find_regions
+
+FACT_BONUS = 0.6
+"""Added to a sentence's term coverage when it holds the kind of fact asked for."""
+
+
+@dataclass(frozen=True)
+class _Pick:
+    hit: ClauseHit
+    span: Span
+    score: float
+    trimmed: bool
+
+
+class ExtractiveAnswerer:
+    """Answers with verbatim sentences of the retrieved clauses.
+
+    Args:
+        tokenize: question/sentence tokenizer (the knowledge base's jieba tokenizer).
+        weigh: IDF weight per token, so rare terms decide which sentence answers.
+        max_clauses: at most this many clauses are cited.
+        max_quote_chars: longer sentences are narrowed to their best comma-separated part run.
+
+    Example:
+        >>> answerer = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)  # doctest: +SKIP
+        >>> answerer.answer(frame("温县政府采购预留比例"), hits).text[:20]  # doctest: +SKIP
+    """
+
+    mode = "extractive"
+
+    def __init__(
+        self,
+        tokenize: Callable[[str], list[str]],
+        weigh: Callable[[list[str]], list[float]],
+        max_clauses: int = 3,
+        max_quote_chars: int = 160,
+    ) -> None:
+        if max_clauses <= 0:
+            raise ValueError(f"max_clauses must be > 0, got {max_clauses}")
+        if max_quote_chars < 20:
+            raise ValueError(f"max_quote_chars must be >= 20, got {max_quote_chars}")
+        self._tokenize = tokenize
+        self._weigh = weigh
+        self.max_clauses = max_clauses
+        self.max_quote_chars = max_quote_chars
+
+    def answer(self, question: QuestionFrame, hits: list[ClauseHit], by_region: bool = False) -> Draft:
+        """Quote the sentences of `hits` (relevant clauses, best first) that answer `question`.
+
+        With `by_region`, the answer is grouped by the region each clause applies to.
+        """
+        if not hits:
+            raise ValueError("hits must not be empty; refuse before answering")
+        tokens = list(dict.fromkeys(self._tokenize(question.text)))
+        weights = self._weigh(tokens)
+        picks = [self._best_sentence(hit, question, tokens, weights) for hit in hits[: self.max_clauses * 2]]
+        if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
+            return self._by_region(picks)
+        lead = max(picks, key=lambda p: p.score)
+        chosen = [lead] + [
+            p for p in picks
+            if p is not lead and p.score >= 0.6 * lead.score and self._states_fact(p.span.text, question)
+        ][: self.max_clauses - 1]
+        lead_region = pick_region(lead.hit, lead.span.text)
+        citations: list[Citation] = []
+        lines = []
+        for pick in chosen:
+            n = len(citations) + 1
+            citations.append(citation_for(n, pick.hit, pick.span.text))
+            region = pick_region(pick.hit, pick.span.text)
+            if pick is lead:
+                prefix = f"{region}："
+            else:
+                prefix = "另见：" if region == lead_region else f"另见（{region}）："
+            lines.append(f"{prefix}{_quoted(pick)}[{n}]")
+        lines.append(OFFICIAL_NOTE)
+        return Draft("\n".join(lines), tuple(citations), self.mode)
+
+    def _by_region(self, picks: list[_Pick]) -> Draft:
+        best: dict[str, _Pick] = {}
+        for pick in picks:
+            region = pick_region(pick.hit, pick.span.text)
+            if region not in best or pick.score > best[region].score:
+                best[region] = pick
+        ordered = sorted(best.values(), key=lambda p: p.score, reverse=True)[: self.max_clauses + 1]
+        lines = ["各地规定不同，请按企业所在地对照："]
+        citations: list[Citation] = []
+        for pick in ordered:
+            n = len(citations) + 1
+            citations.append(citation_for(n, pick.hit, pick.span.text))
+            lines.append(f"· {pick_region(pick.hit, pick.span.text)}：{_quoted(pick)}[{n}]")
+        lines.append(OFFICIAL_NOTE)
+        return Draft("\n".join(lines), tuple(citations), self.mode)
+
+    def _best_sentence(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> _Pick:
+        relevance = hit.scores.get("relevance", 0.5)
+        best: _Pick | None = None
+        for span in sentences(hit.clause.text):
+            if len(span.text) < 4:
+                continue
+            trimmed = False
+            if len(span.text) > self.max_quote_chars:
+                span, trimmed = self._narrow(span, question, tokens, weights), True
+            score = self._score(span.text, question, tokens, weights) + 0.3 * relevance
+            if _names_other_place(span.text, hit, question):
+                score -= 0.3
+            if best is None or score > best.score:
+                best = _Pick(hit, span, score, trimmed)
+        if best is None:  # a clause of only very short lines: quote it whole
+            text = hit.clause.text.strip()
+            best = _Pick(hit, Span(0, len(text), text), 0.3 * relevance, False)
+        return best
+
+    @staticmethod
+    def _states_fact(text: str, question: QuestionFrame) -> bool:
+        """The sentence holds the kind of fact asked for (any sentence, if none is asked)."""
+        # "有什么奖励" asks for a list and an amount; the amount is what must be there.
+        kinds = [k for k in question.fact_kinds if k != "list"] or question.fact_kinds
+        return not kinds or any(FACT_KINDS[kind][1].search(text) for kind in kinds)
+
+    def _score(self, text: str, question: QuestionFrame, tokens: list[str], weights: list[float]) -> float:
+        lowered = text.lower()
+        total = sum(weights) or 1.0
+        coverage = sum(w for t, w in zip(tokens, weights) if t in lowered) / total
+        facts = question.fact_kinds and self._states_fact(text, question)
+        return coverage + (FACT_BONUS if facts else 0.0)
+
+    def _narrow(self, span: Span, question: QuestionFrame, tokens: list[str], weights: list[float]) -> Span:
+        """The run of comma-separated parts around the best part, within the length limit."""
+        pieces = parts(span)
+        scores = [self._score(p.text, question, tokens, weights) for p in pieces]
+        first = last = max(range(len(pieces)), key=scores.__getitem__)
+        while True:
+            options = []
+            if first > 0:
+                options.append((scores[first - 1], first - 1, last))
+            if last < len(pieces) - 1:
+                options.append((scores[last + 1], first, last + 1))
+            options = [o for o in options if pieces[o[2]].end - pieces[o[1]].start <= self.max_quote_chars]
+            if not options:
+                break
+            # Grow toward the more relevant neighbour; prefer keeping the sentence's start.
+            _, first, last = max(options, key=lambda o: (o[0], -o[1]))
+        start, end = pieces[first].start, pieces[last].end
+        clause_text = span.text
+        offset = span.start
+        text = clause_text[start - offset : end - offset].rstrip(",，、：:")
+        return Span(start, start + len(text), text)
+
+
+def pick_region(hit: ClauseHit, quote: str) -> str:
+    """The region a quote applies to: a district or county it names inside its
+    document's region ("如义乌市对…给予200万元"), else the clause's region."""
+    region = clause_region(hit)
+    for named in find_regions(quote):
+        if region in ancestors(named):
+            return named
+    return region
+
+
+def _names_other_place(text: str, hit: ClauseHit, question: QuestionFrame) -> bool:
+    """The sentence is about a sub-region the question did not ask about."""
+    region = clause_region(hit)
+    return any(named not in question.regions and region in ancestors(named) for named in find_regions(text))
+
+
+def _quoted(pick: _Pick) -> str:
+    """The quote as shown in the answer; a narrowed sentence is marked with ellipses."""
+    if not pick.trimmed:
+        return pick.span.text
+    closed = pick.span.text.endswith(("。", "；", ";", "！", "？"))
+    return "……" + pick.span.text + ("" if closed else "……")

@@ -1,0 +1,94 @@
+"""Citations: which clause an [n] points to, and the verbatim sentences relied on.
+
+Every quote is a slice of the clause text, so a reader (or a test) can find it in the
+source document; nothing is paraphrased here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.models import ClauseHit
+from knowledge.regions import ancestors, find_regions
+
+_SENTENCE_END = re.compile(r"[^。；;！!？?\n]*(?:[。；;！!？?]+[”’」』)）]*|\n|$)")
+_PART_END = re.compile(r"[^,，、：:]*(?:[,，、：:]|$)")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """引用：编号 [n] 指向的条款、所属文件的出处，以及所依据的原文句子。"""
+
+    n: int
+    doc_id: str
+    title: str
+    doc_number: str
+    """文号。"""
+    issuer: str
+    date: str
+    region: str
+    """条款适用的地区（条款标题点名下级地区时取该地区）。"""
+    clause_id: str
+    clause_path: str
+    text: str
+    """条款全文。"""
+    quote: str
+    """所依据的原文（条款全文的连续片段）。"""
+
+    def as_json(self) -> dict:
+        return {
+            "n": self.n, "doc_id": self.doc_id, "title": self.title, "doc_number": self.doc_number,
+            "issuer": self.issuer, "date": self.date, "region": self.region, "clause_id": self.clause_id,
+            "clause_path": self.clause_path, "text": self.text, "quote": self.quote,
+        }
+
+
+def citation_for(n: int, hit: ClauseHit, quote: str) -> Citation:
+    document, clause = hit.document, hit.clause
+    return Citation(
+        n=n, doc_id=document.doc_id, title=document.title, doc_number=document.doc_number,
+        issuer=document.issuer, date=document.date, region=clause_region(hit),
+        clause_id=clause.clause_id, clause_path=clause.clause_path, text=clause.text, quote=quote,
+    )
+
+
+def clause_region(hit: ClauseHit) -> str:
+    """The region a clause applies to: a district its heading names inside a city's
+    document (a city bulletin's "惠济区出台助企“三十条”"), else the document's region."""
+    region = hit.document.region
+    for named in find_regions(hit.clause.clause_path):
+        if region and region in ancestors(named):
+            return named
+    return region
+
+
+@dataclass(frozen=True)
+class Span:
+    """条款内的一段原文：[start, end) 为条款文本中的位置。"""
+
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str) -> list[Span]:
+    """The sentences of a clause (split at 。；！？ and line ends), with offsets."""
+    spans = []
+    for match in _SENTENCE_END.finditer(text):
+        raw = match.group(0)
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        start = match.start() + (len(raw) - len(raw.lstrip()))
+        spans.append(Span(start, start + len(stripped), stripped))
+    return spans
+
+
+def parts(span: Span) -> list[Span]:
+    """The comma-separated parts of a sentence, with offsets in the clause."""
+    pieces = []
+    for match in _PART_END.finditer(span.text):
+        if match.group(0):
+            pieces.append(Span(span.start + match.start(), span.start + match.end(), match.group(0)))
+    return pieces

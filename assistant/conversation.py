@@ -1,0 +1,145 @@
+"""Conversations kept across `huiqi ask --session S` runs and HTTP requests.
+
+Stored through SQLAlchemy: SQLite in the data dir by default, any database at
+`HUIQI_DATABASE_URL` (PostgreSQL for several servers sharing one history).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from assistant.answer.base import Answer
+from assistant.errors import QuestionRejected
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), default="cli")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("conversations.session_id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    standalone_question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    refused: Mapped[bool] = mapped_column(Boolean)
+    mode: Mapped[str] = mapped_column(String(32))
+    top_relevance: Mapped[float] = mapped_column(Float, default=0.0)
+    citations: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of the cited clauses (DESIGN's citation objects)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """会话中的一轮：用户原问题、补全后的独立问题与回答。"""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+
+
+def database_url(data_dir: Path, configured: str | None) -> str:
+    return configured or f"sqlite:///{Path(data_dir).resolve() / 'huiqi.sqlite3'}"
+
+
+class ConversationStore:
+    """Sessions and their turns.
+
+    Example:
+        >>> store = ConversationStore("sqlite://")
+        >>> store.open()
+        >>> session = store.start()
+        >>> store.history(session)
+        []
+    """
+
+    def __init__(self, url: str) -> None:
+        if not url:
+            raise ValueError("database url must not be empty")
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                return
+            if self.url.startswith("sqlite:///"):
+                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(engine)
+            self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("ConversationStore.open() must be called first")
+        return self._engine
+
+    def start(self, session_id: str | None = None, channel: str = "cli") -> str:
+        """The id of session `session_id`, created if new; a fresh id when none is given."""
+        if session_id is None:
+            session_id = uuid.uuid4().hex
+        elif not SESSION_ID.match(session_id):
+            raise QuestionRejected("会话编号只能包含字母、数字、点、下划线和连字符，最长 64 个字符。")
+        with Session(self.engine) as db, db.begin():
+            if db.get(ConversationRow, session_id) is None:
+                db.add(ConversationRow(session_id=session_id, channel=channel, created_at=_now()))
+        return session_id
+
+    def history(self, session_id: str, limit: int = 6) -> list[Turn]:
+        """The last `limit` turns of a session, oldest first."""
+        with Session(self.engine) as db:
+            rows = db.scalars(
+                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.id.desc()).limit(limit)
+            ).all()
+        return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
+
+    def record(self, session_id: str, answer: Answer, top_relevance: float) -> None:
+        with Session(self.engine) as db, db.begin():
+            db.add(
+                TurnRow(
+                    session_id=session_id, question=answer.question,
+                    standalone_question=answer.standalone_question, answer=answer.text,
+                    refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
+                    citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
+                    created_at=_now(),
+                )
+            )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

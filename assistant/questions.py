@@ -1,0 +1,198 @@
+"""Reading a question: validation, the slots it names (region, level, topic), what kind
+of fact it asks for, and the rewrite of a follow-up into a standalone question.
+
+The extractive answerer has no model to condense "那省级的呢？" with the history, so the
+rewrite here carries the previous question's region and topic and replaces only the slot
+the follow-up changes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from assistant.errors import QuestionRejected
+from knowledge.regions import find_regions, region_mentions
+
+# Policy levels as users write them; the first form of each tuple is canonical.
+LEVEL_FORMS: dict[str, tuple[str, ...]] = {
+    "国家级": ("国家级", "国家"),
+    "省级": ("省级",),
+    "市级": ("市级",),
+    "区级": ("区级", "县级"),
+}
+_LEVEL_PATTERN = re.compile("|".join(sorted({f for fs in LEVEL_FORMS.values() for f in fs}, key=len, reverse=True)))
+
+# Kinds of enterprise or programme a policy targets; a follow-up may swap one for another.
+TOPICS = (
+    "专精特新“小巨人”", "专精特新小巨人", "小巨人", "隐形冠军", "单项冠军", "专精特新", "创新型中小企业",
+    "高新技术企业", "科技型中小企业", "瞪羚企业", "独角兽", "领军型企业", "规上企业", "小升规",
+    "小微企业园", "小微企业", "人才公寓", "骨干人才", "青年人才", "技能人才", "外贸贷", "信用贷款",
+    "应急转贷", "政府采购", "研发费用", "技术改造", "出口退税", "证照分离",
+)
+_TOPIC_PATTERN = re.compile("|".join(map(re.escape, sorted(TOPICS, key=len, reverse=True))))
+
+_FOLLOW_UP_START = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改成)")
+_FOLLOW_UP_END = re.compile(r"(呢|的呢|怎么样|如何)[？?。!！]*$")
+_FILLERS = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改成)|(的呢|呢|的)?[？?。!！]*$")
+
+# What kind of fact a question asks for, and how such a fact looks in a clause.
+FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "amount": (
+        re.compile(r"多少钱|多少万|奖励多少|补助多少|资助多少|金额|额度|奖多少|补贴多少|给多少|拿多少|多少资金|投资多少|投放|奖励|补助|资助|补贴|贴息"),
+        re.compile(r"\d[\d.,]*\s*(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
+    ),
+    "ratio": (
+        re.compile(r"比例|比重|百分之|率|占比|增长多少|提高多少|压减|下降多少"),
+        re.compile(r"\d[\d.]*\s*[%％]|百分之"),
+    ),
+    "date": (
+        re.compile(r"什么时候|何时|哪天|日期|时间|期限|哪一年|几月|截至|起施行|开始实施"),
+        re.compile(r"\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d+个工作日|\d+周"),
+    ),
+    "doc_number": (
+        re.compile(r"文号|哪个文件|什么文件|依据"),
+        re.compile(r"〔\d{4}〕\d+号"),
+    ),
+    "contact": (
+        re.compile(r"电话|联系|咨询|找谁|联系人|热线"),
+        re.compile(r"\d{3,4}-\d{7,8}|联系人|联系电话|热线"),
+    ),
+    "count": (
+        re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标"),
+        re.compile(r"\d[\d.]*\s*(?:万)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)"),
+    ),
+    "list": (
+        re.compile(r"哪些|有什么|包括|都有|条件|措施|怎么申请|如何申请|流程"),
+        re.compile(r"[、；;]|一是|二是|\(\d\)|（\d）"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class QuestionFrame:
+    """问题的槽位：提到的地区、级别、对象，以及所问事实的类型。"""
+
+    text: str
+    regions: tuple[str, ...]
+    levels: tuple[str, ...]
+    topics: tuple[str, ...]
+    fact_kinds: tuple[str, ...]
+
+
+def validate_question(text: str | None, max_chars: int) -> str:
+    """The question, trimmed, or `QuestionRejected` with a message for the user.
+
+    Example:
+        >>> validate_question("  温县政府采购预留比例？ ", 500)
+        '温县政府采购预留比例？'
+    """
+    if text is None or not text.strip():
+        raise QuestionRejected("问题不能为空，请输入您想咨询的政策问题。")
+    # Zero-width and direction marks (category Cf) are invisible noise from copy-paste.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    for ch in text:
+        if ch in "\n\t\r":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            raise QuestionRejected(f"问题中含有无法识别的控制字符（U+{ord(ch):04X}），请删除后重试。")
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionRejected("问题不能为空，请输入您想咨询的政策问题。")
+    if len(text) > max_chars:
+        raise QuestionRejected(f"问题过长（{len(text)} 字），请精简到 {max_chars} 字以内。")
+    return text
+
+
+def frame(text: str) -> QuestionFrame:
+    """The slots of a question.
+
+    Example:
+        >>> f = frame("青山区新认定的国家级小巨人企业奖励多少？")
+        >>> f.regions, f.levels, f.topics, f.fact_kinds[0]
+        (('青山区',), ('国家级',), ('小巨人',), 'amount')
+    """
+    levels = []
+    for match in _LEVEL_PATTERN.finditer(text):
+        canonical = _canonical_level(match.group(0))
+        if canonical not in levels:
+            levels.append(canonical)
+    topics = []
+    for match in _TOPIC_PATTERN.finditer(text):
+        if match.group(0) not in topics:
+            topics.append(match.group(0))
+    kinds = tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
+    return QuestionFrame(text, tuple(find_regions(text)), tuple(levels), tuple(topics), kinds)
+
+
+def _canonical_level(form: str) -> str:
+    return next(level for level, forms in LEVEL_FORMS.items() if form in forms)
+
+
+def is_follow_up(text: str) -> bool:
+    """A question that leans on the previous one ("那省级的呢？", "郑州呢？")."""
+    core = _FILLERS.sub("", text)
+    return bool(_FOLLOW_UP_START.search(text) or _FOLLOW_UP_END.search(text)) or len(core) <= 4
+
+
+def rewrite_follow_up(question: str, previous: str) -> str:
+    """A standalone question from a follow-up and the previous standalone question.
+
+    Slots the follow-up names (region, level, topic) replace the previous ones; the
+    rest of the previous question is kept. A follow-up that asks something new about
+    the same subject gets the previous region, level and topic put in front.
+
+    Example:
+        >>> rewrite_follow_up("那省级的呢？", "青山区新认定的国家级小巨人企业奖励多少？")
+        '青山区新认定的省级小巨人企业奖励多少？'
+        >>> rewrite_follow_up("义乌呢？", "金华对国家级隐形冠军奖励多少？")
+        '义乌对国家级隐形冠军奖励多少？'
+    """
+    if not previous or not is_follow_up(question):
+        return question
+    new, old = frame(question), frame(previous)
+    rewritten = previous
+    replaced = False
+    new_regions = region_mentions(question)
+    if new_regions:
+        old_regions = region_mentions(previous)
+        if old_regions:
+            rewritten = rewritten.replace(old_regions[0][0], new_regions[0][0], 1)
+        else:
+            rewritten = new_regions[0][0] + rewritten
+        replaced = True
+    if new.levels:
+        match = _LEVEL_PATTERN.search(rewritten)
+        if match:
+            rewritten = rewritten[: match.start()] + new.levels[0] + rewritten[match.end():]
+        else:
+            topic = _TOPIC_PATTERN.search(rewritten)
+            at = topic.start() if topic else 0
+            rewritten = rewritten[:at] + new.levels[0] + rewritten[at:]
+        replaced = True
+    if new.topics:
+        match = _TOPIC_PATTERN.search(rewritten)
+        if match:
+            rewritten = rewritten[: match.start()] + new.topics[0] + rewritten[match.end():]
+            replaced = True
+    remainder = _strip_slots(_FILLERS.sub("", question))
+    if replaced and len(remainder) <= 2:
+        return rewritten
+    # Something new is asked ("那怎么申请？"): keep the subject, ask the new thing.
+    subject = "".join(
+        (
+            region_mentions(previous)[0][0] if old.regions and not new.regions else "",
+            old.levels[0] if old.levels and not new.levels else "",
+            old.topics[0] if old.topics and not new.topics else "",
+        )
+    )
+    return subject + _FILLERS.sub("", question).lstrip("，,") + "？"
+
+
+def _strip_slots(text: str) -> str:
+    for _, pattern in (("level", _LEVEL_PATTERN), ("topic", _TOPIC_PATTERN)):
+        text = pattern.sub("", text)
+    for matched, _ in region_mentions(text):
+        text = text.replace(matched, "")
+    return text.strip(" ，,的")

@@ -1,0 +1,214 @@
+"""The assistant: one entry point for the CLI, the HTTP API and the web pages.
+
+question -> validate -> standalone question (follow-up rewrite or LLM condense)
+-> region scope -> hybrid retrieval with calibrated relevance -> refuse, or answer
+(extractive, or LLM with verification and fallback) -> stored turn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import prompts
+from assistant.answer.base import Answer, Draft
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.config import Settings
+from assistant.conversation import ConversationStore, Turn, database_url
+from assistant.questions import QuestionFrame, frame, rewrite_follow_up, validate_question
+from assistant.relevance import RelevanceModel
+from assistant.retrieval import HybridRetriever, RetrievalFilters
+from knowledge.index import KnowledgeBase
+from knowledge.models import ClauseHit
+from knowledge.regions import ancestors, descendants
+
+RETRIEVE_K = 8
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """一次检索：问题槽位、检索结果、知识库未覆盖的地区。"""
+
+    frame: QuestionFrame
+    hits: list[ClauseHit]
+    uncovered_regions: tuple[str, ...] = ()
+    scope: tuple[str, ...] = ()
+    """检索限定的文件地区（空表示不限）。"""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def top_relevance(self) -> float:
+        return max((hit.scores.get("relevance", 0.0) for hit in self.hits), default=0.0)
+
+
+class Assistant:
+    """Answers policy questions with cited clauses.
+
+    Example:
+        >>> assistant = Assistant.open(Settings())               # doctest: +SKIP
+        >>> answer = assistant.ask("温县政府采购工程项目预留比例是多少？")  # doctest: +SKIP
+        >>> answer.citations[0].clause_id                        # doctest: +SKIP
+        'wenxian-2023-wanrenzhuwanqi-plan:2.1.4'
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        kb: KnowledgeBase,
+        conversations: ConversationStore,
+        relevance: RelevanceModel | None = None,
+        llm=None,
+    ) -> None:
+        self.settings = settings
+        self.kb = kb
+        self.conversations = conversations
+        self.relevance = relevance or RelevanceModel.load()
+        self.retriever = HybridRetriever(kb=kb, k=RETRIEVE_K, relevance=self.relevance)
+        self.extractive = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)
+        self.llm = llm
+
+    @classmethod
+    def open(cls, settings: Settings, kb: KnowledgeBase | None = None, llm=None) -> Assistant:
+        """Open the knowledge base and conversation store; connect the LLM if configured."""
+        kb = kb or KnowledgeBase.open(settings.knowledge_config())
+        conversations = ConversationStore(database_url(settings.data_dir, settings.database_url))
+        conversations.open()
+        if llm is None and settings.llm_base_url and settings.llm_model:
+            from assistant.answer.llm import LLMAnswerer
+
+            llm = LLMAnswerer.from_settings(settings)
+        return cls(settings, kb, conversations, llm=llm)
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    def covered_regions(self) -> list[str]:
+        """The regions of the documents in the knowledge base, for selectors and refusals."""
+        return sorted({d.region for d in self.kb.documents() if d.region})
+
+    # --- answering ------------------------------------------------------------
+
+    def ask(self, question: str, session_id: str | None = None, region: str | None = None, channel: str = "cli") -> Answer:
+        """The full answer to `question` (see `stream` for the token-by-token form)."""
+        answer = None
+        for event in self.stream(question, session_id=session_id, region=region, channel=channel):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, session_id: str | None = None, region: str | None = None, channel: str = "cli"
+    ) -> Iterator[str | Answer]:
+        """Text chunks as they are produced, then the final `Answer` (always last).
+
+        When an LLM answer fails verification, the chunks already streamed are
+        superseded by the final answer's text; its `mode` says so.
+        """
+        question = validate_question(question, self.settings.max_question_chars)
+        region = region.strip() if region and region.strip() and region.strip() != "全部" else None
+        session_id = self.conversations.start(session_id, channel=channel)
+        history = self.conversations.history(session_id)
+        started = time.perf_counter()
+        standalone = self._standalone(question, history)
+        retrieval = self.retrieve(standalone, region)
+        timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
+        started = time.perf_counter()
+        relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        if retrieval.uncovered_regions and not retrieval.scope or not relevant:
+            draft = self._refusal(retrieval)
+            refused = True
+            yield draft.text
+        else:
+            refused = False
+            by_region = not retrieval.frame.regions and region is None
+            draft = yield from self._draft(retrieval.frame, relevant, by_region, history)
+            if retrieval.uncovered_regions:
+                note = f"（知识库暂未收录{'、'.join(retrieval.uncovered_regions)}的政策，以上仅涉及已收录地区。）"
+                draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
+                yield "\n" + note
+        timings["answer"] = (time.perf_counter() - started) * 1000
+        answer = Answer(
+            text=draft.text, citations=draft.citations, refused=refused,
+            mode=draft.mode if not refused else self.mode, session_id=session_id, question=question,
+            standalone_question=standalone, timings_ms=timings, notice=draft.notice,
+        )
+        self.conversations.record(session_id, answer, retrieval.top_relevance)
+        yield answer
+
+    def _standalone(self, question: str, history: list[Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            condensed = self.llm.condense(question, history)
+            if condensed:
+                return condensed
+        return rewrite_follow_up(question, history[-1].standalone_question)
+
+    def _draft(self, question: QuestionFrame, relevant: list[ClauseHit], by_region: bool, history: list[Turn]):
+        extractive = self.extractive.answer(question, relevant, by_region=by_region)
+        if self.llm is None:
+            for line in extractive.text.splitlines(keepends=True):
+                yield line
+            return extractive
+        return (yield from self.llm.answer(question.text, relevant, history, fallback=extractive))
+
+    # --- retrieval ------------------------------------------------------------
+
+    def retrieve(self, question: str, region: str | None = None, k: int | None = None) -> Retrieval:
+        """Clauses for `question`, limited to the regions it (or the selector) names.
+
+        A named region the knowledge base has no documents for — neither its own nor
+        a containing or contained region's — is reported in `uncovered_regions`, and
+        never answered with another region's clauses.
+        """
+        started = time.perf_counter()
+        question_frame = frame(question)
+        named = list(question_frame.regions) or ([region] if region else [])
+        corpus = set(self.covered_regions())
+        scope: set[str] = set()
+        uncovered = []
+        for name in named:
+            related = {name, *ancestors(name), *descendants(name)} & corpus
+            if related:
+                scope |= related
+            else:
+                uncovered.append(name)
+        hits: list[ClauseHit] = []
+        if scope or not named:
+            filters = RetrievalFilters(regions=tuple(sorted(scope))) if scope else None
+            hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
+            hits.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Retrieval(question_frame, hits, tuple(uncovered), tuple(sorted(scope)), {"search": elapsed})
+
+    def _refusal(self, retrieval: Retrieval) -> Draft:
+        covered = "、".join(self.covered_regions()) or "（暂无）"
+        if retrieval.uncovered_regions:
+            regions = "、".join(retrieval.uncovered_regions)
+            reason = f"知识库暂未收录{regions}的政策文件，不能用其他地区的规定代为回答。"
+            closest = f"目前收录的是以下地区的政策：{covered}。"
+        else:
+            reason = "知识库中没有与这个问题直接相关的政策条款，无法据此作答。"
+            nearest = []
+            for hit in retrieval.hits[:3]:
+                item = f"《{hit.document.title}》“{_short_path(hit.clause.clause_path)}”"
+                if item not in nearest:
+                    nearest.append(item)
+            closest = (
+                "知识库中与此最接近的内容是：" + "；".join(nearest) + "，但都没有回答您的问题。"
+                if nearest
+                else f"知识库目前收录的是以下地区的政策：{covered}。"
+            )
+        text = prompts.load("refusal").render(reason=reason, closest=closest, contact=self.settings.helpdesk_contact)
+        return Draft(text, (), self.mode)
+
+
+def _short_path(path: str, limit: int = 30) -> str:
+    """A clause path short enough to name in a sentence: its last heading that says
+    something (not a bare 一是/二是), cut at `limit` characters."""
+    headings = [h for h in path.split(" > ") if len(h) > 3] or path.split(" > ")
+    heading = headings[-1]
+    return heading if len(heading) <= limit else heading[: limit - 1] + "…"
