@@ -108,3 +108,52 @@ def test_ingest_then_remove_through_the_cli(bundled_env, tmp_path):
 def test_empty_knowledge_base_says_how_to_fill_it(tmp_path):
     result = run("docs", "list")
     assert "huiqi ingest" in result.output
+
+
+def test_ask_json_answers_with_citations(bundled_env):
+    result = run("ask", "温县2023年政府采购工程项目预留比例是多少？", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "40%" in data["answer"] and "[1]" in data["answer"]
+    assert data["citations"][0]["clause_id"] == "wenxian-2023-wanrenzhuwanqi-plan:2.1.4"
+
+
+def test_ask_prints_answer_then_full_cited_clauses(bundled_env):
+    result = run("ask", "郑州首次获评小巨人企业奖励多少？")
+    assert result.exit_code == 0
+    answer, _, cited = result.output.partition("引用条款：")
+    assert "200万元" in answer and "[1]" in answer
+    assert "[1] 《关于促进中小企业健康发展建议的答复》" in cited
+    assert "一、大力开展政策宣传,加大财政扶持力度" in cited
+
+
+def test_ask_session_carries_over_between_runs(bundled_env):
+    run("ask", "金华对国家级隐形冠军企业奖励多少？", "--session", "desk-42")
+    data = json.loads(run("ask", "那省级的呢？", "--session", "desk-42", "--json").output)
+    assert data["session_id"] == "desk-42"
+    assert data["standalone_question"] == "金华对省级隐形冠军企业奖励多少？"
+    assert "30万元" in data["answer"]
+
+
+@pytest.mark.parametrize("question", ["", "  ", "补" * 600, "\x00温县"])
+def test_ask_bad_question_exits_2_with_chinese_message(bundled_env, question):
+    result = runner.invoke(app, ["ask", question])
+    assert result.exit_code == 2
+    assert "错误：问题" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ask_refuses_with_exit_0_and_contact(bundled_env):
+    result = run("ask", "农村宅基地可以买卖吗？")
+    assert result.exit_code == 0
+    assert "抱歉" in result.output and "12345" in result.output
+
+
+def test_chat_streams_answers_and_keeps_the_conversation(bundled_env):
+    result = runner.invoke(
+        app, ["chat"], input="金华对国家级隐形冠军企业奖励多少？\n那省级的呢？\n\n/quit\n", catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert result.output.count("引用条款：") == 2
+    assert "30万元" in result.output.split("引用条款：")[1].split("问>")[-1]
+    assert "错误：问题不能为空" in result.output

@@ -1,0 +1,45 @@
+"""The refusal threshold is the one the gold questions give, not a guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation import ConversationStore
+from assistant.relevance import FEATURES, RelevanceModel
+from assistant.service import Assistant
+from evals.calibrate import _choose_threshold, calibrate, load_gold
+
+
+def test_shipped_calibration_is_reproduced_from_the_gold_set(bundled_kb, tmp_path):
+    store = ConversationStore("sqlite://")
+    store.open()
+    placeholder = RelevanceModel((0.0,) * len(FEATURES), 0.0, 0.5)
+    assistant = Assistant(Settings(data_dir=tmp_path), bundled_kb, store, relevance=placeholder)
+    fitted = calibrate(assistant, load_gold())
+    shipped = RelevanceModel.load()
+    assert fitted.threshold == pytest.approx(shipped.threshold, abs=0.02)
+    assert fitted.weights == pytest.approx(shipped.weights, rel=0.05)
+    assert fitted.details["refusal_accuracy"] >= 0.95
+
+
+def test_gold_set_has_answerable_and_out_of_scope_questions():
+    gold = load_gold()
+    assert len({g.id for g in gold}) == len(gold)
+    assert sum(g.refuse for g in gold) >= 15
+    assert all(g.clauses and g.facts for g in gold if not g.refuse)
+
+
+def test_threshold_sits_in_the_middle_of_the_widest_gap():
+    points = [(0.01, True), (0.05, True), (0.4, False), (0.9, False)]
+    threshold, accuracy, gap = _choose_threshold(points)
+    assert accuracy == 1.0
+    assert threshold == pytest.approx(0.225)
+    assert gap == pytest.approx(0.35)
+
+
+def test_relevance_model_rejects_bad_values():
+    with pytest.raises(ValueError, match="threshold"):
+        RelevanceModel((1.0, 1.0, 1.0), 0.0, 1.5)
+    with pytest.raises(ValueError, match="weights"):
+        RelevanceModel((1.0,), 0.0, 0.5)
