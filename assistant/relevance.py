@@ -19,7 +19,7 @@ from pathlib import Path
 from knowledge.models import ClauseHit
 
 FEATURES = ("dense", "coverage", "bm25")
-FEATURE_KEYS = ("dense_estimate", "coverage", "bm25_log")
+FEATURE_KEYS = ("cosine", "coverage", "bm25_log")
 """Where a scored hit keeps its features in `ClauseHit.scores` (for calibration and the console)."""
 
 
@@ -68,13 +68,13 @@ class RelevanceModel:
         Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
-def hit_features(hit: ClauseHit, query_tokens: list[str], weights: list[float], dense_floor: float) -> tuple[float, ...]:
+def hit_features(hit: ClauseHit, query_tokens: list[str], weights: list[float]) -> tuple[float, ...]:
     """(dense cosine, IDF-weighted coverage of the question's terms, log BM25) of one hit.
 
-    A clause found only by BM25 gets `dense_floor`, the lowest cosine among the dense
-    candidates: it is at most that close, and 0 would call it unrelated.
+    The cosine is the dense search's, or `scores["dense_exact"]` for a clause only BM25
+    found (the retriever looks it up).
     """
-    dense = hit.scores.get("dense", dense_floor)
+    dense = hit.scores.get("dense", hit.scores.get("dense_exact", 0.0))
     text = f"{hit.document.title}\n{hit.clause.clause_path}\n{hit.clause.text}".lower()
     total = sum(weights)
     covered = sum(w for token, w in zip(query_tokens, weights) if token in text)

@@ -98,16 +98,20 @@ class HybridRetriever(BaseRetriever):
         lexical = self.kb.lexical_search(query, depth, allowed) if self.bm25_weight > 0 else []
         hits = drop_duplicates(self._fuse(dense, lexical))[:k]
         if self.relevance is not None:
-            hits = self._score_relevance(query, hits, dense)
+            hits = self._score_relevance(query, hits)
         return hits
 
-    def _score_relevance(self, query: str, hits: list[ClauseHit], dense: list[ClauseHit]) -> list[ClauseHit]:
+    def _score_relevance(self, query: str, hits: list[ClauseHit]) -> list[ClauseHit]:
         tokens = list(dict.fromkeys(self.kb.tokenizer.tokenize(query)))
         weights = self.kb.term_weights(tokens)
-        floor = min((hit.score for hit in dense), default=0.0)
+        # Clauses only BM25 found get their exact cosine, so every feature is measured.
+        missing = [hit for hit in hits if "dense" not in hit.scores]
+        exact = self.kb.similarities(query, missing) if missing else {}
         scored = []
         for hit in hits:
-            features = hit_features(hit, tokens, weights, floor)
+            if hit.clause.clause_id in exact:
+                hit = replace(hit, scores={**hit.scores, "dense_exact": exact[hit.clause.clause_id]})
+            features = hit_features(hit, tokens, weights)
             relevance = self.relevance.probability(features)
             named = dict(zip(FEATURE_KEYS, features))
             scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))

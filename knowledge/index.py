@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound, DocumentRejected
 from knowledge.lexical import Bm25Index, Tokenizer
@@ -108,6 +110,8 @@ class KnowledgeBase:
         self._bm25_revision = -1
         self._bm25_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._query_cache: dict[str, np.ndarray] = {}
+        self._query_cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None, rebuild: bool = False) -> KnowledgeBase:
@@ -156,7 +160,7 @@ class KnowledgeBase:
         """Clauses nearest to `query` by embedding, with cosine similarity as score."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
-        vector = self.embedder.embed_queries([query])[0]
+        vector = self.query_vector(query)
         # Over-fetch: vectors of an interrupted ingest are filtered out below.
         pairs = self.vectors.query(vector, k + 8, where)
         return self._hits(pairs, "dense")[:k]
@@ -168,6 +172,29 @@ class KnowledgeBase:
         if allowed_docs is not None:
             allowed = {vid for vid in index.ids if vid.split(":", 1)[0] in allowed_docs}
         return self._hits(index.search(self.tokenizer.tokenize(query), k, allowed), "bm25")
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few are kept, since scoring asks again."""
+        with self._query_cache_lock:
+            cached = self._query_cache.get(query)
+        if cached is not None:
+            return cached
+        vector = self.embedder.embed_queries([query])[0]
+        with self._query_cache_lock:
+            self._query_cache[query] = vector
+            while len(self._query_cache) > 64:
+                self._query_cache.pop(next(iter(self._query_cache)))
+        return vector
+
+    def similarities(self, query: str, hits: list[ClauseHit]) -> dict[str, float]:
+        """Exact cosine similarity of `query` to each hit's stored vector, by clause id."""
+        ids = {f"{h.clause.clause_id}@{h.document.content_hash[:12]}": h.clause.clause_id for h in hits}
+        stored = self.vectors.vectors(list(ids))
+        if not stored:
+            return {}
+        q = self.query_vector(query)
+        q = q / (np.linalg.norm(q) or 1.0)
+        return {ids[vid]: float(np.dot(q, v / (np.linalg.norm(v) or 1.0))) for vid, v in stored.items()}
 
     def term_weights(self, tokens: list[str]) -> list[float]:
         """IDF of each token over the indexed clauses (rare terms weigh more)."""
@@ -282,8 +309,6 @@ class KnowledgeBase:
             (report.updated if item.replaces else report.added).append(entry)
 
     def _embed(self, prepared: list[_Prepared], on_progress: Progress | None) -> None:
-        import numpy as np
-
         total = sum(len(item.clauses) for item in prepared)
         done = 0
         if on_progress:

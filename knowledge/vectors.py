@@ -68,7 +68,10 @@ class ChromaStore:
                 self._client.delete_collection(self.collection_name)
             collection = self._client.get_or_create_collection(
                 self.collection_name,
-                configuration={"hnsw": {"space": "cosine"}},
+                # One insertion thread builds the same graph from the same vectors, and a wide
+                # search keeps results exact at policy-corpus sizes: answers must not change
+                # between two builds of one knowledge base.
+                configuration={"hnsw": {"space": "cosine", "num_threads": 1, "ef_search": 200, "ef_construction": 200}},
                 metadata={"embedder": embedder, "dimension": dimension},
                 embedding_function=None,
             )
@@ -114,6 +117,13 @@ class ChromaStore:
             where=where or None, include=["distances"],
         )
         return [(vid, 1.0 - float(d)) for vid, d in zip(result["ids"][0], result["distances"][0])]
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (ids not stored are left out)."""
+        if not ids:
+            return {}
+        result = self._call(self.collection.get, ids=ids, include=["embeddings"])
+        return {vid: np.asarray(vector, dtype=np.float32) for vid, vector in zip(result["ids"], result["embeddings"])}
 
     def delete_document(self, doc_id: str, keep_hash: str | None = None) -> None:
         """Delete a document's vectors, except those of version `keep_hash`."""
