@@ -83,9 +83,9 @@ class ExtractiveAnswerer:
             citations.append(citation_for(n, pick.hit, pick.span.text))
             region = pick_region(pick.hit, pick.span.text)
             if pick is lead:
-                prefix = f"{region}："
+                prefix = f"{region}：" if region else ""
             else:
-                prefix = "另见：" if region == lead_region else f"另见（{region}）："
+                prefix = "另见：" if region == lead_region or not region else f"另见（{region}）："
             lines.append(f"{prefix}{_quoted(pick)}[{n}]")
         lines.append(OFFICIAL_NOTE)
         return Draft("\n".join(lines), tuple(citations), self.mode)
