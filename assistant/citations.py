@@ -7,7 +7,7 @@ source document; nothing is paraphrased here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
@@ -37,11 +37,8 @@ class Citation:
     """所依据的原文（条款全文的连续片段）。"""
 
     def as_json(self) -> dict:
-        return {
-            "n": self.n, "doc_id": self.doc_id, "title": self.title, "doc_number": self.doc_number,
-            "issuer": self.issuer, "date": self.date, "region": self.region, "clause_id": self.clause_id,
-            "clause_path": self.clause_path, "text": self.text, "quote": self.quote,
-        }
+        """The citation object of DESIGN.md (field names are the JSON keys)."""
+        return asdict(self)
 
 
 def citation_for(n: int, hit: ClauseHit, quote: str) -> Citation:

@@ -12,13 +12,3 @@ class QuestionRejected(AssistantError, ValueError):
 
     A `ValueError`, so the CLI exits with code 2 and the API answers 400/422.
     """
-
-
-class SessionNotFound(AssistantError, LookupError):
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"会话 {session_id} 不存在。不带会话编号提问即可开始新会话。")
-        self.session_id = session_id
-
-
-class ModelUnavailable(AssistantError):
-    """The configured chat model endpoint cannot be reached or answered with an error."""

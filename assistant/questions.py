@@ -191,7 +191,7 @@ def rewrite_follow_up(question: str, previous: str) -> str:
 
 
 def _strip_slots(text: str) -> str:
-    for _, pattern in (("level", _LEVEL_PATTERN), ("topic", _TOPIC_PATTERN)):
+    for pattern in (_LEVEL_PATTERN, _TOPIC_PATTERN):
         text = pattern.sub("", text)
     for matched, _ in region_mentions(text):
         text = text.replace(matched, "")

@@ -82,7 +82,9 @@ def calibrate(assistant, gold: list[GoldQuestion]) -> RelevanceModel:
     scored = [
         (item, max(draft.probability(x) for x in features) if features else None) for item, features in per_question
     ]
-    threshold, accuracy, margin = _choose_threshold([(s, item.refuse) for item, s in scored if s is not None])
+    threshold, _, margin = _choose_threshold([(s, item.refuse) for item, s in scored if s is not None])
+    # A question with no hits at all (region scope) is refused whatever the threshold.
+    correct = sum(1 for item, s in scored if (s is None or s < threshold) == item.refuse)
     decided = sum(1 for item, s in scored if s is None and item.refuse)
     total = len(gold)
     details = {
@@ -92,17 +94,12 @@ def calibrate(assistant, gold: list[GoldQuestion]) -> RelevanceModel:
         "out_of_scope": sum(1 for g in gold if g.refuse),
         "refused_by_region_scope": decided,
         "clause_samples": len(rows),
-        "refusal_accuracy": round((accuracy * (total - decided - _undecided_answerable(scored)) + decided) / total, 4),
+        "refusal_accuracy": round(correct / total, 4),
         "threshold_margin": round(margin, 4),
         "method": "logistic regression on per-clause features; threshold = midpoint of the widest gap "
         "among thresholds with the best refusal accuracy on the gold questions",
     }
     return RelevanceModel(weights, intercept, threshold, details)
-
-
-def _undecided_answerable(scored) -> int:
-    # An answerable question with no hits at all is a miss whatever the threshold.
-    return sum(1 for item, s in scored if s is None and not item.refuse)
 
 
 def _choose_threshold(points: list[tuple[float, bool]]) -> tuple[float, float, float]:

@@ -199,7 +199,7 @@ class LLMAnswerer:
         """The clause sentence closest to what the answer says next to [n]."""
         said = "".join(line for line in answer.splitlines() if f"[{n}]" in line) or answer
         said_grams = {said[i : i + 2] for i in range(len(said) - 1)}
-        spans = sentences(hit.clause.text) or []
+        spans = sentences(hit.clause.text)
         best = max(
             spans, key=lambda s: len({s.text[i : i + 2] for i in range(len(s.text) - 1)} & said_grams), default=None
         )
