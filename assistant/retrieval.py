@@ -93,8 +93,7 @@ class HybridRetriever(BaseRetriever):
                 return []
         dense = []
         if self.dense_weight > 0:
-            where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
-            dense = self.kb.dense_search(query, depth, where)
+            dense = self.kb.dense_search(query, depth, allowed)
         lexical = self.kb.lexical_search(query, depth, allowed) if self.bm25_weight > 0 else []
         hits = drop_duplicates(self._fuse(dense, lexical))[:k]
         if self.relevance is not None:

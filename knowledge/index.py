@@ -34,6 +34,11 @@ from knowledge.vectors import ChromaStore
 # unchanged file is re-chunked once.
 PIPELINE_VERSION = "1"
 EMBED_BATCH = 32
+# Up to this many stored vectors, dense search is one exact matrix product. HNSW over
+# policy embeddings (all within a narrow cosine band) can leave a clause unreachable
+# from the graph, and a clause that cannot be found is an answer that cannot be given;
+# beyond the limit, the Chroma HNSW index does the search.
+EXACT_SEARCH_LIMIT = 50_000
 Progress = Callable[[int, int], None]
 
 
@@ -110,6 +115,8 @@ class KnowledgeBase:
         self._bm25_revision = -1
         self._bm25_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._matrix: _VectorMatrix | None = None
+        self._matrix_lock = threading.Lock()
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
 
@@ -156,13 +163,18 @@ class KnowledgeBase:
         self.document(doc_id)
         return self.registry.clauses(doc_id)
 
-    def dense_search(self, query: str, k: int, where: dict | None = None) -> list[ClauseHit]:
+    def dense_search(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
         """Clauses nearest to `query` by embedding, with cosine similarity as score."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         vector = self.query_vector(query)
         # Over-fetch: vectors of an interrupted ingest are filtered out below.
-        pairs = self.vectors.query(vector, k + 8, where)
+        matrix = self._vector_matrix()
+        if matrix is not None:
+            pairs = matrix.nearest(vector, k + 8, allowed_docs)
+        else:
+            where = {"doc_id": {"$in": sorted(allowed_docs)}} if allowed_docs is not None else None
+            pairs = self.vectors.query(vector, k + 8, where) if allowed_docs != set() else []
         return self._hits(pairs, "dense")[:k]
 
     def lexical_search(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
@@ -215,6 +227,19 @@ class KnowledgeBase:
             if document is not None:
                 hits.append(ClauseHit(clause, document, score, {kind: score}))
         return hits
+
+    def _vector_matrix(self) -> _VectorMatrix | None:
+        """All stored vectors as one normalized matrix, rebuilt when the registry changes;
+        None when the collection is beyond EXACT_SEARCH_LIMIT."""
+        revision = self.registry.revision()
+        with self._matrix_lock:
+            if self._matrix is None or self._matrix.revision != revision:
+                if self.vectors.count() > EXACT_SEARCH_LIMIT:
+                    self._matrix = None
+                    return None
+                ids, vectors = self.vectors.all_vectors()
+                self._matrix = _VectorMatrix(revision, ids, vectors)
+            return self._matrix
 
     def _lexical_index(self) -> Bm25Index:
         revision = self.registry.revision()
@@ -340,6 +365,31 @@ class KnowledgeBase:
         self.registry.replace_document(document, item.content_hash, item.clauses, vector_ids, item.tokens)
         self.vectors.delete_document(document.doc_id, keep_hash=item.content_hash[:12])
         self.registry.clear_pending(document.doc_id)
+
+
+class _VectorMatrix:
+    """Vector ids and their unit-length vectors, searched exactly."""
+
+    def __init__(self, revision: int, ids: list[str], vectors: np.ndarray) -> None:
+        self.revision = revision
+        self.ids = ids
+        self.doc_ids = np.array([vid.split(":", 1)[0] for vid in ids])
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(ids) else np.ones((0, 1))
+        self.unit = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+    def nearest(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (np.linalg.norm(query) or 1.0)
+        similarity = self.unit @ query
+        if allowed_docs is not None:
+            similarity = np.where(np.isin(self.doc_ids, list(allowed_docs)), similarity, -np.inf)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-similarity, k - 1)[:k]
+        # Ties broken by vector id, so equal scores come back in the same order every time.
+        order = sorted(top, key=lambda i: (-similarity[i], self.ids[i]))
+        return [(self.ids[i], float(similarity[i])) for i in order if similarity[i] != -np.inf]
 
 
 def embedding_text(document: PolicyDocument, clause: Clause) -> str:

@@ -125,6 +125,22 @@ class ChromaStore:
         result = self._call(self.collection.get, ids=ids, include=["embeddings"])
         return {vid: np.asarray(vector, dtype=np.float32) for vid, vector in zip(result["ids"], result["embeddings"])}
 
+    def all_vectors(self, page: int = 5000) -> tuple[list[str], np.ndarray]:
+        """Every stored (id, vector), read page by page."""
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        offset = 0
+        while True:
+            result = self._call(self.collection.get, include=["embeddings"], limit=page, offset=offset)
+            if not result["ids"]:
+                break
+            ids.extend(result["ids"])
+            parts.append(np.asarray(result["embeddings"], dtype=np.float32))
+            offset += len(result["ids"])
+        if not parts:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ids, np.vstack(parts)
+
     def delete_document(self, doc_id: str, keep_hash: str | None = None) -> None:
         """Delete a document's vectors, except those of version `keep_hash`."""
         where: dict = {"doc_id": doc_id}
