@@ -233,3 +233,27 @@ def chat(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 7860,
+) -> None:
+    """启动网页（/）、帮办控制台（/console）、网站挂件（/widget.js）与接口（/api、/docs）。"""
+    import uvicorn
+
+    from ui.app import create_app
+
+    settings = Settings()
+    web = create_app(settings)
+    documents = web.state.library.documents()
+    if not documents:
+        typer.secho("提示：知识库是空的，请先运行 `huiqi ingest` 导入政策文件。", fg=typer.colors.YELLOW, err=True)
+    console = "已启用" if settings.admin_token and settings.admin_token.get_secret_value() else "未启用（未设置 HUIQI_ADMIN_TOKEN）"
+    typer.echo(
+        f"惠企政策助手：http://{host}:{port}/ （{len(documents)} 份文件，{sum(d.chunks for d in documents)} 条条款）\n"
+        f"帮办控制台：/console {console}；接口文档：/docs；网站挂件：/widget.js"
+    )
+    uvicorn.run(web, host=host, port=port, log_level="warning")

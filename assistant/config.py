@@ -4,17 +4,23 @@ variables and an optional `huiqi.toml` (environment wins). Nothing is read at im
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from knowledge.index import KnowledgeConfig
+
+
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
 class Settings(BaseSettings):
@@ -41,6 +47,25 @@ class Settings(BaseSettings):
     max_chunk_tokens: int = Field(default=400, ge=20, description="条款块的 token 上限（cl100k）")
     max_question_chars: int = Field(default=500, gt=0)
     helpdesk_contact: str = Field(default="请联系当地企业服务热线 12345", description="拒答时给出的人工咨询方式")
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="允许嵌入挂件、跨域调用接口的网站来源，逗号分隔，如 https://www.huiji.gov.cn"
+    )
+    site_title: str = Field(default="惠企政策助手", description="页面标题")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        origins = []
+        for origin in value or ():
+            origin = str(origin).strip().rstrip("/")
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"HUIQI_ALLOWED_ORIGINS 中的“{origin}”不是网站来源，应写成 https://域名[:端口]（不带路径，不能用 *）"
+                )
+            origins.append(origin)
+        return tuple(origins)
 
     @field_validator("chroma_url", "database_url", "llm_base_url", "llm_model", mode="before")
     @classmethod

@@ -6,6 +6,8 @@ Stored through SQLAlchemy: SQLite in the data dir by default, any database at
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import threading
@@ -14,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.answer.base import Answer
-from assistant.errors import QuestionRejected
+from assistant.errors import InvalidRequest, NotFound, QuestionRejected
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
@@ -50,6 +52,41 @@ class TurnRow(Base):
     citations: Mapped[str] = mapped_column(Text, default="[]")
     """JSON list of the cited clauses (DESIGN's citation objects)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id"), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    """up / down"""
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+RATINGS = ("up", "down")
+MAX_COMMENT_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class LoggedTurn:
+    """会话记录中的一轮，附最新的用户评价（控制台查看与导出用）。"""
+
+    turn_id: int
+    session_id: str
+    channel: str
+    created_at: datetime
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    mode: str
+    top_relevance: float
+    citations: list[dict]
+    rating: str = ""
+    """up / down / 空（未评价）"""
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,17 +158,77 @@ class ConversationStore:
             ).all()
         return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
 
-    def record(self, session_id: str, answer: Answer, top_relevance: float) -> None:
+    def record(self, session_id: str, answer: Answer, top_relevance: float) -> int:
+        """Store one answered turn; its id is what feedback refers to."""
         with Session(self.engine) as db, db.begin():
-            db.add(
-                TurnRow(
-                    session_id=session_id, question=answer.question,
-                    standalone_question=answer.standalone_question, answer=answer.text,
-                    refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
-                    citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
-                    created_at=_now(),
-                )
+            row = TurnRow(
+                session_id=session_id, question=answer.question,
+                standalone_question=answer.standalone_question, answer=answer.text,
+                refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
+                citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
+                created_at=_now(),
             )
+            db.add(row)
+            db.flush()
+            return row.id
+
+    def add_feedback(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
+        """👍/👎 on one answer of a session, with an optional comment; the latest counts."""
+        if rating not in RATINGS:
+            raise InvalidRequest("评价只能是 up（有用）或 down（没用）。")
+        comment = (comment or "").strip()
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise InvalidRequest(f"评价意见最长 {MAX_COMMENT_CHARS} 个字，请精简后再提交。")
+        with Session(self.engine) as db, db.begin():
+            turn = db.get(TurnRow, turn_id)
+            if turn is None or turn.session_id != session_id:
+                raise NotFound("找不到这条回答，可能会话已过期，请刷新页面后重试。")
+            db.add(FeedbackRow(turn_id=turn_id, rating=rating, comment=comment, created_at=_now()))
+
+    def log(self, search: str = "", limit: int | None = 500) -> list[LoggedTurn]:
+        """Turns, newest first, whose question or answer contains `search`."""
+        query = select(TurnRow, ConversationRow.channel).join(
+            ConversationRow, ConversationRow.session_id == TurnRow.session_id
+        )
+        if search.strip():
+            pattern = f"%{search.strip()}%"
+            query = query.where(or_(TurnRow.question.like(pattern), TurnRow.answer.like(pattern)))
+        query = query.order_by(TurnRow.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with Session(self.engine) as db:
+            rows = db.execute(query).all()
+            ids = [turn.id for turn, _ in rows]
+            latest: dict[int, FeedbackRow] = {}
+            for start in range(0, len(ids), 500):
+                for fb in db.scalars(
+                    select(FeedbackRow).where(FeedbackRow.turn_id.in_(ids[start:start + 500])).order_by(FeedbackRow.id)
+                ):
+                    latest[fb.turn_id] = fb
+        return [
+            LoggedTurn(
+                turn.id, turn.session_id, channel, turn.created_at, turn.question, turn.standalone_question,
+                turn.answer, turn.refused, turn.mode, turn.top_relevance, json.loads(turn.citations or "[]"),
+                latest[turn.id].rating if turn.id in latest else "",
+                latest[turn.id].comment if turn.id in latest else "",
+            )
+            for turn, channel in rows
+        ]
+
+    def export_csv(self, search: str = "") -> str:
+        """The conversation log as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow(["时间", "会话", "渠道", "问题", "补全后的问题", "回答", "拒答", "回答方式", "最高相关度", "引用条款", "评价", "评价意见"])
+        for turn in self.log(search, limit=None):
+            writer.writerow([
+                turn.created_at.isoformat(timespec="seconds"), turn.session_id, turn.channel, turn.question,
+                turn.standalone_question, turn.answer, "是" if turn.refused else "否", turn.mode,
+                f"{turn.top_relevance:.3f}", "；".join(c["clause_id"] for c in turn.citations),
+                {"up": "有用", "down": "没用"}.get(turn.rating, ""), turn.comment,
+            ])
+        return out.getvalue()
 
 
 def _now() -> datetime:

@@ -1,4 +1,8 @@
-"""Errors of the answering side, worded for the person who sees them (in Chinese)."""
+"""Errors of the answering side, worded for the person who sees them (in Chinese).
+
+Each carries the HTTP status and machine-readable code the API answers with, so every
+entry point reports the same failure the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,28 @@ from __future__ import annotations
 class AssistantError(Exception):
     """Base of the assistant's errors; the message is shown to users as is."""
 
+    status = 500
+    code = "internal_error"
 
-class QuestionRejected(AssistantError, ValueError):
-    """The question cannot be asked as written (empty, too long, control characters).
 
-    A `ValueError`, so the CLI exits with code 2 and the API answers 400/422.
+class InvalidRequest(AssistantError, ValueError):
+    """A request that cannot be served as written (bad field values).
+
+    A `ValueError`, so the CLI exits with code 2 and the API answers 4xx.
     """
+
+    status = 400
+    code = "invalid_request"
+
+
+class QuestionRejected(InvalidRequest):
+    """The question cannot be asked as written (empty, too long, control characters)."""
+
+    code = "invalid_question"
+
+
+class NotFound(AssistantError, LookupError):
+    """What the request names does not exist (a document, an answer)."""
+
+    status = 404
+    code = "not_found"

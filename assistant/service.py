@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import resources
+
+import yaml
 
 import prompts
 from assistant.answer.base import Answer, Draft
@@ -84,6 +87,12 @@ class Assistant:
     def mode(self) -> str:
         return "llm" if self.llm is not None else "extractive"
 
+    def examples(self, limit: int = 6) -> list[str]:
+        """Example questions for the chat page, for regions the knowledge base covers."""
+        covered = set(self.covered_regions())
+        data = yaml.safe_load(resources.files("assistant").joinpath("examples.yaml").read_text(encoding="utf-8"))
+        return [item["question"] for item in data if item.get("region") in covered][:limit]
+
     def covered_regions(self) -> list[str]:
         """The regions of the documents in the knowledge base, for selectors and refusals."""
         return sorted({d.region for d in self.kb.documents() if d.region})
@@ -135,8 +144,8 @@ class Assistant:
             mode=draft.mode if not refused else self.mode, session_id=session_id, question=question,
             standalone_question=standalone, timings_ms=timings, notice=draft.notice,
         )
-        self.conversations.record(session_id, answer, retrieval.top_relevance)
-        yield answer
+        turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance)
+        yield replace(answer, turn_id=turn_id)
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         if not history:

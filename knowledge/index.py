@@ -281,16 +281,22 @@ class KnowledgeBase:
         return report
 
     def ingest_bytes(
-        self, name: str, data: bytes, sidecar_text: str | None = None, on_progress: Progress | None = None
+        self,
+        name: str,
+        data: bytes,
+        sidecar_text: str | None = None,
+        on_progress: Progress | None = None,
+        force: bool = False,
     ) -> IngestReport:
-        """Ingest one uploaded file (the console and API path)."""
+        """Ingest one uploaded file (the console and API path); `force` re-embeds it even
+        when unchanged (re-indexing)."""
         started = time.perf_counter()
         report = IngestReport()
         with self._write_lock:
             try:
                 sidecar = parse_sidecar(sidecar_text, name) if sidecar_text else {}
                 loaded = load_bytes(name, data, self.config.max_file_bytes)
-                item = self._prepare(build_document(loaded, sidecar), report, {})
+                item = self._prepare(build_document(loaded, sidecar), report, {}, force=force)
             except DocumentRejected as exc:
                 report.rejected.append((exc.name, str(exc)))
                 item = None
@@ -308,7 +314,9 @@ class KnowledgeBase:
             self.registry.clear_pending(doc_id)
         return document
 
-    def _prepare(self, document: PolicyDocument, report: IngestReport, seen: dict[str, str]) -> _Prepared | None:
+    def _prepare(
+        self, document: PolicyDocument, report: IngestReport, seen: dict[str, str], force: bool = False
+    ) -> _Prepared | None:
         if document.doc_id in seen:
             raise DocumentRejected(
                 document.source, f"与同批文件“{seen[document.doc_id]}”的文件编号 {document.doc_id} 相同，请改名后重试。"
@@ -316,7 +324,7 @@ class KnowledgeBase:
         seen[document.doc_id] = document.source
         content_hash = fingerprint(document, self.config.max_chunk_tokens)
         existing = self.registry.content_hash(document.doc_id)
-        if existing == content_hash:
+        if existing == content_hash and not force:
             report.unchanged.append((document.doc_id, document.source))
             return None
         clauses = parse_clauses(document, self.config.max_chunk_tokens)

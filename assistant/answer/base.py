@@ -40,6 +40,8 @@ class Answer:
     """补全上下文后的独立问题（追问时与原问题不同）。"""
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+    turn_id: int | None = None
+    """会话记录中这一轮的编号，评价（👍/👎）时引用。"""
 
     def as_json(self) -> dict:
         """The `huiqi ask --json` / `POST /api/chat` object."""
@@ -52,5 +54,6 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone_question,
             "notice": self.notice,
+            "turn_id": self.turn_id,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

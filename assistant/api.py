@@ -1,0 +1,232 @@
+"""The HTTP API: chat (JSON and Server-Sent Events), feedback, documents, health.
+
+Every error is `{"error": {"code", "message"}}` with a 4xx status and a Chinese
+message (5xx only when the server itself fails), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.answer.base import Answer
+from assistant.errors import AssistantError
+from assistant.library import DocumentLibrary
+from assistant.questions import validate_question
+from assistant.service import Assistant
+from knowledge.errors import DocumentNotFound, DocumentRejected, KnowledgeError, VectorStoreUnavailable
+
+log = logging.getLogger("huiqi.api")
+
+
+class ApiError(Exception):
+    """An error answered as JSON with `status`."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+class ChatRequest(BaseModel):
+    question: str = Field(description="问题，1–500 个字")
+    session_id: str | None = Field(default=None, description="会话编号；不传则开启新会话")
+    region: str | None = Field(default=None, description="限定地区，如“金华市”；“全部”或不传表示不限")
+    channel: Literal["api", "widget", "web"] = Field(default="api", description="来源渠道，用于会话记录")
+
+
+class FeedbackRequest(BaseModel):
+    session_id: str
+    turn_id: int = Field(description="回答对象中的 turn_id")
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", description="可选的意见")
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
+    """The FastAPI app with the API routes; pages are mounted on it by `ui.app`."""
+    settings = assistant.settings
+    app = FastAPI(
+        title="惠企政策助手 API",
+        description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
+        version="1",
+    )
+    app.state.assistant = assistant
+    app.state.library = library
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    _install_error_handlers(app)
+
+    def require_admin(request: Request) -> None:
+        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+        if not token:
+            raise ApiError(403, "admin_disabled", "服务器未配置管理令牌（HUIQI_ADMIN_TOKEN），文件管理接口已停用。")
+        given = request.headers.get("authorization", "")
+        given = given[7:].strip() if given.lower().startswith("bearer ") else request.headers.get("x-admin-token", "")
+        if not given:
+            raise ApiError(401, "unauthorized", "需要管理令牌：请在请求头 Authorization: Bearer <令牌> 中提供。",
+                           {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(403, "forbidden", "管理令牌不正确。")
+
+    @app.post("/api/chat", tags=["对话"], summary="提问，返回完整回答")
+    def chat(body: ChatRequest) -> dict:
+        answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
+        return answer.as_json()
+
+    @app.post("/api/chat/stream", tags=["对话"], summary="提问，以 Server-Sent Events 流式返回")
+    def chat_stream(body: ChatRequest) -> StreamingResponse:
+        # Checked before the stream starts, so a bad question is a 4xx, not an SSE event.
+        validate_question(body.question, settings.max_question_chars)
+        events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
+        return StreamingResponse(
+            _sse(events), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.post("/api/feedback", tags=["对话"], summary="对一条回答点赞或点踩，可附意见")
+    def feedback(body: FeedbackRequest) -> dict:
+        assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
+        return {"ok": True}
+
+    @app.get("/api/documents", tags=["文件"], summary="已入库的政策文件")
+    def list_documents() -> list[dict]:
+        return [d.as_json() for d in library.documents()]
+
+    @app.post("/api/documents", tags=["文件"], summary="上传政策文件（需管理令牌）", dependencies=[Depends(require_admin)])
+    async def upload_documents(files: list[UploadFile] = File(description="一个或多个文件")) -> JSONResponse:
+        payload = []
+        limit = int(settings.max_file_mb * 1024 * 1024)
+        for upload in files:
+            # Read one byte past the limit: enough to refuse, without holding a huge body.
+            payload.append((upload.filename or "", await upload.read(limit + 1)))
+        report = await run_in_threadpool(library.upload, payload)
+        body = {
+            "added": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.added],
+            "updated": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.updated],
+            "unchanged": [{"doc_id": d, "file": f} for d, f in report.unchanged],
+            "rejected": [{"file": f, "reason": r} for f, r in report.rejected],
+        }
+        if report.rejected and not (report.added or report.updated or report.unchanged):
+            names = "；".join(f"“{f}”：{r}" for f, r in report.rejected)
+            return JSONResponse({**error_body("document_rejected", f"文件未能入库。{names}"), **body}, status_code=400)
+        return JSONResponse(body)
+
+    @app.delete("/api/documents/{doc_id}", tags=["文件"], summary="删除政策文件（需管理令牌）",
+                dependencies=[Depends(require_admin)])
+    def delete_document(doc_id: str) -> dict:
+        return {"removed": library.remove(doc_id).as_json()}
+
+    @app.get("/healthz", tags=["运维"], summary="健康检查")
+    def healthz() -> dict:
+        documents = library.documents()
+        return {
+            "status": "ok", "documents": len(documents), "clauses": sum(d.chunks for d in documents),
+            "mode": assistant.mode,
+        }
+
+    return app
+
+
+def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
+    try:
+        for event in events:
+            if isinstance(event, Answer):
+                yield _event("answer", event.as_json())
+            elif event:
+                yield _event("token", {"text": event})
+    except (AssistantError, KnowledgeError) as exc:
+        status, code, message = _describe(exc)
+        yield _event("error", error_body(code, message))
+    except Exception:  # the stream has started: the client can only be told in-band
+        log.exception("chat stream failed")
+        yield _event("error", error_body("internal_error", "服务器内部错误，请稍后重试。"))
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _describe(exc: Exception) -> tuple[int, str, str]:
+    if isinstance(exc, AssistantError):
+        return exc.status, exc.code, str(exc)
+    if isinstance(exc, DocumentNotFound):
+        return 404, "document_not_found", f"知识库中没有编号为“{exc.doc_id}”的文件。"
+    if isinstance(exc, DocumentRejected):
+        return 400, exc.code, str(exc)
+    if isinstance(exc, VectorStoreUnavailable):
+        return 503, exc.code, str(exc)
+    if isinstance(exc, KnowledgeError):
+        return 500, exc.code, str(exc)
+    return 500, "internal_error", "服务器内部错误，请稍后重试。"
+
+
+_FIELD_NAMES = {
+    "question": "问题", "session_id": "会话编号", "region": "地区", "channel": "渠道", "turn_id": "回答编号",
+    "rating": "评价", "comment": "意见", "files": "文件",
+}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        field = _FIELD_NAMES.get(location[0], location[0]) if location else "请求体"
+        kind = error.get("type", "")
+        if kind == "missing":
+            problems.append(f"缺少{field}")
+        elif kind in ("json_invalid", "model_attributes_type", "dict_type"):
+            problems.append("请求体须为 JSON 对象")
+        elif kind == "literal_error":
+            problems.append(f"{field}的取值无效")
+        else:
+            problems.append(f"{field}的类型或格式不正确")
+    return "请求格式不正确：" + "；".join(dict.fromkeys(problems)) + "。"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_request", _validation_message(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "没有这个地址。", 405: "不支持这种请求方法。"}
+        message = messages.get(exc.status_code, "请求无法处理。")
+        return JSONResponse(error_body(f"http_{exc.status_code}", message), status_code=exc.status_code)
+
+    @app.exception_handler(AssistantError)
+    @app.exception_handler(KnowledgeError)
+    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+        status, code, message = _describe(exc)
+        return JSONResponse(error_body(code, message), status_code=status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request failed", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后重试。"), status_code=500)

@@ -1,0 +1,71 @@
+"""Answers as the chat page shows them: escaped text, each [n] a link to a citation card
+that opens the full clause with its title, 文号, issuer, date and clause path.
+
+Everything that came from a user or a document is HTML-escaped and Markdown-escaped
+here, so neither a question nor a policy file can inject markup into the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.citations import Citation
+
+_MARK = re.compile(r"\[(\d+)\]")
+# Markdown syntax that plain policy text must not trigger (emphasis, links, headings…).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+
+
+def escape_text(text: str) -> str:
+    """Plain text made inert for a Markdown + HTML renderer."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+
+
+def card_id(key: str, n: int) -> str:
+    return f"hq-cite-{key}-{n}"
+
+
+def answer_markdown(text: str, citations: tuple[Citation, ...] | list[Citation] = (), key: str = "0") -> str:
+    """The answer text with [n] marks linked to the citation cards below it.
+
+    `key` tells the cards of one answer from another's on the same page.
+
+    Example:
+        >>> answer_markdown("奖励<b>200万元</b>[1]", [], key="7")
+        '奖励&lt;b&gt;200万元&lt;/b&gt;\\\\[1\\\\]'
+    """
+    numbers = {c.n for c in citations}
+    lines = []
+    for line in text.splitlines():
+        escaped = escape_text(line)
+        lines.append(re.sub(r"\\\[(\d+)\\\]", lambda m: _link(m, numbers, key), escaped))
+    body = "\n".join(lines)
+    if citations:
+        cards = "".join(citation_card(c, key) for c in citations)
+        body += f'\n\n<div class="hq-cites"><div class="hq-cites-title">引用条款</div>{cards}</div>'
+    return body
+
+
+def _link(match: re.Match, numbers: set[int], key: str) -> str:
+    n = int(match.group(1))
+    if n not in numbers:
+        return match.group(0)
+    return f'<a class="hq-ref" href="#{card_id(key, n)}" data-cite="{card_id(key, n)}">[{n}]</a>'
+
+
+def citation_card(citation: Citation, key: str) -> str:
+    """One collapsible card; HTML without blank lines, so Markdown leaves it alone."""
+    e = lambda value: html.escape(value or "", quote=True)  # noqa: E731
+    facts = " · ".join(e(v) for v in (citation.doc_number, citation.issuer, citation.date, citation.region) if v)
+    text = "<br>".join(e(line) for line in citation.text.splitlines() if line.strip())
+    quote = f'<div class="hq-quote">依据：{e(citation.quote)}</div>' if citation.quote else ""
+    return (
+        f'<details class="hq-cite" id="{card_id(key, citation.n)}">'
+        f'<summary>[{citation.n}] 《{e(citation.title)}》</summary>'
+        f'<div class="hq-meta">{facts}</div>'
+        f'<div class="hq-path">条款：{e(citation.clause_path)}</div>'
+        f"{quote}"
+        f'<div class="hq-clause">{text}</div>'
+        "</details>"
+    )

@@ -1,0 +1,105 @@
+"""One FastAPI app on one port: the API, the chat page `/`, the help-desk console
+`/console`, the widget page `/embed` and its script `/widget.js`."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import gradio as gr
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
+
+from assistant.api import create_api
+from assistant.config import Settings
+from assistant.library import DocumentLibrary
+from assistant.service import Assistant
+from ui.chat import build_chat_page
+from ui.console import build_console
+from ui.theme import CHAT_CSS, CLICK_TO_CITATION_JS, THEME
+
+STATIC = {
+    "widget.js": "application/javascript; charset=utf-8",
+    "embed.js": "application/javascript; charset=utf-8",
+    "embed.css": "text/css; charset=utf-8",
+}
+
+
+def static_text(name: str) -> str:
+    return resources.files("ui").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """The whole web app, on the assistant's knowledge base and conversation store."""
+    settings = settings or Settings()
+    assistant = assistant or Assistant.open(settings)
+    library = DocumentLibrary(assistant.kb, settings.data_dir)
+    app = create_api(assistant, library)
+    embedders = " ".join(["'self'", *settings.allowed_origins])
+    app.add_middleware(SecurityHeaders, embed_ancestors=embedders)
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_js() -> Response:
+        return Response(
+            static_text("widget.js"), media_type=STATIC["widget.js"],
+            headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
+        )
+
+    @app.get("/embed/{name}", include_in_schema=False)
+    def embed_asset(name: str) -> Response:
+        if name not in ("embed.js", "embed.css"):
+            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
+        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/embed", include_in_schema=False)
+    def embed_page() -> HTMLResponse:
+        # The page reads title, region and question from its own URL, in its script,
+        # so nothing a host page passes is ever written into this HTML.
+        return HTMLResponse(static_text("embed.html"))
+
+    mount = dict(
+        theme=THEME, css=CHAT_CSS, head=CLICK_TO_CITATION_JS, footer_links=[], show_error=False,
+        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
+    )
+    if settings.admin_token and settings.admin_token.get_secret_value():
+        gr.mount_gradio_app(app, build_console(assistant, library), path="/console", **mount)
+    else:
+        @app.get("/console", include_in_schema=False)
+        def console_disabled() -> HTMLResponse:
+            return HTMLResponse(static_text("console-disabled.html"), status_code=503)
+
+    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title), path="/", **mount)
+    return app
+
+
+class SecurityHeaders:
+    """Headers on every response: no MIME sniffing, a strict referrer policy, and
+    `frame-ancestors` — the widget page may be framed by the allowed origins, every other
+    page only by huiqi itself."""
+
+    EMBED_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    )
+
+    def __init__(self, app, embed_ancestors: str) -> None:
+        self.app = app
+        self.embed_policy = self.EMBED_POLICY.format(ancestors=embed_ancestors).encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        policy = self.embed_policy if path == "/embed" or path.startswith("/embed/") else b"frame-ancestors 'self'"
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                    (b"content-security-policy", policy),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,114 @@
+"""The chat page for enterprise owners: streamed answers with citation cards, a region
+selector, example questions, 👍/👎 with an optional comment, and a new-conversation
+button. Callbacks only wire the page to `Assistant` and `assistant.presentation`."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from assistant.answer.base import Answer
+from assistant.errors import AssistantError
+from assistant.presentation import answer_markdown, escape_text
+from assistant.service import Assistant
+from knowledge.errors import KnowledgeError
+
+ALL_REGIONS = "全部"
+
+
+def build_chat_page(assistant: Assistant, title: str) -> gr.Blocks:
+    """The Gradio page mounted at `/`."""
+    with gr.Blocks(title=title, analytics_enabled=False) as page:
+        session = gr.State(None)
+        turns = gr.State({})
+        """assistant message index -> stored turn id, for feedback"""
+        rated = gr.State(None)
+        """(turn id, rating) of the answer last rated, for its comment"""
+
+        with gr.Column(elem_id="hq-header"):
+            gr.Markdown(f"## {escape_text(title)}\n按地区查询惠企政策，回答中的 [n] 可点开查看所引用的政策原文。")
+        with gr.Row(equal_height=True):
+            region = gr.Dropdown(
+                [ALL_REGIONS, *assistant.covered_regions()], value=ALL_REGIONS, label="地区",
+                scale=3, min_width=120, elem_id="hq-region",
+            )
+            new_chat = gr.Button("新对话", scale=1, min_width=80, elem_id="hq-new")
+        chatbot = gr.Chatbot(
+            label="对话", elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
+            buttons=["copy"], placeholder="您好！请问想了解哪方面的惠企政策？", layout="bubble",
+        )
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(
+                show_label=False, placeholder="请输入问题，例如：郑州小巨人企业奖励多少？", scale=5,
+                min_width=160, elem_id="hq-question", max_lines=4, autofocus=True,
+            )
+            send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="hq-send")
+        with gr.Group(visible=False, elem_id="hq-feedback") as feedback_box:
+            comment = gr.Textbox(label="谢谢评价！还有什么想补充的吗？（可选）", max_lines=3, elem_id="hq-comment")
+            send_comment = gr.Button("提交意见", size="sm", elem_id="hq-send-comment")
+        feedback_note = gr.Markdown(elem_id="hq-feedback-note")
+        gr.Examples(assistant.examples(), inputs=question, label="可以这样问", examples_per_page=6)
+        gr.Markdown(
+            "回答摘自已收录的政策原文，具体以正式文件为准；知识库没有的内容会如实说明。",
+            elem_id="hq-disclaimer",
+        )
+
+        def respond(text: str, history: list, session_id: str | None, region_name: str, turn_ids: dict):
+            history = list(history or [])
+            if not (text or "").strip():
+                gr.Warning("请输入问题。")
+                yield history, session_id, turn_ids, text
+                return
+            history += [{"role": "user", "content": escape_text(text)}, {"role": "assistant", "content": "…"}]
+            yield history, session_id, turn_ids, ""
+            streamed = ""
+            key = str(len(history))
+            try:
+                for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
+                    if isinstance(event, Answer):
+                        history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}
+                        session_id = event.session_id
+                        turn_ids = {**turn_ids, len(history) - 1: event.turn_id}
+                    else:
+                        streamed += event
+                        history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key)}
+                    yield history, session_id, turn_ids, ""
+            except (AssistantError, KnowledgeError) as exc:
+                history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}
+                yield history, session_id, turn_ids, text
+
+        def on_like(data: gr.LikeData, session_id: str | None, turn_ids: dict):
+            turn_id = turn_ids.get(data.index if isinstance(data.index, int) else data.index[0])
+            if session_id is None or turn_id is None or data.liked not in (True, False):
+                return gr.Group(visible=False), None, ""
+            rating = "up" if data.liked else "down"
+            try:
+                assistant.conversations.add_feedback(session_id, turn_id, rating)
+            except AssistantError as exc:
+                return gr.Group(visible=False), None, "⚠️ " + escape_text(str(exc))
+            return gr.Group(visible=True), (turn_id, rating), "已记录您的评价。"
+
+        def on_comment(text: str, session_id: str | None, last: tuple | None):
+            if not last or session_id is None:
+                return gr.Group(visible=False), None, "", ""
+            try:
+                assistant.conversations.add_feedback(session_id, last[0], last[1], text)
+            except AssistantError as exc:
+                return gr.Group(visible=True), last, text, "⚠️ " + escape_text(str(exc))
+            return gr.Group(visible=False), None, "", "谢谢，您的意见已提交给帮办人员。"
+
+        def start_over():
+            return [], None, {}, None, gr.Group(visible=False), "", ""
+
+        def refresh_regions(current: str):
+            choices = [ALL_REGIONS, *assistant.covered_regions()]
+            return gr.Dropdown(choices=choices, value=current if current in choices else ALL_REGIONS)
+
+        ask_inputs = [question, chatbot, session, region, turns]
+        ask_outputs = [chatbot, session, turns, question]
+        question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+        send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+        chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
+        send_comment.click(on_comment, [comment, session, rated], [feedback_box, rated, comment, feedback_note])
+        new_chat.click(start_over, None, [chatbot, session, turns, rated, feedback_box, comment, feedback_note])
+        page.load(refresh_regions, region, region)
+    return page

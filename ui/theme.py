@@ -1,0 +1,18 @@
+"""Look of the Gradio pages: system Chinese fonts (no web-font download), the citation
+card styles, and the script that opens a card when its [n] is clicked."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import gradio as gr
+
+
+def _static(name: str) -> str:
+    return resources.files("ui").joinpath("static", name).read_text(encoding="utf-8")
+
+
+FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]
+THEME = gr.themes.Soft(primary_hue="red", font=FONTS, font_mono=["Noto Sans Mono CJK SC", "monospace"])
+CHAT_CSS = _static("chat.css")
+CLICK_TO_CITATION_JS = f"<script>{_static('chat.js')}</script>"
