@@ -146,6 +146,11 @@ def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
             "mode": assistant.mode,
         }
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api_path(rest: str) -> None:
+        # Without this, pages mounted at "/" would answer unknown API paths in their own format.
+        raise ApiError(404, "not_found", "没有这个接口，请查看 /docs 中的接口说明。")
+
     return app
 
 

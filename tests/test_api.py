@@ -1,0 +1,233 @@
+"""The HTTP API through real HTTP on 127.0.0.1: chat, streaming, feedback, documents
+with and without the admin token, CORS and framing headers, errors in Chinese."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import httpx
+import pytest
+
+from assistant.config import Settings
+from assistant.service import Assistant
+from knowledge.index import KnowledgeBase
+from tests.web import AppServer, free_port, sse_events
+from ui.app import create_app
+
+TOKEN = "test-admin-token-5b2e9"
+SITE = f"http://127.0.0.1:{free_port()}"
+FOREIGN = "http://127.0.0.1:9"
+WX = "wenxian-2023-wanrenzhuwanqi-plan"
+
+NEW_POLICY = (
+    "关于支持中牟县企业数字化转型的若干措施\n"
+    "中牟县人民政府办公室\n"
+    "一、数字化改造补助\n"
+    "对完成数字化改造的规模以上工业企业，按设备投资额的10%给予补助，单个企业最高补助80万元。\n"
+    "二、上云奖励\n"
+    "对首次上云的中小企业，给予每家3万元的一次性奖励。\n"
+)
+
+
+def start(bundled_data_dir, e5, tmp_path_factory, **overrides):
+    data_dir = tmp_path_factory.mktemp("web") / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    settings = Settings(data_dir=data_dir, **overrides)
+    kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
+    return AppServer(create_app(settings, Assistant.open(settings, kb=kb)))
+
+
+@pytest.fixture(scope="module")
+def server(bundled_data_dir, e5, tmp_path_factory):
+    with start(bundled_data_dir, e5, tmp_path_factory, admin_token=TOKEN, allowed_origins=(SITE,)) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server):
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def admin() -> dict:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_chat_answers_with_the_cited_clause(api):
+    response = api.post("/api/chat", json={"question": "温县政府采购工程项目预留比例是多少？"})
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["refused"]
+    assert "40%" in body["answer"] and "[1]" in body["answer"]
+    assert body["citations"][0]["clause_id"] == f"{WX}:2.1.4"
+    assert "40%" in body["citations"][0]["text"]
+    assert body["session_id"] and isinstance(body["turn_id"], int)
+
+
+def test_follow_up_in_the_same_session_keeps_the_region(api):
+    first = api.post("/api/chat", json={"question": "金华国家级小巨人企业奖励多少？"}).json()
+    follow = api.post("/api/chat", json={"question": "那省级的呢？", "session_id": first["session_id"]}).json()
+    assert follow["session_id"] == first["session_id"]
+    assert "金华" in follow["standalone_question"] and "省级" in follow["standalone_question"]
+    assert not follow["refused"] and "30万元" in follow["answer"]
+
+
+def test_stream_sends_tokens_then_the_full_answer(api):
+    with api.stream("POST", "/api/chat/stream", json={"question": "郑州的单项冠军企业奖励多少钱？"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = response.read().decode("utf-8")
+    events = sse_events(body)
+    names = [name for name, _ in events]
+    assert names[-1] == "answer" and names.count("answer") == 1
+    assert "token" in names[:-1]
+    final = json.loads(events[-1][1])
+    streamed = "".join(json.loads(data)["text"] for name, data in events if name == "token")
+    assert streamed == final["answer"]
+    assert "500万元" in final["answer"] and final["citations"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code", "words"),
+    [
+        ({"question": "   "}, 400, "invalid_question", "不能为空"),
+        ({"question": "问" * 501}, 400, "invalid_question", "500"),
+        ({"question": "补贴\x07多少"}, 400, "invalid_question", "控制字符"),
+        ({"question": 123}, 422, "invalid_request", "问题"),
+        ({}, 422, "invalid_request", "缺少问题"),
+        ({"question": "补贴多少", "region": ["温县"]}, 422, "invalid_request", "地区"),
+    ],
+)
+def test_bad_requests_get_a_chinese_json_error(api, payload, status, code, words):
+    for path in ("/api/chat", "/api/chat/stream"):
+        response = api.post(path, json=payload)
+        assert response.status_code == status, (path, response.text)
+        error = response.json()["error"]
+        assert error["code"] == code and words in error["message"]
+
+
+def test_a_body_that_is_not_json_is_refused(api):
+    response = api.post("/api/chat", content=b"\xff\xfenot json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "JSON" in response.json()["error"]["message"]
+
+
+def test_feedback_is_stored_with_its_answer(api, server):
+    answer = api.post("/api/chat", json={"question": "温县新增技能人才的目标？"}).json()
+    sent = {"session_id": answer["session_id"], "turn_id": answer["turn_id"], "rating": "down", "comment": "想知道补贴标准"}
+    assert api.post("/api/feedback", json=sent).status_code == 200
+    store = server_store(server)
+    turn = next(t for t in store.log() if t.turn_id == answer["turn_id"])
+    assert (turn.rating, turn.comment) == ("down", "想知道补贴标准")
+    missing = api.post("/api/feedback", json={**sent, "turn_id": 10**9})
+    assert missing.status_code == 404 and "找不到" in missing.json()["error"]["message"]
+    other_session = api.post("/api/feedback", json={**sent, "session_id": "someone-else"})
+    assert other_session.status_code == 404
+    assert api.post("/api/feedback", json={**sent, "rating": "meh"}).status_code == 422
+
+
+def server_store(server):
+    return server.app.state.assistant.conversations
+
+
+def test_documents_are_listed_without_a_token(api):
+    documents = api.get("/api/documents").json()
+    assert {d["doc_id"] for d in documents} >= {WX}
+    assert all(set(d) >= {"doc_id", "title", "doc_number", "issuer", "date", "region", "chunks"} for d in documents)
+
+
+def test_changing_documents_needs_the_admin_token(api):
+    files = {"files": ("新政策.txt", NEW_POLICY.encode(), "text/plain")}
+    missing = api.post("/api/documents", files=files)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert "管理令牌" in missing.json()["error"]["message"]
+    wrong = api.post("/api/documents", files=files, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "forbidden"
+    assert api.delete(f"/api/documents/{WX}").status_code == 401
+    assert api.delete(f"/api/documents/{WX}", headers={"Authorization": "Bearer nope"}).status_code == 403
+    assert WX in {d["doc_id"] for d in api.get("/api/documents").json()}
+
+
+def test_upload_then_ask_then_delete(api):
+    before = api.get("/healthz").json()["clauses"]
+    response = api.post(
+        "/api/documents", headers=admin(),
+        files=[("files", ("zhongmou-digital.txt", NEW_POLICY.encode("gb18030"), "text/plain"))],
+    )
+    assert response.status_code == 200, response.text
+    [added] = response.json()["added"]
+    assert added["doc_id"] == "zhongmou-digital" and added["chunks"] >= 2
+    assert api.get("/healthz").json()["clauses"] == before + added["chunks"]
+
+    answer = api.post("/api/chat", json={"question": "中牟县数字化改造补助最高多少？"}).json()
+    assert not answer["refused"] and "80万元" in answer["answer"]
+    assert answer["citations"][0]["doc_id"] == "zhongmou-digital"
+
+    assert api.delete("/api/documents/zhongmou-digital", headers=admin()).status_code == 200
+    assert "zhongmou-digital" not in {d["doc_id"] for d in api.get("/api/documents").json()}
+    assert api.get("/healthz").json()["clauses"] == before
+    gone = api.delete("/api/documents/zhongmou-digital", headers=admin())
+    assert gone.status_code == 404 and "zhongmou-digital" in gone.json()["error"]["message"]
+
+
+def test_a_rejected_upload_is_named_and_changes_nothing(api):
+    before = api.get("/api/documents").json()
+    response = api.post(
+        "/api/documents", headers=admin(),
+        files=[("files", ("工具.exe", b"MZ\x90\x00binary", "application/octet-stream"))],
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "工具.exe" in body["error"]["message"] and body["rejected"][0]["file"] == "工具.exe"
+    assert api.get("/api/documents").json() == before
+
+
+def test_cors_preflight_admits_only_configured_origins(api):
+    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = api.options("/api/chat", headers={"Origin": SITE, **ask})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == SITE
+    foreign = api.options("/api/chat", headers={"Origin": FOREIGN, **ask})
+    assert foreign.status_code == 400
+    assert "access-control-allow-origin" not in foreign.headers
+    simple = api.post("/api/chat", json={"question": "温县技术改造投资增长目标是多少？"}, headers={"Origin": FOREIGN})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_only_the_widget_page_may_be_framed_by_the_configured_site(api):
+    embed = api.get("/embed")
+    assert embed.status_code == 200
+    policy = embed.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {SITE}" in policy and FOREIGN not in policy
+    assert "script-src 'self'" in policy
+    for path in ("/", "/docs", "/api/documents"):
+        response = api.get(path)
+        assert response.headers["content-security-policy"].endswith("frame-ancestors 'self'"), path
+        assert response.headers["x-content-type-options"] == "nosniff"
+    widget = api.get("/widget.js")
+    assert widget.headers["content-type"].startswith("application/javascript")
+    assert TOKEN not in widget.text and TOKEN not in embed.text and TOKEN not in api.get("/").text
+
+
+def test_health_and_openapi(api):
+    health = api.get("/healthz").json()
+    assert health["status"] == "ok" and health["documents"] >= 5 and health["mode"] == "extractive"
+    assert api.get("/docs").status_code == 200
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/api/chat", "/api/chat/stream", "/api/feedback", "/api/documents", "/healthz"} <= set(paths)
+
+
+def test_unknown_paths_are_json_errors(api):
+    response = api.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"]
+
+
+def test_without_an_admin_token_the_console_and_uploads_are_off(bundled_data_dir, e5, tmp_path_factory):
+    with start(bundled_data_dir, e5, tmp_path_factory) as running, httpx.Client(base_url=running.url) as client:
+        console = client.get("/console")
+        assert console.status_code == 503 and "HUIQI_ADMIN_TOKEN" in console.text
+        assert client.get("/console/").status_code in (404, 503)
+        upload = client.post("/api/documents", files={"files": ("a.txt", NEW_POLICY.encode(), "text/plain")})
+        assert upload.status_code == 403 and upload.json()["error"]["code"] == "admin_disabled"
