@@ -105,6 +105,26 @@ def validate_question(text: str | None, max_chars: int) -> str:
     return text
 
 
+# Markup pasted into a question (or typed by a prober): tags and entities carry no policy
+# meaning, and their words (img, onerror…) would only dilute the search.
+_TAG = re.compile(r"<[^<>]{0,300}>")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+
+
+def searchable(question: str) -> str:
+    """The question as searched: without HTML tags and entities.
+
+    Example:
+        >>> searchable('<img src=x onerror="alert(1)"><b>温县</b>预留比例？')
+        '温县预留比例？'
+    """
+    text = _ENTITY.sub(" ", _TAG.sub("", question))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionRejected("问题里只有网页标记，没有文字，请直接输入您想咨询的政策问题。")
+    return text
+
+
 def frame(text: str) -> QuestionFrame:
     """The slots of a question.
 

@@ -19,7 +19,7 @@ from assistant.answer.base import Answer, Draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
-from assistant.questions import QuestionFrame, frame, rewrite_follow_up, validate_question
+from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from knowledge.index import KnowledgeBase
@@ -148,6 +148,7 @@ class Assistant:
         yield replace(answer, turn_id=turn_id)
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
+        question = searchable(question)
         if not history:
             return question
         if self.llm is not None:

@@ -33,7 +33,7 @@ def build_chat_page(assistant: Assistant, title: str) -> gr.Blocks:
             )
             new_chat = gr.Button("新对话", scale=1, min_width=80, elem_id="hq-new")
         chatbot = gr.Chatbot(
-            label="对话", elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
+            label="对话", show_label=False, elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
             buttons=["copy"], placeholder="您好！请问想了解哪方面的惠企政策？", layout="bubble",
         )
         with gr.Row(equal_height=True):

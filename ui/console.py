@@ -22,7 +22,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
 
 DOC_HEADERS = ["编号", "标题", "文号", "发布机构", "日期", "地区", "层级", "条款数", "文件名"]
-HIT_HEADERS = ["排名", "文件", "条款", "稠密", "BM25", "融合", "相关度", "条款原文"]
+HIT_HEADERS = ["排名", "相关度", "稠密", "BM25", "融合", "文件", "条款", "条款原文"]
 LOG_HEADERS = ["时间", "渠道", "问题", "回答", "拒答", "引用条款", "评价", "意见"]
 GAP_HEADERS = ["次数", "代表问题", "原因", "其他问法"]
 
@@ -162,9 +162,10 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
                 note += f" 知识库未收录：{'、'.join(retrieval.uncovered_regions)}。"
             rows = [
                 [
-                    rank, hit.document.title, f"{hit.clause.clause_id}\n{hit.clause.clause_path}",
+                    rank, _fmt(hit.scores.get("relevance")),
                     _fmt(hit.scores.get("dense", hit.scores.get("dense_exact"))), _fmt(hit.scores.get("bm25")),
-                    _fmt(hit.scores.get("fused"), 4), _fmt(hit.scores.get("relevance")), hit.clause.text,
+                    _fmt(hit.scores.get("fused"), 4), hit.document.title,
+                    f"{hit.clause.clause_id}\n{hit.clause.clause_path}", hit.clause.text,
                 ]
                 for rank, hit in enumerate(retrieval.hits, 1)
             ]

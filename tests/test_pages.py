@@ -1,0 +1,212 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright): the chat page,
+the widget on another site, the console. Each test saves a screenshot under
+test-artifacts/screenshots/ (or $HUIQI_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from assistant.config import Settings
+from assistant.service import Assistant
+from knowledge.index import KnowledgeBase
+from tests.web import CHROMIUM, CHROMIUM_ARGS, AppServer, StaticSite, free_port
+from ui.app import create_app
+
+TOKEN = "console-token-for-tests-41d7"
+SITE_PORT = free_port()
+SITE = f"http://127.0.0.1:{SITE_PORT}"
+ARTIFACTS = Path(os.environ.get("HUIQI_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def server(bundled_data_dir, e5, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("pages") / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    settings = Settings(data_dir=data_dir, admin_token=TOKEN, allowed_origins=(SITE,))
+    kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
+    with AppServer(create_app(settings, Assistant.open(settings, kb=kb))) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(WAIT_MS)
+    yield opened
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, "screenshot is blank"
+    return path
+
+
+def ask_on_chat_page(page, question: str) -> None:
+    page.locator("#hq-question textarea").fill(question)
+    page.locator("#hq-send").click()
+
+
+def last_answer(page):
+    return page.locator("#hq-chat .message-row.bot-row, #hq-chat [data-testid='bot']").last
+
+
+def test_chat_page_streams_an_answer_and_opens_its_citation(server, page):
+    page.goto(server.url + "/")
+    expect(page.get_by_role("combobox", name="地区")).to_have_value("全部")
+    expect(page.get_by_text("可以这样问")).to_be_visible()
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("温县政府采购工程项目预留比例是多少？")
+    expect(chat).to_contain_text("40%以上")
+    card = chat.locator("details.hq-cite").first
+    expect(card).to_contain_text("温县2023年深化“万人助万企”活动实施方案")
+    clause = card.locator(".hq-clause")
+    expect(clause).to_be_hidden()
+    chat.locator("a.hq-ref").first.click()
+    expect(clause).to_be_visible()
+    expect(clause).to_contain_text("4.加强产业链上下游企业适配对接")
+    expect(card).to_contain_text("条款：二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接")
+    screenshot(page, "chat-page-citation-open")
+
+
+def test_region_selector_and_refusal_on_a_phone(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "上海浦东新区的研发补贴有多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("知识库暂未收录")
+    expect(chat).to_contain_text("12345")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "chat-page-phone-refusal")
+    context.close()
+
+
+def test_feedback_with_a_comment_reaches_the_log(server, page):
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "郑州科技型中小企业贷款余额目标是多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("1400亿元")
+    chat.get_by_role("button", name="踩").last.click()
+    comment = page.locator("#hq-comment textarea")
+    expect(comment).to_be_visible()
+    comment.fill("希望给出申请入口")
+    page.locator("#hq-send-comment").click()
+    expect(page.locator("#hq-feedback-note")).to_contain_text("意见已提交")
+    log = server.app.state.assistant.conversations.log()
+    turn = next(t for t in log if "贷款余额" in t.question)
+    assert (turn.rating, turn.comment, turn.channel) == ("down", "希望给出申请入口", "web")
+
+
+def test_html_in_a_question_is_shown_as_text(server, page):
+    page.goto(server.url + "/")
+    hostile = '<img src=x onerror="window.__pwned=1"><b>温县</b>技术合同成交额要达到多少？'
+    ask_on_chat_page(page, hostile)
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("2.9亿元")
+    expect(chat).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    assert page.evaluate("window.__pwned") is None
+    assert chat.locator("img[src=x]").count() == 0
+
+
+def test_new_conversation_forgets_the_previous_question(server, page):
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "金华国家级小巨人企业奖励多少？")
+    expect(page.locator("#hq-chat")).to_contain_text("100万元")
+    page.locator("#hq-new").click()
+    expect(page.locator("#hq-chat")).not_to_contain_text("100万元")
+    ask_on_chat_page(page, "那省级的呢？")
+    # Without the earlier turn there is no region or topic to carry over.
+    expect(page.locator("#hq-chat")).not_to_contain_text("30万元")
+
+
+def test_widget_on_a_district_page(server, page, tmp_path):
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>某区人民政府</title></head>"
+        "<body><h1>某区人民政府门户网站</h1><p>政务公开 · 办事服务 · 互动交流</p>"
+        f"<script src='{server.url}/widget.js' data-title='惠企政策助手' data-region='温县' async></script>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    with StaticSite(tmp_path, port=SITE_PORT) as site:
+        page.goto(site.url + "/index.html")
+        bubble = page.locator("[data-huiqi-widget] .hq-bubble")
+        expect(bubble).to_contain_text("惠企政策助手")
+        bubble.click()
+        frame = page.frame_locator("[data-huiqi-widget] iframe")
+        frame.locator("#hq-input").fill("技术改造投资增长目标是多少？")
+        frame.locator("#hq-send").click()
+        expect(frame.locator(".hq-bot").last).to_contain_text("30%")
+        frame.locator(".hq-ref").first.click()
+        expect(frame.locator(".hq-cite[open] .hq-clause").first).to_be_visible()
+        screenshot(page, "widget-on-district-page")
+    log = server.app.state.assistant.conversations.log()
+    turn = next(t for t in log if t.question == "技术改造投资增长目标是多少？")
+    assert turn.channel == "widget"
+
+
+def test_widget_page_cannot_be_framed_by_another_site(server, page, tmp_path):
+    (tmp_path / "index.html").write_text(
+        f"<!doctype html><meta charset='utf-8'><iframe id='f' src='{server.url}/embed'></iframe>", encoding="utf-8"
+    )
+    with StaticSite(tmp_path) as foreign:
+        page.goto(foreign.url + "/index.html")
+        page.wait_for_timeout(1500)
+        frame = page.frame_locator("#f")
+        assert frame.locator("#hq-input").count() == 0
+
+
+def test_console_upload_then_retrieval_test(server, page, tmp_path):
+    page.goto(server.url + "/console/")
+    page.locator("#hq-token input").fill("wrong-token")
+    page.locator("#hq-login").click()
+    expect(page.get_by_text("管理令牌不正确")).to_be_visible()
+    expect(page.locator("#hq-docs")).to_be_hidden()
+
+    page.locator("#hq-token input").fill(TOKEN)
+    page.locator("#hq-login").click()
+    expect(page.locator("#hq-docs")).to_contain_text("wenxian-2023-wanrenzhuwanqi-plan")
+
+    policy = tmp_path / "新密市<img src=x onerror=window.__pwned=1>科创券.txt"
+    policy.write_text(
+        "新密市科技创新券管理办法\n新密市科学技术局\n一、支持对象\n在新密市登记注册的科技型中小企业。\n"
+        "二、支持标准\n科技创新券按企业购买研发服务费用的30%抵扣，每家企业每年最高20万元。\n",
+        encoding="utf-8",
+    )
+    page.locator("#hq-upload input[type=file]").set_input_files(str(policy))
+    page.locator("#hq-upload-button").click()
+    expect(page.locator("#hq-upload-note")).to_contain_text("已入库")
+    # Gradio drops the angle brackets from uploaded names; what is left is shown as text.
+    expect(page.locator("#hq-upload-note")).to_contain_text("onerror=window.__pwned=1科创券.txt")
+    assert page.locator("#hq-upload-note img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    expect(page.locator("#hq-docs")).to_contain_text("新密市科技创新券管理办法")
+    screenshot(page, "console-documents-after-upload")
+
+    page.get_by_role("tab", name="命中测试").click()
+    page.locator("#hq-probe textarea").fill("新密市科技创新券每年最高抵扣多少")
+    page.locator("#hq-run-probe").click()
+    hits = page.locator("#hq-hits")
+    expect(hits).to_contain_text("新密市科技创新券管理办法")
+    expect(hits).to_contain_text("20万元")
+    screenshot(page, "console-retrieval-test")
