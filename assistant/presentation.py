@@ -22,6 +22,12 @@ def escape_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
 
 
+def escape_html(text: str) -> str:
+    """Text for inside an HTML element: tags escaped, and Markdown syntax as character
+    references, so a renderer that still looks for Markdown there finds none."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", html.escape(text or "", quote=True))
+
+
 def card_id(key: str, n: int) -> str:
     return f"hq-cite-{key}-{n}"
 
@@ -56,7 +62,7 @@ def _link(match: re.Match, numbers: set[int], key: str) -> str:
 
 def citation_card(citation: Citation, key: str) -> str:
     """One collapsible card; HTML without blank lines, so Markdown leaves it alone."""
-    e = lambda value: html.escape(value or "", quote=True)  # noqa: E731
+    e = escape_html
     facts = " · ".join(e(v) for v in (citation.doc_number, citation.issuer, citation.date, citation.region) if v)
     text = "<br>".join(e(line) for line in citation.text.splitlines() if line.strip())
     quote = f'<div class="hq-quote">依据：{e(citation.quote)}</div>' if citation.quote else ""
