@@ -231,3 +231,11 @@ def test_without_an_admin_token_the_console_and_uploads_are_off(bundled_data_dir
         assert client.get("/console/").status_code in (404, 503)
         upload = client.post("/api/documents", files={"files": ("a.txt", NEW_POLICY.encode(), "text/plain")})
         assert upload.status_code == 403 and upload.json()["error"]["code"] == "admin_disabled"
+
+
+def test_stream_latency_benchmark_measures_first_token_before_the_end(server):
+    from evals.stream_latency import measure
+
+    figures = measure(server.url, runs=3, warmup=1)
+    assert figures["runs"] == 3
+    assert 0 < figures["ttft_ms_p50"] <= figures["total_ms_p50"]
