@@ -61,13 +61,17 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
     )
     if settings.admin_token and settings.admin_token.get_secret_value():
-        gr.mount_gradio_app(app, build_console(assistant, library), path="/console", **mount)
+        gr.mount_gradio_app(
+            app, build_console(assistant, library), path="/console",
+            max_file_size=int(settings.max_file_mb * 1024 * 1024), **mount,
+        )
     else:
         @app.get("/console", include_in_schema=False)
         def console_disabled() -> HTMLResponse:
             return HTMLResponse(static_text("console-disabled.html"), status_code=503)
 
-    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title), path="/", **mount)
+    # The chat page takes no files; Gradio's upload route still exists, so keep it tiny.
+    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title), path="/", max_file_size=1024, **mount)
     return app
 
 
