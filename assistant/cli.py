@@ -257,3 +257,75 @@ def serve(
         f"帮办控制台：/console {console}；接口文档：/docs；网站挂件：/widget.js"
     )
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+eval_app = typer.Typer(help="评测：金标准问题上的检索、回答与拒答指标", invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
+@handles_errors
+def eval_run(
+    ctx: typer.Context,
+    report: Annotated[Path | None, typer.Option("--report", help="把 report.md、report.html、results.json 写到此目录")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    embedder: Annotated[list[str], typer.Option("--embedder", help="另加一个向量模型做检索消融（可多次）")] = [],  # noqa: B006
+    thresholds: Annotated[Path | None, typer.Option("--thresholds", help="阈值文件，默认 evals/thresholds.toml")] = None,
+) -> None:
+    """在内置金标准问题上评测当前知识库；有指标低于阈值时退出码为 1。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    import tempfile
+
+    from assistant.conversation import ConversationStore
+    from assistant.service import Assistant
+    from evals.report import below_thresholds, load_thresholds, write_report
+    from evals.runner import evaluate, load_questions
+    from knowledge.index import KnowledgeBase, KnowledgeConfig, bundled_policies
+
+    settings = Settings()
+    kb = _open_kb()
+    store = ConversationStore("sqlite://")  # evaluation questions stay out of the help desk's log
+    store.open()
+    llm = Assistant.open(settings, kb=kb).llm
+    assistant = Assistant(settings, kb, store, llm=llm)
+    extra = {}
+    with tempfile.TemporaryDirectory(prefix="huiqi-eval-") as scratch:
+        for name in embedder:
+            other_kb = KnowledgeBase.open(KnowledgeConfig(data_dir=Path(scratch) / name.replace(":", "_").replace("/", "_"), embedder=name))
+            library = Path(settings.data_dir) / "documents"
+            other_kb.ingest([bundled_policies(), *([library] if library.is_dir() else [])])
+            other_store = ConversationStore("sqlite://")
+            other_store.open()
+            extra[name] = Assistant(settings, other_kb, other_store, relevance=assistant.relevance)
+        result = evaluate(assistant, load_questions(), extra)
+    missed = below_thresholds(result, load_thresholds(thresholds))
+    result["below_thresholds"] = missed
+    if report is not None:
+        for path in write_report(result, report):
+            typer.echo(f"已写入 {path}", err=as_json)
+    if as_json:
+        _print_json(result)
+    else:
+        m = result["metrics"]
+        typer.echo(f"题目 {result['n_questions']} 道（{result['mode']}）")
+        for key in ("hit@1", "hit@5", "mrr@10", "ndcg@10", "key_fact_accuracy", "citation_precision",
+                    "citation_recall", "refusal_accuracy", "refusal_precision", "refusal_recall"):
+            typer.echo(f"  {key:<20} {m.get(key)}")
+        typer.echo(f"  检索 p50 {m.get('retrieve_ms_p50'):.1f} ms，整体 p95 {m.get('total_ms_p95'):.1f} ms；失败 {len(result['failures'])} 道")
+    if missed:
+        typer.secho("低于阈值：" + "；".join(missed), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
+@eval_app.command("draft")
+@handles_errors
+def eval_draft(limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 50) -> None:
+    """从含数字的条款生成候选问题（YAML），供人工改写、审核后再加入金标准。"""
+    import yaml
+
+    from evals.draft import draft_questions
+    from evals.runner import load_questions
+
+    known = {c for q in load_questions() for c in q.clauses}
+    typer.echo(yaml.safe_dump(draft_questions(_open_kb(), known, limit), allow_unicode=True, sort_keys=False, width=200))

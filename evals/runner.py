@@ -117,25 +117,12 @@ def retrieval_only(ranker: Callable[[str, str | None], list[str]], questions: li
 
 
 def score(results: list[QuestionResult]) -> dict:
-    """All metrics over `results`."""
+    """All metrics over `results`; answer metrics only where there are answerable questions."""
     answerable = [r for r in results if not r.item.refuse]
     metrics: dict[str, float] = {"questions": len(results)}
     metrics.update(_mean_dicts([_retrieval_scores(r.ranked, r.item.clauses) for r in answerable]))
-    with_facts = [r for r in answerable if r.item.facts]
-    metrics["key_fact_accuracy"] = _mean([float(all(r.facts_found) and not r.refused) for r in with_facts])
-    precision, recall = [], []
-    for r in answerable:
-        if r.refused or not r.cited:
-            recall.append(0.0)
-            continue
-        supported = [
-            cid in r.item.clauses or any(fact_found(f, text) for f in r.item.facts)
-            for cid, text in zip(r.cited, r.cited_texts)
-        ]
-        precision.append(sum(supported) / len(supported))
-        recall.append(len(set(r.cited) & set(r.item.clauses)) / len(r.item.clauses) if r.item.clauses else 1.0)
-    metrics["citation_precision"] = _mean(precision)
-    metrics["citation_recall"] = _mean(recall)
+    if answerable:
+        metrics.update(_answer_scores(answerable))
     tp = sum(1 for r in results if r.item.refuse and r.refused)
     fp = sum(1 for r in results if not r.item.refuse and r.refused)
     fn = sum(1 for r in results if r.item.refuse and not r.refused)
@@ -148,6 +135,26 @@ def score(results: list[QuestionResult]) -> dict:
             metrics[f"{stage}_ms_p50"] = statistics.median(values)
             metrics[f"{stage}_ms_p95"] = _percentile(values, 95)
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def _answer_scores(answerable: list[QuestionResult]) -> dict[str, float]:
+    with_facts = [r for r in answerable if r.item.facts]
+    precision, recall = [], []
+    for r in answerable:
+        if r.refused or not r.cited:
+            recall.append(0.0)
+            continue
+        supported = [
+            cid in r.item.clauses or any(fact_found(f, text) for f in r.item.facts)
+            for cid, text in zip(r.cited, r.cited_texts)
+        ]
+        precision.append(sum(supported) / len(supported))
+        recall.append(len(set(r.cited) & set(r.item.clauses)) / len(r.item.clauses) if r.item.clauses else 1.0)
+    return {
+        "key_fact_accuracy": _mean([float(all(r.facts_found) and not r.refused) for r in with_facts]),
+        "citation_precision": _mean(precision),
+        "citation_recall": _mean(recall),
+    }
 
 
 def breakdown(results: list[QuestionResult], key: Callable[[QuestionResult], str]) -> dict[str, dict]:
