@@ -231,9 +231,6 @@ def chat(
             typer.secho(f"错误：{exc}", fg=typer.colors.RED, err=True)
 
 
-if __name__ == "__main__":
-    app()
-
 
 @app.command()
 @handles_errors
@@ -329,3 +326,36 @@ def eval_draft(limit: Annotated[int, typer.Option("--limit", help="最多列出�
 
     known = {c for q in load_questions() for c in q.clauses}
     typer.echo(yaml.safe_dump(draft_questions(_open_kb(), known, limit), allow_unicode=True, sort_keys=False, width=200))
+
+
+@app.command()
+@handles_errors
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    sizes: Annotated[str, typer.Option("--sizes", help="合成语料的条款数，逗号分隔")] = "10000,100000",
+    queries: Annotated[int, typer.Option("--queries", help="每种规模计时的问题数")] = 50,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="是否测 huiqi serve 冷启动")] = True,
+) -> None:
+    """性能基准：查询延迟 p50/p95/p99（内置语料与合成语料）、入库速度、峰值内存、冷启动。"""
+    from evals.bench import run
+
+    wanted = [int(part) for part in sizes.split(",") if part.strip()]
+    if queries <= 0 or any(size <= 0 for size in wanted):
+        raise ValueError("--queries 与 --sizes 必须是正整数")
+    result = run(Settings(), wanted, queries=queries, serve=serve)
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"内置语料（{result['corpus_clauses']} 条）：查询 p50 {result['query_p50_ms']} ms，p95 {result['query_p95_ms']} ms，p99 {result['query_p99_ms']} ms")
+    for size, figures in result["sizes"].items():
+        extra = f"，HNSW recall@10 {figures['hnsw_recall@10']}" if "hnsw_recall@10" in figures else ""
+        typer.echo(f"合成语料 {size} 条（{figures['dense_search']}）：p50 {figures['query_p50_ms']} ms，p95 {figures['query_p95_ms']} ms，"
+                   f"p99 {figures['query_p99_ms']} ms；构建/加载 {figures['build_or_load_s']} s{extra}")
+    typer.echo(f"入库：{result['ingest_chunks']} 条 / {result['ingest_seconds']} s = {result['ingest_chunks_per_s']} 条/秒")
+    if "cold_start_s" in result:
+        typer.echo(f"huiqi serve 冷启动：{result['cold_start_s']} s")
+    typer.echo(f"峰值内存：{result['peak_rss_mb']} MB")
+
+
+if __name__ == "__main__":
+    app()

@@ -304,6 +304,22 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_vectors(self, document: PolicyDocument, clauses: list[Clause], vectors: np.ndarray) -> None:
+        """Store a document whose clauses were split and embedded elsewhere (synthetic
+        benchmark corpora); the same swap-in as `ingest`."""
+        if len(clauses) != len(vectors):
+            raise ValueError(f"{len(clauses)} clauses but {len(vectors)} vectors")
+        tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
+        item = _Prepared(document, fingerprint(document, self.config.max_chunk_tokens), clauses, tokens,
+                         replaces=False, vectors=np.asarray(vectors, dtype=np.float32))
+        with self._write_lock:
+            self._commit(item)
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query embeddings (benchmarks time the embedding too)."""
+        with self._query_cache_lock:
+            self._query_cache.clear()
+
     def remove(self, doc_id: str) -> StoredDocument:
         """Delete a document from the registry, Chroma and BM25."""
         with self._write_lock:

@@ -1,0 +1,186 @@
+"""`huiqi bench`: how fast huiqi answers and ingests, on this machine.
+
+- Query latency (retrieve + extractive answer, warm, query-embedding cache cleared
+  before each question) at the bundled corpus and at synthetic corpora of N clauses.
+- A synthetic corpus recombines real clauses: the first half of one clause's text with
+  the second half of another's, and the normalized sum of their two vectors, so it is
+  built without embedding; it is cached in `<data dir>/bench/`.
+- Above the exact-search limit, dense search runs on Chroma's HNSW; its recall@10
+  against exact search is reported.
+- Ingest throughput of the bundled policies (real embedding), peak memory, and the cold
+  start of `huiqi serve` until /healthz answers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from assistant.config import Settings
+from assistant.conversation import ConversationStore
+from assistant.service import Assistant
+from evals.runner import load_questions
+from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig
+from knowledge.models import Clause, PolicyDocument
+
+CLAUSES_PER_DOCUMENT = 100
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return {"p50": round(statistics.median(ordered), 2), "p95": round(at(0.95), 2), "p99": round(at(0.99), 2)}
+
+
+def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str]) -> dict[str, float]:
+    """ms per question, retrieve + extractive answer, after one warm-up pass."""
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(settings, kb, store)
+    for question in questions[:5]:
+        assistant.ask(question)
+    timings = []
+    for question in questions:
+        kb.clear_query_cache()
+        started = time.perf_counter()
+        assistant.ask(question)
+        timings.append((time.perf_counter() - started) * 1000)
+    return percentiles(timings)
+
+
+def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int = 7) -> KnowledgeBase:
+    """A knowledge base of `size` recombined clauses in `folder` (built once, then reused)."""
+    config = KnowledgeConfig(data_dir=folder, embedder=source.config.embedder)
+    kb = KnowledgeBase.open(config, embedder=source.embedder)
+    if kb.registry.clause_count() == size:
+        return kb
+    if kb.registry.clause_count():
+        kb.vectors.open(kb.embedder.name, len(kb.embedder.embed_query("维度")), reset=True)
+        kb.registry.clear()
+    documents = {d.doc_id: d for d in source.documents()}
+    clauses = [c for d in documents for c in source.clauses(d)]
+    vector_ids = {f"{c.clause_id}@{documents[c.doc_id].content_hash[:12]}": c for c in clauses}
+    stored = source.vectors.vectors(list(vector_ids))
+    vectors = {vector_ids[vid].clause_id: v for vid, v in stored.items()}
+    rng = random.Random(seed)
+    for first in range(0, size, CLAUSES_PER_DOCUMENT):
+        count = min(CLAUSES_PER_DOCUMENT, size - first)
+        doc_id = f"synthetic-{first // CLAUSES_PER_DOCUMENT:05d}"
+        pieces, texts, parts = [], [], []
+        offset = 0
+        for ordinal in range(count):
+            a, b = rng.sample(clauses, 2)
+            text = a.text[: len(a.text) // 2] + b.text[len(b.text) // 2:]
+            pieces.append(Clause(f"{doc_id}:{ordinal}", doc_id, f"{a.clause_path} / {b.clause_path}", text,
+                                 offset, offset + len(text), ordinal))
+            texts.append(text)
+            offset += len(text) + 1
+            mixed = vectors[a.clause_id] + vectors[b.clause_id]
+            parts.append(mixed / (np.linalg.norm(mixed) or 1.0))
+        region = documents[rng.choice(clauses).doc_id].region
+        document = PolicyDocument(doc_id=doc_id, title=f"合成文件{first // CLAUSES_PER_DOCUMENT}", text="\n".join(texts),
+                                  region=region, source=f"{doc_id}.txt")
+        kb.ingest_vectors(document, pieces, np.vstack(parts))
+    return kb
+
+
+def hnsw_recall(kb: KnowledgeBase, questions: list[str], k: int = 10) -> float:
+    """Share of the exact top-k that Chroma's HNSW index returns (mean over questions)."""
+    ids, matrix = kb.vectors.all_vectors()
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
+    found = []
+    for question in questions:
+        vector = kb.query_vector(question)
+        exact = {ids[i] for i in np.argsort(-(unit @ (vector / np.linalg.norm(vector))))[:k]}
+        approximate = {vid for vid, _ in kb.vectors.query(vector, k)}
+        found.append(len(exact & approximate) / k)
+    return round(sum(found) / len(found), 4)
+
+
+def ingest_throughput(settings: Settings, source: KnowledgeBase) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="huiqi-bench-ingest-") as folder:
+        kb = KnowledgeBase.open(KnowledgeConfig(data_dir=Path(folder), embedder=settings.embedder), embedder=source.embedder)
+        report = kb.ingest()
+        kb.registry.close()
+    return {"ingest_chunks": report.chunks, "ingest_seconds": round(report.seconds, 2),
+            "ingest_chunks_per_s": round(report.chunks / report.seconds, 1) if report.seconds else 0.0}
+
+
+def cold_start(data_dir: Path, timeout: float = 120.0) -> float:
+    """Seconds from launching `huiqi serve` to its first healthy /healthz."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = Path(sys.executable).with_name("huiqi")
+    command = [str(script), "serve", "--port", str(port)]
+    env = {**os.environ, "HUIQI_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - started < timeout:
+            if process.poll() is not None:
+                raise RuntimeError("huiqi serve exited during start-up")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return round(time.perf_counter() - started, 2)
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"huiqi serve did not answer /healthz within {timeout:.0f} s")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = True) -> dict:
+    kb = KnowledgeBase.open(settings.knowledge_config())
+    if not kb.registry.clause_count():
+        raise ValueError("知识库是空的，请先运行 `huiqi ingest`。")
+    pool = [q.question for q in load_questions() if not q.history]
+    questions = [pool[i % len(pool)] for i in range(queries)]
+    bundled = query_latency(kb, settings, questions)
+    result: dict = {
+        "corpus_clauses": kb.registry.clause_count(),
+        "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
+        "exact_search_limit": EXACT_SEARCH_LIMIT,
+        "sizes": {},
+    }
+    for size in sizes:
+        started = time.perf_counter()
+        folder = Path(settings.data_dir) / "bench" / f"synthetic-{size}"
+        synthetic = synthetic_corpus(kb, size, folder)
+        built = time.perf_counter() - started
+        figures = {**{f"query_{k}_ms": v for k, v in query_latency(synthetic, settings, questions).items()},
+                   "build_or_load_s": round(built, 1), "dense_search": "exact" if size <= EXACT_SEARCH_LIMIT else "hnsw"}
+        if size > EXACT_SEARCH_LIMIT:
+            figures["hnsw_recall@10"] = hnsw_recall(synthetic, questions[:20])
+        result["sizes"][str(size)] = figures
+        synthetic.registry.close()
+    result.update(ingest_throughput(settings, kb))
+    if serve:
+        result["cold_start_s"] = cold_start(Path(settings.data_dir))
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def clean(data_dir: Path) -> None:
+    shutil.rmtree(Path(data_dir) / "bench", ignore_errors=True)

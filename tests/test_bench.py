@@ -1,0 +1,40 @@
+"""`huiqi bench` at a small size: every figure is measured and plausible, the synthetic
+corpus is real (registry, Chroma and BM25 agree), and the HNSW path above the exact-search
+limit reports its recall."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+import evals.bench
+import knowledge.index
+from assistant.cli import app
+from knowledge.index import KnowledgeBase, KnowledgeConfig
+
+
+def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_data_dir, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+    # A low limit sends the 400-clause corpus through Chroma's HNSW, as 100k clauses would be.
+    monkeypatch.setattr(knowledge.index, "EXACT_SEARCH_LIMIT", 300)
+    monkeypatch.setattr(evals.bench, "EXACT_SEARCH_LIMIT", 300)
+    result = CliRunner().invoke(app, ["bench", "--json", "--sizes", "200,400", "--queries", "6"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["corpus_clauses"] == 111
+    assert 0 < figures["query_p50_ms"] <= figures["query_p95_ms"] <= figures["query_p99_ms"]
+    small, large = figures["sizes"]["200"], figures["sizes"]["400"]
+    assert (small["dense_search"], large["dense_search"]) == ("exact", "hnsw")
+    assert 0 < small["query_p50_ms"] <= small["query_p99_ms"]
+    assert 0.5 <= large["hnsw_recall@10"] <= 1.0
+    assert figures["ingest_chunks"] == 111 and figures["ingest_chunks_per_s"] > 0
+    assert 0 < figures["cold_start_s"] < 120
+    assert figures["peak_rss_mb"] > 100
+
+    synthetic = KnowledgeBase.open(KnowledgeConfig(data_dir=data_dir / "bench" / "synthetic-400"))
+    assert synthetic.registry.clause_count() == synthetic.vectors.count() == 400
+    assert synthetic.lexical_search("企业", k=5) and synthetic.dense_search("企业奖励", k=5)

@@ -1,0 +1,100 @@
+"""The eval suite: fact normalization, the gold set's integrity, and `huiqi eval` on the
+bundled corpus, so answer quality cannot silently drop below evals/thresholds.toml."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from evals.facts import fact_found
+from evals.report import below_thresholds, load_thresholds
+from evals.runner import TYPES, load_questions
+
+
+@pytest.mark.parametrize(
+    ("fact", "answer", "found"),
+    [
+        ("200万元", "给予200万一次性奖励", True),
+        ("200万元", "奖励2,000,000元", True),
+        ("200万元", "奖励20万元", False),
+        ("5万—10万元", "给予5万-10万元资助", True),
+        ("50%", "损失允许率50％", True),
+        ("50%", "损失允许率5%", False),
+        ("2023年3月1日", "自2023年3月1日起施行", True),
+        ("惠政办〔2022〕4号", "（惠政办[2022]4号）", True),
+        ("惠政办〔2022〕4号", "（惠政办〔2022〕14号）", False),
+        ("17.2万套", "人才公寓17.2万套（间）", True),
+        ("6个工作日", "压缩至6个工作日以内", True),
+        ("一天", "仅用了一天", True),
+    ],
+)
+def test_facts_match_as_a_reader_would(fact, answer, found):
+    assert fact_found(fact, answer) is found
+
+
+def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):
+    questions = load_questions()
+    assert len(questions) >= 150
+    assert len({q.id for q in questions}) == len(questions)
+    kinds = Counter(q.type for q in questions)
+    assert set(kinds) == set(TYPES)
+    assert kinds["unanswerable"] / len(questions) >= 0.20
+    texts = {c.clause_id: c.text for d in bundled_kb.documents() for c in bundled_kb.clauses(d.doc_id)}
+    for q in questions:
+        assert q.refuse == (q.type == "unanswerable"), q.id
+        assert q.refuse or (q.clauses and q.facts), q.id
+        for clause_id in q.clauses:
+            assert clause_id in texts, (q.id, clause_id)
+        for fact in q.facts:
+            assert any(fact_found(fact, texts[c]) for c in q.clauses), (q.id, fact)
+
+
+@pytest.fixture
+def bundled_env(bundled_data_dir, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def test_eval_writes_the_report_and_fails_below_thresholds(bundled_env, tmp_path):
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[minimum]\n"hit@5" = 0.5\nkey_fact_accuracy = 1.01\n', encoding="utf-8")
+    report_dir = tmp_path / "report"
+    result = CliRunner().invoke(app, ["eval", "--json", "--report", str(report_dir), "--thresholds", str(strict)])
+    assert result.exit_code == 1, result.output
+    assert "key_fact_accuracy" in result.stderr and "1.01" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["n_questions"] >= 150
+    assert report["below_thresholds"] == [f"key_fact_accuracy = {report['metrics']['key_fact_accuracy']} < 1.01"]
+    # The shipped thresholds hold on the bundled corpus.
+    assert below_thresholds(report, load_thresholds()) == []
+    assert set(report["by_split"]) == {"calibration", "held-out"}
+    assert {"e5-small/bm25", "e5-small/dense", "e5-small/hybrid", "e5-small/hybrid+relevance"} <= set(report["ablations"])
+    assert report["ablations"]["e5-small/hybrid+relevance"]["hit@5"] >= report["ablations"]["e5-small/dense"]["hit@5"]
+    for failure in report["failures"]:
+        assert failure["question"] and failure["reason"] in ("missing_fact", "wrongly_refused", "should_refuse")
+    assert (report_dir / "results.json").exists()
+    markdown = (report_dir / "report.md").read_text("utf-8")
+    assert "## 按题型" in markdown and "held-out" in markdown
+    page = (report_dir / "report.html").read_text("utf-8")
+    assert page.count("<svg") == 2 and "失败" in page
+
+
+def test_eval_draft_proposes_clauses_with_figures(bundled_env):
+    result = CliRunner().invoke(app, ["eval", "draft", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    import yaml
+
+    candidates = yaml.safe_load(result.stdout)
+    assert len(candidates) == 5
+    known = {c for q in load_questions() for c in q.clauses}
+    for candidate in candidates:
+        assert candidate["clauses"][0] not in known
+        assert candidate["facts"][0] in candidate["source_sentence"]
+        assert "____" in candidate["question"]
