@@ -57,6 +57,20 @@ class Tokenizer:
         return tokens
 
 
+class DocumentColumn:
+    """The document of each row, as integer codes, for fast per-document row masks."""
+
+    def __init__(self, doc_ids: list[str]) -> None:
+        names, codes = np.unique(np.array(doc_ids, dtype=object), return_inverse=True) if doc_ids else ([], [])
+        self._code = {name: i for i, name in enumerate(names)}
+        self._codes = np.asarray(codes, dtype=np.int32)
+
+    def mask(self, doc_ids: set[str]) -> np.ndarray:
+        """True on the rows of the given documents."""
+        wanted = [self._code[d] for d in doc_ids if d in self._code]
+        return np.isin(self._codes, np.asarray(wanted, dtype=np.int32))
+
+
 class Bm25Index:
     """An in-memory BM25 index (bm25s) over pre-tokenized clauses, keyed by vector id."""
 
@@ -64,7 +78,7 @@ class Bm25Index:
         import bm25s
 
         self.ids = list(ids)
-        self._position = {vector_id: i for i, vector_id in enumerate(self.ids)}
+        self._documents = DocumentColumn([vector_id.split(":", 1)[0] for vector_id in self.ids])
         self._document_frequency: dict[str, int] = {}
         for clause_tokens in tokens:
             for token in set(clause_tokens):
@@ -84,19 +98,16 @@ class Bm25Index:
         df = self._document_frequency.get(token, 0)
         return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
-    def search(self, tokens: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Top `k` (vector id, score) with score > 0, optionally limited to `allowed` ids."""
+    def search(self, tokens: list[str], k: int, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top `k` (vector id, score) with score > 0, optionally limited to clauses of the
+        documents in `allowed_docs`."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         if self._bm25 is None or not tokens:
             return []
         mask = None
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=np.float32)
-            for vector_id in allowed:
-                position = self._position.get(vector_id)
-                if position is not None:
-                    mask[position] = 1.0
+        if allowed_docs is not None:
+            mask = self._documents.mask(allowed_docs).astype(np.float32)
             if not mask.any():
                 return []
         known = [t for t in tokens if t in self._bm25.vocab_dict]
