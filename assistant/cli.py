@@ -283,9 +283,7 @@ def eval_run(
     settings = Settings()
     kb = _open_kb()
     store = ConversationStore("sqlite://")  # evaluation questions stay out of the help desk's log
-    store.open()
-    llm = Assistant.open(settings, kb=kb).llm
-    assistant = Assistant(settings, kb, store, llm=llm)
+    assistant = Assistant.open(settings, kb=kb, conversations=store)
     extra = {}
     with tempfile.TemporaryDirectory(prefix="huiqi-eval-") as scratch:
         for name in embedder:

@@ -72,10 +72,18 @@ class Assistant:
         self.llm = llm
 
     @classmethod
-    def open(cls, settings: Settings, kb: KnowledgeBase | None = None, llm=None) -> Assistant:
-        """Open the knowledge base and conversation store; connect the LLM if configured."""
+    def open(
+        cls,
+        settings: Settings,
+        kb: KnowledgeBase | None = None,
+        llm=None,
+        conversations: ConversationStore | None = None,
+    ) -> Assistant:
+        """Open the knowledge base and conversation store (the configured one unless
+        given); connect the LLM if configured."""
         kb = kb or KnowledgeBase.open(settings.knowledge_config())
-        conversations = ConversationStore(database_url(settings.data_dir, settings.database_url))
+        if conversations is None:
+            conversations = ConversationStore(database_url(settings.data_dir, settings.database_url))
         conversations.open()
         if llm is None and settings.llm_base_url and settings.llm_model:
             from assistant.answer.llm import LLMAnswerer
@@ -176,7 +184,24 @@ class Assistant:
         """
         started = time.perf_counter()
         question_frame = frame(question)
-        named = list(question_frame.regions) or ([region] if region else [])
+        scope, uncovered = self.region_scope(question, region, question_frame)
+        hits: list[ClauseHit] = []
+        if scope or not uncovered:
+            filters = RetrievalFilters(regions=scope) if scope else None
+            hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
+            hits.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Retrieval(question_frame, hits, uncovered, scope, {"search": elapsed})
+
+    def region_scope(
+        self, question: str, region: str | None = None, question_frame: QuestionFrame | None = None
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(document regions to search, named regions the knowledge base does not cover).
+
+        The regions the question names (else the selector's) each bring themselves, the
+        regions containing them and those inside them, as far as documents exist.
+        """
+        named = list((question_frame or frame(question)).regions) or ([region] if region else [])
         corpus = set(self.covered_regions())
         scope: set[str] = set()
         uncovered = []
@@ -186,13 +211,7 @@ class Assistant:
                 scope |= related
             else:
                 uncovered.append(name)
-        hits: list[ClauseHit] = []
-        if scope or not named:
-            filters = RetrievalFilters(regions=tuple(sorted(scope))) if scope else None
-            hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
-            hits.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
-        elapsed = (time.perf_counter() - started) * 1000
-        return Retrieval(question_frame, hits, tuple(uncovered), tuple(sorted(scope)), {"search": elapsed})
+        return tuple(sorted(scope)), tuple(uncovered)
 
     def _refusal(self, retrieval: Retrieval) -> Draft:
         covered = "、".join(self.covered_regions()) or "（暂无）"

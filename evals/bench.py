@@ -33,6 +33,7 @@ from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.service import Assistant
 from evals.runner import load_questions
+from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig
 from knowledge.models import Clause, PolicyDocument
 
@@ -40,12 +41,11 @@ CLAUSES_PER_DOCUMENT = 100
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-    return {"p50": round(statistics.median(ordered), 2), "p95": round(at(0.95), 2), "p99": round(at(0.99), 2)}
+    return {
+        "p50": round(statistics.median(values), 2),
+        "p95": round(percentile(values, 95), 2),
+        "p99": round(percentile(values, 99), 2),
+    }
 
 
 def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str]) -> dict[str, float]:

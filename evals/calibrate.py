@@ -14,47 +14,24 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from assistant.relevance import FEATURE_KEYS, FEATURES, RelevanceModel
+from evals.runner import EvalQuestion, parse_gold
 
 GOLD_FILE = "gold.yaml"
 
 
-@dataclass(frozen=True)
-class GoldQuestion:
-    """评测题：问题、应命中的条款、答案必须包含的事实，或应拒答。"""
-
-    id: str
-    question: str
-    clauses: tuple[str, ...] = ()
-    facts: tuple[str, ...] = ()
-    refuse: bool = False
-    region: str | None = None
+def load_gold(path: Path | None = None) -> list[EvalQuestion]:
+    """The calibration questions (`gold.yaml`); the held-out file is never fitted on."""
+    text = Path(path).read_text("utf-8") if path else resources.files("evals").joinpath(GOLD_FILE).read_text("utf-8")
+    return parse_gold(text, "calibration")
 
 
-def load_gold(path: Path | None = None) -> list[GoldQuestion]:
-    text = (
-        Path(path).read_text("utf-8") if path else resources.files("evals").joinpath(GOLD_FILE).read_text("utf-8")
-    )
-    items = []
-    for raw in yaml.safe_load(text):
-        items.append(
-            GoldQuestion(
-                id=raw["id"], question=raw["question"], clauses=tuple(raw.get("clauses", ())),
-                facts=tuple(str(f) for f in raw.get("facts", ())), refuse=bool(raw.get("refuse", False)),
-                region=raw.get("region"),
-            )
-        )
-    return items
-
-
-def calibrate(assistant, gold: list[GoldQuestion]) -> RelevanceModel:
+def calibrate(assistant, gold: list[EvalQuestion]) -> RelevanceModel:
     """A relevance model fitted on `gold` through `assistant`'s own retrieval."""
     from sklearn.linear_model import LogisticRegression
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,9 +21,11 @@ from pathlib import Path
 import yaml
 
 from assistant.conversation import ConversationStore
+from assistant.questions import frame
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.service import Assistant
 from evals.facts import fact_found
+from evals.stats import percentile
 
 GOLD_FILES = ("gold.yaml", "gold_heldout.yaml")
 TYPES = ("single", "list", "two_clause", "cross_region", "follow_up", "unanswerable")
@@ -63,26 +65,31 @@ class QuestionResult:
 def load_questions(folder: Path | None = None) -> list[EvalQuestion]:
     """Every gold question: `gold.yaml` (calibration) and `gold_heldout.yaml` (held out)."""
     items: list[EvalQuestion] = []
-    seen: set[str] = set()
     for name in GOLD_FILES:
         path = Path(folder) / name if folder else None
         text = path.read_text("utf-8") if path else resources.files("evals").joinpath(name).read_text("utf-8")
-        split = "calibration" if name == "gold.yaml" else "held-out"
-        for raw in yaml.safe_load(text) or []:
-            if raw["id"] in seen:
-                raise ValueError(f"duplicate gold id {raw['id']!r} in {name}")
-            seen.add(raw["id"])
-            refuse = bool(raw.get("refuse", False))
-            kind = raw.get("type") or ("unanswerable" if refuse else "single")
-            if kind not in TYPES:
-                raise ValueError(f"{raw['id']}: type must be one of {TYPES}, got {kind!r}")
-            items.append(
-                EvalQuestion(
-                    id=raw["id"], question=raw["question"], clauses=tuple(raw.get("clauses", ())),
-                    facts=tuple(str(f) for f in raw.get("facts", ())), refuse=refuse, region=raw.get("region"),
-                    type=kind, history=tuple(raw.get("history", ())), split=split,
-                )
+        items += parse_gold(text, "calibration" if name == "gold.yaml" else "held-out")
+    duplicates = sorted(i for i, n in Counter(q.id for q in items).items() if n > 1)
+    if duplicates:
+        raise ValueError(f"duplicate gold ids: {duplicates}")
+    return items
+
+
+def parse_gold(text: str, split: str) -> list[EvalQuestion]:
+    """The questions of one gold YAML file."""
+    items = []
+    for raw in yaml.safe_load(text) or []:
+        refuse = bool(raw.get("refuse", False))
+        kind = raw.get("type") or ("unanswerable" if refuse else "single")
+        if kind not in TYPES:
+            raise ValueError(f"{raw['id']}: type must be one of {TYPES}, got {kind!r}")
+        items.append(
+            EvalQuestion(
+                id=raw["id"], question=raw["question"], clauses=tuple(raw.get("clauses", ())),
+                facts=tuple(str(f) for f in raw.get("facts", ())), refuse=refuse, region=raw.get("region"),
+                type=kind, history=tuple(raw.get("history", ())), split=split,
             )
+        )
     return items
 
 
@@ -96,6 +103,8 @@ def run_questions(assistant: Assistant, questions: list[EvalQuestion]) -> list[Q
         started = time.perf_counter()
         answer = assistant.ask(item.question, session_id=session, region=item.region, channel="eval")
         total = (time.perf_counter() - started) * 1000
+        # The answer keeps only its cited clauses; the top-10 ranking is asked for again
+        # (the query embedding is cached, so this is the cheap part of retrieval).
         retrieval = assistant.retrieve(answer.standalone_question, item.region, k=10)
         results.append(
             QuestionResult(
@@ -111,8 +120,7 @@ def run_questions(assistant: Assistant, questions: list[EvalQuestion]) -> list[Q
 
 def retrieval_only(ranker: Callable[[str, str | None], list[str]], questions: list[EvalQuestion]) -> dict:
     """hit@1, hit@5, MRR@10, nDCG@10 of a ranking function over the answerable questions."""
-    rows = [_retrieval_scores(ranker(q.question if not q.history else q.question, q.region), q.clauses)
-            for q in questions if not q.refuse and not q.history]
+    rows = [_retrieval_scores(ranker(q.question, q.region), q.clauses) for q in questions if not q.refuse and not q.history]
     return _mean_dicts(rows)
 
 
@@ -133,7 +141,7 @@ def score(results: list[QuestionResult]) -> dict:
         values = [r.timings[stage] for r in results if stage in r.timings]
         if values:
             metrics[f"{stage}_ms_p50"] = statistics.median(values)
-            metrics[f"{stage}_ms_p95"] = _percentile(values, 95)
+            metrics[f"{stage}_ms_p95"] = percentile(values, 95)
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
@@ -195,7 +203,7 @@ def ablations(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, 
     out = {}
     for name, retriever in variants.items():
         def rank(question: str, region: str | None, retriever=retriever) -> list[str]:
-            scope = assistant.retrieve(question, region, k=1).scope
+            scope, _ = assistant.region_scope(question, region)
             filters = RetrievalFilters(regions=scope) if scope else None
             return [h.clause.clause_id for h in retriever.retrieve(question, k=10, filters=filters)]
 
@@ -237,7 +245,7 @@ def _memory_store() -> ConversationStore:
 def _region_of(item: EvalQuestion, assistant: Assistant) -> str:
     if item.region:
         return item.region
-    named = assistant.retrieve(item.question, k=1).frame.regions
+    named = frame(item.question).regions
     if named:
         return named[0]
     if item.clauses:
@@ -272,8 +280,3 @@ def _mean_dicts(rows: list[dict[str, float]]) -> dict[str, float]:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]

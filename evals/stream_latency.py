@@ -18,6 +18,8 @@ import time
 
 import httpx
 
+from evals.stats import percentile
+
 QUESTIONS = [
     "温县政府采购工程项目预留比例是多少？",
     "郑州的单项冠军企业奖励多少钱？",
@@ -58,15 +60,10 @@ def measure(url: str, runs: int, warmup: int = 5) -> dict:
     return {
         "runs": runs,
         "ttft_ms_p50": round(statistics.median(ttft), 1),
-        "ttft_ms_p95": round(_p95(ttft), 1),
+        "ttft_ms_p95": round(percentile(ttft, 95), 1),
         "total_ms_p50": round(statistics.median(total), 1),
-        "total_ms_p95": round(_p95(total), 1),
+        "total_ms_p95": round(percentile(total, 95), 1),
     }
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _serve_in_background() -> str:

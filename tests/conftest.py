@@ -96,3 +96,12 @@ def policies_copy(tmp_path) -> Path:
     target = tmp_path / "policies"
     shutil.copytree(bundled_policies(), target)
     return target
+
+
+@pytest.fixture
+def bundled_env(bundled_data_dir, tmp_path, monkeypatch) -> Path:
+    """A writable copy of the bundled data dir, set as HUIQI_DATA_DIR (for CLI tests)."""
+    data_dir = tmp_path / "bundled-copy"
+    shutil.copytree(bundled_data_dir, data_dir)
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+    return data_dir

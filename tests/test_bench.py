@@ -5,7 +5,6 @@ limit reports its recall."""
 from __future__ import annotations
 
 import json
-import shutil
 
 from typer.testing import CliRunner
 
@@ -15,10 +14,8 @@ from assistant.cli import app
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 
 
-def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_data_dir, tmp_path, monkeypatch):
-    data_dir = tmp_path / "data"
-    shutil.copytree(bundled_data_dir, data_dir)
-    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeypatch):
+    data_dir = bundled_env
     # A low limit sends the 400-clause corpus through Chroma's HNSW, as 100k clauses would be.
     monkeypatch.setattr(knowledge.index, "EXACT_SEARCH_LIMIT", 300)
     monkeypatch.setattr(evals.bench, "EXACT_SEARCH_LIMIT", 300)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -12,13 +11,6 @@ from assistant.cli import app
 
 runner = CliRunner()
 
-
-@pytest.fixture
-def bundled_env(bundled_data_dir, tmp_path, monkeypatch):
-    data_dir = tmp_path / "cli-data"
-    shutil.copytree(bundled_data_dir, data_dir)
-    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
-    return data_dir
 
 
 def run(*args: str):

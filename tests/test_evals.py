@@ -4,7 +4,6 @@ bundled corpus, so answer quality cannot silently drop below evals/thresholds.to
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 
 import pytest
@@ -53,13 +52,6 @@ def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):
         for fact in q.facts:
             assert any(fact_found(fact, texts[c]) for c in q.clauses), (q.id, fact)
 
-
-@pytest.fixture
-def bundled_env(bundled_data_dir, tmp_path, monkeypatch):
-    data_dir = tmp_path / "data"
-    shutil.copytree(bundled_data_dir, data_dir)
-    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
-    return data_dir
 
 
 def test_eval_writes_the_report_and_fails_below_thresholds(bundled_env, tmp_path):

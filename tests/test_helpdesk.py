@@ -11,7 +11,6 @@ import pytest
 
 from assistant.citations import Citation
 from assistant.config import Settings
-from assistant.conversation import ConversationStore
 from assistant.errors import InvalidRequest
 from assistant.insights import unanswered
 from assistant.library import DocumentLibrary, safe_file_name
