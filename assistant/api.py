@@ -24,6 +24,8 @@ from assistant.answer.base import Answer
 from assistant.errors import AssistantError
 from assistant.library import DocumentLibrary
 from assistant.questions import validate_question
+from assistant.ratelimit import RateLimited, RateLimiter
+from assistant.conversation import validate_session_id
 from assistant.service import Assistant
 from knowledge.errors import DocumentNotFound, DocumentRejected, KnowledgeError, VectorStoreUnavailable
 
@@ -59,9 +61,14 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
+# Chat and feedback bodies are a question and a few ids; anything far larger is not one.
+MAX_CHAT_BODY_BYTES = 64 * 1024
+
+
+def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimiter | None = None) -> FastAPI:
     """The FastAPI app with the API routes; pages are mounted on it by `ui.app`."""
     settings = assistant.settings
+    limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
     app = FastAPI(
         title="惠企政策助手 API",
         description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
@@ -78,6 +85,20 @@ def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
     )
     _install_error_handlers(app)
 
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next):
+        if request.url.path.startswith(("/api/chat", "/api/feedback")):
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_CHAT_BODY_BYTES:
+                return JSONResponse(
+                    error_body("request_too_large", f"请求体过大（{int(length) // 1024} KB），上限 {MAX_CHAT_BODY_BYTES // 1024} KB。"),
+                    status_code=413,
+                )
+        return await call_next(request)
+
+    def count_question(request: Request, body: ChatRequest) -> None:
+        limiter.check(request.client.host if request.client else "-", body.session_id)
+
     def require_admin(request: Request) -> None:
         token = settings.admin_token.get_secret_value() if settings.admin_token else ""
         if not token:
@@ -91,14 +112,17 @@ def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
             raise ApiError(403, "forbidden", "管理令牌不正确。")
 
     @app.post("/api/chat", tags=["对话"], summary="提问，返回完整回答")
-    def chat(body: ChatRequest) -> dict:
+    def chat(body: ChatRequest, request: Request) -> dict:
+        count_question(request, body)
         answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
         return answer.as_json()
 
     @app.post("/api/chat/stream", tags=["对话"], summary="提问，以 Server-Sent Events 流式返回")
-    def chat_stream(body: ChatRequest) -> StreamingResponse:
+    def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
         # Checked before the stream starts, so a bad question is a 4xx, not an SSE event.
         validate_question(body.question, settings.max_question_chars)
+        validate_session_id(body.session_id)
+        count_question(request, body)
         events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
         return StreamingResponse(
             _sse(events), media_type="text/event-stream",
@@ -106,7 +130,8 @@ def create_api(assistant: Assistant, library: DocumentLibrary) -> FastAPI:
         )
 
     @app.post("/api/feedback", tags=["对话"], summary="对一条回答点赞或点踩，可附意见")
-    def feedback(body: FeedbackRequest) -> dict:
+    def feedback(body: FeedbackRequest, request: Request) -> dict:
+        limiter.check(request.client.host if request.client else "-", body.session_id)
         assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
         return {"ok": True}
 
@@ -221,9 +246,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: "没有这个地址。", 405: "不支持这种请求方法。"}
+        messages = {
+            400: "请求体无法解析：须为 UTF-8 编码的 JSON 对象。", 404: "没有这个地址。", 405: "不支持这种请求方法。",
+        }
         message = messages.get(exc.status_code, "请求无法处理。")
         return JSONResponse(error_body(f"http_{exc.status_code}", message), status_code=exc.status_code)
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, str(exc)), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(AssistantError)
     @app.exception_handler(KnowledgeError)

@@ -17,6 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from assistant.ratelimit import parse_limit
 from knowledge.index import KnowledgeConfig
 
 
@@ -51,6 +52,22 @@ class Settings(BaseSettings):
         default=(), description="允许嵌入挂件、跨域调用接口的网站来源，逗号分隔，如 https://www.huiji.gov.cn"
     )
     site_title: str = Field(default="惠企政策助手", description="页面标题")
+    rate_limit: str = Field(
+        default="20/minute", description="每个访客（IP + 会话）的提问频率上限，如 20/minute；off 表示不限"
+    )
+    rate_limit_per_ip: str = Field(
+        default="120/minute", description="每个 IP 的提问频率上限（同一出口的多个会话合计）；off 表示不限"
+    )
+    log_retention_days: int = Field(
+        default=180, ge=0, description="会话记录保留天数，更早的自动删除；0 表示永久保留"
+    )
+    llm_timeout_s: float = Field(default=30.0, gt=0, description="大模型接口的超时时间（秒），超时改用摘录式回答")
+
+    @field_validator("rate_limit", "rate_limit_per_ip")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -11,19 +11,27 @@ import io
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, or_, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.answer.base import Answer
-from assistant.errors import InvalidRequest, NotFound, QuestionRejected
+from assistant.errors import InvalidRequest, NotFound
+from assistant.privacy import find_pii, mask_pii, mask_values
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def validate_session_id(session_id: str | None) -> None:
+    """Raise InvalidRequest unless `session_id` is absent or a well-formed id."""
+    if session_id is not None and not SESSION_ID.match(session_id):
+        raise InvalidRequest("会话编号只能包含字母、数字、点、下划线和连字符，最长 64 个字符。")
 
 
 class Base(DeclarativeBase):
@@ -114,12 +122,16 @@ class ConversationStore:
         []
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, retention_days: int = 0) -> None:
         if not url:
             raise ValueError("database url must not be empty")
+        if retention_days < 0:
+            raise ValueError(f"retention_days must be >= 0, got {retention_days}")
         self.url = url
+        self.retention_days = retention_days
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._purged_at: float | None = None
 
     def open(self) -> None:
         with self._lock:
@@ -132,6 +144,7 @@ class ConversationStore:
                 event.listen(engine, "connect", _sqlite_pragmas)
             Base.metadata.create_all(engine)
             self._engine = engine
+        self._purge_expired()
 
     @property
     def engine(self) -> Engine:
@@ -143,8 +156,8 @@ class ConversationStore:
         """The id of session `session_id`, created if new; a fresh id when none is given."""
         if session_id is None:
             session_id = uuid.uuid4().hex
-        elif not SESSION_ID.match(session_id):
-            raise QuestionRejected("会话编号只能包含字母、数字、点、下划线和连字符，最长 64 个字符。")
+        else:
+            validate_session_id(session_id)
         with Session(self.engine) as db, db.begin():
             if db.get(ConversationRow, session_id) is None:
                 db.add(ConversationRow(session_id=session_id, channel=channel, created_at=_now()))
@@ -159,11 +172,13 @@ class ConversationStore:
         return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
 
     def record(self, session_id: str, answer: Answer, top_relevance: float) -> int:
-        """Store one answered turn; its id is what feedback refers to."""
+        """Store one answered turn, personal numbers masked; its id is what feedback refers to."""
+        self._purge_expired()
+        typed = find_pii(answer.question) + find_pii(answer.standalone_question)
         with Session(self.engine) as db, db.begin():
             row = TurnRow(
-                session_id=session_id, question=answer.question,
-                standalone_question=answer.standalone_question, answer=answer.text,
+                session_id=session_id, question=mask_pii(answer.question),
+                standalone_question=mask_pii(answer.standalone_question), answer=mask_values(answer.text, typed),
                 refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
                 citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
                 created_at=_now(),
@@ -183,7 +198,32 @@ class ConversationStore:
             turn = db.get(TurnRow, turn_id)
             if turn is None or turn.session_id != session_id:
                 raise NotFound("找不到这条回答，可能会话已过期，请刷新页面后重试。")
-            db.add(FeedbackRow(turn_id=turn_id, rating=rating, comment=comment, created_at=_now()))
+            db.add(FeedbackRow(turn_id=turn_id, rating=rating, comment=mask_pii(comment), created_at=_now()))
+
+    def purge(self, older_than_days: int) -> int:
+        """Delete turns (with their feedback) and sessions older than `older_than_days`; the number of turns deleted."""
+        cutoff = _now() - timedelta(days=older_than_days)
+        with Session(self.engine) as db, db.begin():
+            old_turns = select(TurnRow.id).where(TurnRow.created_at < cutoff)
+            db.execute(delete(FeedbackRow).where(FeedbackRow.turn_id.in_(old_turns)))
+            deleted = db.execute(delete(TurnRow).where(TurnRow.created_at < cutoff)).rowcount
+            db.execute(
+                delete(ConversationRow).where(
+                    ConversationRow.created_at < cutoff,
+                    ~select(TurnRow.id).where(TurnRow.session_id == ConversationRow.session_id).exists(),
+                )
+            )
+        return deleted
+
+    def _purge_expired(self) -> None:
+        # At start-up and then at most hourly: cheap enough to ride on record().
+        if not self.retention_days:
+            return
+        now = time.monotonic()
+        if self._purged_at is not None and now - self._purged_at < 3600:
+            return
+        self._purged_at = now
+        self.purge(self.retention_days)
 
     def log(self, search: str = "", limit: int | None = 500) -> list[LoggedTurn]:
         """Turns, newest first, whose question or answer contains `search`."""

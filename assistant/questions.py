@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import QuestionRejected
+from assistant.privacy import find_pii
 from knowledge.regions import find_regions, region_mentions
 
 # Policy levels as users write them; the first form of each tuple is canonical.
@@ -112,13 +113,16 @@ _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
 
 def searchable(question: str) -> str:
-    """The question as searched: without HTML tags and entities.
+    """The question as searched: without HTML tags and entities, and without the phone,
+    ID-card or credit-code numbers an owner adds about themselves (they match no policy).
 
     Example:
         >>> searchable('<img src=x onerror="alert(1)"><b>温县</b>预留比例？')
         '温县预留比例？'
     """
     text = _ENTITY.sub(" ", _TAG.sub("", question))
+    for value in find_pii(text):
+        text = text.replace(value, " ")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QuestionRejected("问题里只有网页标记，没有文字，请直接输入您想咨询的政策问题。")

@@ -83,7 +83,9 @@ class Assistant:
         given); connect the LLM if configured."""
         kb = kb or KnowledgeBase.open(settings.knowledge_config())
         if conversations is None:
-            conversations = ConversationStore(database_url(settings.data_dir, settings.database_url))
+            conversations = ConversationStore(
+                database_url(settings.data_dir, settings.database_url), retention_days=settings.log_retention_days
+            )
         conversations.open()
         if llm is None and settings.llm_base_url and settings.llm_model:
             from assistant.answer.llm import LLMAnswerer

@@ -18,9 +18,13 @@ class OpenAICompatibleServer:
             ChatOpenAI(base_url=server.base_url, model="m", api_key="k").invoke("hi")
     """
 
-    def __init__(self, respond: Callable[[list[dict]], str], chunk_chars: int = 3) -> None:
+    def __init__(
+        self, respond: Callable[[list[dict]], str], chunk_chars: int = 3, delay_s: float = 0.0, chunk_delay_s: float = 0.0
+    ) -> None:
         self.respond = respond
         self.chunk_chars = chunk_chars
+        self.delay_s = delay_s  # before any byte of the response: a model that hangs
+        self.chunk_delay_s = chunk_delay_s  # between streamed chunks: a model that trickles
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -53,6 +57,7 @@ class OpenAICompatibleServer:
                 server.requests.append(body)
                 server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 text = server.respond(body["messages"])
+                time.sleep(server.delay_s)
                 if body.get("stream"):
                     self._stream(body, text)
                 else:
@@ -71,6 +76,7 @@ class OpenAICompatibleServer:
                 self.end_headers()
                 pieces = [text[i : i + server.chunk_chars] for i in range(0, len(text), server.chunk_chars)]
                 for i, piece in enumerate(pieces):
+                    time.sleep(server.chunk_delay_s)
                     delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
                     self._event({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
                                  "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
@@ -80,8 +86,11 @@ class OpenAICompatibleServer:
                 self.wfile.flush()
 
             def _event(self, data: dict) -> None:
-                self.wfile.write(f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode())
-                self.wfile.flush()
+                try:
+                    self.wfile.write(f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode())
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up on a slow stream
+                    pass
 
             def _json(self, status: int, data: dict) -> None:
                 payload = json.dumps(data, ensure_ascii=False).encode()

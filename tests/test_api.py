@@ -4,6 +4,7 @@ with and without the admin token, CORS and framing headers, errors in Chinese.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import httpx
@@ -33,7 +34,7 @@ NEW_POLICY = (
 def start(bundled_data_dir, e5, tmp_path_factory, **overrides):
     data_dir = tmp_path_factory.mktemp("web") / "data"
     shutil.copytree(bundled_data_dir, data_dir)
-    settings = Settings(data_dir=data_dir, **overrides)
+    settings = Settings(data_dir=data_dir, **{"rate_limit": "off", "rate_limit_per_ip": "off", **overrides})
     kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
     return AppServer(create_app(settings, Assistant.open(settings, kb=kb)))
 
@@ -239,3 +240,64 @@ def test_stream_latency_benchmark_measures_first_token_before_the_end(server):
     figures = measure(server.url, runs=3, warmup=1)
     assert figures["runs"] == 3
     assert 0 < figures["ttft_ms_p50"] <= figures["total_ms_p50"]
+
+
+HOSTILE_BODIES = {
+    "invalid-utf8": b'{"question": "\xff\xfe\xe6\xb8"}',
+    "latin1": '{"question": "café"}'.encode("latin-1"),
+    "not-json": b"question=1",
+    "json-list": b"[1, 2]",
+    "json-string": '"温县"'.encode(),
+    "question-number": b'{"question": 123}',
+    "question-null": b'{"question": null}',
+    "question-object": b'{"question": {"$gt": ""}}',
+    "session-number": '{"question": "温县", "session_id": 5}'.encode(),
+    "session-bad": '{"question": "温县", "session_id": "../../etc/passwd"}'.encode(),
+    "region-list": '{"question": "温县", "region": ["温县"]}'.encode(),
+    "channel-unknown": '{"question": "温县", "channel": "admin"}'.encode(),
+    "nan": b'{"question": NaN}',
+    "deep-nesting": b"[" * 50_000 + b"]" * 50_000,
+    "empty": b"",
+    "whitespace-question": rb'{"question": " \u3000\t "}',
+    "control-characters": rb'{"question": "\u0000\u001b[31m"}',
+    "lone-surrogate": rb'{"question": "\ud800"}',
+    "too-long-question": ('{"question": "%s"}' % ("温" * 501)).encode(),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream", "/api/feedback"])
+@pytest.mark.parametrize("name", list(HOSTILE_BODIES))
+def test_hostile_bodies_get_a_chinese_4xx_never_a_500(api, path, name):
+    response = api.post(path, content=HOSTILE_BODIES[name], headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] and re.search(r"[\u4e00-\u9fff]", error["message"]), error
+    assert "Traceback" not in response.text and "File \"" not in response.text
+
+
+def test_invalid_utf8_is_named_as_such(api):
+    response = api.post("/api/chat", content=HOSTILE_BODIES["invalid-utf8"], headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "UTF-8" in response.json()["error"]["message"]
+
+
+def test_oversized_body_is_refused_before_it_is_read(api):
+    body = json.dumps({"question": "温县" * 100_000}).encode()
+    response = api.post("/api/chat", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "请求体过大" in response.json()["error"]["message"]
+
+
+def test_questions_over_the_rate_limit_get_429_with_retry_after(bundled_data_dir, e5, tmp_path_factory):
+    with start(bundled_data_dir, e5, tmp_path_factory, rate_limit="3/minute", rate_limit_per_ip="5/minute") as limited:
+        with httpx.Client(base_url=limited.url, timeout=60) as client:
+            ask = {"question": "温县政府采购工程项目预留比例是多少？", "session_id": "visitor-a"}
+            assert [client.post("/api/chat", json=ask).status_code for _ in range(3)] == [200, 200, 200]
+            refused = client.post("/api/chat/stream", json=ask)
+            assert refused.status_code == 429
+            assert 1 <= int(refused.headers["Retry-After"]) <= 60
+            assert "提问过于频繁" in refused.json()["error"]["message"]
+            # Another visitor behind the same address is served, up to the per-address cap.
+            other = {**ask, "session_id": "visitor-b"}
+            assert [client.post("/api/chat", json=other).status_code for _ in range(3)] == [200, 200, 429]
+            assert client.get("/healthz").status_code == 200  # only questions are counted

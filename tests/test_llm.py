@@ -4,6 +4,7 @@ out against the clauses; otherwise the owner gets the extractive answer, marked.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -195,3 +196,18 @@ def test_unreachable_endpoint_still_answers(bundled_kb, tmp_path):
     settings = Settings(data_dir=tmp_path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m")
     answer = Assistant.open(settings, kb=bundled_kb).ask(QUESTION)
     assert answer.mode == FALLBACK_MODE and "40%" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("delay_s", "chunk_delay_s"), [(6.0, 0.0), (0.0, 0.15)], ids=["hangs-before-answering", "trickles-tokens"]
+)
+def test_slow_endpoint_times_out_and_falls_back(bundled_kb, tmp_path, delay_s, chunk_delay_s):
+    with OpenAICompatibleServer(answer_from_first_clause, chunk_chars=1, delay_s=delay_s,
+                                chunk_delay_s=chunk_delay_s) as server:
+        settings = Settings(data_dir=tmp_path, llm_base_url=server.base_url, llm_model="m", llm_timeout_s=1.5)
+        started = time.monotonic()
+        answer = Assistant.open(settings, kb=bundled_kb).ask(QUESTION)
+        waited = time.monotonic() - started
+    assert answer.mode == FALLBACK_MODE and "40%" in answer.text
+    assert "超过 1.5 秒" in answer.notice
+    assert waited < 5.0  # given up on near the timeout, not after the model's 6 s or its whole trickle

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from assistant.api import create_api
 from assistant.config import Settings
 from assistant.library import DocumentLibrary
+from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 from ui.chat import build_chat_page
 from ui.console import build_console
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     settings = settings or Settings()
     assistant = assistant or Assistant.open(settings)
     library = DocumentLibrary(assistant.kb, settings.data_dir)
-    app = create_api(assistant, library)
+    # One limiter for the API, the widget (which uses the API) and the chat page.
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
+    app = create_api(assistant, library, limiter)
     embedders = " ".join(["'self'", *settings.allowed_origins])
     app.add_middleware(SecurityHeaders, embed_ancestors=embedders)
 
@@ -71,14 +74,21 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             return HTMLResponse(static_text("console-disabled.html"), status_code=503)
 
     # The chat page takes no files; Gradio's upload route still exists, so keep it tiny.
-    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title), path="/", max_file_size=1024, **mount)
+    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title, limiter), path="/", max_file_size=1024, **mount)
     return app
 
 
 class SecurityHeaders:
-    """Headers on every response: no MIME sniffing, a strict referrer policy, and
-    `frame-ancestors` — the widget page may be framed by the allowed origins, every other
-    page only by huiqi itself."""
+    """Headers on every response: no MIME sniffing, a strict referrer policy, and a
+    Content-Security-Policy. The widget page may be framed by the allowed origins and runs
+    only its own script; every other page may be framed only by huiqi itself, loads
+    nothing from other hosts, and keeps the inline scripts and styles Gradio needs."""
+
+    PAGE_POLICY = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+        "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    ).encode()
 
     EMBED_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -93,7 +103,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        policy = self.embed_policy if path == "/embed" or path.startswith("/embed/") else b"frame-ancestors 'self'"
+        policy = self.embed_policy if path == "/embed" or path.startswith("/embed/") else self.PAGE_POLICY
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

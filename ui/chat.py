@@ -9,13 +9,14 @@ import gradio as gr
 from assistant.answer.base import Answer
 from assistant.errors import AssistantError
 from assistant.presentation import answer_markdown, escape_text
+from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 from knowledge.errors import KnowledgeError
 
 ALL_REGIONS = "全部"
 
 
-def build_chat_page(assistant: Assistant, title: str) -> gr.Blocks:
+def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> gr.Blocks:
     """The Gradio page mounted at `/`."""
     with gr.Blocks(title=title, analytics_enabled=False) as page:
         session = gr.State(None)
@@ -52,7 +53,9 @@ def build_chat_page(assistant: Assistant, title: str) -> gr.Blocks:
             elem_id="hq-disclaimer",
         )
 
-        def respond(text: str, history: list, session_id: str | None, region_name: str, turn_ids: dict):
+        def respond(
+            text: str, history: list, session_id: str | None, region_name: str, turn_ids: dict, request: gr.Request
+        ):
             history = list(history or [])
             if not (text or "").strip():
                 gr.Warning("请输入问题。")
@@ -63,6 +66,8 @@ def build_chat_page(assistant: Assistant, title: str) -> gr.Blocks:
             streamed = ""
             key = str(len(history))
             try:
+                client = request.client.host if request and request.client else "-"
+                limiter.check(client, session_id or (request.session_hash if request else None))
                 for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
                     if isinstance(event, Answer):
                         history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}

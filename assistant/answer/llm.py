@@ -11,6 +11,7 @@ answer's `mode` says so.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +56,8 @@ class LLMAnswerer:
         chat_model: any LangChain chat model (`ChatOpenAI` in production).
         contact: help-desk contact named when the clauses do not answer.
         token_budget: clause text sent to the model, in cl100k tokens.
+        timeout_s: the whole answer must arrive within this; a model that trickles
+            tokens slower is given up on like one that does not answer.
 
     Example:
         >>> answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345")  # doctest: +SKIP
@@ -63,12 +66,17 @@ class LLMAnswerer:
 
     mode = "llm"
 
-    def __init__(self, chat_model: BaseChatModel, contact: str, token_budget: int = 2500) -> None:
+    def __init__(
+        self, chat_model: BaseChatModel, contact: str, token_budget: int = 2500, timeout_s: float = 60.0
+    ) -> None:
         if token_budget < 100:
             raise ValueError(f"token_budget must be >= 100, got {token_budget}")
+        if timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         self.chat_model = chat_model
         self.contact = contact
         self.token_budget = token_budget
+        self.timeout_s = timeout_s
 
     @classmethod
     def from_settings(cls, settings) -> LLMAnswerer:
@@ -77,9 +85,9 @@ class LLMAnswerer:
         api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
         model = ChatOpenAI(
             base_url=settings.llm_base_url, model=settings.llm_model, api_key=api_key,
-            temperature=0, timeout=60, max_retries=1,
+            temperature=0, timeout=settings.llm_timeout_s, max_retries=0,
         )
-        return cls(model, settings.helpdesk_contact)
+        return cls(model, settings.helpdesk_contact, timeout_s=settings.llm_timeout_s)
 
     @cached_property
     def _encoding(self):
@@ -94,7 +102,9 @@ class LLMAnswerer:
         prompt = ChatPromptTemplate.from_messages(
             [("system", "{system}"), ("human", prompts.load("answer").text)]
         )
-        return RunnableLambda(self._inputs) | prompt | self.chat_model | StrOutputParser()
+        # No output parser at the end: closing a sequence that ends in one reads the model's
+        # stream to its end, which would keep a timed-out user waiting for a slow model.
+        return RunnableLambda(self._inputs) | prompt | self.chat_model
 
     @cached_property
     def _condense_chain(self):
@@ -145,12 +155,20 @@ class LLMAnswerer:
         """Stream the model's tokens; return the verified `Draft`, or `fallback` marked as such."""
         packed = self.pack(hits)
         pieces: list[str] = []
+        deadline = time.monotonic() + self.timeout_s
+        tokens = self._answer_chain.stream({"hits": packed, "question": question})
         try:
-            for token in self._answer_chain.stream({"hits": packed, "question": question}):
+            for chunk in tokens:
+                token = chunk.text
                 if token:
                     pieces.append(token)
                     yield token
+                if time.monotonic() > deadline:
+                    raise TimeoutError
         except Exception as exc:  # noqa: BLE001 - the owner still gets the extractive answer
+            tokens.close()  # drop the connection now rather than read out a slow model
+            if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+                return self._fallback(fallback, f"模型服务超过 {self.timeout_s:g} 秒未完成回答")
             return self._fallback(fallback, f"模型服务暂不可用（{type(exc).__name__}）")
         text = "".join(pieces).strip()
         verdict = self.verify(text, packed)
