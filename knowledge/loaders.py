@@ -111,6 +111,34 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
     return load_bytes(name, path.read_bytes(), max_bytes)
 
 
+# What a file's first bytes say it is; the extension must agree.
+_SIGNATURES = (
+    (b"%PDF", "PDF 文件"),
+    (b"PK\x03\x04", "zip 压缩包（或 Office 文档）"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（.doc/.xls）"),
+    (b"{\\rtf", "RTF 文件"),
+    (b"\x89PNG", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPEG 图片"),
+    (b"GIF8", "GIF 图片"),
+    (b"MZ", "Windows 可执行程序"),
+    (b"\x7fELF", "可执行程序"),
+    (b"Rar!", "RAR 压缩包"),
+    (b"7z\xbc\xaf", "7z 压缩包"),
+    (b"\x1f\x8b", "gzip 压缩包"),
+)
+_EXPECTED_SIGNATURE = {".pdf": b"%PDF", ".docx": b"PK\x03\x04"}
+
+
+def _check_content_matches_extension(name: str, ext: str, data: bytes) -> None:
+    found = next(((magic, kind) for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+    expected = _EXPECTED_SIGNATURE.get(ext)
+    if found is None or found[0] == expected:
+        return
+    if ext == ".docx" and found[0].startswith(b"\xd0\xcf"):
+        raise DocumentRejected(name, "是旧版 Word（.doc）格式，请在 Word 中另存为 .docx 后上传。")
+    raise DocumentRejected(name, f"内容是{found[1]}，与扩展名“{ext}”不符，已拒绝。")
+
+
 def load_bytes(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
     """Turn the bytes of a file called `name` into normalized text and fields.
 
@@ -126,6 +154,7 @@ def load_bytes(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Lo
         raise DocumentRejected(name, f"文件大小 {_mb(len(data))} 超过上限 {_mb(max_bytes)}。")
     if not data.strip():
         raise DocumentRejected(name, "文件是空的。")
+    _check_content_matches_extension(name, ext, data)
     if ext in (".txt", ".md"):
         loaded = LoadedFile(name, normalize_text(decode_bytes(data, name)))
     elif ext in (".html", ".htm"):
@@ -162,6 +191,8 @@ def _docx_text(data: bytes, name: str) -> str:
             inflated = sum(info.file_size for info in archive.infolist())
             if inflated > MAX_DOCX_UNCOMPRESSED:
                 raise DocumentRejected(name, f"解压后大小 {_mb(inflated)} 异常，疑似压缩炸弹，已拒绝。")
+            if "word/document.xml" not in archive.namelist():
+                raise DocumentRejected(name, "是 zip 压缩包，但不是 Word 文档（缺少 word/document.xml）。")
         import docx
 
         document = docx.Document(io.BytesIO(data))

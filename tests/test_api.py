@@ -3,9 +3,11 @@ with and without the admin token, CORS and framing headers, errors in Chinese.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import zipfile
 
 import httpx
 import pytest
@@ -41,7 +43,8 @@ def start(bundled_data_dir, e5, tmp_path_factory, **overrides):
 
 @pytest.fixture(scope="module")
 def server(bundled_data_dir, e5, tmp_path_factory):
-    with start(bundled_data_dir, e5, tmp_path_factory, admin_token=TOKEN, allowed_origins=(SITE,)) as running:
+    with start(bundled_data_dir, e5, tmp_path_factory, admin_token=TOKEN, allowed_origins=(SITE,),
+               max_file_mb=5) as running:
         yield running
 
 
@@ -182,6 +185,44 @@ def test_a_rejected_upload_is_named_and_changes_nothing(api):
     body = response.json()
     assert "工具.exe" in body["error"]["message"] and body["rejected"][0]["file"] == "工具.exe"
     assert api.get("/api/documents").json() == before
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("word/document.xml", b"0" * (210 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+HOSTILE_UPLOADS = [
+    ("发票.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG"),
+    ("政策.txt", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n", "PDF"),
+    ("损坏.pdf", b"%PDF-1.4\n garbage without objects", "PDF"),
+    ("损坏.docx", b"PK\x03\x04 truncated zip", ".docx"),
+    ("旧版.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, ".doc"),
+    ("炸弹.docx", None, "压缩炸弹"),
+    ("空白.html", b"<html><head><script>alert(1)</script></head><body><div></body>", "没有可读的文字"),
+    ("乱码.txt", b"\x81\xff" * 200, "编码"),
+    ("超大.txt", "政策".encode() * (3 * 1024 * 1024), "超过上限"),
+]
+
+
+def test_hostile_uploads_are_each_refused_by_name_and_nothing_changes(api):
+    before_docs = api.get("/api/documents").json()
+    before_clauses = api.get("/healthz").json()["clauses"]
+    files = [
+        ("files", (name, _zip_bomb() if data is None else data, "application/octet-stream"))
+        for name, data, _ in HOSTILE_UPLOADS
+    ]
+    response = api.post("/api/documents", headers=admin(), files=files)
+    assert response.status_code == 400, response.text
+    rejected = {item["file"]: item["reason"] for item in response.json()["rejected"]}
+    for name, _, reason in HOSTILE_UPLOADS:
+        assert reason in rejected[name], (name, rejected[name])
+        assert name in response.json()["error"]["message"]
+    assert api.get("/api/documents").json() == before_docs
+    assert api.get("/healthz").json()["clauses"] == before_clauses
 
 
 def test_cors_preflight_admits_only_configured_origins(api):

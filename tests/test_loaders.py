@@ -100,12 +100,21 @@ def test_pdf_text_with_wrapped_lines(tmp_path):
     assert text[-1] == "二、申报材料包括营业执照和财务报表。"
 
 
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
         ("empty.txt", b"", "空的"),
         ("blank.txt", b"  \n\n ", "空的"),
-        ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "二进制"),
+        ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG 图片"),
+        ("data.txt", b"\x00\x01\x02 binary \x00 records", "二进制"),
         ("garbage.txt", b"\x81\xff" * 40, "编码"),
         ("table.xlsx", b"PK\x03\x04", "不支持的文件类型"),
         ("noext", b"hello", "不支持的文件类型"),
@@ -113,6 +122,14 @@ def test_pdf_text_with_wrapped_lines(tmp_path):
         ("fake.docx", b"plain text pretending", ".docx"),
         ("broken.pdf", b"%PDF-1.4\n garbage without objects", "PDF"),
         ("fake.pdf", b"not a pdf at all", "PDF"),
+        ("report.txt", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>", "内容是PDF 文件，与扩展名“.txt”不符"),
+        ("page.html", b"PK\x03\x04\x14\x00 <html>", "与扩展名“.html”不符"),
+        ("notes.md", b"MZ\x90\x00\x03 This program cannot be run in DOS mode", "可执行程序"),
+        ("scan.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG 图片"),
+        ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "另存为 .docx"),
+        ("archive.docx", _zip({"readme.txt": b"hello"}), "不是 Word 文档"),
+        ("markup-only.html", b"<html><script>alert(1)</script><style>p{}</style></html>", "没有可读的文字"),
+        ("unclosed.html", b"<html><body><div><p><table><tr><td>", "没有可读的文字"),
     ],
 )
 def test_bad_files_are_rejected_by_name_in_chinese(name, data, reason):
