@@ -7,6 +7,7 @@ message (5xx only when the server itself fails), never a stack trace.
 from __future__ import annotations
 
 import hmac
+import os
 import json
 import logging
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -163,12 +165,22 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
     def delete_document(doc_id: str) -> dict:
         return {"removed": library.remove(doc_id).as_json()}
 
+    @app.post("/api/documents/{doc_id}/reindex", tags=["文件"], summary="重新入库一份文件（需管理令牌）",
+              dependencies=[Depends(require_admin)])
+    def reindex_document(doc_id: str) -> dict:
+        report = library.reindex(doc_id)
+        if report.rejected:
+            name, reason = report.rejected[0]
+            raise ApiError(400, "document_rejected", f"“{name}”未能重新入库：{reason}")
+        return {"reindexed": doc_id, "chunks": sum(n for _, _, n in report.added + report.updated)}
+
     @app.get("/healthz", tags=["运维"], summary="健康检查")
     def healthz() -> dict:
         documents = library.documents()
+        vectors = assistant.kb.vectors.count()  # in server mode: is Chroma there? (503 when not)
         return {
             "status": "ok", "documents": len(documents), "clauses": sum(d.chunks for d in documents),
-            "mode": assistant.mode,
+            "vectors": vectors, "mode": assistant.mode, "worker": os.getpid(),
         }
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -257,6 +269,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.code, str(exc)), status_code=429, headers={"Retry-After": str(exc.retry_after)}
         )
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(error_body("database_unavailable", "数据库暂时无法访问，请稍后重试。"), status_code=503)
 
     @app.exception_handler(AssistantError)
     @app.exception_handler(KnowledgeError)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, QuestionRejected
@@ -37,6 +38,8 @@ def handles_errors(command):
             _fail(f"错误：{exc}")
         except ValueError as exc:
             _fail(f"参数错误：{exc}", code=2)
+        except SQLAlchemyError as exc:
+            _fail(f"错误：无法使用数据库（{type(exc).__name__}），请检查 HUIQI_DATABASE_URL 与数据库服务是否可用。")
 
     return wrapper
 
@@ -237,6 +240,7 @@ def chat(
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 7860,
+    workers: Annotated[int, typer.Option("--workers", help="工作进程数；多于 1 个时需配置 Chroma 服务", min=1)] = 1,
 ) -> None:
     """启动网页（/）、帮办控制台（/console）、网站挂件（/widget.js）与接口（/api、/docs）。"""
     import uvicorn
@@ -244,16 +248,48 @@ def serve(
     from ui.app import create_app
 
     settings = Settings()
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    if token and len(token) < MIN_PUBLIC_TOKEN_CHARS and not _is_loopback(host):
+        raise ValueError(
+            f"管理令牌太短（{len(token)} 个字符）。对外提供服务（--host {host}）时，HUIQI_ADMIN_TOKEN 至少 "
+            f"{MIN_PUBLIC_TOKEN_CHARS} 个字符，可用 `python -c \"import secrets; print(secrets.token_urlsafe(24))\"` 生成。"
+        )
+    if workers > 1 and not settings.chroma_url:
+        raise ValueError(
+            "多个工作进程不能共用内嵌向量库：请用 `chroma run` 启动 Chroma 服务并设置 HUIQI_CHROMA_URL"
+            "（多台机器时还需 HUIQI_DATABASE_URL 指向 PostgreSQL）。"
+        )
+    # Opened here even with several workers: a wrong Chroma or database address is
+    # reported once, in Chinese, before any worker starts.
     web = create_app(settings)
     documents = web.state.library.documents()
     if not documents:
         typer.secho("提示：知识库是空的，请先运行 `huiqi ingest` 导入政策文件。", fg=typer.colors.YELLOW, err=True)
-    console = "已启用" if settings.admin_token and settings.admin_token.get_secret_value() else "未启用（未设置 HUIQI_ADMIN_TOKEN）"
+    console = "已启用" if token else "未启用（未设置 HUIQI_ADMIN_TOKEN）"
     typer.echo(
-        f"惠企政策助手：http://{host}:{port}/ （{len(documents)} 份文件，{sum(d.chunks for d in documents)} 条条款）\n"
+        f"惠企政策助手：http://{host}:{port}/ （{len(documents)} 份文件，{sum(d.chunks for d in documents)} 条条款，"
+        f"{workers} 个工作进程）\n"
         f"帮办控制台：/console {console}；接口文档：/docs；网站挂件：/widget.js"
     )
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    else:
+        del web
+        uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+MIN_PUBLIC_TOKEN_CHARS = 16
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 eval_app = typer.Typer(help="评测：金标准问题上的检索、回答与拒答指标", invoke_without_command=True)

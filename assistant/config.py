@@ -106,6 +106,7 @@ class Settings(BaseSettings):
             data_dir=self.data_dir,
             embedder=self.embedder,
             chroma_url=self.chroma_url,
+            database_url=self.database_url,
             max_file_bytes=int(self.max_file_mb * 1024 * 1024),
             max_chunk_tokens=self.max_chunk_tokens,
         )

@@ -27,7 +27,7 @@ from knowledge.loaders import DEFAULT_MAX_BYTES, load_bytes, read_file
 from knowledge.metadata import SIDECAR_SUFFIX, build_document, parse_sidecar, read_sidecar
 from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument
 from knowledge.outline import DEFAULT_MAX_TOKENS, parse_clauses
-from knowledge.registry import Registry
+from knowledge.registry import Registry, registry_url
 from knowledge.vectors import ChromaStore
 
 # Bump when loaders, metadata or chunking change what a file turns into, so that an
@@ -55,6 +55,8 @@ class KnowledgeConfig:
     data_dir: Path
     embedder: str = DEFAULT_EMBEDDER
     chroma_url: str | None = None
+    database_url: str | None = None
+    """SQLAlchemy URL of the registry; default: SQLite in the data dir."""
     max_file_bytes: int = DEFAULT_MAX_BYTES
     max_chunk_tokens: int = DEFAULT_MAX_TOKENS
 
@@ -106,7 +108,7 @@ class KnowledgeBase:
     def __init__(self, config: KnowledgeConfig, embedder: Embedder | None = None) -> None:
         self.config = config
         self.embedder = embedder or create_embedder(config.embedder)
-        self.registry = Registry(Path(config.data_dir) / "registry.sqlite3")
+        self.registry = Registry(registry_url(config.data_dir, config.database_url))
         if config.chroma_url:
             self.vectors = ChromaStore(url=config.chroma_url)
         else:

@@ -1,76 +1,128 @@
-"""The document registry (SQLite in the data dir): documents, their clauses and tokens.
+"""The document registry: documents, their clauses and tokens, in SQLite in the data dir
+by default, or in any SQLAlchemy database (PostgreSQL when several workers or machines
+share one knowledge base).
 
 It is the source of truth. Chroma holds vectors keyed by `vector_id`; a vector whose id
 is not in the registry is an orphan of an interrupted ingest and is never returned.
-Replacing a document's clauses is one SQLite transaction, so readers see either the old
-clauses or the new ones.
+Replacing a document's clauses is one transaction, so readers see either the old
+clauses or the new ones, and the revision counter tells every process that it changed.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
 from knowledge.models import Clause, PolicyDocument, StoredDocument
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuer TEXT NOT NULL,
-    date TEXT NOT NULL, region TEXT NOT NULL, level TEXT NOT NULL, source TEXT NOT NULL,
-    content_hash TEXT NOT NULL, text TEXT NOT NULL, chunks INTEGER NOT NULL, ingested_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS clauses (
-    vector_id TEXT PRIMARY KEY, clause_id TEXT NOT NULL UNIQUE,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, clause_path TEXT NOT NULL, text TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, tokens TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS clauses_by_doc ON clauses(doc_id, ordinal);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, started_at REAL NOT NULL);
-"""
-_DOC_COLUMNS = "doc_id, title, doc_number, issuer, date, region, level, source, chunks, content_hash"
-_CLAUSE_COLUMNS = 'vector_id, clause_id, doc_id, clause_path, text, start, "end", ordinal'
+_metadata = MetaData()
+documents_table = Table(
+    "documents", _metadata,
+    Column("doc_id", Text, primary_key=True), Column("title", Text, nullable=False),
+    Column("doc_number", Text, nullable=False), Column("issuer", Text, nullable=False),
+    Column("date", Text, nullable=False), Column("region", Text, nullable=False),
+    Column("level", Text, nullable=False), Column("source", Text, nullable=False),
+    Column("content_hash", Text, nullable=False), Column("text", Text, nullable=False),
+    Column("chunks", Integer, nullable=False), Column("ingested_at", Float, nullable=False),
+)
+clauses_table = Table(
+    "clauses", _metadata,
+    Column("vector_id", Text, primary_key=True), Column("clause_id", Text, nullable=False, unique=True),
+    Column("doc_id", Text, ForeignKey("documents.doc_id", ondelete="CASCADE"), nullable=False),
+    Column("ordinal", Integer, nullable=False), Column("clause_path", Text, nullable=False),
+    Column("text", Text, nullable=False), Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False), Column("tokens", Text, nullable=False),
+    Index("clauses_by_doc", "doc_id", "ordinal"),
+)
+meta_table = Table("meta", _metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
+pending_table = Table(
+    "pending", _metadata, Column("doc_id", Text, primary_key=True), Column("started_at", Float, nullable=False)
+)
+
+_DOC_COLUMNS = [documents_table.c[name] for name in (
+    "doc_id", "title", "doc_number", "issuer", "date", "region", "level", "source", "chunks", "content_hash",
+)]
+_CLAUSE_COLUMNS = [clauses_table.c[name] for name in (
+    "vector_id", "clause_id", "doc_id", "clause_path", "text", "start", "end", "ordinal",
+)]
+_IN_BATCH = 500
+
+
+def registry_url(data_dir: Path, database_url: str | None) -> str:
+    """The configured database, or the SQLite file in the data dir."""
+    return database_url or f"sqlite:///{Path(data_dir).resolve() / 'registry.sqlite3'}"
 
 
 class Registry:
-    """SQLite registry of documents and clauses.
+    """Registry of documents and clauses.
 
     Example:
-        >>> registry = Registry(Path("/tmp/huiqi-doctest.sqlite3"))
+        >>> registry = Registry("sqlite:///" + "/tmp/huiqi-doctest.sqlite3")
         >>> registry.open()
         >>> isinstance(registry.revision(), int)
         True
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.RLock()
+    def __init__(self, url: str) -> None:
+        if not url:
+            raise ValueError("registry url must not be empty")
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
 
     def open(self) -> None:
-        if self._conn is not None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.executescript(_SCHEMA)
-        self._conn = conn
+        with self._lock:
+            if self._engine is not None:
+                return
+            if self.url.startswith("sqlite:///"):
+                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                _sqlite_transactions(engine)
+            with engine.begin() as conn:
+                _metadata.create_all(conn)
+                if conn.execute(select(meta_table.c.value).where(meta_table.c.key == "revision")).first() is None:
+                    conn.execute(insert(meta_table).values(key="revision", value="0"))
+            self._engine = engine
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
+    def engine(self) -> Engine:
+        if self._engine is None:
             raise RuntimeError("Registry is not open; call open() first")
-        return self._conn
+        return self._engine
+
+    def _read(self):
+        return self.engine.connect()
+
+    def _write(self):
+        # SQLite: BEGIN IMMEDIATE, so two writers queue instead of failing on lock upgrade.
+        return self.engine.connect().execution_options(write=True)
 
     # --- reading -------------------------------------------------------------
 
@@ -78,80 +130,77 @@ class Registry:
         return int(self.get_meta("revision") or 0)
 
     def get_meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        with self._read() as conn:
+            return conn.execute(select(meta_table.c.value).where(meta_table.c.key == key)).scalar()
 
     def documents(self) -> list[StoredDocument]:
-        with self._lock:
-            rows = self.conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY doc_id").fetchall()
+        with self._read() as conn:
+            rows = conn.execute(select(*_DOC_COLUMNS).order_by(documents_table.c.doc_id)).all()
         return [StoredDocument(*row) for row in rows]
 
     def document(self, doc_id: str) -> StoredDocument | None:
-        with self._lock:
-            row = self.conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)
-            ).fetchone()
+        with self._read() as conn:
+            row = conn.execute(select(*_DOC_COLUMNS).where(documents_table.c.doc_id == doc_id)).first()
         return StoredDocument(*row) if row else None
 
     def document_text(self, doc_id: str) -> str | None:
-        with self._lock:
-            row = self.conn.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return row[0] if row else None
+        with self._read() as conn:
+            return conn.execute(select(documents_table.c.text).where(documents_table.c.doc_id == doc_id)).scalar()
 
     def content_hash(self, doc_id: str) -> str | None:
         document = self.document(doc_id)
         return document.content_hash if document else None
 
     def clauses(self, doc_id: str) -> list[Clause]:
-        with self._lock:
-            rows = self.conn.execute(
-                f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
-            ).fetchall()
+        with self._read() as conn:
+            rows = conn.execute(
+                select(*_CLAUSE_COLUMNS).where(clauses_table.c.doc_id == doc_id).order_by(clauses_table.c.ordinal)
+            ).all()
         return [_clause(row) for row in rows]
 
     def clauses_by_vector_id(self, vector_ids: list[str]) -> dict[str, Clause]:
         found: dict[str, Clause] = {}
-        with self._lock:
-            for start in range(0, len(vector_ids), 500):
-                batch = vector_ids[start:start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = self.conn.execute(
-                    f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE vector_id IN ({marks})", batch
-                ).fetchall()
+        with self._read() as conn:
+            for start in range(0, len(vector_ids), _IN_BATCH):
+                rows = conn.execute(
+                    select(*_CLAUSE_COLUMNS).where(clauses_table.c.vector_id.in_(vector_ids[start:start + _IN_BATCH]))
+                ).all()
                 found.update({row[0]: _clause(row) for row in rows})
         return found
 
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         """(vector ids, token lists) of every clause, for building BM25."""
-        with self._lock:
-            rows = self.conn.execute("SELECT vector_id, tokens FROM clauses ORDER BY rowid").fetchall()
+        with self._read() as conn:
+            rows = conn.execute(
+                select(clauses_table.c.vector_id, clauses_table.c.tokens)
+                .order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)
+            ).all()
         return [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
 
     def clause_count(self) -> int:
-        with self._lock:
-            return self.conn.execute("SELECT COUNT(*) FROM clauses").fetchone()[0]
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(clauses_table)).scalar()
 
     def pending(self) -> list[str]:
-        with self._lock:
-            return [row[0] for row in self.conn.execute("SELECT doc_id FROM pending ORDER BY doc_id")]
+        with self._read() as conn:
+            return list(conn.execute(select(pending_table.c.doc_id).order_by(pending_table.c.doc_id)).scalars())
 
     # --- writing -------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        with self._write() as conn, conn.begin():
+            conn.execute(delete(meta_table).where(meta_table.c.key == key))
+            conn.execute(insert(meta_table).values(key=key, value=value))
 
     def mark_pending(self, doc_id: str) -> None:
         """Record that Chroma is about to change for `doc_id` (cleared when both agree)."""
-        with self._lock:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO pending(doc_id, started_at) VALUES (?, ?)", (doc_id, time.time())
-            )
+        with self._write() as conn, conn.begin():
+            conn.execute(delete(pending_table).where(pending_table.c.doc_id == doc_id))
+            conn.execute(insert(pending_table).values(doc_id=doc_id, started_at=time.time()))
 
     def clear_pending(self, doc_id: str) -> None:
-        with self._lock:
-            self.conn.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
+        with self._write() as conn, conn.begin():
+            conn.execute(delete(pending_table).where(pending_table.c.doc_id == doc_id))
 
     def replace_document(
         self,
@@ -162,59 +211,62 @@ class Registry:
         tokens: list[list[str]],
     ) -> None:
         """Swap in a document and all its clauses in one transaction."""
-        with self._lock, _transaction(self.conn) as conn:
-            conn.execute("DELETE FROM clauses WHERE doc_id = ?", (document.doc_id,))
-            conn.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
-            conn.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    document.doc_id, document.title, document.doc_number, document.issuer,
-                    document.date, document.region, document.level, document.source,
-                    content_hash, document.text, len(clauses), time.time(),
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (vid, c.clause_id, c.doc_id, c.ordinal, c.clause_path, c.text, c.start, c.end, " ".join(t))
+        with self._write() as conn, conn.begin():
+            _bump(conn)  # first: it also serializes concurrent writers on the revision row
+            conn.execute(delete(clauses_table).where(clauses_table.c.doc_id == document.doc_id))
+            conn.execute(delete(documents_table).where(documents_table.c.doc_id == document.doc_id))
+            conn.execute(insert(documents_table).values(
+                doc_id=document.doc_id, title=document.title, doc_number=document.doc_number,
+                issuer=document.issuer, date=document.date, region=document.region, level=document.level,
+                source=document.source, content_hash=content_hash, text=document.text, chunks=len(clauses),
+                ingested_at=time.time(),
+            ))
+            if clauses:
+                conn.execute(insert(clauses_table), [
+                    {
+                        "vector_id": vid, "clause_id": c.clause_id, "doc_id": c.doc_id, "ordinal": c.ordinal,
+                        "clause_path": c.clause_path, "text": c.text, "start": c.start, "end": c.end,
+                        "tokens": " ".join(t),
+                    }
                     for vid, c, t in zip(vector_ids, clauses, tokens)
-                ],
-            )
-            _bump(conn)
+                ])
 
     def remove_document(self, doc_id: str) -> bool:
-        with self._lock, _transaction(self.conn) as conn:
-            conn.execute("DELETE FROM clauses WHERE doc_id = ?", (doc_id,))
-            removed = conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount
+        with self._write() as conn, conn.begin():
             _bump(conn)
+            conn.execute(delete(clauses_table).where(clauses_table.c.doc_id == doc_id))
+            removed = conn.execute(delete(documents_table).where(documents_table.c.doc_id == doc_id)).rowcount
         return bool(removed)
 
     def clear(self) -> None:
-        with self._lock, _transaction(self.conn) as conn:
-            conn.execute("DELETE FROM clauses")
-            conn.execute("DELETE FROM documents")
+        with self._write() as conn, conn.begin():
             _bump(conn)
+            conn.execute(delete(clauses_table))
+            conn.execute(delete(documents_table))
 
 
-class _transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+def _bump(conn: Connection) -> None:
+    current = conn.execute(
+        select(meta_table.c.value).where(meta_table.c.key == "revision").with_for_update()
+    ).scalar()
+    conn.execute(update(meta_table).where(meta_table.c.key == "revision").values(value=str(int(current or 0) + 1)))
 
 
-def _bump(conn: sqlite3.Connection) -> None:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
-    conn.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('revision', ?)", (str(int(row[0] if row else 0) + 1),)
-    )
+def _sqlite_transactions(engine: Engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE for writes (pysqlite's own BEGIN handling off)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
 def _clause(row) -> Clause:

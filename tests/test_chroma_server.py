@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,37 +10,14 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from knowledge.errors import VectorStoreUnavailable
 from knowledge.index import KnowledgeBase, KnowledgeConfig
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.services import ChromaServer
+from tests.web import free_port
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("chroma run did not start")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server.url
 
 
 def test_ingest_search_and_remove_against_a_chroma_server(chroma_server, tmp_path, monkeypatch, policies_copy, e5):
@@ -74,13 +44,13 @@ def test_ingest_search_and_remove_against_a_chroma_server(chroma_server, tmp_pat
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path, e5):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(VectorStoreUnavailable, match="无法打开向量库") as caught:
         KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path, chroma_url=url), embedder=e5)
     assert url in str(caught.value)
 
 
 def test_cli_reports_unreachable_server_in_chinese(tmp_path, monkeypatch):
-    monkeypatch.setenv("HUIQI_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("HUIQI_CHROMA_URL", f"http://127.0.0.1:{free_port()}")
     result = CliRunner().invoke(app, ["docs", "list"])
     assert result.exit_code == 1 and "Chroma 服务已启动" in result.output
