@@ -332,6 +332,7 @@ class KnowledgeBase:
         """Delete a document from the registry, Chroma and BM25."""
         with self._write_lock:
             document = self.document(doc_id)
+            self._ready_to_write()
             self.registry.mark_pending(doc_id)
             self.registry.remove_document(doc_id)
             self.vectors.delete_document(doc_id)
@@ -359,6 +360,8 @@ class KnowledgeBase:
 
     def _store(self, prepared: list[_Prepared], report: IngestReport, on_progress: Progress | None) -> None:
         """Embed everything first, then swap documents in one by one."""
+        if prepared:
+            self._ready_to_write()
         self._embed(prepared, on_progress)
         for item in prepared:
             self._commit(item)
@@ -379,6 +382,13 @@ class KnowledgeBase:
                 if on_progress:
                     on_progress(done, total)
             item.vectors = np.vstack(parts)
+
+    def _ready_to_write(self) -> None:
+        """Before changing anything: the vector store answers (a Chroma server that is down
+        fails the write here, with nothing changed), and leftovers of an earlier failed
+        write are cleaned up."""
+        self.vectors.count()
+        self.recover()
 
     def _commit(self, item: _Prepared) -> None:
         document = item.document
