@@ -369,9 +369,29 @@ def bench(
     sizes: Annotated[str, typer.Option("--sizes", help="合成语料的条款数，逗号分隔")] = "10000,100000",
     queries: Annotated[int, typer.Option("--queries", help="每种规模计时的问题数")] = 50,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="是否测 huiqi serve 冷启动")] = True,
+    load: Annotated[bool, typer.Option("--load", help="只做并发压测：对 huiqi serve 的吞吐、p95 与错误数")] = False,
+    clients: Annotated[str, typer.Option("--clients", help="压测的并发客户端数，逗号分隔")] = "1,10,50",
+    load_requests: Annotated[int, typer.Option("--load-requests", help="压测时每个客户端的提问数")] = 10,
+    workers: Annotated[int, typer.Option("--workers", help="压测时 huiqi serve 的工作进程数")] = 1,
 ) -> None:
-    """性能基准：查询延迟 p50/p95/p99（内置语料与合成语料）、入库速度、峰值内存、冷启动。"""
-    from evals.bench import run
+    """性能基准：查询延迟 p50/p95/p99（内置语料与合成语料）、入库速度、峰值内存、冷启动；--load 做并发压测。"""
+    from evals.bench import run, run_load
+
+    if load:
+        levels = [int(part) for part in clients.split(",") if part.strip()]
+        if load_requests <= 0 or workers <= 0 or not levels or any(level <= 0 for level in levels):
+            raise ValueError("--clients、--load-requests 与 --workers 必须是正整数")
+        figures = run_load(Settings(), levels, load_requests, workers)
+        if as_json:
+            _print_json(figures)
+            return
+        typer.echo(f"压测 huiqi serve（{figures['workers']} 个工作进程，每个客户端 {load_requests} 问，POST /api/chat）")
+        typer.echo("并发  请求  成功  吞吐(问/秒)  p50(ms)  p95(ms)  最长(ms)  错误")
+        for row in figures["levels"]:
+            errors = "、".join(f"{status}×{count}" for status, count in row["errors"].items()) or "0"
+            typer.echo(f"{row['clients']:>4}  {row['requests']:>4}  {row['ok']:>4}  {row['throughput_rps']:>11}  "
+                       f"{row['p50_ms']:>7}  {row['p95_ms']:>7}  {row['max_ms']:>8}  {errors}")
+        return
 
     wanted = [int(part) for part in sizes.split(",") if part.strip()]
     if queries <= 0 or any(size <= 0 for size in wanted):

@@ -9,6 +9,7 @@
   against exact search is reported.
 - Ingest throughput of the bundled policies (real embedding), peak memory, and the cold
   start of `huiqi serve` until /healthz answers.
+- With `--load`: concurrent chat clients against `huiqi serve` (see `evals.load`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.service import Assistant
+from evals.load import load_figures
 from evals.runner import load_questions
 from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig
@@ -122,33 +125,60 @@ def ingest_throughput(settings: Settings, source: KnowledgeBase) -> dict[str, fl
             "ingest_chunks_per_s": round(report.chunks / report.seconds, 1) if report.seconds else 0.0}
 
 
-def cold_start(data_dir: Path, timeout: float = 120.0) -> float:
-    """Seconds from launching `huiqi serve` to its first healthy /healthz."""
+@contextmanager
+def serving(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 180.0):
+    """`huiqi serve` on a free loopback port; yields (base URL, seconds until /healthz answered)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     script = Path(sys.executable).with_name("huiqi")
-    command = [str(script), "serve", "--port", str(port)]
-    env = {**os.environ, "HUIQI_DATA_DIR": str(data_dir)}
+    command = [str(script), "serve", "--port", str(port), "--workers", str(workers)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env={**os.environ, "HUIQI_DATA_DIR": str(data_dir), **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
     try:
-        while time.perf_counter() - started < timeout:
+        while True:
             if process.poll() is not None:
                 raise RuntimeError("huiqi serve exited during start-up")
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"huiqi serve did not answer /healthz within {timeout:.0f} s")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    return round(time.perf_counter() - started, 2)
+                    break
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"huiqi serve did not answer /healthz within {timeout:.0f} s")
+        yield f"http://127.0.0.1:{port}", round(time.perf_counter() - started, 2)
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def cold_start(data_dir: Path) -> float:
+    """Seconds from launching `huiqi serve` to its first healthy /healthz."""
+    with serving(data_dir) as (_, seconds):
+        return seconds
+
+
+def run_load(settings: Settings, levels: list[int], requests_per_client: int, workers: int = 1) -> dict:
+    """Throughput, p50/p95 and errors of `POST /api/chat` at each concurrency level,
+    against `huiqi serve` on this knowledge base (rate limits off for the run)."""
+    kb_documents = KnowledgeBase(settings.knowledge_config())
+    kb_documents.registry.open()
+    if not kb_documents.registry.clause_count():
+        raise ValueError("知识库是空的，请先运行 `huiqi ingest`。")
+    kb_documents.registry.close()
+    questions = [q.question for q in load_questions() if not q.history and not q.refuse]
+    env = {"HUIQI_RATE_LIMIT": "off", "HUIQI_RATE_LIMIT_PER_IP": "off"}
+    with serving(Path(settings.data_dir), workers=workers, env=env) as (base_url, started):
+        levels_out = load_figures(base_url, questions, levels, requests_per_client)
+    return {"workers": workers, "serve_start_s": started, "requests_per_client": requests_per_client,
+            "levels": levels_out}
 
 
 def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = True) -> dict:

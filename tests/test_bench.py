@@ -35,3 +35,20 @@ def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeyp
     synthetic = KnowledgeBase.open(KnowledgeConfig(data_dir=data_dir / "bench" / "synthetic-400"))
     assert synthetic.registry.clause_count() == synthetic.vectors.count() == 400
     assert synthetic.lexical_search("企业", k=5) and synthetic.dense_search("企业奖励", k=5)
+
+
+def test_load_bench_reports_throughput_p95_and_errors_per_level(bundled_env):
+    result = CliRunner().invoke(app, ["bench", "--load", "--json", "--clients", "1,4", "--load-requests", "3"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["workers"] == 1
+    assert [row["clients"] for row in figures["levels"]] == [1, 4]
+    for row in figures["levels"]:
+        assert row["requests"] == row["clients"] * 3 and row["ok"] == row["requests"]
+        assert row["errors"] == {} and row["server_errors"] == 0
+        assert row["throughput_rps"] > 0 and 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
+
+
+def test_load_bench_refuses_bad_levels(bundled_env):
+    result = CliRunner().invoke(app, ["bench", "--load", "--clients", "0"])
+    assert result.exit_code == 2 and "正整数" in result.output
