@@ -67,7 +67,9 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             key = str(len(history))
             try:
                 client = request.client.host if request and request.client else "-"
-                limiter.check(client, session_id or (request.session_hash if request else None))
+                # The page's own session (one per page load) rather than the conversation id,
+                # which changes on 新对话 and would let a visitor reset the count.
+                limiter.check(client, (request.session_hash if request else None) or session_id)
                 for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
                     if isinstance(event, Answer):
                         history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}
