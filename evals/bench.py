@@ -39,6 +39,7 @@ from evals.runner import load_questions
 from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig
 from knowledge.models import Clause, PolicyDocument
+from knowledge.registry import Registry, registry_url
 
 CLAUSES_PER_DOCUMENT = 100
 
@@ -168,11 +169,13 @@ def cold_start(data_dir: Path) -> float:
 def run_load(settings: Settings, levels: list[int], requests_per_client: int, workers: int = 1) -> dict:
     """Throughput, p50/p95 and errors of `POST /api/chat` at each concurrency level,
     against `huiqi serve` on this knowledge base (rate limits off for the run)."""
-    kb_documents = KnowledgeBase(settings.knowledge_config())
-    kb_documents.registry.open()
-    if not kb_documents.registry.clause_count():
-        raise ValueError("知识库是空的，请先运行 `huiqi ingest`。")
-    kb_documents.registry.close()
+    registry = Registry(registry_url(settings.data_dir, settings.database_url))
+    registry.open()
+    try:
+        if not registry.clause_count():
+            raise ValueError("知识库是空的，请先运行 `huiqi ingest`。")
+    finally:
+        registry.close()
     questions = [q.question for q in load_questions() if not q.history and not q.refuse]
     env = {"HUIQI_RATE_LIMIT": "off", "HUIQI_RATE_LIMIT_PER_IP": "off"}
     with serving(Path(settings.data_dir), workers=workers, env=env) as (base_url, started):
