@@ -149,3 +149,29 @@ def test_chat_streams_answers_and_keeps_the_conversation(bundled_env):
     assert result.output.count("引用条款：") == 2
     assert "30万元" in result.output.split("引用条款：")[1].split("问>")[-1]
     assert "错误：问题不能为空" in result.output
+
+
+def test_ask_with_invalid_utf8_in_the_shell_exits_2_in_chinese(bundled_env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    huiqi = str(Path(sys.executable).parent / "huiqi")
+    result = subprocess.run(
+        [huiqi.encode(), b"ask", b"\xff\xfe\xe6\xb8\xa9"], env={**os.environ, "HUIQI_DATA_DIR": str(bundled_env)},
+        capture_output=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "无法识别的控制字符" in result.stderr.decode("utf-8") + result.stdout.decode("utf-8")
+
+
+def test_serve_on_a_public_address_refuses_a_short_admin_token(bundled_env, monkeypatch):
+    monkeypatch.setenv("HUIQI_ADMIN_TOKEN", "admin")
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9"])
+    assert result.exit_code == 2 and "管理令牌太短" in result.output and "admin" not in result.output.replace("管理", "")
+
+
+def test_serve_with_several_workers_needs_a_chroma_server(bundled_env):
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "9"])
+    assert result.exit_code == 2 and "HUIQI_CHROMA_URL" in result.output
