@@ -98,8 +98,8 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
                 )
         return await call_next(request)
 
-    def count_question(request: Request, body: ChatRequest) -> None:
-        limiter.check(request.client.host if request.client else "-", body.session_id)
+    def count_question(request: Request, session_id: str | None) -> None:
+        limiter.check(request.client.host if request.client else "-", session_id)
 
     def require_admin(request: Request) -> None:
         token = settings.admin_token.get_secret_value() if settings.admin_token else ""
@@ -115,7 +115,7 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
 
     @app.post("/api/chat", tags=["对话"], summary="提问，返回完整回答")
     def chat(body: ChatRequest, request: Request) -> dict:
-        count_question(request, body)
+        count_question(request, body.session_id)
         answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
         return answer.as_json()
 
@@ -124,7 +124,7 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
         # Checked before the stream starts, so a bad question is a 4xx, not an SSE event.
         validate_question(body.question, settings.max_question_chars)
         validate_session_id(body.session_id)
-        count_question(request, body)
+        count_question(request, body.session_id)
         events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
         return StreamingResponse(
             _sse(events), media_type="text/event-stream",
@@ -133,7 +133,7 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
 
     @app.post("/api/feedback", tags=["对话"], summary="对一条回答点赞或点踩，可附意见")
     def feedback(body: FeedbackRequest, request: Request) -> dict:
-        limiter.check(request.client.host if request.client else "-", body.session_id)
+        count_question(request, body.session_id)
         assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
         return {"ok": True}
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event, or_, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, delete, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.answer.base import Answer
 from assistant.errors import InvalidRequest, NotFound
 from assistant.privacy import find_pii, mask_pii, mask_values
+from knowledge.database import open_engine
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
@@ -137,11 +138,7 @@ class ConversationStore:
         with self._lock:
             if self._engine is not None:
                 return
-            if self.url.startswith("sqlite:///"):
-                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url, pool_pre_ping=True)
-            if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
+            engine = open_engine(self.url)
             Base.metadata.create_all(engine)
             self._engine = engine
         self._purge_expired()
@@ -152,13 +149,17 @@ class ConversationStore:
             raise RuntimeError("ConversationStore.open() must be called first")
         return self._engine
 
+    def _writing(self) -> Session:
+        # A write transaction takes SQLite's write lock up front (see knowledge.database).
+        return Session(self.engine.execution_options(write=True))
+
     def start(self, session_id: str | None = None, channel: str = "cli") -> str:
         """The id of session `session_id`, created if new; a fresh id when none is given."""
         if session_id is None:
             session_id = uuid.uuid4().hex
         else:
             validate_session_id(session_id)
-        with Session(self.engine) as db, db.begin():
+        with self._writing() as db, db.begin():
             if db.get(ConversationRow, session_id) is None:
                 db.add(ConversationRow(session_id=session_id, channel=channel, created_at=_now()))
         return session_id
@@ -175,10 +176,11 @@ class ConversationStore:
         """Store one answered turn, personal numbers masked; its id is what feedback refers to."""
         self._purge_expired()
         typed = find_pii(answer.question) + find_pii(answer.standalone_question)
-        with Session(self.engine) as db, db.begin():
+        with self._writing() as db, db.begin():
             row = TurnRow(
-                session_id=session_id, question=mask_pii(answer.question),
-                standalone_question=mask_pii(answer.standalone_question), answer=mask_values(answer.text, typed),
+                session_id=session_id, question=mask_values(answer.question, typed),
+                standalone_question=mask_values(answer.standalone_question, typed),
+                answer=mask_values(answer.text, typed),
                 refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
                 citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
                 created_at=_now(),
@@ -194,7 +196,7 @@ class ConversationStore:
         comment = (comment or "").strip()
         if len(comment) > MAX_COMMENT_CHARS:
             raise InvalidRequest(f"评价意见最长 {MAX_COMMENT_CHARS} 个字，请精简后再提交。")
-        with Session(self.engine) as db, db.begin():
+        with self._writing() as db, db.begin():
             turn = db.get(TurnRow, turn_id)
             if turn is None or turn.session_id != session_id:
                 raise NotFound("找不到这条回答，可能会话已过期，请刷新页面后重试。")
@@ -203,7 +205,7 @@ class ConversationStore:
     def purge(self, older_than_days: int) -> int:
         """Delete turns (with their feedback) and sessions older than `older_than_days`; the number of turns deleted."""
         cutoff = _now() - timedelta(days=older_than_days)
-        with Session(self.engine) as db, db.begin():
+        with self._writing() as db, db.begin():
             old_turns = select(TurnRow.id).where(TurnRow.created_at < cutoff)
             db.execute(delete(FeedbackRow).where(FeedbackRow.turn_id.in_(old_turns)))
             deleted = db.execute(delete(TurnRow).where(TurnRow.created_at < cutoff)).rowcount
@@ -273,10 +275,3 @@ class ConversationStore:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

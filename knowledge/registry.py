@@ -23,9 +23,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
@@ -33,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from knowledge.database import open_engine
 from knowledge.models import Clause, PolicyDocument, StoredDocument
 
 _metadata = MetaData()
@@ -94,12 +93,8 @@ class Registry:
         with self._lock:
             if self._engine is not None:
                 return
-            if self.url.startswith("sqlite:///"):
-                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url, pool_pre_ping=True)
-            if engine.dialect.name == "sqlite":
-                _sqlite_transactions(engine)
-            with engine.begin() as conn:
+            engine = open_engine(self.url)
+            with engine.connect().execution_options(write=True) as conn, conn.begin():
                 _metadata.create_all(conn)
                 if conn.execute(select(meta_table.c.value).where(meta_table.c.key == "revision")).first() is None:
                     conn.execute(insert(meta_table).values(key="revision", value="0"))
@@ -250,23 +245,6 @@ def _bump(conn: Connection) -> None:
         select(meta_table.c.value).where(meta_table.c.key == "revision").with_for_update()
     ).scalar()
     conn.execute(update(meta_table).where(meta_table.c.key == "revision").values(value=str(int(current or 0) + 1)))
-
-
-def _sqlite_transactions(engine: Engine) -> None:
-    """WAL, foreign keys, and BEGIN IMMEDIATE for writes (pysqlite's own BEGIN handling off)."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
 def _clause(row) -> Clause:

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+import httpx
+import openai
 import tiktoken
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
@@ -167,7 +169,7 @@ class LLMAnswerer:
                     raise TimeoutError
         except Exception as exc:  # noqa: BLE001 - the owner still gets the extractive answer
             tokens.close()  # drop the connection now rather than read out a slow model
-            if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+            if isinstance(exc, (TimeoutError, httpx.TimeoutException, openai.APITimeoutError)):
                 return self._fallback(fallback, f"模型服务超过 {self.timeout_s:g} 秒未完成回答")
             return self._fallback(fallback, f"模型服务暂不可用（{type(exc).__name__}）")
         text = "".join(pieces).strip()
