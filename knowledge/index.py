@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound, DocumentRejected
 from knowledge.lexical import Bm25Index, DocumentColumn, Tokenizer
 from knowledge.loaders import DEFAULT_MAX_BYTES, load_bytes, read_file
-from knowledge.metadata import SIDECAR_SUFFIX, build_document, parse_sidecar, read_sidecar
+from knowledge.metadata import SIDECAR_SUFFIX, build_document, doc_id_for, parse_sidecar, read_sidecar
 from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument
 from knowledge.outline import DEFAULT_MAX_TOKENS, parse_clauses
 from knowledge.registry import Registry, registry_url
@@ -346,6 +346,7 @@ class KnowledgeBase:
             raise DocumentRejected(
                 document.source, f"与同批文件“{seen[document.doc_id]}”的文件编号 {document.doc_id} 相同，请改名后重试。"
             )
+        document = self._claim_id(document)
         seen[document.doc_id] = document.source
         content_hash = fingerprint(document, self.config.max_chunk_tokens)
         existing = self.registry.content_hash(document.doc_id)
@@ -357,6 +358,24 @@ class KnowledgeBase:
             raise DocumentRejected(document.source, "没有解析出任何条款。")
         tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
         return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None)
+
+    def _claim_id(self, document: PolicyDocument) -> PolicyDocument:
+        """The id this document is stored under. A file of the same name as a stored one
+        updates it (under the id it was stored with); a different file whose name derives
+        an id already taken is refused, never silently put in the other's place."""
+        if document.doc_id != doc_id_for(document.source):
+            return document  # the id was set explicitly in a sidecar: the uploader's choice
+        same_file = self.registry.doc_id_of_source(document.source)
+        if same_file:
+            return replace(document, doc_id=same_file)
+        holder = self.registry.document(document.doc_id)
+        if holder is not None:
+            raise DocumentRejected(
+                document.source,
+                f"文件编号 {document.doc_id} 已被《{holder.title}》（文件“{holder.source}”）使用；"
+                "为免覆盖不同的文件，请改名后重新上传，或在同名 .meta.yaml 中指定 doc_id。",
+            )
+        return document
 
     def _store(self, prepared: list[_Prepared], report: IngestReport, on_progress: Progress | None) -> None:
         """Embed everything first, then swap documents in one by one."""

@@ -7,6 +7,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import pypinyin
 import yaml
 
 from knowledge.errors import DocumentRejected
@@ -104,16 +105,28 @@ def build_document(loaded: LoadedFile, sidecar: dict[str, str] | None = None) ->
 
 
 def doc_id_for(name: str) -> str:
-    """A readable ASCII id from a file name; a hash when the name has no ASCII to use."""
+    """A readable id from a file name: ASCII kept, Chinese as pinyin initials, plus a
+    short hash of the exact name so that two different names never share an id.
+
+    Example:
+        >>> doc_id_for("郑政〔2023〕12号.txt")[:12], doc_id_for("金政〔2023〕12号.txt")[:12]
+        ('zz-2023-12h-', 'jz-2023-12h-')
+        >>> doc_id_for("policy(2023).txt") != doc_id_for("Policy-2023.txt")
+        True
+        >>> doc_id_for("wenxian-plan.txt")
+        'wenxian-plan'
+    """
     stem = Path(name).name
     for suffix in (".meta.yaml",) + tuple(Path(name).suffixes[-1:]):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:64].strip("-")
-    if len(slug) >= 3 and not slug.isdigit():
-        return slug
-    return "doc-" + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:10]
+    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", stem) and len(stem) <= 64 and not stem.isdigit():
+        return stem  # already an id: keep it as the file says
+    initials = pypinyin.lazy_pinyin(stem, style=pypinyin.Style.FIRST_LETTER, errors="default")
+    slug = re.sub(r"[^a-z0-9]+", "-", "".join(initials).lower()).strip("-")[:40].strip("-")
+    digest = hashlib.sha1(stem.encode("utf-8")).hexdigest()[:4]
+    return f"{slug}-{digest}" if slug else f"doc-{digest}"
 
 
 def normalize_date(value: str) -> str:

@@ -138,6 +138,13 @@ class Registry:
             row = conn.execute(select(*_DOC_COLUMNS).where(documents_table.c.doc_id == doc_id)).first()
         return StoredDocument(*row) if row else None
 
+    def doc_id_of_source(self, source: str) -> str | None:
+        """The id of the document stored from the file named `source`, if any."""
+        with self._read() as conn:
+            return conn.execute(
+                select(documents_table.c.doc_id).where(documents_table.c.source == source).limit(1)
+            ).scalar()
+
     def document_text(self, doc_id: str) -> str | None:
         with self._read() as conn:
             return conn.execute(select(documents_table.c.text).where(documents_table.c.doc_id == doc_id)).scalar()

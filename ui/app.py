@@ -59,7 +59,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # so nothing a host page passes is ever written into this HTML.
         return HTMLResponse(static_text("embed.html"))
 
+    # Gradio serves only files in its own cache; the data dir (database, uploads, index)
+    # is blocked outright, so no handler's output can ever point into it.
     mount = dict(
+        allowed_paths=[], blocked_paths=[str(settings.data_dir.resolve())],
         theme=THEME, css=CHAT_CSS, head=CLICK_TO_CITATION_JS, footer_links=[], show_error=False,
         ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
     )

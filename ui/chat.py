@@ -20,6 +20,9 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
     """The Gradio page mounted at `/`."""
     with gr.Blocks(title=title, analytics_enabled=False) as page:
         session = gr.State(None)
+        shown = gr.State([])
+        """the conversation as displayed, kept on the server: the chatbot's own value comes
+        from the browser and may hold forged file parts, so it is never an input"""
         turns = gr.State({})
         """assistant message index -> stored turn id, for feedback"""
         rated = gr.State(None)
@@ -57,12 +60,12 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             text: str, history: list, session_id: str | None, region_name: str, turn_ids: dict, request: gr.Request
         ):
             history = list(history or [])
-            if not (text or "").strip():
+            if not isinstance(text, str) or not text.strip():
                 gr.Warning("请输入问题。")
-                yield history, session_id, turn_ids, text
+                yield history, history, session_id, turn_ids, text if isinstance(text, str) else ""
                 return
             history += [{"role": "user", "content": escape_text(text)}, {"role": "assistant", "content": "…"}]
-            yield history, session_id, turn_ids, ""
+            yield history, history, session_id, turn_ids, ""
             streamed = ""
             key = str(len(history))
             try:
@@ -78,10 +81,10 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                     else:
                         streamed += event
                         history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key)}
-                    yield history, session_id, turn_ids, ""
+                    yield history, history, session_id, turn_ids, ""
             except (AssistantError, KnowledgeError) as exc:
                 history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}
-                yield history, session_id, turn_ids, text
+                yield history, history, session_id, turn_ids, text
 
         def on_like(data: gr.LikeData, session_id: str | None, turn_ids: dict):
             turn_id = turn_ids.get(data.index if isinstance(data.index, int) else data.index[0])
@@ -104,18 +107,22 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             return gr.Group(visible=False), None, "", "谢谢，您的意见已提交给帮办人员。"
 
         def start_over():
-            return [], None, {}, None, gr.Group(visible=False), "", ""
+            return [], [], None, {}, None, gr.Group(visible=False), "", ""
 
         def refresh_regions(current: str):
             choices = [ALL_REGIONS, *assistant.covered_regions()]
             return gr.Dropdown(choices=choices, value=current if current in choices else ALL_REGIONS)
 
-        ask_inputs = [question, chatbot, session, region, turns]
-        ask_outputs = [chatbot, session, turns, question]
+        ask_inputs = [question, shown, session, region, turns]
+        ask_outputs = [chatbot, shown, session, turns, question]
         question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
         send_comment.click(on_comment, [comment, session, rated], [feedback_box, rated, comment, feedback_note])
-        new_chat.click(start_over, None, [chatbot, session, turns, rated, feedback_box, comment, feedback_note])
+        resets = [chatbot, shown, session, turns, rated, feedback_box, comment, feedback_note]
+        new_chat.click(start_over, None, resets)
+        # The chatbot's own clear icon starts over too, so what is shown and what the
+        # assistant remembers never part ways.
+        chatbot.clear(start_over, None, resets)
         page.load(refresh_regions, region, region)
     return page
