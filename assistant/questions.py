@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.errors import QuestionRejected
 from assistant.privacy import find_pii
-from knowledge.regions import find_regions, region_mentions
+from knowledge.regions import gazetteer, is_region, region_mentions
 
 # Policy levels as users write them; the first form of each tuple is canonical.
 LEVEL_FORMS: dict[str, tuple[str, ...]] = {
@@ -80,6 +80,24 @@ class QuestionFrame:
     levels: tuple[str, ...]
     topics: tuple[str, ...]
     fact_kinds: tuple[str, ...]
+    unresolved: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """全国多处同名、无法从上下文确定的地名：(原文, 可能的地区)。"""
+
+
+def validate_region(region: str | None) -> str | None:
+    """The page's or caller's region, or None for all; only regions of the national
+    gazetteer are accepted, and what was sent is never repeated back.
+
+    Example:
+        >>> validate_region("甘井子区"), validate_region("全部"), validate_region(None)
+        ('甘井子区', None, None)
+    """
+    if region is None or not region.strip() or region.strip() == "全部":
+        return None
+    region = region.strip()
+    if not is_region(region):
+        raise QuestionRejected("所选地区无法识别，请从地区列表中选择，或填写规范的地区名称（如 大连市、甘井子区）。")
+    return region
 
 
 def validate_question(text: str | None, max_chars: int) -> str:
@@ -129,13 +147,16 @@ def searchable(question: str) -> str:
     return text
 
 
-def frame(text: str) -> QuestionFrame:
-    """The slots of a question.
+def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
+    """The slots of a question; `context` (the page's region) settles a place name that
+    several regions share.
 
     Example:
-        >>> f = frame("青山区新认定的国家级小巨人企业奖励多少？")
+        >>> f = frame("武汉青山区新认定的国家级小巨人企业奖励多少？")
         >>> f.regions, f.levels, f.topics, f.fact_kinds[0]
-        (('青山区',), ('国家级',), ('小巨人',), 'amount')
+        (('武汉市', '武汉市青山区'), ('国家级',), ('小巨人',), 'amount')
+        >>> frame("青山区小巨人奖励多少").unresolved
+        (('青山区', ('包头市青山区', '武汉市青山区')),)
     """
     levels = []
     for match in _LEVEL_PATTERN.finditer(text):
@@ -147,7 +168,15 @@ def frame(text: str) -> QuestionFrame:
         if match.group(0) not in topics:
             topics.append(match.group(0))
     kinds = tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
-    return QuestionFrame(text, tuple(find_regions(text)), tuple(levels), tuple(topics), kinds)
+    places = gazetteer()
+    regions: list[str] = []
+    unresolved: list[tuple[str, tuple[str, ...]]] = []
+    for mention, name in places.resolve(places.mentions(text, informal=True), context):
+        if name and name not in regions:
+            regions.append(name)
+        elif not name and mention.text not in [u[0] for u in unresolved]:
+            unresolved.append((mention.text, mention.candidates))
+    return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved))
 
 
 def _canonical_level(form: str) -> str:

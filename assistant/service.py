@@ -19,12 +19,12 @@ from assistant.answer.base import Answer, Draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
-from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question
+from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit
-from knowledge.regions import ancestors, descendants
+from knowledge.regions import gazetteer
 
 RETRIEVE_K = 8
 
@@ -38,6 +38,8 @@ class Retrieval:
     uncovered_regions: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
     """检索限定的文件地区（空表示不限）。"""
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """需要问清是哪里的地名：(原文, 知识库有文件的同名地区)。"""
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -127,7 +129,7 @@ class Assistant:
         superseded by the final answer's text; its `mode` says so.
         """
         question = validate_question(question, self.settings.max_question_chars)
-        region = region.strip() if region and region.strip() and region.strip() != "全部" else None
+        region = validate_region(region)
         session_id = self.conversations.start(session_id, channel=channel)
         history = self.conversations.history(session_id)
         started = time.perf_counter()
@@ -136,7 +138,11 @@ class Assistant:
         timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
-        if retrieval.uncovered_regions and not retrieval.scope or not relevant:
+        if retrieval.ambiguous:
+            draft = self._which_place(retrieval.ambiguous)
+            refused = False
+            yield draft.text
+        elif retrieval.uncovered_regions and not retrieval.scope or not relevant:
             draft = self._refusal(retrieval)
             refused = True
             yield draft.text
@@ -178,42 +184,62 @@ class Assistant:
     # --- retrieval ------------------------------------------------------------
 
     def retrieve(self, question: str, region: str | None = None, k: int | None = None) -> Retrieval:
-        """Clauses for `question`, limited to the regions it (or the selector) names.
+        """Clauses for `question`, limited to the region chain it (or the selector) names.
 
-        A named region the knowledge base has no documents for — neither its own nor
-        a containing or contained region's — is reported in `uncovered_regions`, and
-        never answered with another region's clauses.
+        A named region with no documents in its chain is reported in
+        `uncovered_regions` and never answered with another region's clauses; a place
+        name several regions share, with documents for more than one, is reported in
+        `ambiguous` so the visitor can be asked which one.
         """
         started = time.perf_counter()
-        question_frame = frame(question)
-        scope, uncovered = self.region_scope(question, region, question_frame)
+        question_frame = frame(question, (region,) if region else ())
+        scope, uncovered, ambiguous = self.region_scope(question, region, question_frame)
         hits: list[ClauseHit] = []
-        if scope or not uncovered:
+        if not ambiguous and (scope or not uncovered):
             filters = RetrievalFilters(regions=scope) if scope else None
             hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
             hits.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
         elapsed = (time.perf_counter() - started) * 1000
-        return Retrieval(question_frame, hits, uncovered, scope, {"search": elapsed})
+        return Retrieval(question_frame, hits, uncovered, scope, ambiguous=ambiguous, timings_ms={"search": elapsed})
 
     def region_scope(
         self, question: str, region: str | None = None, question_frame: QuestionFrame | None = None
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(document regions to search, named regions the knowledge base does not cover).
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+        """(document regions to search, named places the knowledge base does not cover,
+        shared place names to ask about).
 
-        The regions the question names (else the selector's) each bring themselves, the
-        regions containing them and those inside them, as far as documents exist.
+        A place reaches its chain: 甘井子区 -> 大连市 -> 辽宁省 -> 全国, as far as
+        documents exist; a place with none in its chain reaches the places inside it
+        that have documents (金华市 -> 义乌市), else it is not covered.
         """
-        named = list((question_frame or frame(question)).regions) or ([region] if region else [])
+        places = gazetteer()
+        question_frame = question_frame or frame(question, (region,) if region else ())
+        named = list(question_frame.regions)
+        if not named and region and not question_frame.unresolved:
+            named = [region]
         corpus = set(self.covered_regions())
         scope: set[str] = set()
-        uncovered = []
+        uncovered: list[str] = []
         for name in named:
-            related = {name, *ancestors(name), *descendants(name)} & corpus
+            related = (set(places.chain(name)) & corpus) or (set(places.descendants(name)) & corpus)
             if related:
                 scope |= related
             else:
                 uncovered.append(name)
-        return tuple(sorted(scope)), tuple(uncovered)
+        ambiguous = []
+        for text, candidates in question_frame.unresolved:
+            reachable = [c for c in candidates if set(places.chain(c)) - {"全国"} & corpus]
+            if not reachable:
+                uncovered.append(text)
+            elif len(reachable) == 1:
+                scope |= set(places.chain(reachable[0])) & corpus
+            else:
+                ambiguous.append((text, tuple(reachable)))
+        return tuple(sorted(scope)), tuple(uncovered), tuple(ambiguous)
+
+    def _which_place(self, ambiguous: tuple[tuple[str, tuple[str, ...]], ...]) -> Draft:
+        text, candidates = ambiguous[0]
+        return Draft(f"“{text}”在多个地方都有：{'、'.join(candidates)}。请问您指的是哪一个？", (), "clarify")
 
     def _refusal(self, retrieval: Retrieval) -> Draft:
         covered = "、".join(self.covered_regions()) or "（暂无）"

@@ -203,7 +203,7 @@ def ablations(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, 
     out = {}
     for name, retriever in variants.items():
         def rank(question: str, region: str | None, retriever=retriever) -> list[str]:
-            scope, _ = assistant.region_scope(question, region)
+            scope, _, _ = assistant.region_scope(question, region)
             filters = RetrievalFilters(regions=scope) if scope else None
             return [h.clause.clause_id for h in retriever.retrieve(question, k=10, filters=filters)]
 

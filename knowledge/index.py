@@ -32,7 +32,7 @@ from knowledge.vectors import ChromaStore
 
 # Bump when loaders, metadata or chunking change what a file turns into, so that an
 # unchanged file is re-chunked once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 EMBED_BATCH = 32
 # Up to this many stored vectors, dense search is one exact matrix product. HNSW over
 # policy embeddings (all within a narrow cosine band) can leave a clause unreachable
@@ -78,6 +78,8 @@ class IngestReport:
     """(doc_id, 文件名)"""
     rejected: list[tuple[str, str]] = field(default_factory=list)
     """(文件名, 中文原因)"""
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    """(文件名, 中文提示)：已入库，但有需要帮办人员核对的问题"""
     seconds: float = 0.0
 
     @property
@@ -348,6 +350,7 @@ class KnowledgeBase:
             )
         document = self._claim_id(document)
         seen[document.doc_id] = document.source
+        report.warnings += [(document.source, warning) for warning in document.warnings]
         content_hash = fingerprint(document, self.config.max_chunk_tokens)
         existing = self.registry.content_hash(document.doc_id)
         if existing == content_hash and not force:

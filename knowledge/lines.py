@@ -12,9 +12,32 @@ import re
 SENTENCE_END = "。；;！!？?"
 BULLETS = ("•", "·", "▪")
 OUTLINE_MARKER = re.compile(
-    r"^(?:第[一二三四五六七八九十百零〇\d]+[章条节]|[一二三四五六七八九十]+、|"
+    r"^(?:第[一二三四五六七八九十百零〇\d]+[章条节]|[一二三四五六七八九十百零〇]+、|"
     r"[（(]\s*[一二三四五六七八九十]+\s*[）)]|\d{1,2}\s*[.、．](?!\d)|[（(]\s*\d{1,2}\s*[）)]|[★☆●■◆])"
 )
+# Text copied from PDFs puts spaces inside markers ("第 1 1 条", "二 、支持范围"); the
+# outline reads markers from this squeezed view, while quotes keep the original text.
+_MARKER_PREFIX = re.compile(r"^[\s第一二三四五六七八九十百零〇\d（(）)章条节、.．]{1,16}")
+
+
+def marker_view(line: str) -> str:
+    """`line` with white space inside its leading outline marker removed (for parsing).
+
+    Example:
+        >>> marker_view("第 1 1 条 支持范围"), marker_view("二 、支持范围")
+        ('第11条支持范围', '二、支持范围')
+    """
+    match = _MARKER_PREFIX.match(line)
+    if not match or not any(ch.isspace() for ch in match.group(0)):
+        return line
+    return re.sub(r"\s+", "", match.group(0)) + line[match.end():]
+
+
+def starts_with_marker(line: str) -> bool:
+    """Whether `line` opens with an outline marker (第X条, 一、, (一), 1., ★…)."""
+    return bool(OUTLINE_MARKER.match(marker_view(line)))
+
+
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 DATE_LINE = re.compile(
     r"^(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}|"
@@ -46,7 +69,7 @@ def is_title_like(line: str) -> bool:
     return (
         len(line) <= 60
         and not line.endswith(tuple(SENTENCE_END) + (":", "：", ",", "，"))
-        and not OUTLINE_MARKER.match(line)
+        and not starts_with_marker(line)
         and not is_date_line(line)
     )
 
@@ -58,7 +81,7 @@ def header_end(lines: list[str]) -> int:
         after_label = index > 0 and lines[index - 1].startswith(BULLETS) and lines[index - 1].endswith((":", "："))
         if line.startswith(BULLETS) or after_label or PORTAL_NOISE.match(line) or DOC_NUMBER.fullmatch(line):
             start = index + 1
-        elif GREETING.match(line) or OUTLINE_MARKER.match(line):
+        elif GREETING.match(line) or starts_with_marker(line):
             break
         elif is_title_like(line) and index + 1 < len(lines):
             start = index + 1

@@ -14,8 +14,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
+from knowledge.docx_loader import docx_lines
 from knowledge.errors import DocumentRejected
-from knowledge.lines import OUTLINE_MARKER
+from knowledge.lines import starts_with_marker
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -52,6 +55,8 @@ class LoadedFile:
     """规范化正文（每行去首尾空白，无空行）。"""
     fields: dict[str, str] = field(default_factory=dict)
     """从元数据表读到的字段（title/issuer/date/doc_number/index_number…）。"""
+    warnings: tuple[str, ...] = ()
+    """能读但有缺损时的提示（如 Word 自动编号无法读取）。"""
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -163,7 +168,8 @@ def load_bytes(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Lo
         text, fields = parse_html(decode_html(data, name))
         loaded = LoadedFile(name, normalize_text(text), fields)
     elif ext == ".docx":
-        loaded = LoadedFile(name, normalize_text(_docx_text(data, name)))
+        warnings: list[str] = []
+        loaded = LoadedFile(name, normalize_text(_docx_text(data, name, warnings)), warnings=tuple(warnings))
     else:
         loaded = LoadedFile(name, normalize_text(_pdf_text(data, name)))
     if len(loaded.text) < 2:
@@ -183,7 +189,33 @@ def decode_html(data: bytes, name: str) -> str:
     return decode_bytes(data, name)
 
 
-def _docx_text(data: bytes, name: str) -> str:
+def _without_broken_numbering(archive: zipfile.ZipFile, data: bytes, warnings: list[str]) -> bytes:
+    """A numbering part that does not parse would fail the whole file; it is replaced by
+    an empty one, so the text is read and only the automatic numbers are missing."""
+    if "word/numbering.xml" not in archive.namelist():
+        return data
+    try:
+        etree.fromstring(archive.read("word/numbering.xml"))
+        return data
+    except etree.XMLSyntaxError:
+        warnings.append("Word 自动编号信息已损坏，章、条等自动编号未能读出，请核对条款路径。")
+    repaired = io.BytesIO()
+    with zipfile.ZipFile(repaired, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in archive.infolist():
+            part = archive.read(item.filename)
+            if item.filename == "word/numbering.xml":
+                part = _EMPTY_NUMBERING
+            copy.writestr(item, part)
+    return repaired.getvalue()
+
+
+_EMPTY_NUMBERING = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+)
+
+
+def _docx_text(data: bytes, name: str, warnings: list[str]) -> str:
     if not data.startswith(b"PK"):
         raise DocumentRejected(name, "不是有效的 .docx 文件（应为 zip 格式）。")
     try:
@@ -193,6 +225,7 @@ def _docx_text(data: bytes, name: str) -> str:
                 raise DocumentRejected(name, f"解压后大小 {_mb(inflated)} 异常，疑似压缩炸弹，已拒绝。")
             if "word/document.xml" not in archive.namelist():
                 raise DocumentRejected(name, "是 zip 压缩包，但不是 Word 文档（缺少 word/document.xml）。")
+            data = _without_broken_numbering(archive, data, warnings)
         import docx
 
         document = docx.Document(io.BytesIO(data))
@@ -200,14 +233,7 @@ def _docx_text(data: bytes, name: str) -> str:
         raise
     except Exception as exc:  # python-docx raises several unrelated types on bad input
         raise DocumentRejected(name, f".docx 文件已损坏或格式不正确（{type(exc).__name__}）。") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            cells = []
-            for cell in row.cells:
-                if cell.text not in cells:  # merged cells repeat their text
-                    cells.append(cell.text)
-            lines.append(" ".join(cells))
+    lines = docx_lines(document, warnings)
     return "\n".join(lines)
 
 
@@ -242,7 +268,7 @@ def _reflow(text: str) -> str:
     out: list[str] = []
     joinable = False
     for line in lines:
-        if out and joinable and not OUTLINE_MARKER.match(line):
+        if out and joinable and not starts_with_marker(line):
             out[-1] += line
         else:
             out.append(line)

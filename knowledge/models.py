@@ -35,6 +35,10 @@ class PolicyDocument:
     """层级：国家 / 省 / 市 / 区县。"""
     source: str = ""
     """来源文件名。"""
+    validity: str = ""
+    """文件自述的施行与有效期，如“自2019年3月1日起施行，有效期四年”。"""
+    warnings: tuple[str, ...] = ()
+    """读取时发现的问题（未识别地区、自动编号缺失…），入库报告中列出，不存储。"""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class StoredDocument:
     """条款块数。"""
     content_hash: str
     """内容指纹，用于跳过未变化的文件。"""
+    validity: str = ""
+    """文件自述的施行与有效期。"""
 
     def as_json(self) -> dict:
         """The `huiqi docs list --json` shape."""
@@ -92,6 +98,7 @@ class StoredDocument:
             "level": self.level,
             "source": self.source,
             "chunks": self.chunks,
+            "validity": self.validity,
         }
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from knowledge.lines import OUTLINE_MARKER, SENTENCE_END, closing_start, is_date_line, is_org_line
+from knowledge.lines import SENTENCE_END, closing_start, is_date_line, is_org_line, marker_view, starts_with_marker
 from knowledge.metadata import chinese_number
 from knowledge.models import Clause, PolicyDocument
 
@@ -26,12 +26,13 @@ _KINDS = (
     ("chapter", re.compile(r"^第([一二三四五六七八九十百零〇\d]+)章")),
     ("section", re.compile(r"^第([一二三四五六七八九十百零〇\d]+)节")),
     ("article", re.compile(r"^第([一二三四五六七八九十百零〇\d]+)条")),
-    ("cn", re.compile(r"^([一二三四五六七八九十]+)、")),
+    ("cn", re.compile(r"^([一二三四五六七八九十百零〇]+)、")),
     ("pcn", re.compile(r"^[（(]\s*([一二三四五六七八九十]+)\s*[）)]")),
     ("num", re.compile(r"^(\d{1,2})\s*[.、．](?!\d)")),
     ("pnum", re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]")),
     ("star", re.compile(r"^[★☆●■◆]()")),
 )
+_TOP_KINDS = ("chapter", "section")
 _ID_PREFIX = {"chapter": "ch", "section": "se", "article": "art"}
 _RUN_MARKER = re.compile(r"(?:^|(?<=[。；;！？!?：:\n]))\s*([一二三四五六七八九十]{1,2})是")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]*(?:[。；;！!？?]+[”’」』）)]*|\n|$)")
@@ -75,7 +76,7 @@ def parse_clauses(document: PolicyDocument, max_tokens: int = DEFAULT_MAX_TOKENS
     Example:
         >>> doc = PolicyDocument("d", "示例", "一、总则\\n（一）适用范围。本办法适用于全市。")
         >>> [(c.clause_id, c.clause_path) for c in parse_clauses(doc)]
-        [('d:1.1', '一、总则 > (一)适用范围')]
+        [('d:1.1', '一、总则 > （一）适用范围')]
     """
     if max_tokens < 20:
         raise ValueError(f"max_tokens must be >= 20, got {max_tokens}")
@@ -96,6 +97,11 @@ def parse_clauses(document: PolicyDocument, max_tokens: int = DEFAULT_MAX_TOKENS
         kinds = [h.kind for h in stack]
         if heading.kind in kinds:
             del stack[kinds.index(heading.kind):]
+        elif heading.kind in _TOP_KINDS:
+            # A chapter or section never nests under an article or an item before it.
+            rank = _TOP_KINDS.index(heading.kind)
+            while stack and not (stack[-1].kind in _TOP_KINDS and _TOP_KINDS.index(stack[-1].kind) < rank):
+                stack.pop()
         stack.append(heading)
         next_line = headings[index + 1].line if index + 1 < len(headings) else closing
         has_body = heading.inline_body or next_line > heading.line + heading.label_lines
@@ -120,7 +126,36 @@ def parse_clauses(document: PolicyDocument, max_tokens: int = DEFAULT_MAX_TOKENS
                     clause_id=clause_id, doc_id=document.doc_id, clause_path=" > ".join(path),
                     text=text[p_start:p_end], start=p_start, end=p_end, ordinal=len(clauses),
                 ))
-    return clauses
+    return _cover_gaps(text, clauses, max_tokens)
+
+
+def _cover_gaps(text: str, clauses: list[Clause], max_tokens: int) -> list[Clause]:
+    """Nothing is lost: text between two clauses (a heading with no body of its own, a
+    label before 一是…) opens the clause after it, or stands as a clause of its own when
+    that would break the token budget; text after the last clause closes it."""
+    covered: list[Clause] = []
+    used = {c.clause_id for c in clauses}
+    previous_end = 0
+    for clause in clauses:
+        gap = text[previous_end:clause.start]
+        if gap.strip():
+            start = previous_end + len(gap) - len(gap.lstrip())
+            if count_tokens(text[start:clause.end]) <= max_tokens:
+                clause = replace(clause, start=start, text=text[start:clause.end])
+            else:
+                end = _rstrip(text, start, clause.start)
+                path = clause.clause_path.rsplit(" > ", 1)[0]
+                covered.append(replace(
+                    clause, clause_id=_unique(f"{clause.clause_id}~h", used), clause_path=path,
+                    text=text[start:end], start=start, end=end,
+                ))
+        covered.append(clause)
+        previous_end = max(previous_end, clause.end)
+    if covered and text[previous_end:].strip():
+        last = covered[-1]
+        end = _rstrip(text, last.start, len(text))
+        covered[-1] = replace(last, end=end, text=text[last.start:end])
+    return [replace(c, ordinal=n) for n, c in enumerate(covered)]
 
 
 def _headings(lines: list[str]) -> list[_Heading]:
@@ -150,7 +185,8 @@ def _headings(lines: list[str]) -> list[_Heading]:
 
 
 def _marked_heading(line: str) -> _Heading | None:
-    if not OUTLINE_MARKER.match(line):
+    line = marker_view(line)
+    if not starts_with_marker(line):
         return None
     for kind, pattern in _KINDS:
         match = pattern.match(line)
@@ -177,7 +213,7 @@ def _title_lines(lines: list[str], index: int) -> int:
         return (
             len(line) <= 30
             and not line.endswith(tuple(SENTENCE_END) + (":", "：", ",", "，", "、"))
-            and not OUTLINE_MARKER.match(line)
+            and not starts_with_marker(line)
             and not is_date_line(line)
             and not is_org_line(line)
         )
@@ -198,7 +234,11 @@ def _title_lines(lines: list[str], index: int) -> int:
 def _leaves_subtree(heading: _Heading, stack: list[_Heading]) -> bool:
     """True when `heading` is a sibling or an ancestor's sibling of the top of `stack`,
     i.e. the top heading has no children and is a leaf."""
-    return heading.kind in [h.kind for h in stack]
+    kinds = [h.kind for h in stack]
+    if heading.kind in _TOP_KINDS:
+        # A chapter closes every article and item open before it.
+        return not any(k in _TOP_KINDS and _TOP_KINDS.index(k) < _TOP_KINDS.index(heading.kind) for k in kinds[-1:])
+    return heading.kind in kinds
 
 
 def _split_runs(text: str, region: _Region):
@@ -230,7 +270,7 @@ def _split_runs(text: str, region: _Region):
 
 def _label_length(lead: str) -> int:
     first_line = lead.split("\n", 1)[0]
-    if OUTLINE_MARKER.match(first_line) and not _LABEL_END.search(first_line):
+    if starts_with_marker(first_line) and not _LABEL_END.search(first_line):
         return len(re.sub(r"\s", "", first_line))
     return 0
 

@@ -1,130 +1,334 @@
-"""A small gazetteer of the regions the knowledge base deals with: name, level, parent.
+"""China's administrative regions — every province, prefecture-level city, county and
+district, and the development zones the national code table lists — read from the
+location data that the `jionlp` package ships (民政部 codes, with the short forms people
+write: 辽宁, 大连, 甘井子), plus the renamed places of its change list (襄樊 → 襄阳市).
 
-Region names in questions and documents are matched against it, and a district's
-documents can be told apart from its city's. Extend it when documents of new places
-are added; unknown places fall back to the suffix rule in `level_of`.
+A name that several regions share (朝阳区 in 北京 and 长春, 高新区 in most cities) is
+resolved by the other places named beside it — the document's issuer, the question's
+other places, the page's region — and otherwise left unresolved, never guessed.
+
+Only the data file is read (not jionlp's code): parsing the three upper levels takes
+about half a second, once per process, on first use.
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import importlib.util
+import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+
+NATIONAL = "全国"
+LEVEL_ORDER = ("国家", "省", "市", "区县")
+_MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
+# A short form followed by one of these names a town, street or road, not the county
+# (城关镇, 中山路, 金水河), so it is not read as the county.
+_NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山园里屯营")
+# Short forms that are everyday words (和平, 开发, 高新) are not read as places; the full
+# name (和平区) still is. Judged by jieba's dictionary: frequent, or frequent and not
+# tagged as a place name.
+_COMMON_WORD_FREQ = 1000
+_COMMON_NON_PLACE_FREQ = 300
 
 
 @dataclass(frozen=True)
 class Region:
-    """地区：名称、层级与上级地区。"""
+    """地区：规范名称、层级、上级地区、行政区划代码与简称。"""
 
     name: str
+    """规范名称；全国同名时带上级名称，如 北京市朝阳区。"""
     level: str
+    """层级：国家 / 省 / 市 / 区县。"""
     parent: str = ""
-    aliases: tuple[str, ...] = ()
+    """上级地区的规范名称。"""
+    code: str = ""
+    """行政区划代码。"""
+    full_name: str = ""
+    """本级全称，如 朝阳区。"""
 
 
-def _regions() -> dict[str, Region]:
-    table: list[Region] = [Region("全国", "国家")]
-    provinces = {
-        "河南省": ("河南",), "浙江省": ("浙江",), "北京市": ("北京",), "上海市": ("上海",),
-        "天津市": ("天津",), "重庆市": ("重庆",), "江苏省": ("江苏",), "广东省": ("广东",),
-        "山东省": ("山东",), "湖北省": ("湖北",), "四川省": ("四川",), "福建省": ("福建",),
-        "安徽省": ("安徽",), "河北省": ("河北",), "湖南省": ("湖南",), "陕西省": ("陕西",),
-    }
-    for name, aliases in provinces.items():
-        # Municipalities such as 上海市 are province-level.
-        table.append(Region(name, "省", "全国", aliases))
-    cities = {
-        "郑州市": "河南省", "焦作市": "河南省", "洛阳市": "河南省", "开封市": "河南省", "新乡市": "河南省",
-        "金华市": "浙江省", "杭州市": "浙江省", "宁波市": "浙江省", "温州市": "浙江省",
-        "深圳市": "广东省", "广州市": "广东省", "苏州市": "江苏省", "南京市": "江苏省",
-        "武汉市": "湖北省", "成都市": "四川省", "济南市": "山东省", "青岛市": "山东省",
-    }
-    for name, parent in cities.items():
-        table.append(Region(name, "市", parent, (name[:-1],)))
-    counties = {
-        # 郑州市
-        "惠济区": "郑州市", "中原区": "郑州市", "二七区": "郑州市", "管城回族区": "郑州市",
-        "金水区": "郑州市", "上街区": "郑州市", "郑东新区": "郑州市", "高新区": "郑州市",
-        "经开区": "郑州市", "航空港区": "郑州市", "新郑市": "郑州市", "登封市": "郑州市",
-        "新密市": "郑州市", "荥阳市": "郑州市", "巩义市": "郑州市", "中牟县": "郑州市",
-        # 焦作市
-        "温县": "焦作市", "武陟县": "焦作市", "博爱县": "焦作市", "修武县": "焦作市",
-        "沁阳市": "焦作市", "孟州市": "焦作市",
-        # 金华市
-        "义乌市": "金华市", "武义县": "金华市", "东阳市": "金华市", "永康市": "金华市",
-        "兰溪市": "金华市", "浦江县": "金华市", "磐安县": "金华市", "婺城区": "金华市",
-        "金东区": "金华市",
-        # others asked about often
-        "青山区": "武汉市", "浦东新区": "上海市", "海淀区": "北京市", "朝阳区": "北京市",
-    }
-    # Short forms only where they cannot be read as something else
-    # (中原 is also 中原银行, 高新 also 高新技术企业).
-    short_forms = {
-        "惠济区", "义乌市", "武义县", "新郑市", "登封市", "新密市", "荥阳市", "巩义市", "中牟县",
-        "东阳市", "永康市", "兰溪市", "浦江县", "磐安县", "武陟县", "沁阳市", "孟州市",
-    }
-    for name, parent in counties.items():
-        aliases: tuple[str, ...] = (name[:-1],) if name in short_forms else ()
-        if name == "管城回族区":
-            aliases = ("管城区",)
-        table.append(Region(name, "区县", parent, aliases))
-    return {region.name: region for region in table}
+@dataclass(frozen=True)
+class Mention:
+    """文本中提到的一个地名：原文、位置与可能指向的地区。"""
+
+    text: str
+    start: int
+    end: int
+    candidates: tuple[str, ...]
 
 
-REGIONS: dict[str, Region] = _regions()
-_ALIASES: dict[str, str] = {
-    alias: region.name for region in REGIONS.values() for alias in (region.name, *region.aliases)
-}
-_ALIAS_PATTERN = re.compile("|".join(sorted(map(re.escape, _ALIASES), key=len, reverse=True)))
+class Gazetteer:
+    """Regions by canonical name, and every written form that names them.
+
+    Example:
+        >>> g = gazetteer()
+        >>> g.find("甘井子区的科技政策")
+        ['甘井子区']
+        >>> g.ancestors("甘井子区")
+        ['大连市', '辽宁省', '全国']
+        >>> g.find("朝阳区"), g.find("北京朝阳区")
+        ([], ['北京市', '北京市朝阳区'])
+    """
+
+    def __init__(
+        self, regions: Iterable[Region], surfaces: dict[str, tuple[str, ...]], informal: Iterable[str] = ()
+    ) -> None:
+        self.regions: dict[str, Region] = {region.name: region for region in regions}
+        self.surfaces = surfaces
+        self.informal = frozenset(informal)
+        """Short forms of counties (甘井子, 金州): how people talk, but in policy text
+        they are as often part of another name (金水支行, 中原银行), so documents are
+        read with full names and city/province short forms only."""
+        self._full_names = {region.full_name for region in self.regions.values()}
+        self._lengths: dict[str, tuple[int, ...]] = {}
+        for surface in surfaces:
+            lengths = set(self._lengths.get(surface[0], ()))
+            lengths.add(len(surface))
+            self._lengths[surface[0]] = tuple(sorted(lengths, reverse=True))
+        self._children: dict[str, list[str]] = {}
+        for region in self.regions.values():
+            if region.parent:
+                self._children.setdefault(region.parent, []).append(region.name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.regions
+
+    def mentions(self, text: str, informal: bool = False) -> list[Mention]:
+        """Every place named in `text`, longest form first, in order; `informal` also
+        reads counties' short forms (for what visitors type)."""
+        found: list[Mention] = []
+        i, n = 0, len(text or "")
+        while i < n:
+            for length in self._lengths.get(text[i], ()):
+                surface = text[i:i + length]
+                if i + length > n or surface not in self.surfaces:
+                    continue
+                if not informal and surface in self.informal:
+                    continue
+                after = text[i + length:i + length + 1]
+                if surface not in self._full_names and after in _NOT_A_COUNTY_AFTER:
+                    continue
+                found.append(Mention(surface, i, i + length, self.surfaces[surface]))
+                i += length - 1
+                break
+            i += 1
+        return found
+
+    def resolve(self, mentions: list[Mention], context: Iterable[str] = ()) -> list[tuple[Mention, str]]:
+        """Each mention with the region it names ('' when it stays ambiguous): a shared
+        name goes to the candidate inside, or containing, another place named."""
+        known = [name for name in context if name in self.regions]
+        known += [m.candidates[0] for m in mentions if len(m.candidates) == 1]
+        resolved = []
+        for mention in mentions:
+            if len(mention.candidates) == 1:
+                resolved.append((mention, mention.candidates[0]))
+                continue
+            fitting = [c for c in mention.candidates if any(self._related(c, other) for other in known)]
+            resolved.append((mention, fitting[0] if len(fitting) == 1 else ""))
+        return resolved
+
+    def find(self, text: str, context: Iterable[str] = (), informal: bool = False) -> list[str]:
+        """Canonical names of the places `text` names, in order of first mention; a
+        shared name that nothing resolves is left out (see `ambiguous`)."""
+        names: list[str] = []
+        for _, name in self.resolve(self.mentions(text, informal), context):
+            if name and name not in names:
+                names.append(name)
+        return names
+
+    def ambiguous(self, text: str, context: Iterable[str] = (), informal: bool = False) -> list[Mention]:
+        """Mentions that name several regions and that nothing around them resolves."""
+        return [m for m, name in self.resolve(self.mentions(text, informal), context) if not name]
+
+    def level_of(self, name: str) -> str:
+        region = self.regions.get(name)
+        return region.level if region else ""
+
+    def ancestors(self, name: str) -> list[str]:
+        """The regions containing `name`, nearest first, ending with 全国."""
+        chain: list[str] = []
+        region = self.regions.get(name)
+        while region is not None and region.parent:
+            chain.append(region.parent)
+            region = self.regions.get(region.parent)
+        return chain
+
+    def chain(self, name: str) -> list[str]:
+        """`name` and every region containing it (甘井子区, 大连市, 辽宁省, 全国)."""
+        return [name, *self.ancestors(name)] if name in self.regions else []
+
+    def descendants(self, name: str) -> list[str]:
+        """Every region inside `name`."""
+        found, queue = [], list(self._children.get(name, ()))
+        while queue:
+            child = queue.pop()
+            found.append(child)
+            queue.extend(self._children.get(child, ()))
+        return found
+
+    def _related(self, a: str, b: str) -> bool:
+        return a != b and (b in self.ancestors(a) or a in self.ancestors(b))
 
 
-def find_regions(text: str) -> list[str]:
+def location_data_path() -> Path:
+    spec = importlib.util.find_spec("jionlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("需要安装 jionlp（全国行政区划数据）：pip install jionlp")
+    return Path(spec.submodule_search_locations[0]) / "dictionary"
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    """The national gazetteer, read once per process."""
+    folder = location_data_path()
+    with zipfile.ZipFile(folder / "china_location.zip") as archive:
+        text = archive.read("china_location.txt").decode("utf-8")
+    rows: list[tuple[int, str, str, list[str]]] = []
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip("\t"))
+        if depth > 2:
+            continue  # towns and villages: policies are issued by counties and above
+        parts = line.strip().split("\t")
+        if len(parts) != 3 or not parts[1].isdigit() or "直辖" in parts[0]:
+            continue
+        name, code, alias = parts
+        rows.append((depth, name, code, [a for a in alias.split("/") if a]))
+    changes = (folder / "china_location_change.txt").read_text(encoding="utf-8")
+    return _build(rows, changes)
+
+
+def _build(rows: list[tuple[int, str, str, list[str]]], changes: str) -> Gazetteer:
+    full_name_counts: dict[str, int] = {}
+    for depth, name, _, _ in rows:
+        if depth == 2:
+            full_name_counts[name] = full_name_counts.get(name, 0) + 1
+    regions = [Region(NATIONAL, "国家", "", "100000", NATIONAL)]
+    surfaces: dict[str, list[str]] = {NATIONAL: [NATIONAL]}
+    formal: set[str] = {NATIONAL}
+
+    def add_surface(surface: str, name: str, is_formal: bool = True) -> None:
+        if len(surface) >= 2 and name not in surfaces.setdefault(surface, []):
+            surfaces[surface].append(name)
+        if is_formal:
+            formal.add(surface)
+
+    province = city = ""
+    for depth, name, code, aliases in rows:
+        if depth == 0:
+            province = city = name
+            regions.append(Region(name, "省", NATIONAL, code, name))
+            add_surface(name, name)
+            for alias in aliases:
+                add_surface(alias, name)
+        elif depth == 1:
+            if province in _MUNICIPALITIES or not code.endswith("00"):
+                city = province  # 北京市 > 北京市 > 朝阳区: the city level repeats the province
+                continue
+            city = name
+            regions.append(Region(name, "市", province, code, name))
+            add_surface(name, name)
+            for alias in aliases:
+                add_surface(alias, name)
+        else:
+            canonical = name if full_name_counts[name] == 1 else f"{city}{name}"
+            regions.append(Region(canonical, "区县", city, code, name))
+            if len(name) > 2 or _usable_short_form(name):  # 城区, 郊区 are everyday words too
+                add_surface(name, canonical)
+            add_surface(canonical, canonical)
+            for alias in aliases:
+                if alias != name and _usable_short_form(alias):
+                    add_surface(alias, canonical, is_formal=False)
+    known = {region.name for region in regions}
+    for old, new in _renamed(changes):
+        if old not in known and new in known:
+            add_surface(old, new)
+    informal = set(surfaces) - formal
+    return Gazetteer(regions, {surface: tuple(names) for surface, names in surfaces.items()}, informal)
+
+
+def _renamed(changes: str) -> Iterable[tuple[str, str]]:
+    """(old full name, new canonical name) of cities and counties renamed or moved."""
+    for line in changes.splitlines():
+        if "=>" not in line:
+            continue
+        before, after = line.split("=>", 1)
+        old = before.split("\t")[2:]
+        new = after.split("\t")
+        old_names, old_short = old[0::2], old[1::2]
+        if len(old_names) >= 2 and len(new) == len(old_names):
+            yield old_names[-1], new[-1]
+            if len(old_names) == 2 and len(old_short) == 2 and _usable_short_form(old_short[-1]):
+                yield old_short[-1], new[-1]  # a city's old short form (襄樊); counties' are too loose
+
+
+def _usable_short_form(alias: str) -> bool:
+    # Two characters ending in 区 (新区, 城区, 东区) say "an area", not which one.
+    if len(alias) < 2 or len(alias) == 2 and alias.endswith("区"):
+        return False
+    entry = _jieba_words().get(alias)
+    if entry is None:
+        return True
+    frequency, tag = entry
+    return frequency < _COMMON_WORD_FREQ and (tag == "ns" or frequency < _COMMON_NON_PLACE_FREQ)
+
+
+@functools.cache
+def _jieba_words() -> dict[str, tuple[int, str]]:
+    words: dict[str, tuple[int, str]] = {}
+    dictionary = Path(jieba.__file__).parent / "dict.txt"
+    with dictionary.open(encoding="utf-8") as lines:
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 3 and 2 <= len(parts[0]) <= 4:
+                words[parts[0]] = (int(parts[1]), parts[2])
+    return words
+
+
+# Module-level helpers: the gazetteer as most callers use it.
+
+
+def find_regions(text: str, context: Iterable[str] = (), informal: bool = False) -> list[str]:
     """Canonical region names mentioned in `text`, in order of first mention.
 
     Example:
         >>> find_regions("郑州惠济区和金华的政策")
         ['郑州市', '惠济区', '金华市']
+        >>> find_regions("建设银行郑州金水支行"), find_regions("金水的企业", informal=True)
+        (['郑州市'], ['金水区'])
     """
-    found: list[str] = []
-    for match in _ALIAS_PATTERN.finditer(text):
-        name = _ALIASES[match.group(0)]
-        if name not in found:
-            found.append(name)
-    return found
+    return gazetteer().find(text, context, informal)
 
 
-def region_mentions(text: str) -> list[tuple[str, str]]:
-    """Every (matched text, canonical name) in `text`, in order.
+def region_mentions(text: str, context: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Every (matched text, canonical name) a visitor's `text` names, in order.
 
     Example:
         >>> region_mentions("金华和义乌")
         [('金华', '金华市'), ('义乌', '义乌市')]
     """
-    return [(match.group(0), _ALIASES[match.group(0)]) for match in _ALIAS_PATTERN.finditer(text)]
-
-
-def descendants(region: str) -> list[str]:
-    """The regions inside `region` that the gazetteer knows (郑州市 -> 惠济区, 中原区…)."""
-    return [name for name in REGIONS if region in ancestors(name)]
+    places = gazetteer()
+    return [(m.text, name) for m, name in places.resolve(places.mentions(text, informal=True), context) if name]
 
 
 def level_of(region: str) -> str:
-    """The administrative level of a region name: 国家 / 省 / 市 / 区县."""
-    if region in REGIONS:
-        return REGIONS[region].level
-    if region.endswith("省"):
-        return "省"
-    if region.endswith("市"):
-        return "市"
-    if region.endswith(("区", "县", "旗")):
-        return "区县"
-    return ""
+    """The administrative level of a region: 国家 / 省 / 市 / 区县 ('' if unknown)."""
+    return gazetteer().level_of(region)
 
 
 def ancestors(region: str) -> list[str]:
     """The regions that contain `region`, nearest first (惠济区 -> 郑州市, 河南省, 全国)."""
-    chain: list[str] = []
-    current = REGIONS.get(region)
-    while current is not None and current.parent:
-        chain.append(current.parent)
-        current = REGIONS.get(current.parent)
-    return chain
+    return gazetteer().ancestors(region)
+
+
+def descendants(region: str) -> list[str]:
+    """The regions inside `region` (郑州市 -> 惠济区, 中原区…)."""
+    return gazetteer().descendants(region)
+
+
+def is_region(name: str) -> bool:
+    return name in gazetteer()

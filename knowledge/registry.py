@@ -24,9 +24,11 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    inspect,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -43,6 +45,7 @@ documents_table = Table(
     Column("level", Text, nullable=False), Column("source", Text, nullable=False),
     Column("content_hash", Text, nullable=False), Column("text", Text, nullable=False),
     Column("chunks", Integer, nullable=False), Column("ingested_at", Float, nullable=False),
+    Column("validity", Text, nullable=False, server_default=""),
 )
 clauses_table = Table(
     "clauses", _metadata,
@@ -60,6 +63,7 @@ pending_table = Table(
 
 _DOC_COLUMNS = [documents_table.c[name] for name in (
     "doc_id", "title", "doc_number", "issuer", "date", "region", "level", "source", "chunks", "content_hash",
+    "validity",
 )]
 _CLAUSE_COLUMNS = [clauses_table.c[name] for name in (
     "vector_id", "clause_id", "doc_id", "clause_path", "text", "start", "end", "ordinal",
@@ -96,6 +100,7 @@ class Registry:
             engine = open_engine(self.url)
             with engine.connect().execution_options(write=True) as conn, conn.begin():
                 _metadata.create_all(conn)
+                _add_missing_columns(conn)
                 if conn.execute(select(meta_table.c.value).where(meta_table.c.key == "revision")).first() is None:
                     conn.execute(insert(meta_table).values(key="revision", value="0"))
             self._engine = engine
@@ -221,7 +226,7 @@ class Registry:
                 doc_id=document.doc_id, title=document.title, doc_number=document.doc_number,
                 issuer=document.issuer, date=document.date, region=document.region, level=document.level,
                 source=document.source, content_hash=content_hash, text=document.text, chunks=len(clauses),
-                ingested_at=time.time(),
+                ingested_at=time.time(), validity=document.validity,
             ))
             if clauses:
                 conn.execute(insert(clauses_table), [
@@ -257,3 +262,11 @@ def _bump(conn: Connection) -> None:
 def _clause(row) -> Clause:
     _, clause_id, doc_id, path, text, start, end, ordinal = row
     return Clause(clause_id, doc_id, path, text, start, end, ordinal)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added since a registry was created (validity) are added in place, empty,
+    so an existing data dir opens without re-ingesting."""
+    present = {column["name"] for column in inspect(conn).get_columns("documents")}
+    if "validity" not in present:
+        conn.execute(text("ALTER TABLE documents ADD COLUMN validity TEXT NOT NULL DEFAULT ''"))

@@ -71,6 +71,7 @@ def test_docs_list_json_shape(bundled_env):
         "level": "市",
         "source": "jinhua-2023-sme-regulation-reply.txt",
         "chunks": jinhua["chunks"],
+        "validity": "",
     }
     assert jinhua["chunks"] >= 15
 
@@ -85,7 +86,7 @@ def test_ingest_then_remove_through_the_cli(bundled_env, tmp_path):
     assert "新增" in result.output and "坏文件.txt" in result.output and "文件是空的" in result.output
     rows = json.loads(run("docs", "list", "--json").output)
     added = [row for row in rows if row["source"] == "试点政策.txt"]
-    assert len(added) == 1 and added[0]["doc_id"].startswith("doc-")
+    assert len(added) == 1 and added[0]["doc_id"].startswith("sdzc-"), "pinyin initials of 试点政策"
 
     again = run("ingest", str(policy))
     assert again.exit_code == 0 and "未变" in again.output
