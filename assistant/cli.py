@@ -85,6 +85,8 @@ def ingest(
         typer.echo(f"未变  {doc_id}（{name}）")
     for _, message in report.rejected:
         typer.secho(f"拒绝  {message}", fg=typer.colors.YELLOW, err=True)
+    for name, message in report.warnings:
+        typer.secho(f"提示  {name}：{message}", fg=typer.colors.YELLOW, err=True)
     typer.echo(
         f"完成：新增 {len(report.added)}、更新 {len(report.updated)}、未变 {len(report.unchanged)}、"
         f"拒绝 {len(report.rejected)}，共 {report.chunks} 条新条款，用时 {report.seconds:.1f} 秒。"
@@ -344,6 +346,9 @@ def eval_run(
                     "citation_recall", "refusal_accuracy", "refusal_precision", "refusal_recall"):
             typer.echo(f"  {key:<20} {m.get(key)}")
         typer.echo(f"  检索 p50 {m.get('retrieve_ms_p50'):.1f} ms，整体 p95 {m.get('total_ms_p95'):.1f} ms；失败 {len(result['failures'])} 道")
+        for name, corpus in result["corpora"].items():
+            fields = "，".join(f"{k} {v:.2f}" for k, v in corpus["metadata"].items())
+            typer.echo(f"  语料 {name}：{corpus['documents']} 份，条款覆盖率 {corpus['coverage']:.4f}" + (f"；元数据 {fields}" if fields else ""))
     if missed:
         typer.secho("低于阈值：" + "；".join(missed), fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

@@ -58,6 +58,12 @@ def markdown(report: dict) -> str:
         "", "## 按题型", "", *_table(report["by_type"], HEADLINE), "",
         "## 按地区", "", *_table(report["by_region"], HEADLINE), "",
         "## 检索消融（仅可回答题）", "", *_table(report["ablations"], ("hit@1", "hit@5", "mrr@10", "ndcg@10")), "",
+        "## 真实文件的读取（每个语料库：元数据正确率、条款覆盖率）", "",
+        *_table(
+            {name: {"documents": c["documents"], "coverage": c["coverage"], **c["metadata"]}
+             for name, c in report.get("corpora", {}).items()},
+            ("documents", "coverage", "title", "region", "level", "issuer", "date", "doc_number"),
+        ), "",
     ]
     if "extractive_metrics" in report:
         lines += ["## 大模型与原文摘录对比", "", *_table({"llm": m, "extractive": report["extractive_metrics"]}, HEADLINE), ""]

@@ -24,6 +24,7 @@ from assistant.conversation import ConversationStore
 from assistant.questions import frame
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.service import Assistant
+from evals.corpus import corpus_minimums, corpus_report
 from evals.facts import fact_found
 from evals.stats import percentile
 
@@ -217,10 +218,12 @@ def ablations(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, 
 def evaluate(assistant: Assistant, questions: list[EvalQuestion], extra_embedders: dict | None = None) -> dict:
     """The whole report as one JSON-ready dict (the `huiqi eval --json` object)."""
     results = run_questions(assistant, questions)
+    corpora = corpus_report()
     report = {
         "n_questions": len(results),
         "mode": assistant.mode,
-        "metrics": score(results),
+        "metrics": {**score(results), **corpus_minimums(corpora)},
+        "corpora": corpora,
         "by_split": breakdown(results, lambda r: r.item.split),
         "by_type": breakdown(results, lambda r: r.item.type),
         "by_region": breakdown(results, lambda r: r.region),

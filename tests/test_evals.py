@@ -74,6 +74,11 @@ def test_eval_writes_the_report_and_fails_below_thresholds(bundled_env, tmp_path
     assert (report_dir / "results.json").exists()
     markdown = (report_dir / "report.md").read_text("utf-8")
     assert "## 按题型" in markdown and "held-out" in markdown
+    # Real files: the Liaoning corpus read against its hand-written gold metadata.
+    liaoning = report["corpora"]["liaoning"]
+    assert liaoning["documents"] == 22 and liaoning["coverage"] == 1.0
+    assert min(liaoning["metadata"][f] for f in ("title", "region", "level")) >= 0.95
+    assert "| liaoning | 22 |" in markdown
     page = (report_dir / "report.html").read_text("utf-8")
     assert page.count("<svg") == 2 and "失败" in page
 

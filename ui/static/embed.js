@@ -2,7 +2,11 @@
    Everything shown is set with textContent, never innerHTML. */
 (function () {
   "use strict";
-  var params = new URLSearchParams(window.location.search);
+  // Title, region and a first question come from the host page's script tag. They are
+  // honoured only inside a frame (which CSP frame-ancestors limits to allowed sites): a
+  // crafted /embed link opened directly cannot put its own words into the widget.
+  var framed = window.self !== window.top;
+  var params = new URLSearchParams(framed ? window.location.search : "");
   var region = params.get("region") || "";
   var messages = document.getElementById("hq-messages");
   var form = document.getElementById("hq-form");

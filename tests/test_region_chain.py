@@ -1,0 +1,105 @@
+"""The region chain on real files: a district's documents sit under its city, its
+province and the country. A question about 甘井子区 reaches those and nothing else; a
+place anywhere in China with no document in its chain is refused by name."""
+
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import pytest
+
+from assistant.config import Settings
+from assistant.service import Assistant
+from knowledge.index import KnowledgeBase, KnowledgeConfig
+from tests.test_corpus import CORPUS
+from tests.web import AppServer
+from ui.app import create_app
+
+CHAIN_FILES = (
+    "甘井子区支持科技创新若干规定.docx",
+    "大连市跨境电子商务扶持资金管理暂行规定.docx",
+    "辽宁省企业技术创新专项资金管理办法.docx",
+)
+
+
+@pytest.fixture(scope="module")
+def chain_data_dir(bundled_data_dir, e5, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("chain") / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=data_dir), embedder=e5)
+    report = kb.ingest([CORPUS / name for name in CHAIN_FILES])
+    assert len(report.added) == 3 and not report.rejected
+    kb.registry.close()
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def assistant(chain_data_dir, e5):
+    settings = Settings(data_dir=chain_data_dir)
+    return Assistant.open(settings, kb=KnowledgeBase.open(settings.knowledge_config(), embedder=e5))
+
+
+def regions_cited(answer) -> set[str]:
+    return {c.region for c in answer.citations}
+
+
+def test_the_corpus_documents_get_their_places(assistant):
+    by_source = {d.source: d for d in assistant.kb.documents()}
+    assert [(by_source[f].region, by_source[f].level) for f in CHAIN_FILES] == [
+        ("甘井子区", "区县"), ("大连市", "市"), ("辽宁省", "省")
+    ]
+
+
+def test_a_district_question_reaches_its_city_and_province_and_nothing_else(assistant):
+    scope, uncovered, ambiguous = assistant.region_scope("甘井子区有哪些科技创新扶持？")
+    assert set(scope) == {"甘井子区", "大连市", "辽宁省"} and not uncovered and not ambiguous
+    answer = assistant.ask("甘井子区对企业研发投入有什么补助？")
+    assert not answer.refused, answer.text
+    assert regions_cited(answer) <= {"甘井子区", "大连市", "辽宁省"}
+
+
+def test_the_page_region_scopes_a_question_that_names_no_place(assistant):
+    scope, _, _ = assistant.region_scope("科技创新有什么补助？", region="甘井子区")
+    assert set(scope) == {"甘井子区", "大连市", "辽宁省"}
+    answer = assistant.ask("跨境电子商务企业有什么扶持？", region="大连市")
+    assert regions_cited(answer) <= {"大连市", "辽宁省"}, "a city page does not quote the district's rules"
+
+
+def test_a_question_in_short_form_finds_its_district(assistant):
+    scope, _, _ = assistant.region_scope("甘井子的科技企业有什么奖励")
+    assert "甘井子区" in scope and "郑州市" not in scope
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("西安的科技企业有什么补贴？", "西安市"),
+    ("广州市天河区的研发补助是多少？", "天河区"),
+    ("青山区小巨人企业奖励多少？", "青山区"),
+])
+def test_a_place_with_no_document_in_its_chain_is_refused_by_name(assistant, question, named):
+    answer = assistant.ask(question)
+    assert answer.refused and named in answer.text
+    assert "金华" not in answer.text.split("目前收录")[0], "never another place's figure"
+
+
+def test_another_city_of_the_province_reaches_the_provinces_documents(assistant):
+    scope, uncovered, _ = assistant.region_scope("沈阳市和平区企业并购有什么补助？")
+    assert set(scope) == {"辽宁省"} and not uncovered
+
+
+def test_a_shared_name_with_documents_in_only_one_place_goes_there(assistant):
+    scope, uncovered, ambiguous = assistant.region_scope("高新区的企业有什么奖励？")
+    assert "郑州市" in scope and not uncovered and not ambiguous
+
+
+def test_the_api_accepts_only_real_regions_and_never_repeats_the_rest(chain_data_dir, e5):
+    settings = Settings(data_dir=chain_data_dir)
+    app = create_app(settings, Assistant.open(settings, kb=KnowledgeBase.open(settings.knowledge_config(), embedder=e5)))
+    with AppServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        for region in ("<img src=x onerror=alert(1)>", "13812345678", "火星市"):
+            for path in ("/api/chat", "/api/chat/stream"):
+                response = client.post(path, json={"question": "研发补助多少？", "region": region})
+                assert response.status_code == 400, (path, region, response.text)
+                assert region not in response.text and "地区" in response.json()["error"]["message"]
+        good = client.post("/api/chat", json={"question": "研发投入补助多少？", "region": "甘井子区"}).json()
+        assert {c["region"] for c in good["citations"]} <= {"甘井子区", "大连市", "辽宁省"}
