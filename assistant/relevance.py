@@ -18,9 +18,23 @@ from pathlib import Path
 
 from knowledge.models import ClauseHit
 
-FEATURES = ("dense", "coverage", "bm25")
-FEATURE_KEYS = ("cosine", "coverage", "bm25_log")
+FEATURES = ("dense", "dense_gap", "coverage", "bigrams", "bm25_share")
+FEATURE_KEYS = ("cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share")
 """Where a scored hit keeps its features in `ClauseHit.scores` (for calibration and the console)."""
+
+
+@dataclass(frozen=True)
+class QuestionEvidence:
+    """What every clause of one question is measured against: the question's content
+    words (places left out: scope handles them) with IDF weights and synonyms, its
+    content characters, and its own score distribution."""
+
+    tokens: tuple[str, ...]
+    weights: tuple[float, ...]
+    variants: tuple[tuple[str, ...], ...]
+    characters: str
+    dense_median: float
+    bm25_max: float
 
 
 @dataclass(frozen=True)
@@ -28,15 +42,17 @@ class RelevanceModel:
     """相关度模型：逻辑回归系数与拒答阈值。
 
     Example:
-        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0), intercept=-12.0, threshold=0.5)
-        >>> round(model.probability((0.9, 0.8, 2.0)), 3)
-        0.731
+        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0), intercept=-12.0, threshold=0.5)
+        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5)), 3)
+        0.5
     """
 
     weights: tuple[float, ...]
     intercept: float
     threshold: float
-    """顶部条款的相关度低于此值即拒答。"""
+    """顶部条款的相关度低于此值即不直接作答。"""
+    related_threshold: float | None = None
+    """不足以作答、但达到此值时，以“可能相关的条款”呈现；低于此值才拒答（未设则等于 threshold）。"""
     details: dict | None = None
     """校准记录：样本数、所选阈值上的准确率等。"""
 
@@ -45,6 +61,12 @@ class RelevanceModel:
             raise ValueError(f"need {len(FEATURES)} weights {FEATURES}, got {len(self.weights)}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.related_threshold is not None and not 0.0 < self.related_threshold <= self.threshold:
+            raise ValueError(f"related_threshold must be in (0, threshold], got {self.related_threshold}")
+
+    @property
+    def related_floor(self) -> float:
+        return self.threshold if self.related_threshold is None else self.related_threshold
 
     def probability(self, features: tuple[float, ...]) -> float:
         z = self.intercept + sum(w * x for w, x in zip(self.weights, features))
@@ -58,26 +80,43 @@ class RelevanceModel:
         else:
             text = Path(path).read_text("utf-8")
         data = json.loads(text)
-        return cls(tuple(data["weights"]), float(data["intercept"]), float(data["threshold"]), data.get("details"))
+        related = data.get("related_threshold")
+        return cls(
+            tuple(data["weights"]), float(data["intercept"]), float(data["threshold"]),
+            related_threshold=float(related) if related is not None else None, details=data.get("details"),
+        )
 
     def save(self, path: Path) -> None:
         data = {
             "features": list(FEATURES), "weights": list(self.weights), "intercept": self.intercept,
-            "threshold": self.threshold, "details": self.details or {},
+            "threshold": self.threshold, "related_threshold": self.related_threshold, "details": self.details or {},
         }
         Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
-def hit_features(hit: ClauseHit, query_tokens: list[str], weights: list[float]) -> tuple[float, ...]:
-    """(dense cosine, IDF-weighted coverage of the question's terms, log BM25) of one hit.
+def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...]:
+    """The relevance signals of one hit, each on a scale that does not depend on the
+    corpus or on how the question is worded:
+
+    - dense cosine, and its gap above the median cosine of this question's candidates;
+    - IDF-weighted share of the question's content words found in the clause, a word
+      counting as found when a synonym is (给多少钱 ~ 奖励);
+    - share of the question's content character pairs found (wording and typo tolerant);
+    - BM25 as a share of the best BM25 score for this question.
 
     The cosine is the dense search's, or `scores["dense_exact"]` for a clause only BM25
     found (the retriever looks it up).
     """
     dense = hit.scores.get("dense", hit.scores.get("dense_exact", 0.0))
     text = f"{hit.document.title}\n{hit.clause.clause_path}\n{hit.clause.text}".lower()
-    total = sum(weights)
-    covered = sum(w for token, w in zip(query_tokens, weights) if token in text)
+    total = sum(evidence.weights)
+    covered = sum(
+        w for token, w, others in zip(evidence.tokens, evidence.weights, evidence.variants)
+        if token in text or any(other in text for other in others)
+    )
     coverage = covered / total if total > 0 else 0.0
-    bm25 = math.log1p(max(hit.scores.get("bm25", 0.0), 0.0))
-    return (dense, coverage, bm25)
+    pairs = {evidence.characters[i:i + 2] for i in range(len(evidence.characters) - 1)}
+    bigrams = sum(1 for pair in pairs if pair in text) / len(pairs) if pairs else 0.0
+    bm25 = hit.scores.get("bm25", 0.0)
+    share = bm25 / evidence.bm25_max if evidence.bm25_max > 0 else 0.0
+    return (dense, dense - evidence.dense_median, coverage, bigrams, share)

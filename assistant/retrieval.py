@@ -13,9 +13,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.relevance import FEATURE_KEYS, RelevanceModel, hit_features
+from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
+from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
+from knowledge.regions import gazetteer
 
 # Two clauses this alike (character-bigram Jaccard) say the same thing, e.g. one
 # measure reported in both a bulletin and a reply; only the better-ranked one is kept.
@@ -70,6 +72,8 @@ class HybridRetriever(BaseRetriever):
     bm25_weight: float = 1.0
     rrf_k: int = 60
     relevance: RelevanceModel | None = None
+    wording: Wording | None = None
+    """Synonyms that widen the lexical search and the coverage signal (None: the words as typed)."""
 
     def model_post_init(self, context) -> None:
         for name in ("k", "candidates", "rrf_k"):
@@ -94,15 +98,30 @@ class HybridRetriever(BaseRetriever):
         dense = []
         if self.dense_weight > 0:
             dense = self.kb.dense_search(query, depth, allowed)
-        lexical = self.kb.lexical_search(query, depth, allowed) if self.bm25_weight > 0 else []
+        lexical = []
+        if self.bm25_weight > 0:
+            widened = self.wording.expand(self.kb.tokenizer.tokenize(query)) if self.wording else None
+            lexical = self.kb.lexical_search(query, depth, allowed, tokens=widened)
         hits = drop_duplicates(self._fuse(dense, lexical))[:k]
         if self.relevance is not None:
-            hits = self._score_relevance(query, hits)
+            hits = self._score_relevance(query, hits, self._evidence(query, dense, lexical))
         return hits
 
-    def _score_relevance(self, query: str, hits: list[ClauseHit]) -> list[ClauseHit]:
-        tokens = list(dict.fromkeys(self.kb.tokenizer.tokenize(query)))
-        weights = self.kb.term_weights(tokens)
+    def _evidence(self, query: str, dense: list[ClauseHit], lexical: list[ClauseHit]) -> QuestionEvidence:
+        content = query
+        for mention in gazetteer().mentions(query, informal=True):
+            content = content.replace(mention.text, " ")
+        tokens = tuple(dict.fromkeys(self.kb.tokenizer.tokenize(content)))
+        variants = tuple(self.wording.variants(t) if self.wording else () for t in tokens)
+        characters = "".join(ch for ch in content if "\u4e00" <= ch <= "\u9fff" or ch.isalnum())
+        cosines = sorted(hit.score for hit in dense)
+        return QuestionEvidence(
+            tokens=tokens, weights=tuple(self.kb.term_weights(list(tokens))), variants=variants,
+            characters=characters.lower(), dense_median=cosines[len(cosines) // 2] if cosines else 0.0,
+            bm25_max=max((hit.score for hit in lexical), default=0.0),
+        )
+
+    def _score_relevance(self, query: str, hits: list[ClauseHit], evidence: QuestionEvidence) -> list[ClauseHit]:
         # Clauses only BM25 found get their exact cosine, so every feature is measured.
         missing = [hit for hit in hits if "dense" not in hit.scores]
         exact = self.kb.similarities(query, missing) if missing else {}
@@ -110,7 +129,7 @@ class HybridRetriever(BaseRetriever):
         for hit in hits:
             if hit.clause.clause_id in exact:
                 hit = replace(hit, scores={**hit.scores, "dense_exact": exact[hit.clause.clause_id]})
-            features = hit_features(hit, tokens, weights)
+            features = hit_features(hit, evidence)
             relevance = self.relevance.probability(features)
             named = dict(zip(FEATURE_KEYS, features))
             scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))

@@ -18,15 +18,18 @@ import prompts
 from assistant.answer.base import Answer, Draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
+from assistant.intents import Intent, classify
 from assistant.conversation import ConversationStore, Turn, database_url
 from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
+from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit
-from knowledge.regions import gazetteer
+from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
+RELATED_LEAD = "没有找到直接规定，以下条款可能相关："
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Assistant:
         self.kb = kb
         self.conversations = conversations
         self.relevance = relevance or RelevanceModel.load()
-        self.retriever = HybridRetriever(kb=kb, k=RETRIEVE_K, relevance=self.relevance)
+        self.wording = Wording.load()
+        self.retriever = HybridRetriever(kb=kb, k=RETRIEVE_K, relevance=self.relevance, wording=self.wording)
         self.extractive = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)
         self.llm = llm
 
@@ -99,11 +103,21 @@ class Assistant:
     def mode(self) -> str:
         return "llm" if self.llm is not None else "extractive"
 
-    def examples(self, limit: int = 6) -> list[str]:
-        """Example questions for the chat page, for regions the knowledge base covers."""
-        covered = set(self.covered_regions())
+    def examples(self, limit: int = 6, regions: set[str] | None = None) -> list[str]:
+        """Example questions for the chat page, for regions the knowledge base covers (and
+        within `regions` when given); documents without a written example contribute a
+        question built from their title."""
+        covered = set(self.covered_regions()) & (regions if regions is not None else set(self.covered_regions()))
         data = yaml.safe_load(resources.files("assistant").joinpath("examples.yaml").read_text(encoding="utf-8"))
-        return [item["question"] for item in data if item.get("region") in covered][:limit]
+        found = [item["question"] for item in data if item.get("region") in covered]
+        with_examples = {item.get("region") for item in data}
+        for document in self.kb.documents():
+            if len(found) >= limit:
+                break
+            if document.region in covered and document.region not in with_examples:
+                found.append(f"《{document.title}》有哪些支持措施？")
+                with_examples.add(document.region)
+        return found[:limit]
 
     def covered_regions(self) -> list[str]:
         """The regions of the documents in the knowledge base, for selectors and refusals."""
@@ -133,35 +147,87 @@ class Assistant:
         session_id = self.conversations.start(session_id, channel=channel)
         history = self.conversations.history(session_id)
         started = time.perf_counter()
-        standalone = self._standalone(question, history)
+        intent = classify(question, [text for text, _ in region_mentions(question)])
+        if intent.kind == "overview" and self.region_scope(question, region)[1]:
+            intent = Intent("policy")  # an overview of a place with no documents: refused by name below
+        if intent.is_guide:
+            yield from self._reply_guide(intent, question, region, session_id, started)
+            return
+        standalone = self.wording.correct(self._standalone(question, history))
         retrieval = self.retrieve(standalone, region)
         timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        related = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.related_floor]
+        refused = is_related = False
         if retrieval.ambiguous:
             draft = self._which_place(retrieval.ambiguous)
-            refused = False
             yield draft.text
-        elif retrieval.uncovered_regions and not retrieval.scope or not relevant:
+        elif retrieval.uncovered_regions and not retrieval.scope or not related:
             draft = self._refusal(retrieval)
             refused = True
             yield draft.text
+        elif not relevant:
+            draft = self._related(retrieval.frame, related)
+            is_related = True
+            yield draft.text
         else:
-            refused = False
             by_region = not retrieval.frame.regions and region is None
             draft = yield from self._draft(retrieval.frame, relevant, by_region, history)
-            if retrieval.uncovered_regions:
-                note = f"（知识库暂未收录{'、'.join(retrieval.uncovered_regions)}的政策，以上仅涉及已收录地区。）"
-                draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
-                yield "\n" + note
+        if retrieval.uncovered_regions and draft.citations:
+            note = f"（知识库暂未收录{'、'.join(retrieval.uncovered_regions)}的政策，以上仅涉及已收录地区。）"
+            draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
+            yield "\n" + note
         timings["answer"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             text=draft.text, citations=draft.citations, refused=refused,
             mode=draft.mode if not refused else self.mode, session_id=session_id, question=question,
-            standalone_question=standalone, timings_ms=timings, notice=draft.notice,
+            standalone_question=standalone, timings_ms=timings, notice=draft.notice, related=is_related,
         )
         turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance)
         yield replace(answer, turn_id=turn_id)
+
+    def _reply_guide(self, intent: Intent, question: str, region: str | None, session_id: str, started: float):
+        """Greetings, thanks, "what can you do" and overviews: what the knowledge base
+        covers (for an overview, in the place asked about) and three questions to ask."""
+        text = self.guide_text(intent, question, region)
+        yield text
+        answer = Answer(
+            text=text, citations=(), refused=False, mode="guide", session_id=session_id, question=question,
+            standalone_question=question, timings_ms={"answer": (time.perf_counter() - started) * 1000},
+        )
+        turn_id = self.conversations.record(session_id, answer, 1.0)
+        yield replace(answer, turn_id=turn_id)
+
+    def guide_text(self, intent: Intent, question: str = "", region: str | None = None) -> str:
+        places = gazetteer()
+        documents = self.kb.documents()
+        named = list(frame(question, (region,) if region else ()).regions) or ([region] if region else [])
+        chain = {name for place in named for name in places.chain(place)}
+        in_scope = [d for d in documents if not chain or d.region in chain]
+        openings = {
+            "greeting": "您好！我是惠企政策助手，可以按已收录的政策文件回答企业扶持、奖补、融资、人才等问题，并注明依据的条款原文。",
+            "thanks": "不客气！还有其他政策问题，随时问我。",
+            "capabilities": "我可以按已收录的政策文件回答企业扶持、奖补、融资、人才等问题，并注明依据的条款原文；文件没有写到的，我会如实说明。",
+        }
+        if intent.kind == "overview" and in_scope:
+            where = "、".join(named) if named else "知识库"
+            titles = "\n".join(f"· 《{d.title}》（{d.region or '未识别地区'}）" for d in in_scope[:8])
+            more = f"\n…共 {len(in_scope)} 份。" if len(in_scope) > 8 else ""
+            opening = f"{where}适用的政策文件有：\n{titles}{more}"
+            coverage = "想了解哪一方面（如研发补助、人才、融资、专精特新奖励），可以直接问我。"
+        else:
+            opening = openings.get(intent.kind, openings["capabilities"])
+            regions = sorted({d.region for d in documents if d.region})
+            coverage = (
+                f"目前收录了{'、'.join(regions)}等地的 {len(documents)} 份政策文件。" if documents
+                else "知识库里还没有政策文件，请帮办人员先上传。"
+            )
+        examples = "\n".join(f"· {q}" for q in self.examples(limit=3, regions=chain or None))
+        return prompts.load("guide").render(
+            opening=opening, coverage=coverage, examples=examples or "· 专精特新企业有什么奖励？",
+            contact=self.settings.helpdesk_contact,
+        )
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         question = searchable(question)
@@ -236,6 +302,11 @@ class Assistant:
             else:
                 ambiguous.append((text, tuple(reachable)))
         return tuple(sorted(scope)), tuple(uncovered), tuple(ambiguous)
+
+    def _related(self, question: QuestionFrame, hits: list[ClauseHit]) -> Draft:
+        """No clause states it; the closest ones are quoted, marked as such."""
+        quoted = self.extractive.answer(question, hits, by_region=False)
+        return Draft(RELATED_LEAD + "\n" + quoted.text, quoted.citations, quoted.mode)
 
     def _which_place(self, ambiguous: tuple[tuple[str, tuple[str, ...]], ...]) -> Draft:
         text, candidates = ambiguous[0]

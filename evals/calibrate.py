@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -32,51 +33,116 @@ def load_gold(path: Path | None = None) -> list[EvalQuestion]:
 
 
 def calibrate(assistant, gold: list[EvalQuestion]) -> RelevanceModel:
-    """A relevance model fitted on `gold` through `assistant`'s own retrieval."""
+    """A relevance model fitted on `gold` through `assistant`'s own retrieval, with the
+    figures of a leave-documents-out cross-validation in its details."""
+    samples = collect(assistant, gold)
+    model = fit(samples)
+    folds = cross_validate(samples)
+    details = {
+        **(model.details or {}),
+        "features": list(FEATURES),
+        "questions": len(gold),
+        "answerable": sum(1 for g in gold if not g.refuse),
+        "out_of_scope": sum(1 for g in gold if g.refuse),
+        "refused_by_region_scope": sum(1 for s in samples if s.features is None and s.item.refuse),
+        "clause_samples": sum(len(s.features or ()) for s in samples),
+        "leave_documents_out": folds,
+        "method": "logistic regression on per-clause features; answer threshold = midpoint of the widest gap "
+        "among thresholds with the best refusal accuracy; related threshold = highest top score of an "
+        "out-of-scope question, when below the answer threshold",
+    }
+    return RelevanceModel(
+        model.weights, model.intercept, model.threshold, related_threshold=model.related_threshold, details=details
+    )
+
+
+@dataclass
+class Sample:
+    """One gold question's retrieved clauses: features and whether each is a gold clause."""
+
+    item: EvalQuestion
+    features: list[tuple[float, ...]] | None
+    labels: list[int]
+    group: str
+
+
+def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
+    samples = []
+    for n, item in enumerate(gold):
+        retrieval = assistant.retrieve(assistant.wording.correct(item.question), item.region)
+        group = item.clauses[0].split(":")[0] if item.clauses else f"out-of-scope-{n % 5}"
+        if not retrieval.hits:  # refused by region scope before any scoring
+            samples.append(Sample(item, None, [], group))
+            continue
+        features = [tuple(hit.scores[key] for key in FEATURE_KEYS) for hit in retrieval.hits]
+        labels = [int(hit.clause.clause_id in item.clauses) for hit in retrieval.hits]
+        samples.append(Sample(item, features, labels, group))
+    return samples
+
+
+def fit(samples: list[Sample]) -> RelevanceModel:
     from sklearn.linear_model import LogisticRegression
 
-    rows, labels, per_question = [], [], []
-    for item in gold:
-        retrieval = assistant.retrieve(item.question, item.region)
-        if not retrieval.hits:  # refused by region scope before any scoring
-            per_question.append((item, None))
-            continue
-        features = []
-        for hit in retrieval.hits:
-            x = tuple(hit.scores[key] for key in FEATURE_KEYS)
-            features.append(x)
-            rows.append(x)
-            labels.append(int(hit.clause.clause_id in item.clauses))
-        per_question.append((item, features))
+    rows = [x for s in samples for x in (s.features or ())]
+    labels = [y for s in samples for y in s.labels]
     # Standardize so the penalty treats the narrow cosine range like the others, then
     # fold the scaling back into plain weights on the raw features.
     x = np.asarray(rows, dtype=float)
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    fit = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / std, labels)
-    weights = tuple(float(w) for w in fit.coef_[0] / std)
-    intercept = float(fit.intercept_[0] - np.sum(fit.coef_[0] * mean / std))
+    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / std, labels)
+    weights = tuple(float(w) for w in model.coef_[0] / std)
+    intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
     draft = RelevanceModel(weights, intercept, 0.5)
-    scored = [
-        (item, max(draft.probability(x) for x in features) if features else None) for item, features in per_question
-    ]
-    threshold, _, margin = _choose_threshold([(s, item.refuse) for item, s in scored if s is not None])
-    # A question with no hits at all (region scope) is refused whatever the threshold.
-    correct = sum(1 for item, s in scored if (s is None or s < threshold) == item.refuse)
-    decided = sum(1 for item, s in scored if s is None and item.refuse)
-    total = len(gold)
-    details = {
-        "features": list(FEATURES),
-        "questions": total,
-        "answerable": sum(1 for g in gold if not g.refuse),
-        "out_of_scope": sum(1 for g in gold if g.refuse),
-        "refused_by_region_scope": decided,
-        "clause_samples": len(rows),
-        "refusal_accuracy": round(correct / total, 4),
-        "threshold_margin": round(margin, 4),
-        "method": "logistic regression on per-clause features; threshold = midpoint of the widest gap "
-        "among thresholds with the best refusal accuracy on the gold questions",
+    tops = [(top_score(draft, s), s.item.refuse) for s in samples if s.features is not None]
+    threshold, accuracy, margin = _choose_threshold(tops)
+    out_of_scope = [score for score, refuse in tops if refuse]
+    related = max(out_of_scope, default=0.0) + 1e-6
+    related_threshold = related if related < threshold else None
+    return RelevanceModel(
+        weights, intercept, threshold, related_threshold=related_threshold,
+        details={"refusal_accuracy": round(accuracy, 4), "threshold_margin": round(margin, 4)},
+    )
+
+
+def top_score(model: RelevanceModel, sample: Sample) -> float:
+    return max(model.probability(x) for x in sample.features) if sample.features else 0.0
+
+
+def cross_validate(samples: list[Sample]) -> dict:
+    """Fit without each document's questions in turn (out-of-scope questions spread over
+    five groups), decide that document's questions, and pool the decisions."""
+    groups = sorted({s.group for s in samples})
+    decisions = []
+    for group in groups:
+        train = [s for s in samples if s.group != group]
+        test = [s for s in samples if s.group == group]
+        if not any(s.item.refuse for s in train) or not any(not s.item.refuse for s in train):
+            continue
+        model = fit(train)
+        for sample in test:
+            score = top_score(model, sample)
+            outcome = "refuse" if sample.features is None or score < model.related_floor else (
+                "answer" if score >= model.threshold else "related")
+            top_is_gold = bool(sample.labels) and sample.labels[
+                max(range(len(sample.features)), key=lambda i: model.probability(sample.features[i]))] == 1
+            decisions.append((sample.item.refuse, outcome, top_is_gold))
+    return summarize(decisions, len(groups))
+
+
+def summarize(decisions: list[tuple[bool, str, bool]], folds: int) -> dict:
+    should = [d for d in decisions if d[0]]
+    refused = [d for d in decisions if d[1] == "refuse"]
+    answerable = [d for d in decisions if not d[0]]
+    right_refusals = sum(1 for d in refused if d[0])
+    return {
+        "folds": folds,
+        "questions": len(decisions),
+        "refusal_precision": round(right_refusals / len(refused), 4) if refused else 1.0,
+        "refusal_recall": round(right_refusals / len(should), 4) if should else 1.0,
+        "answered": round(sum(1 for d in answerable if d[1] == "answer") / len(answerable), 4) if answerable else 0.0,
+        "related": round(sum(1 for d in answerable if d[1] == "related") / len(answerable), 4) if answerable else 0.0,
+        "top_clause_is_gold": round(sum(1 for d in answerable if d[2]) / len(answerable), 4) if answerable else 0.0,
     }
-    return RelevanceModel(weights, intercept, threshold, details)
 
 
 def _choose_threshold(points: list[tuple[float, bool]]) -> tuple[float, float, float]:

@@ -190,10 +190,13 @@ class KnowledgeBase:
             pairs = self.vectors.query(vector, k + 8, where) if allowed_docs != set() else []
         return self._hits(pairs, "dense")[:k]
 
-    def lexical_search(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
-        """Clauses ranked by BM25 over jieba tokens."""
+    def lexical_search(
+        self, query: str, k: int, allowed_docs: set[str] | None = None, tokens: list[str] | None = None
+    ) -> list[ClauseHit]:
+        """Clauses ranked by BM25 over jieba tokens (`tokens`, when given, instead of the
+        query's own: a query widened with synonyms)."""
         index = self._lexical_index()
-        return self._hits(index.search(self.tokenizer.tokenize(query), k, allowed_docs), "bm25")
+        return self._hits(index.search(tokens if tokens is not None else self.tokenizer.tokenize(query), k, allowed_docs), "bm25")
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, since scoring asks again."""

@@ -270,7 +270,7 @@ def _usable_short_form(alias: str) -> bool:
     # Two characters ending in 区 (新区, 城区, 东区) say "an area", not which one.
     if len(alias) < 2 or len(alias) == 2 and alias.endswith("区"):
         return False
-    entry = _jieba_words().get(alias)
+    entry = common_words().get(alias)
     if entry is None:
         return True
     frequency, tag = entry
@@ -278,7 +278,8 @@ def _usable_short_form(alias: str) -> bool:
 
 
 @functools.cache
-def _jieba_words() -> dict[str, tuple[int, str]]:
+def common_words() -> dict[str, tuple[int, str]]:
+    """jieba's dictionary words of 2–4 characters: (frequency, part of speech)."""
     words: dict[str, tuple[int, str]] = {}
     dictionary = Path(jieba.__file__).parent / "dict.txt"
     with dictionary.open(encoding="utf-8") as lines:

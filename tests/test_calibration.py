@@ -21,6 +21,11 @@ def test_shipped_calibration_is_reproduced_from_the_gold_set(bundled_kb, tmp_pat
     assert fitted.threshold == pytest.approx(shipped.threshold, abs=0.02)
     assert fitted.weights == pytest.approx(shipped.weights, rel=0.05)
     assert fitted.details["refusal_accuracy"] >= 0.95
+    assert fitted.related_threshold == pytest.approx(shipped.related_threshold, abs=0.02)
+    # Fitted without each document's questions in turn, the decisions on that document hold.
+    folds = fitted.details["leave_documents_out"]
+    assert folds["folds"] >= 5 and folds["refusal_precision"] >= 0.9 and folds["refusal_recall"] >= 0.9
+    assert folds["answered"] + folds["related"] >= 0.95
 
 
 def test_gold_set_has_answerable_and_out_of_scope_questions():
@@ -40,6 +45,8 @@ def test_threshold_sits_in_the_middle_of_the_widest_gap():
 
 def test_relevance_model_rejects_bad_values():
     with pytest.raises(ValueError, match="threshold"):
-        RelevanceModel((1.0, 1.0, 1.0), 0.0, 1.5)
+        RelevanceModel((1.0,) * len(FEATURES), 0.0, 1.5)
+    with pytest.raises(ValueError, match="related_threshold"):
+        RelevanceModel((1.0,) * len(FEATURES), 0.0, 0.3, related_threshold=0.5)
     with pytest.raises(ValueError, match="weights"):
         RelevanceModel((1.0,), 0.0, 0.5)

@@ -42,6 +42,8 @@ class Answer:
     notice: str = ""
     turn_id: int | None = None
     """会话记录中这一轮的编号，评价（👍/👎）时引用。"""
+    related: bool = False
+    """没有条款直接回答，引用的是可能相关的条款（不算拒答）。"""
 
     def as_json(self) -> dict:
         """The `huiqi ask --json` / `POST /api/chat` object."""
@@ -55,5 +57,6 @@ class Answer:
             "standalone_question": self.standalone_question,
             "notice": self.notice,
             "turn_id": self.turn_id,
+            "related": self.related,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

@@ -1,0 +1,108 @@
+"""The words owners type, brought to the words policies use: typos of policy terms and
+place names fixed by sound (专精特心 -> 专精特新, 小巨仁 -> 小巨人, 甘井字 -> 甘井子), and
+synonyms from `synonyms.txt` (给多少钱 ~ 奖励, 招人 ~ 招聘) for the lexical search and the
+term-coverage signal. Rules that hold on any document, not on the bundled ones.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import pypinyin
+
+from knowledge.regions import common_words, gazetteer
+
+_MIN_TERM = 3
+"""Shorter words are fixed by sound too often wrongly (two characters share a sound easily)."""
+
+
+class Wording:
+    """Typo repair and synonyms.
+
+    Example:
+        >>> wording = Wording.load()
+        >>> wording.correct("专精特心企业奖励多少"), wording.correct("小巨仁给多少钱")
+        ('专精特新企业奖励多少', '小巨人给多少钱')
+        >>> "奖励" in wording.variants("给多少钱")
+        True
+    """
+
+    def __init__(self, groups: list[list[str]], vocabulary: set[str]) -> None:
+        self.groups = groups
+        self._variants: dict[str, tuple[str, ...]] = {}
+        for group in groups:
+            for word in group:
+                others = tuple(w for w in group if w != word and len(w) >= 2)
+                self._variants[word] = tuple(dict.fromkeys(self._variants.get(word, ()) + others))
+        self._by_sound: dict[str, list[str]] = {}
+        for term in vocabulary:
+            if len(term) >= _MIN_TERM:
+                self._by_sound.setdefault(_sound(term), []).append(term)
+        self._lengths = sorted({len(t) for terms in self._by_sound.values() for t in terms}, reverse=True)
+
+    @classmethod
+    @functools.cache
+    def load(cls) -> Wording:
+        text = resources.files("assistant").joinpath("synonyms.txt").read_text(encoding="utf-8")
+        groups = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        terms_file = resources.files("knowledge").joinpath("policy_terms.txt").read_text(encoding="utf-8")
+        vocabulary = {line.split()[0] for line in terms_file.splitlines() if line.strip()}
+        vocabulary |= {word for group in groups for word in group}
+        places = gazetteer()
+        vocabulary |= {s for s in places.surfaces if len(s) >= _MIN_TERM}
+        return cls(groups, vocabulary)
+
+    def variants(self, word: str) -> tuple[str, ...]:
+        """Other words for `word` (2+ characters), from the synonym list."""
+        return self._variants.get(word, ())
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """`tokens` plus the synonyms of each, for the lexical search."""
+        out = list(tokens)
+        for token in tokens:
+            out.extend(v for v in self.variants(token) if v not in out)
+        return out
+
+    def correct(self, text: str) -> str:
+        """`text` with misspelt policy terms and place names replaced by the term that
+        sounds the same and differs in one character (longest first)."""
+        sounds = [_char_sound(ch) for ch in text]
+        out, i = [], 0
+        while i < len(text):
+            for length in self._lengths:
+                piece = text[i:i + length]
+                if len(piece) < length:
+                    continue
+                match = self._match(piece, "".join(sounds[i:i + length]))
+                if match:
+                    out.append(match)
+                    i += length
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    def _match(self, piece: str, sound: str) -> str:
+        for term in self._by_sound.get(sound, ()):
+            if term == piece:
+                return ""
+            differing = sum(1 for a, b in zip(term, piece) if a != b)
+            if differing == 1 and not _is_word(piece):
+                return term
+        return ""
+
+
+def _sound(text: str) -> str:
+    """Toneless pinyin, character by character (so pieces of a text compare to terms)."""
+    return "".join(_char_sound(ch) for ch in text)
+
+
+@functools.cache
+def _char_sound(ch: str) -> str:
+    return "".join(pypinyin.lazy_pinyin(ch, errors=lambda chars: list(chars))) + "|"
+
+
+def _is_word(piece: str) -> bool:
+    return piece in common_words()
