@@ -6,28 +6,31 @@ message (5xx only when the server itself fails), never a stack trace.
 
 from __future__ import annotations
 
-import hmac
-import os
+import itertools
 import json
 import logging
+import os
 from collections.abc import Iterator
 from typing import Literal
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.adminauth import AdminGate
 from assistant.answer.base import Answer
+from assistant.bodylimit import BodyLimit
+from assistant.conversation import validate_session_id
 from assistant.errors import AssistantError
 from assistant.library import DocumentLibrary
-from assistant.questions import validate_question
+from assistant.questions import searchable, validate_question, validate_region
 from assistant.ratelimit import RateLimited, RateLimiter
-from assistant.conversation import validate_session_id
 from assistant.service import Assistant
 from knowledge.errors import DocumentNotFound, DocumentRejected, KnowledgeError, VectorStoreUnavailable
 
@@ -65,12 +68,40 @@ def error_body(code: str, message: str) -> dict:
 
 # Chat and feedback bodies are a question and a few ids; anything far larger is not one.
 MAX_CHAT_BODY_BYTES = 64 * 1024
+MAX_UPLOAD_FILES = 100
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["files"],
+            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                     "description": "一个或多个文件"}},
+        }}},
+    }
+}
 
 
-def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimiter | None = None) -> FastAPI:
-    """The FastAPI app with the API routes; pages are mounted on it by `ui.app`."""
+def check_chat_request(body: ChatRequest, max_chars: int) -> None:
+    """What both chat routes accept, checked before anything is counted or stored; raises
+    QuestionRejected or InvalidRequest (4xx) with a message for the user."""
+    searchable(validate_question(body.question, max_chars))  # markup alone is refused here too
+    validate_session_id(body.session_id)
+    validate_region(body.region)
+
+
+def create_api(
+    assistant: Assistant, library: DocumentLibrary, limiter: RateLimiter | None = None, admin: AdminGate | None = None
+) -> FastAPI:
+    """The FastAPI app with the API routes; pages are mounted on it by `ui.app`.
+
+    `admin` checks the admin token (and throttles wrong ones); by default one built on
+    `HUIQI_ADMIN_TOKEN` alone.
+    """
     settings = assistant.settings
     limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
+    if admin is None:
+        admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
     app = FastAPI(
         title="惠企政策助手 API",
         description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
@@ -78,7 +109,8 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
     )
     app.state.assistant = assistant
     app.state.library = library
-    app.add_middleware(
+    app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback"), max_bytes=MAX_CHAT_BODY_BYTES)
+    app.add_middleware(  # added last, so outside the body limit: a refused body still carries CORS headers
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
         allow_methods=["GET", "POST"],
@@ -87,47 +119,37 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
     )
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        if request.url.path.startswith(("/api/chat", "/api/feedback")):
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > MAX_CHAT_BODY_BYTES:
-                return JSONResponse(
-                    error_body("request_too_large", f"请求体过大（{int(length) // 1024} KB），上限 {MAX_CHAT_BODY_BYTES // 1024} KB。"),
-                    status_code=413,
-                )
-        return await call_next(request)
-
     def count_question(request: Request, session_id: str | None) -> None:
-        limiter.check(request.client.host if request.client else "-", session_id)
+        limiter.check(client_address(request), session_id)
 
     def require_admin(request: Request) -> None:
-        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-        if not token:
+        if not admin.enabled:
             raise ApiError(403, "admin_disabled", "服务器未配置管理令牌（HUIQI_ADMIN_TOKEN），文件管理接口已停用。")
         given = request.headers.get("authorization", "")
         given = given[7:].strip() if given.lower().startswith("bearer ") else request.headers.get("x-admin-token", "")
         if not given:
             raise ApiError(401, "unauthorized", "需要管理令牌：请在请求头 Authorization: Bearer <令牌> 中提供。",
                            {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise ApiError(403, "forbidden", "管理令牌不正确。")
+        admin.check_token(client_address(request), given)
 
     @app.post("/api/chat", tags=["对话"], summary="提问，返回完整回答")
     def chat(body: ChatRequest, request: Request) -> dict:
+        check_chat_request(body, settings.max_question_chars)
         count_question(request, body.session_id)
         answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
         return answer.as_json()
 
     @app.post("/api/chat/stream", tags=["对话"], summary="提问，以 Server-Sent Events 流式返回")
     def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
-        # Checked before the stream starts, so a bad question is a 4xx, not an SSE event.
-        validate_question(body.question, settings.max_question_chars)
-        validate_session_id(body.session_id)
+        check_chat_request(body, settings.max_question_chars)
         count_question(request, body.session_id)
         events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
+        # The first event is produced before the response starts: whatever the assistant
+        # refuses before answering (a region, say) is the same 4xx as on /api/chat, never
+        # an error event inside a 200 stream.
+        first = next(events)
         return StreamingResponse(
-            _sse(events), media_type="text/event-stream",
+            _sse(itertools.chain([first], events)), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
@@ -141,13 +163,13 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
     def list_documents() -> list[dict]:
         return [d.as_json() for d in library.documents()]
 
-    @app.post("/api/documents", tags=["文件"], summary="上传政策文件（需管理令牌）", dependencies=[Depends(require_admin)])
-    async def upload_documents(files: list[UploadFile] = File(description="一个或多个文件")) -> JSONResponse:
-        payload = []
-        limit = int(settings.max_file_mb * 1024 * 1024)
-        for upload in files:
-            # Read one byte past the limit: enough to refuse, without holding a huge body.
-            payload.append((upload.filename or "", await upload.read(limit + 1)))
+    @app.post("/api/documents", tags=["文件"], summary="上传政策文件（需管理令牌）",
+              dependencies=[Depends(require_admin)], openapi_extra=UPLOAD_BODY)
+    async def upload_documents(request: Request) -> JSONResponse:
+        # The files are not a declared parameter: FastAPI would receive and parse the
+        # whole body before require_admin runs. Read here, they are received only once
+        # the token has been checked.
+        payload = await _uploaded_files(request, int(settings.max_file_mb * 1024 * 1024))
         report = await run_in_threadpool(library.upload, payload)
         body = {
             "added": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.added],
@@ -189,6 +211,27 @@ def create_api(assistant: Assistant, library: DocumentLibrary, limiter: RateLimi
         raise ApiError(404, "not_found", "没有这个接口，请查看 /docs 中的接口说明。")
 
     return app
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address: the visitor's, from X-Forwarded-For, when uvicorn trusts
+    the proxy (FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "-"
+
+
+async def _uploaded_files(request: Request, max_file_bytes: int) -> list[tuple[str, bytes]]:
+    try:
+        async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
+            files = []
+            for upload in form.getlist("files"):
+                if isinstance(upload, UploadFile):
+                    # One byte past the limit: enough to refuse, without holding a huge file.
+                    files.append((upload.filename or "", await upload.read(max_file_bytes + 1)))
+    except StarletteHTTPException:
+        raise ApiError(400, "invalid_upload", f"上传内容无法解析：请用 multipart/form-data 提交，文件放在 files 字段（最多 {MAX_UPLOAD_FILES} 个）。") from None
+    if not files:
+        raise ApiError(422, "invalid_request", "请求格式不正确：缺少文件。")
+    return files
 
 
 def _sse(events: Iterator[str | Answer]) -> Iterator[str]:

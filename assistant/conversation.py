@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,11 @@ class FeedbackRow(Base):
 
 RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 1000
+# Row ids are 64-bit in every database huiqi supports; a larger number names no answer.
+MAX_ROW_ID = 2**63 - 1
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -193,9 +199,9 @@ class ConversationStore:
         """👍/👎 on one answer of a session, with an optional comment; the latest counts."""
         if rating not in RATINGS:
             raise InvalidRequest("评价只能是 up（有用）或 down（没用）。")
-        comment = (comment or "").strip()
-        if len(comment) > MAX_COMMENT_CHARS:
-            raise InvalidRequest(f"评价意见最长 {MAX_COMMENT_CHARS} 个字，请精简后再提交。")
+        comment = _checked_comment(comment)
+        if not 0 < turn_id <= MAX_ROW_ID:
+            raise NotFound("找不到这条回答，可能会话已过期，请刷新页面后重试。")
         with self._writing() as db, db.begin():
             turn = db.get(TurnRow, turn_id)
             if turn is None or turn.session_id != session_id:
@@ -258,19 +264,45 @@ class ConversationStore:
         ]
 
     def export_csv(self, search: str = "") -> str:
-        """The conversation log as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
+        """The conversation log as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese).
+
+        A cell a spreadsheet would run as a formula starts with a `'` (see `spreadsheet_safe`).
+        """
         out = io.StringIO()
         out.write("\ufeff")
         writer = csv.writer(out)
         writer.writerow(["时间", "会话", "渠道", "问题", "补全后的问题", "回答", "拒答", "回答方式", "最高相关度", "引用条款", "评价", "评价意见"])
         for turn in self.log(search, limit=None):
-            writer.writerow([
+            writer.writerow(map(spreadsheet_safe, [
                 turn.created_at.isoformat(timespec="seconds"), turn.session_id, turn.channel, turn.question,
                 turn.standalone_question, turn.answer, "是" if turn.refused else "否", turn.mode,
                 f"{turn.top_relevance:.3f}", "；".join(c["clause_id"] for c in turn.citations),
                 {"up": "有用", "down": "没用"}.get(turn.rating, ""), turn.comment,
-            ])
+            ]))
         return out.getvalue()
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` as text a spreadsheet shows rather than runs: a leading `'` when it starts
+    like a formula.
+
+    Example:
+        >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("温县")
+        ("'=1+2", "'@SUM(A1)", '温县')
+    """
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _checked_comment(comment: str | None) -> str:
+    comment = "".join(ch for ch in (comment or "") if unicodedata.category(ch) != "Cf").strip()
+    for ch in comment:
+        # Control characters and lone surrogates cannot be stored as text (PostgreSQL
+        # refuses NUL; a lone surrogate is not UTF-8); line breaks and tabs are fine.
+        if ch not in "\n\t\r" and unicodedata.category(ch) in ("Cc", "Cs"):
+            raise InvalidRequest(f"评价意见中含有无法识别的字符（U+{ord(ch):04X}），请删除后再提交。")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise InvalidRequest(f"评价意见最长 {MAX_COMMENT_CHARS} 个字，请精简后再提交。")
+    return comment
 
 
 def _now() -> datetime:

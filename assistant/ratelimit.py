@@ -11,6 +11,7 @@ reverse proxy when that matters.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 from limits import RateLimitItem, parse
@@ -78,3 +79,78 @@ class RateLimiter:
                 raise RateLimited(max(1, math.ceil(reset - time.time())))
         for item, keys in checks:
             self._limiter.hit(item, *keys)
+
+
+class TooManyFailures(RateLimited):
+    """A client locked out after repeated wrong admin tokens; `retry_after` in whole seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        AssistantError.__init__(self, f"管理令牌错误次数过多，请 {retry_after} 秒后再试。")
+        self.retry_after = retry_after
+
+
+class FailureThrottle:
+    """Locks a client out for growing periods after repeated failures (wrong admin tokens).
+
+    The first `free_failures` failures in a row cost nothing; from then on each failure
+    locks the client out for 2^failures seconds (32 s, 64 s, … up to `max_lockout_s`).
+    While locked out, attempts are refused without being looked at and are not counted.
+    A success clears the client's record; a record is forgotten `forget_after_s` after
+    its last failure. Counters live in this process, like RateLimiter's.
+
+    Example:
+        >>> throttle = FailureThrottle(free_failures=1)
+        >>> throttle.check("203.0.113.7"); throttle.failed("203.0.113.7")
+        2
+        >>> throttle.check("203.0.113.7")
+        Traceback (most recent call last):
+        ...
+        assistant.ratelimit.TooManyFailures: 管理令牌错误次数过多，请 2 秒后再试。
+    """
+
+    def __init__(self, free_failures: int = 5, max_lockout_s: int = 3600, forget_after_s: int = 86400,
+                 clock=time.monotonic) -> None:
+        if free_failures < 1:
+            raise ValueError(f"free_failures must be >= 1, got {free_failures}")
+        if max_lockout_s < 1:
+            raise ValueError(f"max_lockout_s must be >= 1, got {max_lockout_s}")
+        self.free_failures = free_failures
+        self.max_lockout_s = max_lockout_s
+        self.forget_after_s = forget_after_s
+        self._clock = clock
+        self._failures: dict[str, tuple[int, float, float]] = {}
+        """client -> (failures in a row, time of the last one, locked out until)"""
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        """Raise TooManyFailures while `client` is locked out."""
+        with self._lock:
+            _, _, until = self._failures.get(client, (0, 0.0, 0.0))
+            wait = until - self._clock()
+        if wait > 0:
+            raise TooManyFailures(max(1, math.ceil(wait)))
+
+    def failed(self, client: str) -> int:
+        """Count one failure of `client`; the seconds it is now locked out for (0 if none)."""
+        with self._lock:
+            now = self._clock()
+            self._forget_old(now)
+            count, _, _ = self._failures.get(client, (0, 0.0, 0.0))
+            count += 1
+            lockout = min(2 ** count, self.max_lockout_s) if count >= self.free_failures else 0
+            self._failures[client] = (count, now, now + lockout)
+            return lockout
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+    def _forget_old(self, now: float) -> None:
+        # Only when the table has grown: a bot rotating addresses must not fill memory.
+        if len(self._failures) < 10_000:
+            return
+        for client, (_, last, until) in list(self._failures.items()):
+            if until <= now and now - last > self.forget_after_s:
+                del self._failures[client]

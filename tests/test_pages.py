@@ -266,3 +266,23 @@ def test_chat_page_says_so_when_a_visitor_asks_too_fast(bundled_data_dir, e5, tm
         ask_on_chat_page(page, "温县技术改造投资增长目标是多少？")
         expect(answers).to_have_count(3)
         expect(answers.last).to_contain_text("提问过于频繁，请")
+
+
+def test_console_export_downloads_with_the_login_and_logout_ends_it(server, page):
+    page.goto(server.url + "/console/")
+    page.locator("#hq-token input").fill(TOKEN)
+    page.locator("#hq-login").click()
+    expect(page.locator("#hq-docs")).to_contain_text("wenxian-2023-wanrenzhuwanqi-plan")
+    page.get_by_role("tab", name="会话记录").click()
+    page.get_by_role("button", name="导出 CSV").click()
+    link = page.locator("#hq-export a")
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_text(encoding="utf-8").lstrip("\ufeff").startswith("时间,会话")
+    exported = server.url + "/console/" + link.get_attribute("href")
+
+    page.locator("#hq-logout").click()
+    page.wait_for_url("**/console/login")
+    page.goto(server.url + "/console/")
+    expect(page.locator("#hq-login")).to_be_visible()  # back at the login page
+    assert page.context.request.get(exported).status == 401

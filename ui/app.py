@@ -9,13 +9,17 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
+from assistant.adminauth import AdminGate, ConsoleSessions
 from assistant.api import create_api
 from assistant.config import Settings
+from assistant.exports import ExportFolder
 from assistant.library import DocumentLibrary
 from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 from ui.chat import build_chat_page
 from ui.console import build_console
+from ui.console_access import PageGuard, install_console_access
+from ui.handler_errors import HandlerErrorLog
 from ui.theme import CHAT_CSS, CLICK_TO_CITATION_JS, THEME
 
 STATIC = {
@@ -36,9 +40,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     library = DocumentLibrary(assistant.kb, settings.data_dir)
     # One limiter for the API, the widget (which uses the API) and the chat page.
     limiter = RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
-    app = create_api(assistant, library, limiter)
+    # One admin check for the document API and the console login, sharing its throttle;
+    # console sessions live beside the conversations, so every worker knows them.
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    admin = AdminGate(token, ConsoleSessions(assistant.conversations.engine, key=token) if token else None)
+    app = create_api(assistant, library, limiter, admin)
+    app.add_middleware(PageGuard, console=admin if admin.enabled else None)
     embedders = " ".join(["'self'", *settings.allowed_origins])
     app.add_middleware(SecurityHeaders, embed_ancestors=embedders)
+    handler_errors = HandlerErrorLog()
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
@@ -66,18 +76,25 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         theme=THEME, css=CHAT_CSS, head=CLICK_TO_CITATION_JS, footer_links=[], show_error=False,
         ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
     )
-    if settings.admin_token and settings.admin_token.get_secret_value():
+    if admin.enabled:
+        admin.sessions.open()
+        exports = ExportFolder(settings.data_dir / "exports")
+        exports.purge()
+        install_console_access(app, admin, exports)
+        console = build_console(assistant, library, admin, exports)
+        handler_errors.install(console, page="console")
         gr.mount_gradio_app(
-            app, build_console(assistant, library), path="/console",
-            max_file_size=int(settings.max_file_mb * 1024 * 1024), **mount,
+            app, console, path="/console", max_file_size=int(settings.max_file_mb * 1024 * 1024), **mount,
         )
     else:
         @app.get("/console", include_in_schema=False)
         def console_disabled() -> HTMLResponse:
             return HTMLResponse(static_text("console-disabled.html"), status_code=503)
 
-    # The chat page takes no files; Gradio's upload route still exists, so keep it tiny.
-    gr.mount_gradio_app(app, build_chat_page(assistant, settings.site_title, limiter), path="/", max_file_size=1024, **mount)
+    # The chat page takes no files: PageGuard closes its upload route, and the size cap stays as a second guard.
+    chat_page = build_chat_page(assistant, settings.site_title, limiter)
+    handler_errors.install(chat_page, page="chat")
+    gr.mount_gradio_app(app, chat_page, path="/", max_file_size=1024, **mount)
     return app
 
 

@@ -1,19 +1,20 @@
 """The help-desk console at `/console`: documents, retrieval test (命中测试), the
 conversation log with CSV export, and the questions the knowledge base does not answer.
 
-Only mounted when `HUIQI_ADMIN_TOKEN` is set. The token is checked on the server in
-every callback (the login state lives in the server-side session), never sent back.
+Only mounted when `HUIQI_ADMIN_TOKEN` is set, behind the login of `ui.console_access`.
+Every callback checks the request's login cookie again on the server; nothing the
+browser sends in a Gradio payload or session hash counts as logged in.
 """
 
 from __future__ import annotations
 
-import hmac
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 
+from assistant.adminauth import AdminGate
 from assistant.errors import AssistantError
+from assistant.exports import ExportFolder
 from assistant.insights import unanswered
 from assistant.library import DocumentLibrary
 from assistant.presentation import escape_text
@@ -27,14 +28,19 @@ LOG_HEADERS = ["时间", "渠道", "问题", "回答", "拒答", "引用条款",
 GAP_HEADERS = ["次数", "代表问题", "原因", "其他问法"]
 
 
-def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
-    token = assistant.settings.admin_token.get_secret_value() if assistant.settings.admin_token else ""
-    if not token:
-        raise ValueError("the console needs HUIQI_ADMIN_TOKEN")
+LOGOUT_FORM = (
+    '<form method="post" action="logout" style="text-align:right">'
+    '<button type="submit" id="hq-logout" class="lg secondary sm">退出登录</button></form>'
+)
 
-    def check(authed: bool) -> None:
-        if not authed:
-            raise gr.Error("请先用管理令牌登录。")
+
+def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGate, exports: ExportFolder) -> gr.Blocks:
+    if not gate.enabled or gate.sessions is None:
+        raise ValueError("the console needs HUIQI_ADMIN_TOKEN and a session store")
+
+    def check(request: gr.Request | None) -> None:
+        if request is None or not gate.logged_in(dict(request.cookies)):
+            raise gr.Error("登录已失效，请刷新页面重新登录。", print_exception=False)
 
     def documents_table() -> list[list]:
         return [
@@ -45,65 +51,58 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
     def doc_choices() -> list[tuple[str, str]]:
         return [(f"{d.title}（{d.doc_id}）", d.doc_id) for d in library.documents()]
 
-    with gr.Blocks(title="帮办控制台 · 惠企政策助手", analytics_enabled=False) as console:
-        authed = gr.State(False)
-        gr.Markdown("## 帮办控制台\n管理政策文件、测试检索效果、查看企业提问与知识库缺口。", elem_id="hq-header")
-        with gr.Column(visible=True) as login_box:
-            token_box = gr.Textbox(label="管理令牌", type="password", elem_id="hq-token")
-            login = gr.Button("登录", variant="primary", elem_id="hq-login")
-            login_note = gr.Markdown()
-        with gr.Column(visible=False) as panel:
-            with gr.Tabs():
-                with gr.Tab("文件管理", id="documents"):
-                    docs = gr.Dataframe(headers=DOC_HEADERS, interactive=False, wrap=True, elem_id="hq-docs")
-                    with gr.Row():
-                        uploads = gr.File(
-                            label="上传政策文件（可多选；.txt .md .html .docx .pdf，可附同名 .meta.yaml 元数据）",
-                            file_count="multiple", type="filepath", elem_id="hq-upload",
-                        )
-                    upload = gr.Button("上传并入库", variant="primary", elem_id="hq-upload-button")
-                    upload_note = gr.Markdown(elem_id="hq-upload-note")
-                    with gr.Row(equal_height=True):
-                        chosen = gr.Dropdown(label="选择文件", choices=[], scale=4, elem_id="hq-doc-choice")
-                        reindex = gr.Button("重新索引", scale=1)
-                        remove = gr.Button("删除", variant="stop", scale=1, elem_id="hq-remove")
-                    metadata = gr.Code(label="元数据（YAML，可编辑）", language="yaml", lines=8, interactive=True)
-                    save_metadata = gr.Button("保存元数据并重新入库")
-                    doc_note = gr.Markdown(elem_id="hq-doc-note")
-                with gr.Tab("命中测试", id="retrieval"):
-                    probe = gr.Textbox(label="测试问题", placeholder="如：温县政府采购预留比例", elem_id="hq-probe")
-                    with gr.Row():
-                        probe_region = gr.Dropdown(label="地区", choices=["全部"], value="全部")
-                        probe_k = gr.Slider(1, 20, value=8, step=1, label="返回条数")
-                    run_probe = gr.Button("检索", variant="primary", elem_id="hq-run-probe")
-                    probe_note = gr.Markdown()
-                    hits = gr.Dataframe(headers=HIT_HEADERS, interactive=False, wrap=True, elem_id="hq-hits")
-                with gr.Tab("会话记录", id="log"):
-                    with gr.Row(equal_height=True):
-                        search = gr.Textbox(label="搜索问题或回答", scale=4)
-                        run_search = gr.Button("搜索", scale=1)
-                        export = gr.Button("导出 CSV", scale=1)
-                    export_file = gr.File(label="导出文件", visible=False)
-                    log = gr.Dataframe(headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log")
-                with gr.Tab("待补充", id="gaps"):
-                    gr.Markdown("拒答、用户点踩和依据较弱的回答，按相似问题归并——这是知识库还缺的内容。")
-                    refresh_gaps = gr.Button("刷新")
-                    gaps = gr.Dataframe(headers=GAP_HEADERS, interactive=False, wrap=True, elem_id="hq-gaps")
+    # Gradio keeps every upload in its cache; these are dropped after an hour.
+    with gr.Blocks(title="帮办控制台 · 惠企政策助手", analytics_enabled=False, delete_cache=(3600, 3600)) as console:
+        with gr.Row(equal_height=True):
+            gr.Markdown("## 帮办控制台\n管理政策文件、测试检索效果、查看企业提问与知识库缺口。", elem_id="hq-header")
+            gr.HTML(LOGOUT_FORM)
+        with gr.Tabs():
+            with gr.Tab("文件管理", id="documents"):
+                docs = gr.Dataframe(headers=DOC_HEADERS, interactive=False, wrap=True, elem_id="hq-docs")
+                with gr.Row():
+                    uploads = gr.File(
+                        label="上传政策文件（可多选；.txt .md .html .docx .pdf，可附同名 .meta.yaml 元数据）",
+                        file_count="multiple", type="filepath", elem_id="hq-upload",
+                    )
+                upload = gr.Button("上传并入库", variant="primary", elem_id="hq-upload-button")
+                upload_note = gr.Markdown(elem_id="hq-upload-note")
+                with gr.Row(equal_height=True):
+                    chosen = gr.Dropdown(label="选择文件", choices=[], scale=4, elem_id="hq-doc-choice")
+                    reindex = gr.Button("重新索引", scale=1)
+                    remove = gr.Button("删除", variant="stop", scale=1, elem_id="hq-remove")
+                metadata = gr.Code(label="元数据（YAML，可编辑）", language="yaml", lines=8, interactive=True)
+                save_metadata = gr.Button("保存元数据并重新入库")
+                doc_note = gr.Markdown(elem_id="hq-doc-note")
+            with gr.Tab("命中测试", id="retrieval"):
+                probe = gr.Textbox(label="测试问题", placeholder="如：温县政府采购预留比例", elem_id="hq-probe")
+                with gr.Row():
+                    probe_region = gr.Dropdown(label="地区", choices=["全部"], value="全部")
+                    probe_k = gr.Slider(1, 20, value=8, step=1, label="返回条数")
+                run_probe = gr.Button("检索", variant="primary", elem_id="hq-run-probe")
+                probe_note = gr.Markdown()
+                hits = gr.Dataframe(headers=HIT_HEADERS, interactive=False, wrap=True, elem_id="hq-hits")
+            with gr.Tab("会话记录", id="log"):
+                with gr.Row(equal_height=True):
+                    search = gr.Textbox(label="搜索问题或回答", scale=4)
+                    run_search = gr.Button("搜索", scale=1)
+                    export = gr.Button("导出 CSV", scale=1)
+                export_link = gr.HTML(elem_id="hq-export")
+                log = gr.Dataframe(headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log")
+            with gr.Tab("待补充", id="gaps"):
+                gr.Markdown("拒答、用户点踩和依据较弱的回答，按相似问题归并——这是知识库还缺的内容。")
+                refresh_gaps = gr.Button("刷新")
+                gaps = gr.Dataframe(headers=GAP_HEADERS, interactive=False, wrap=True, elem_id="hq-gaps")
 
-        def on_login(given: str):
-            if token and hmac.compare_digest((given or "").encode(), token.encode()):
-                regions = ["全部", *assistant.covered_regions()]
-                return (
-                    True, gr.Column(visible=False), gr.Column(visible=True), "", documents_table(),
-                    gr.Dropdown(choices=doc_choices(), value=None), gr.Dropdown(choices=regions, value="全部"),
-                )
-            return False, gr.Column(visible=True), gr.Column(visible=False), "⚠️ 管理令牌不正确。", [], gr.Dropdown(), gr.Dropdown()
+        def on_open(request: gr.Request):
+            check(request)
+            regions = ["全部", *assistant.covered_regions()]
+            return documents_table(), gr.Dropdown(choices=doc_choices(), value=None), gr.Dropdown(choices=regions, value="全部")
 
         def refreshed(note: str):
             return documents_table(), gr.Dropdown(choices=doc_choices(), value=None), note
 
-        def on_upload(is_authed: bool, paths: list[str] | None, progress=gr.Progress()):
-            check(is_authed)
+        def on_upload(paths: list[str] | None, request: gr.Request, progress=gr.Progress()):
+            check(request)
             if not paths:
                 return *refreshed("请先选择要上传的文件。"), None
             files = [(Path(p).name, Path(p).read_bytes()) for p in paths]
@@ -111,8 +110,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
             report = library.upload(files, on_progress=lambda done, total: progress(done / total, desc="正在入库…"))
             return *refreshed(describe(report)), None
 
-        def on_choose(is_authed: bool, doc_id: str | None):
-            check(is_authed)
+        def on_choose(doc_id: str | None, request: gr.Request):
+            check(request)
             if not doc_id:
                 return ""
             try:
@@ -120,8 +119,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
             except KnowledgeError as exc:
                 return f"# {exc}"
 
-        def on_remove(is_authed: bool, doc_id: str | None):
-            check(is_authed)
+        def on_remove(doc_id: str | None, request: gr.Request):
+            check(request)
             if not doc_id:
                 return *refreshed("请先选择文件。"), ""
             try:
@@ -130,8 +129,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
                 return *refreshed(f"⚠️ {escape_text(str(exc))}"), ""
             return *refreshed(f"已删除《{removed.title}》（{removed.chunks} 条）。"), ""
 
-        def on_reindex(is_authed: bool, doc_id: str | None, progress=gr.Progress()):
-            check(is_authed)
+        def on_reindex(doc_id: str | None, request: gr.Request, progress=gr.Progress()):
+            check(request)
             if not doc_id:
                 return refreshed("请先选择文件。")
             try:
@@ -140,8 +139,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
                 return refreshed(f"⚠️ {escape_text(str(exc))}")
             return refreshed(describe(report))
 
-        def on_save_metadata(is_authed: bool, doc_id: str | None, text: str, progress=gr.Progress()):
-            check(is_authed)
+        def on_save_metadata(doc_id: str | None, text: str, request: gr.Request, progress=gr.Progress()):
+            check(request)
             if not doc_id:
                 return refreshed("请先选择文件。")
             try:
@@ -150,8 +149,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
                 return refreshed(f"⚠️ {escape_text(str(exc))}")
             return refreshed(describe(report) or "元数据没有变化。")
 
-        def on_probe(is_authed: bool, text: str, region: str, k: float):
-            check(is_authed)
+        def on_probe(text: str, region: str, k: float, request: gr.Request):
+            check(request)
             try:
                 retrieval = assistant.retrieve(text, region=None if region == "全部" else region, k=int(k))
             except (AssistantError, KnowledgeError) as exc:
@@ -171,8 +170,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
             ]
             return note, rows
 
-        def on_search(is_authed: bool, text: str):
-            check(is_authed)
+        def on_search(text: str, request: gr.Request):
+            check(request)
             return [
                 [
                     t.created_at.strftime("%Y-%m-%d %H:%M"), t.channel, t.question, t.answer, "是" if t.refused else "",
@@ -182,32 +181,30 @@ def build_console(assistant: Assistant, library: DocumentLibrary) -> gr.Blocks:
                 for t in assistant.conversations.log(text or "")
             ]
 
-        def on_export(is_authed: bool, text: str):
-            check(is_authed)
-            folder = Path(tempfile.mkdtemp(prefix="huiqi-export-"))
-            path = folder / "huiqi-conversations.csv"
-            path.write_text(assistant.conversations.export_csv(text or ""), encoding="utf-8")
-            return gr.File(value=str(path), visible=True)
+        def on_export(text: str, request: gr.Request):
+            check(request)
+            name = exports.write(assistant.conversations.export_csv(text or ""))
+            # Served by the console's own route to a logged-in browser, never through Gradio's cache.
+            return f'<a href="exports/{name}" download="huiqi-conversations.csv">下载导出的会话记录（CSV，1 小时内有效）</a>'
 
-        def on_gaps(is_authed: bool):
-            check(is_authed)
+        def on_gaps(request: gr.Request):
+            check(request)
             groups = unanswered(assistant.conversations, assistant.kb.embedder.embed_queries, assistant.relevance.threshold)
             return [[g.count, g.question, g.reason_text, "\n".join(g.questions[1:6])] for g in groups]
 
         doc_outputs = [docs, chosen, doc_note]
-        login.click(on_login, token_box, [authed, login_box, panel, login_note, docs, chosen, probe_region])
-        token_box.submit(on_login, token_box, [authed, login_box, panel, login_note, docs, chosen, probe_region])
-        upload.click(on_upload, [authed, uploads], [docs, chosen, upload_note, uploads])
-        chosen.change(on_choose, [authed, chosen], metadata)
-        remove.click(on_remove, [authed, chosen], [*doc_outputs, metadata])
-        reindex.click(on_reindex, [authed, chosen], doc_outputs)
-        save_metadata.click(on_save_metadata, [authed, chosen, metadata], doc_outputs)
-        run_probe.click(on_probe, [authed, probe, probe_region, probe_k], [probe_note, hits])
-        probe.submit(on_probe, [authed, probe, probe_region, probe_k], [probe_note, hits])
-        run_search.click(on_search, [authed, search], log)
-        search.submit(on_search, [authed, search], log)
-        export.click(on_export, [authed, search], export_file)
-        refresh_gaps.click(on_gaps, authed, gaps)
+        console.load(on_open, None, [docs, chosen, probe_region])
+        upload.click(on_upload, uploads, [docs, chosen, upload_note, uploads])
+        chosen.change(on_choose, chosen, metadata)
+        remove.click(on_remove, chosen, [*doc_outputs, metadata])
+        reindex.click(on_reindex, chosen, doc_outputs)
+        save_metadata.click(on_save_metadata, [chosen, metadata], doc_outputs)
+        run_probe.click(on_probe, [probe, probe_region, probe_k], [probe_note, hits])
+        probe.submit(on_probe, [probe, probe_region, probe_k], [probe_note, hits])
+        run_search.click(on_search, search, log)
+        search.submit(on_search, search, log)
+        export.click(on_export, search, export_link)
+        refresh_gaps.click(on_gaps, None, gaps)
     return console
 
 
