@@ -13,7 +13,7 @@ GREETING = re.compile(r"^(?:你好|您好|hello|hi|嗨|哈喽|在吗|在不在|�
 THANKS = re.compile(r"^(?:(?:好的?|嗯|哦)[，,]?)?(?:谢谢|感谢|多谢|谢了|辛苦了|thanks?|thank you)(?:你|您|啦|了)?[呀啊！!～~。.，, ]*$", re.I)
 CAPABILITIES = re.compile(r"(?:你|您)(?:能|可以|会)(?:做|干|帮)(?:什么|啥|些什么)|你是谁|你是什么|怎么用|能问什么|可以问什么|有什么功能")
 OVERVIEW = re.compile(
-    r"^(?:请问)?(?:(?:这里|这边|你们|咱们|我们这)?(?:都|一共)?有(?:什么|哪些|啥)(?:惠企|扶持|优惠|支持)?政策|"
+    r"^(?:请问)?(?:(?:[你我咱]们?)?(?:这里|这边|这)?(?:都|一共|现在)?有(?:什么|哪些|啥)(?:惠企|扶持|优惠|支持)?政策|"
     r"(?:惠企|扶持|优惠)政策有(?:什么|哪些|啥)|政策(?:都)?有(?:什么|哪些|啥))[呀啊吗呢？?！!。. ]*$"
 )
 """An overview that names nothing but a place: "有什么政策", "甘井子有哪些扶持政策"."""
@@ -41,6 +41,8 @@ def classify(text: str, place_mentions: list[str]) -> Intent:
         ('greeting', 'thanks', 'capabilities')
         >>> classify("甘井子有哪些扶持政策？", ["甘井子"]).kind, classify("专精特新有什么奖励", []).kind
         ('overview', 'policy')
+        >>> classify("甘井子？", ["甘井子"]).kind
+        'overview'
     """
     stripped = text.strip()
     if GREETING.match(stripped):
@@ -53,6 +55,7 @@ def classify(text: str, place_mentions: list[str]) -> Intent:
     for place in sorted(place_mentions, key=len, reverse=True):
         without_places = without_places.replace(place, "")
     without_places = re.sub(r"^[的在]|(?<=[^有])的", "", without_places)
-    if OVERVIEW.match(without_places.strip()):
+    bare_place = place_mentions and not re.sub(r"[\s\W]", "", without_places)
+    if bare_place or OVERVIEW.match(without_places.strip()):
         return Intent("overview", stripped)
     return Intent("policy")

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from knowledge.models import ClauseHit
 
-FEATURES = ("dense", "dense_gap", "coverage", "bigrams", "bm25_share")
-FEATURE_KEYS = ("cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share")
+FEATURES = ("dense", "dense_gap", "coverage", "bigrams", "bm25_share", "states_fact")
+FEATURE_KEYS = ("cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share", "states_fact")
 """Where a scored hit keeps its features in `ClauseHit.scores` (for calibration and the console)."""
 
 
@@ -35,6 +36,8 @@ class QuestionEvidence:
     characters: str
     dense_median: float
     bm25_max: float
+    fact_patterns: tuple[re.Pattern[str], ...] = ()
+    """How the kind of fact asked for looks in a clause (an amount, a ratio, a date…)."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ class RelevanceModel:
     """相关度模型：逻辑回归系数与拒答阈值。
 
     Example:
-        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0), intercept=-12.0, threshold=0.5)
-        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5)), 3)
+        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0), intercept=-13.0, threshold=0.5)
+        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0)), 3)
         0.5
     """
 
@@ -102,7 +105,9 @@ def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...
     - IDF-weighted share of the question's content words found in the clause, a word
       counting as found when a synonym is (给多少钱 ~ 奖励);
     - share of the question's content character pairs found (wording and typo tolerant);
-    - BM25 as a share of the best BM25 score for this question.
+    - BM25 as a share of the best BM25 score for this question;
+    - whether the clause states the kind of fact asked for (an amount when the question
+      asks how much), 1.0 when the question asks for no particular kind.
 
     The cosine is the dense search's, or `scores["dense_exact"]` for a clause only BM25
     found (the retriever looks it up).
@@ -119,4 +124,5 @@ def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...
     bigrams = sum(1 for pair in pairs if pair in text) / len(pairs) if pairs else 0.0
     bm25 = hit.scores.get("bm25", 0.0)
     share = bm25 / evidence.bm25_max if evidence.bm25_max > 0 else 0.0
-    return (dense, dense - evidence.dense_median, coverage, bigrams, share)
+    states = 1.0 if not evidence.fact_patterns or any(p.search(hit.clause.text) for p in evidence.fact_patterns) else 0.0
+    return (dense, dense - evidence.dense_median, coverage, bigrams, share, states)

@@ -13,6 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.questions import FACT_KINDS, frame
 from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
@@ -100,7 +101,10 @@ class HybridRetriever(BaseRetriever):
             dense = self.kb.dense_search(query, depth, allowed)
         lexical = []
         if self.bm25_weight > 0:
-            widened = self.wording.expand(self.kb.tokenizer.tokenize(query)) if self.wording else None
+            widened = None
+            if self.wording:
+                widened = self.wording.expand(self.kb.tokenizer.tokenize(query))
+                widened += [w for _, group in self.wording.phrases(query) for w in group if w not in widened]
             lexical = self.kb.lexical_search(query, depth, allowed, tokens=widened)
         hits = drop_duplicates(self._fuse(dense, lexical))[:k]
         if self.relevance is not None:
@@ -111,14 +115,25 @@ class HybridRetriever(BaseRetriever):
         content = query
         for mention in gazetteer().mentions(query, informal=True):
             content = content.replace(mention.text, " ")
-        tokens = tuple(dict.fromkeys(self.kb.tokenizer.tokenize(content)))
-        variants = tuple(self.wording.variants(t) if self.wording else () for t in tokens)
+        # Words of the synonym list count as their group (能拿多少 is covered by 奖励);
+        # the rest are jieba words, single characters left to the character-pair signal.
+        phrases = self.wording.phrases(content) if self.wording else []
+        rest = content
+        for _, group in phrases:
+            for word in group:
+                rest = rest.replace(word, " ")
+        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2]
+        variants = [self.wording.variants(t) if self.wording else () for t in words]
+        words += [word for word, _ in phrases]
+        variants += [group for _, group in phrases]
         characters = "".join(ch for ch in content if "\u4e00" <= ch <= "\u9fff" or ch.isalnum())
         cosines = sorted(hit.score for hit in dense)
+        asked = frame(query).fact_kinds
         return QuestionEvidence(
-            tokens=tokens, weights=tuple(self.kb.term_weights(list(tokens))), variants=variants,
+            tokens=tuple(words), weights=tuple(self.kb.term_weights(words)), variants=tuple(variants),
             characters=characters.lower(), dense_median=cosines[len(cosines) // 2] if cosines else 0.0,
             bm25_max=max((hit.score for hit in lexical), default=0.0),
+            fact_patterns=tuple(FACT_KINDS[kind][1] for kind in asked[:1]),
         )
 
     def _score_relevance(self, query: str, hits: list[ClauseHit], evidence: QuestionEvidence) -> list[ClauseHit]:

@@ -31,6 +31,7 @@ class Wording:
     def __init__(self, groups: list[list[str]], vocabulary: set[str]) -> None:
         self.groups = groups
         self._variants: dict[str, tuple[str, ...]] = {}
+        self._groups_by_word = {w: tuple(g) for g in groups for w in g if len(w) >= 2}
         for group in groups:
             for word in group:
                 others = tuple(w for w in group if w != word and len(w) >= 2)
@@ -56,6 +57,26 @@ class Wording:
     def variants(self, word: str) -> tuple[str, ...]:
         """Other words for `word` (2+ characters), from the synonym list."""
         return self._variants.get(word, ())
+
+    def phrases(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Synonym-list words in `text` (longest first, not overlapping), each as (the
+        word documents use, every word of its group).
+
+        Example:
+            >>> [word for word, _ in Wording.load().phrases("评上小巨人的公司能拿多少钱")]
+            ['获评', '小巨人', '企业', '奖励']
+        """
+        found: list[tuple[int, str, tuple[str, ...]]] = []
+        taken = [False] * len(text)
+        for word, group in sorted(self._groups_by_word.items(), key=lambda item: -len(item[0])):
+            start = text.find(word)
+            while start >= 0:
+                if not any(taken[start:start + len(word)]):
+                    taken[start:start + len(word)] = [True] * len(word)
+                    found.append((start, group[0], group))
+                start = text.find(word, start + 1)
+        ordered = [(word, group) for _, word, group in sorted(found)]
+        return list(dict((word, (word, group)) for word, group in ordered).values())
 
     def expand(self, tokens: list[str]) -> list[str]:
         """`tokens` plus the synonyms of each, for the lexical search."""

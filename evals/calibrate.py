@@ -21,15 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from assistant.relevance import FEATURE_KEYS, FEATURES, RelevanceModel
-from evals.runner import EvalQuestion, parse_gold
-
-GOLD_FILE = "gold.yaml"
-
+from evals.runner import EvalQuestion, load_questions, parse_gold
 
 def load_gold(path: Path | None = None) -> list[EvalQuestion]:
-    """The calibration questions (`gold.yaml`); the held-out file is never fitted on."""
-    text = Path(path).read_text("utf-8") if path else resources.files("evals").joinpath(GOLD_FILE).read_text("utf-8")
-    return parse_gold(text, "calibration")
+    """The calibration questions (`gold.yaml` and the fitting half of each corpus's);
+    held-out files are never fitted on. `path`: one gold file instead."""
+    if path is not None:
+        return parse_gold(Path(path).read_text("utf-8"), "calibration")
+    return [q for q in load_questions() if q.split == "calibration"]
 
 
 def calibrate(assistant, gold: list[EvalQuestion]) -> RelevanceModel:

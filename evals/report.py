@@ -54,6 +54,7 @@ def markdown(report: dict) -> str:
         "# huiqi 评测报告", "",
         f"题目 {report['n_questions']} 道，回答方式 {report['mode']}。", "",
         "## 总体", "", *_table({"全部": m, **report["by_split"]}, HEADLINE), "",
+        "## 按语料库（held-out：其问题从未参与拟合）", "", *_table(report.get("by_corpus_split", {}), HEADLINE), "",
         "延迟（毫秒）：" + "，".join(f"{k} {_fmt(v)}" for k, v in m.items() if k.endswith("_ms_p50") or k.endswith("_ms_p95")),
         "", "## 按题型", "", *_table(report["by_type"], HEADLINE), "",
         "## 按地区", "", *_table(report["by_region"], HEADLINE), "",

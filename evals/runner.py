@@ -28,7 +28,15 @@ from evals.corpus import corpus_minimums, corpus_report
 from evals.facts import fact_found
 from evals.stats import percentile
 
-GOLD_FILES = ("gold.yaml", "gold_heldout.yaml")
+GOLD_FILES = {
+    "gold.yaml": ("calibration", "bundled"),
+    "gold_heldout.yaml": ("held-out", "bundled"),
+    "gold_liaoning_fit.yaml": ("calibration", "liaoning"),
+    "gold_liaoning.yaml": ("held-out", "liaoning"),
+}
+"""Gold file -> (split, corpus). Only the calibration files are ever fitted on; the
+Liaoning questions are split by document, so held-out questions are on documents
+whose questions were never fitted on."""
 TYPES = ("single", "list", "two_clause", "cross_region", "follow_up", "unanswerable")
 
 
@@ -48,6 +56,8 @@ class EvalQuestion:
     """同一会话中先问的问题（两轮对话题）。"""
     split: str = "calibration"
     """calibration（用于校准阈值）或 held-out（未参与校准）。"""
+    corpus: str = "bundled"
+    """题目所依据的语料库：bundled（内置文件）或 evals/corpora 下的名称。"""
 
 
 @dataclass
@@ -64,19 +74,22 @@ class QuestionResult:
 
 
 def load_questions(folder: Path | None = None) -> list[EvalQuestion]:
-    """Every gold question: `gold.yaml` (calibration) and `gold_heldout.yaml` (held out)."""
+    """Every gold question: `gold.yaml` (calibration), the held-out files of the bundled
+    policies and of each corpus."""
     items: list[EvalQuestion] = []
-    for name in GOLD_FILES:
+    for name, (split, corpus) in GOLD_FILES.items():
         path = Path(folder) / name if folder else None
+        if path is not None and not path.exists():
+            continue
         text = path.read_text("utf-8") if path else resources.files("evals").joinpath(name).read_text("utf-8")
-        items += parse_gold(text, "calibration" if name == "gold.yaml" else "held-out")
+        items += parse_gold(text, split, corpus)
     duplicates = sorted(i for i, n in Counter(q.id for q in items).items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate gold ids: {duplicates}")
     return items
 
 
-def parse_gold(text: str, split: str) -> list[EvalQuestion]:
+def parse_gold(text: str, split: str, corpus: str = "bundled") -> list[EvalQuestion]:
     """The questions of one gold YAML file."""
     items = []
     for raw in yaml.safe_load(text) or []:
@@ -88,7 +101,7 @@ def parse_gold(text: str, split: str) -> list[EvalQuestion]:
             EvalQuestion(
                 id=raw["id"], question=raw["question"], clauses=tuple(raw.get("clauses", ())),
                 facts=tuple(str(f) for f in raw.get("facts", ())), refuse=refuse, region=raw.get("region"),
-                type=kind, history=tuple(raw.get("history", ())), split=split,
+                type=kind, history=tuple(raw.get("history", ())), split=split, corpus=corpus,
             )
         )
     return items
@@ -216,7 +229,12 @@ def ablations(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, 
 
 
 def evaluate(assistant: Assistant, questions: list[EvalQuestion], extra_embedders: dict | None = None) -> dict:
-    """The whole report as one JSON-ready dict (the `huiqi eval --json` object)."""
+    """The whole report as one JSON-ready dict (the `huiqi eval --json` object). A
+    corpus whose documents are not in the knowledge base is left out and listed."""
+    stored = {d.doc_id for d in assistant.kb.documents()}
+    present = {q.corpus for q in questions if q.clauses and q.clauses[0].split(":")[0] in stored}
+    skipped = sorted({q.corpus for q in questions} - present)
+    questions = [q for q in questions if q.corpus in present]
     results = run_questions(assistant, questions)
     corpora = corpus_report()
     report = {
@@ -225,6 +243,9 @@ def evaluate(assistant: Assistant, questions: list[EvalQuestion], extra_embedder
         "metrics": {**score(results), **corpus_minimums(corpora)},
         "corpora": corpora,
         "by_split": breakdown(results, lambda r: r.item.split),
+        "by_corpus": breakdown(results, lambda r: r.item.corpus),
+        "by_corpus_split": breakdown(results, lambda r: f"{r.item.corpus}/{r.item.split}"),
+        "corpora_not_ingested": skipped,
         "by_type": breakdown(results, lambda r: r.item.type),
         "by_region": breakdown(results, lambda r: r.region),
         "ablations": {f"{assistant.kb.embedder.name}/{k}": v for k, v in ablations(assistant, questions).items()},

@@ -78,6 +78,31 @@ def bundled_data_dir(tmp_path_factory, e5) -> Path:
     return data_dir
 
 
+CORPORA = Path(__file__).resolve().parent.parent / "evals" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def corpus_data_dir(tmp_path_factory, bundled_data_dir, e5) -> Path:
+    """The bundled policies plus the Liaoning corpus (22 real Word files), ingested once
+    per session (read-only use): the knowledge base the evals and the region chain run on."""
+    data_dir = tmp_path_factory.mktemp("corpus") / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=data_dir), embedder=e5)
+    report = kb.ingest(sorted((CORPORA / "liaoning").glob("*.docx")))
+    assert len(report.added) == 22 and not report.rejected, report.rejected
+    kb.registry.close()
+    return data_dir
+
+
+@pytest.fixture
+def corpus_env(corpus_data_dir, tmp_path, monkeypatch) -> Path:
+    """A writable copy of the bundled + Liaoning data dir, set as HUIQI_DATA_DIR."""
+    data_dir = tmp_path / "corpus-copy"
+    shutil.copytree(corpus_data_dir, data_dir)
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
+    return data_dir
+
+
 @pytest.fixture(scope="session")
 def bundled_kb(bundled_data_dir, e5) -> KnowledgeBase:
     return KnowledgeBase.open(KnowledgeConfig(data_dir=bundled_data_dir), embedder=e5)

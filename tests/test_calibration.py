@@ -8,30 +8,33 @@ from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.relevance import FEATURES, RelevanceModel
 from assistant.service import Assistant
+from knowledge.index import KnowledgeBase, KnowledgeConfig
 from evals.calibrate import _choose_threshold, calibrate, load_gold
 
 
-def test_shipped_calibration_is_reproduced_from_the_gold_set(bundled_kb, tmp_path):
+def test_shipped_calibration_is_reproduced_from_the_gold_set(corpus_data_dir, e5, tmp_path):
     store = ConversationStore("sqlite://")
     store.open()
     placeholder = RelevanceModel((0.0,) * len(FEATURES), 0.0, 0.5)
-    assistant = Assistant(Settings(data_dir=tmp_path), bundled_kb, store, relevance=placeholder)
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=corpus_data_dir), embedder=e5)
+    assistant = Assistant(Settings(data_dir=tmp_path), kb, store, relevance=placeholder)
     fitted = calibrate(assistant, load_gold())
     shipped = RelevanceModel.load()
     assert fitted.threshold == pytest.approx(shipped.threshold, abs=0.02)
     assert fitted.weights == pytest.approx(shipped.weights, rel=0.05)
-    assert fitted.details["refusal_accuracy"] >= 0.95
+    assert fitted.details["refusal_accuracy"] >= 0.85
     assert fitted.related_threshold == pytest.approx(shipped.related_threshold, abs=0.02)
     # Fitted without each document's questions in turn, the decisions on that document hold.
     folds = fitted.details["leave_documents_out"]
-    assert folds["folds"] >= 5 and folds["refusal_precision"] >= 0.9 and folds["refusal_recall"] >= 0.9
-    assert folds["answered"] + folds["related"] >= 0.95
+    assert folds["folds"] >= 20 and folds["refusal_precision"] >= 0.7 and folds["refusal_recall"] >= 0.5
+    assert folds["answered"] + folds["related"] >= 0.9
 
 
 def test_gold_set_has_answerable_and_out_of_scope_questions():
     gold = load_gold()
-    assert len({g.id for g in gold}) == len(gold)
-    assert sum(g.refuse for g in gold) >= 15
+    assert len({g.id for g in gold}) == len(gold) and {g.corpus for g in gold} == {"bundled", "liaoning"}
+    assert all(g.split == "calibration" for g in gold)
+    assert sum(g.refuse for g in gold) >= 40
     assert all(g.clauses and g.facts for g in gold if not g.refuse)
 
 

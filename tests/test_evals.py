@@ -37,6 +37,11 @@ def test_facts_match_as_a_reader_would(fact, answer, found):
 
 
 def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):
+    from knowledge.loaders import read_file
+    from knowledge.metadata import build_document
+    from knowledge.outline import parse_clauses
+    from tests.conftest import CORPORA
+
     questions = load_questions()
     assert len(questions) >= 150
     assert len({q.id for q in questions}) == len(questions)
@@ -44,6 +49,9 @@ def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):
     assert set(kinds) == set(TYPES)
     assert kinds["unanswerable"] / len(questions) >= 0.20
     texts = {c.clause_id: c.text for d in bundled_kb.documents() for c in bundled_kb.clauses(d.doc_id)}
+    for path in sorted((CORPORA / "liaoning").glob("*.docx")):
+        texts.update({c.clause_id: c.text for c in parse_clauses(build_document(read_file(path)))})
+    assert {q.corpus for q in questions} == {"bundled", "liaoning"}
     for q in questions:
         assert q.refuse == (q.type == "unanswerable"), q.id
         assert q.refuse or (q.clauses and q.facts), q.id
@@ -54,7 +62,7 @@ def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):
 
 
 
-def test_eval_writes_the_report_and_fails_below_thresholds(bundled_env, tmp_path):
+def test_eval_writes_the_report_and_fails_below_thresholds(corpus_env, tmp_path):
     strict = tmp_path / "strict.toml"
     strict.write_text('[minimum]\n"hit@5" = 0.5\nkey_fact_accuracy = 1.01\n', encoding="utf-8")
     report_dir = tmp_path / "report"
@@ -67,6 +75,7 @@ def test_eval_writes_the_report_and_fails_below_thresholds(bundled_env, tmp_path
     # The shipped thresholds hold on the bundled corpus.
     assert below_thresholds(report, load_thresholds()) == []
     assert set(report["by_split"]) == {"calibration", "held-out"}
+    assert set(report["by_corpus"]) == {"bundled", "liaoning"} and report["corpora_not_ingested"] == []
     assert {"e5-small/bm25", "e5-small/dense", "e5-small/hybrid", "e5-small/hybrid+relevance"} <= set(report["ablations"])
     assert report["ablations"]["e5-small/hybrid+relevance"]["hit@5"] >= report["ablations"]["e5-small/dense"]["hit@5"]
     for failure in report["failures"]:

@@ -11,8 +11,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.service import Assistant
-from knowledge.index import KnowledgeBase, KnowledgeConfig
-from tests.test_corpus import CORPUS
+from knowledge.index import KnowledgeBase
 from tests.web import AppServer
 from ui.app import create_app
 
@@ -24,13 +23,9 @@ CHAIN_FILES = (
 
 
 @pytest.fixture(scope="module")
-def chain_data_dir(bundled_data_dir, e5, tmp_path_factory):
+def chain_data_dir(corpus_data_dir, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("chain") / "data"
-    shutil.copytree(bundled_data_dir, data_dir)
-    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=data_dir), embedder=e5)
-    report = kb.ingest([CORPUS / name for name in CHAIN_FILES])
-    assert len(report.added) == 3 and not report.rejected
-    kb.registry.close()
+    shutil.copytree(corpus_data_dir, data_dir)
     return data_dir
 
 

@@ -1,0 +1,91 @@
+"""Questions as owners type them: greetings and overviews, typos, colloquial words, a
+shared place name, a bare term — each gets a clear outcome, never another place's figure."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation import ConversationStore
+from assistant.service import RELATED_LEAD, Assistant
+from knowledge.index import KnowledgeBase, KnowledgeConfig
+
+
+@pytest.fixture(scope="module")
+def assistant(bundled_kb, tmp_path_factory):
+    store = ConversationStore("sqlite://")
+    store.open()
+    return Assistant(Settings(data_dir=tmp_path_factory.mktemp("everyday")), bundled_kb, store)
+
+
+@pytest.mark.parametrize("message", ["你好", "您好！", "谢谢", "好的，谢谢！", "你能做什么？", "有什么政策？", "你们这有哪些惠企政策"])
+def test_small_talk_and_overviews_get_a_helpful_reply_not_a_refusal(assistant, message):
+    answer = assistant.ask(message)
+    assert not answer.refused and answer.mode == "guide"
+    assert "抱歉" not in answer.text and "落款" not in answer.text
+    assert "您可以这样问" in answer.text and "12345" in answer.text
+    assert answer.text.count("· ") >= 2, "example questions to click"
+
+
+def test_an_overview_of_a_place_lists_its_documents(assistant):
+    answer = assistant.ask("温县有哪些扶持政策？")
+    assert answer.mode == "guide" and "《温县2023年深化“万人助万企”活动实施方案》" in answer.text
+    assert "金华" not in answer.text.split("您可以这样问")[0]
+
+
+def test_an_overview_of_a_place_without_documents_is_refused_by_name(assistant):
+    answer = assistant.ask("西安有什么政策？")
+    assert answer.refused and "西安市" in answer.text
+
+
+@pytest.mark.parametrize(("typed", "fact"), [
+    ("郑州小巨仁企业首次获评奖励多少？", "200万元"),
+    ("郑州专精特心小巨人首次评上给多少钱", "200万元"),
+])
+def test_misspelt_terms_are_understood(assistant, typed, fact):
+    answer = assistant.ask(typed)
+    assert not answer.refused and fact in answer.text, answer.text
+
+
+def test_colloquial_words_reach_the_clause(assistant):
+    answer = assistant.ask("郑州评上小巨人的公司能拿多少钱？")
+    assert not answer.refused and "200万元" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("message", ["专精特新", "郑州", "？？？!!"])
+def test_a_bare_term_place_or_punctuation_gets_a_clear_outcome(assistant, message):
+    from assistant.errors import QuestionRejected
+
+    try:
+        answer = assistant.ask(message)
+    except QuestionRejected as exc:
+        assert "问题" in str(exc)
+        return
+    assert answer.text.strip()
+    if answer.citations:
+        assert not answer.refused
+
+
+def test_related_answers_are_marked_and_never_refusals(assistant):
+    for question in ("温县对中小企业上市有什么奖励？", "惠济区小微企业园入驻租金怎么收？", "金华对企业招工有补贴吗？"):
+        answer = assistant.ask(question)
+        if answer.related:
+            assert not answer.refused and answer.text.startswith(RELATED_LEAD) and answer.citations
+            assert answer.as_json()["related"] is True
+
+
+def test_a_place_name_shared_by_two_covered_places_is_asked_back(e5, tmp_path):
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "南京鼓楼.txt").write_text("南京市鼓楼区人民政府\n一、对新认定的高新技术企业奖励20万元。\n", encoding="utf-8")
+    (policies / "福州鼓楼.txt").write_text("福州市鼓楼区人民政府\n一、对新认定的高新技术企业奖励10万元。\n", encoding="utf-8")
+    assert len(kb.ingest([policies]).added) == 2
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    answer = assistant.ask("鼓楼区高新技术企业奖励多少？")
+    assert not answer.refused and not answer.citations
+    assert "南京市鼓楼区" in answer.text and "福州市鼓楼区" in answer.text and "哪一个" in answer.text
+    settled = assistant.ask("福州鼓楼区高新技术企业奖励多少？")
+    assert "10万元" in settled.text and "20万元" not in settled.text
