@@ -176,6 +176,7 @@ def create_api(
             "updated": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.updated],
             "unchanged": [{"doc_id": d, "file": f} for d, f in report.unchanged],
             "rejected": [{"file": f, "reason": r} for f, r in report.rejected],
+            "warnings": [{"file": f, "warning": w} for f, w in report.warnings],
         }
         if report.rejected and not (report.added or report.updated or report.unchanged):
             names = "；".join(f"“{f}”：{r}" for f, r in report.rejected)

@@ -153,4 +153,5 @@ def _merge(into: IngestReport, one: IngestReport) -> None:
     into.updated += one.updated
     into.unchanged += one.unchanged
     into.rejected += one.rejected
+    into.warnings += one.warnings
     into.seconds += one.seconds

@@ -98,3 +98,31 @@ def test_the_api_accepts_only_real_regions_and_never_repeats_the_rest(chain_data
                 assert region not in response.text and "地区" in response.json()["error"]["message"]
         good = client.post("/api/chat", json={"question": "研发投入补助多少？", "region": "甘井子区"}).json()
         assert {c["region"] for c in good["citations"]} <= {"甘井子区", "大连市", "辽宁省"}
+
+
+def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(chain_data_dir, e5, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(chain_data_dir, data_dir)
+    token = "region-warning-token-0c41"
+    settings = Settings(data_dir=data_dir, admin_token=token)
+    app = create_app(settings, Assistant.open(settings, kb=KnowledgeBase.open(settings.knowledge_config(), embedder=e5)))
+    auth = {"Authorization": f"Bearer {token}"}
+    with AppServer(app) as server, httpx.Client(base_url=server.url, timeout=120) as client:
+        body = client.post("/api/documents", headers=auth, files=[
+            ("files", ("关于支持企业发展的通知.txt", "一、对新认定的企业奖励5万元。\n".encode(), "text/plain"))
+        ]).json()
+        assert body["added"] and "未识别地区" in body["warnings"][0]["warning"]
+        stored = next(d for d in client.get("/api/documents").json() if d["doc_id"] == body["added"][0]["doc_id"])
+        assert stored["region"] == ""
+        fixed = client.post("/api/documents", headers=auth, files=[
+            ("files", ("关于支持企业发展的通知.txt", "一、对新认定的企业奖励5万元。\n".encode(), "text/plain")),
+            ("files", ("关于支持企业发展的通知.meta.yaml", "region: 甘井子区\n".encode(), "text/yaml")),
+        ]).json()
+        assert fixed["updated"] and not fixed["warnings"]
+        stored = next(d for d in client.get("/api/documents").json() if d["doc_id"] == body["added"][0]["doc_id"])
+        assert (stored["region"], stored["level"]) == ("甘井子区", "区县")
+        bad = client.post("/api/documents", headers=auth, files=[
+            ("files", ("关于支持企业发展的通知.txt", "一、对新认定的企业奖励5万元。\n".encode(), "text/plain")),
+            ("files", ("关于支持企业发展的通知.meta.yaml", "region: 火星市\n".encode(), "text/yaml")),
+        ])
+        assert bad.status_code == 400 or bad.json()["rejected"]

@@ -22,6 +22,8 @@ from assistant.service import Assistant
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
 
+UNKNOWN_REGION = "未识别地区"
+"""Shown for a document whose place could not be read; staff set it in its metadata."""
 DOC_HEADERS = ["编号", "标题", "文号", "发布机构", "日期", "地区", "层级", "条款数", "文件名"]
 HIT_HEADERS = ["排名", "相关度", "稠密", "BM25", "融合", "文件", "条款", "条款原文"]
 LOG_HEADERS = ["时间", "渠道", "问题", "回答", "拒答", "引用条款", "评价", "意见"]
@@ -44,7 +46,7 @@ def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGat
 
     def documents_table() -> list[list]:
         return [
-            [d.doc_id, d.title, d.doc_number, d.issuer, d.date, d.region, d.level, d.chunks, d.source]
+            [d.doc_id, d.title, d.doc_number, d.issuer, d.date, d.region or UNKNOWN_REGION, d.level, d.chunks, d.source]
             for d in library.documents()
         ]
 
@@ -216,6 +218,7 @@ def describe(report: IngestReport) -> str:
     lines += [f"🔄 已更新《{e(f)}》：{n} 条（编号 {e(d)}）" for d, f, n in report.updated]
     lines += [f"➖ 《{e(f)}》内容没有变化，未重复入库" for _, f in report.unchanged]
     lines += [f"⚠️ “{e(f)}”未能入库：{e(r)}" for f, r in report.rejected]
+    lines += [f"📝 《{e(f)}》请核对：{e(w)}" for f, w in report.warnings]
     return "\n\n".join(lines)
 
 
