@@ -45,7 +45,7 @@ class RelevanceModel:
     """相关度模型：逻辑回归系数与拒答阈值。
 
     Example:
-        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0), intercept=-13.0, threshold=0.5)
+        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0), intercept=-12.05, threshold=0.5)
         >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0)), 3)
         0.5
     """

@@ -58,10 +58,10 @@ class HybridRetriever(BaseRetriever):
     scored with a calibrated relevance (`scores["relevance"]`, 0–1) when a
     `RelevanceModel` is given.
 
-    Example:
-        >>> retriever = HybridRetriever(kb=kb, k=3)            # doctest: +SKIP
-        >>> retriever.retrieve("温县政府采购预留比例")[0].clause.clause_path  # doctest: +SKIP
-        '二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接'
+    Usage::
+
+        retriever = HybridRetriever(kb=kb, k=3)
+        retriever.retrieve("温县政府采购预留比例")[0].clause.clause_path  # '二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接'
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

@@ -53,11 +53,11 @@ class Retrieval:
 class Assistant:
     """Answers policy questions with cited clauses.
 
-    Example:
-        >>> assistant = Assistant.open(Settings())               # doctest: +SKIP
-        >>> answer = assistant.ask("温县政府采购工程项目预留比例是多少？")  # doctest: +SKIP
-        >>> answer.citations[0].clause_id                        # doctest: +SKIP
-        'wenxian-2023-wanrenzhuwanqi-plan:2.1.4'
+    Usage::
+
+        assistant = Assistant.open(Settings())
+        answer = assistant.ask("温县政府采购工程项目预留比例是多少？")
+        answer.citations[0].clause_id  # 'wenxian-2023-wanrenzhuwanqi-plan:2.1.4'
     """
 
     def __init__(

@@ -29,7 +29,8 @@ class HandlerErrorLog:
 
     Example:
         >>> errors = HandlerErrorLog(interval_s=10)
-        >>> errors.install(gr.Blocks(), page="console")          # doctest: +SKIP
+
+    then ``errors.install(page, page="console")`` on each Gradio page.
     """
 
     def __init__(self, interval_s: float = 10.0, clock=time.monotonic) -> None:

@@ -35,9 +35,10 @@ class ExtractiveAnswerer:
         max_clauses: at most this many clauses are cited.
         max_quote_chars: longer sentences are narrowed to their best comma-separated part run.
 
-    Example:
-        >>> answerer = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)  # doctest: +SKIP
-        >>> answerer.answer(frame("温县政府采购预留比例"), hits).text[:20]  # doctest: +SKIP
+    Usage::
+
+        answerer = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)
+        answerer.answer(frame("温县政府采购预留比例"), hits).text[:20]
     """
 
     mode = "extractive"

@@ -61,9 +61,10 @@ class LLMAnswerer:
         timeout_s: the whole answer must arrive within this; a model that trickles
             tokens slower is given up on like one that does not answer.
 
-    Example:
-        >>> answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345")  # doctest: +SKIP
-        >>> for event in answerer.answer("温县政府采购预留比例？", hits, [], fallback=draft): ...  # doctest: +SKIP
+    Usage::
+
+        answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345")
+        for event in answerer.answer("温县政府采购预留比例？", hits, [], fallback=draft): ...
     """
 
     mode = "llm"
