@@ -143,3 +143,17 @@ def _cn(n: int) -> str:
     import cn2an
 
     return cn2an.an2cn(n)
+
+
+def test_a_pdf_without_a_text_layer_is_refused_by_name():
+    from reportlab.pdfgen import canvas
+
+    from knowledge.errors import DocumentRejected
+
+    scanned = io.BytesIO()
+    page = canvas.Canvas(scanned)
+    page.rect(100, 100, 200, 200, fill=1)
+    page.showPage()
+    page.save()
+    with pytest.raises(DocumentRejected, match="扫描件"):
+        load_bytes("扫描件.pdf", scanned.getvalue())
