@@ -130,3 +130,16 @@ def bundled_env(bundled_data_dir, tmp_path, monkeypatch) -> Path:
     shutil.copytree(bundled_data_dir, data_dir)
     monkeypatch.setenv("HUIQI_DATA_DIR", str(data_dir))
     return data_dir
+
+
+def bundled_clauses() -> int:
+    """How many clauses the bundled policies make, read the way ingest reads them."""
+    from knowledge.index import bundled_policies
+    from knowledge.loaders import SUPPORTED_EXTENSIONS, read_file
+    from knowledge.metadata import build_document, read_sidecar
+    from knowledge.outline import parse_clauses
+
+    return sum(
+        len(parse_clauses(build_document(read_file(path), read_sidecar(path))))
+        for path in bundled_policies().iterdir() if path.suffix in SUPPORTED_EXTENSIONS
+    )

@@ -12,6 +12,7 @@ import evals.bench
 import knowledge.index
 from assistant.cli import app
 from knowledge.index import KnowledgeBase, KnowledgeConfig
+from tests.conftest import bundled_clauses
 
 
 def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeypatch):
@@ -22,13 +23,13 @@ def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeyp
     result = CliRunner().invoke(app, ["bench", "--json", "--sizes", "200,400", "--queries", "6"])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    assert figures["corpus_clauses"] == 111
+    assert figures["corpus_clauses"] == bundled_clauses()
     assert 0 < figures["query_p50_ms"] <= figures["query_p95_ms"] <= figures["query_p99_ms"]
     small, large = figures["sizes"]["200"], figures["sizes"]["400"]
     assert (small["dense_search"], large["dense_search"]) == ("exact", "hnsw")
     assert 0 < small["query_p50_ms"] <= small["query_p99_ms"]
     assert 0.5 <= large["hnsw_recall@10"] <= 1.0
-    assert figures["ingest_chunks"] == 111 and figures["ingest_chunks_per_s"] > 0
+    assert figures["ingest_chunks"] == bundled_clauses() and figures["ingest_chunks_per_s"] > 0
     assert 0 < figures["cold_start_s"] < 120
     assert figures["peak_rss_mb"] > 100
 

@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from evals.load import Reply, run_clients
 from knowledge.index import KnowledgeBase
+from tests.conftest import bundled_clauses
 from tests.services import ChromaServer, postgres_server, wait_for
 from tests.test_assistant import KEY_FACTS
 from tests.web import AppServer, free_port
@@ -27,19 +28,6 @@ from ui.app import create_app
 
 TOKEN = "concurrency-admin-token-3f9a1c"
 HUIQI = str(Path(sys.executable).parent / "huiqi")
-
-
-def bundled_clauses() -> int:
-    """How many clauses the bundled policies make, read the way ingest reads them."""
-    from knowledge.index import bundled_policies
-    from knowledge.loaders import SUPPORTED_EXTENSIONS, read_file
-    from knowledge.metadata import build_document, read_sidecar
-    from knowledge.outline import parse_clauses
-
-    return sum(
-        len(parse_clauses(build_document(read_file(path), read_sidecar(path))))
-        for path in bundled_policies().iterdir() if path.suffix in SUPPORTED_EXTENSIONS
-    )
 
 
 CLIENTS = 50
