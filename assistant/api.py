@@ -1,4 +1,4 @@
-"""The HTTP API: chat (JSON and Server-Sent Events), feedback, documents, health.
+"""The HTTP API: chat (JSON and Server-Sent Events), feedback, documents, upload jobs, health.
 
 Every error is `{"error": {"code", "message"}}` with a 4xx status and a Chinese
 message (5xx only when the server itself fails), never a stack trace.
@@ -10,7 +10,8 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -28,10 +29,11 @@ from assistant.answer.base import Answer
 from assistant.bodylimit import BodyLimit
 from assistant.conversation import validate_session_id
 from assistant.errors import AssistantError
-from assistant.library import DocumentLibrary
+from assistant.library import DocumentLibrary, nothing_stored, rejection_message, report_json
 from assistant.questions import searchable, validate_question, validate_region
 from assistant.ratelimit import RateLimited, RateLimiter
 from assistant.service import Assistant
+from assistant.upload_jobs import UploadJobs
 from knowledge.errors import DocumentNotFound, DocumentRejected, KnowledgeError, VectorStoreUnavailable
 
 log = logging.getLogger("huiqi.api")
@@ -91,24 +93,43 @@ def check_chat_request(body: ChatRequest, max_chars: int) -> None:
 
 
 def create_api(
-    assistant: Assistant, library: DocumentLibrary, limiter: RateLimiter | None = None, admin: AdminGate | None = None
+    assistant: Assistant,
+    library: DocumentLibrary,
+    limiter: RateLimiter | None = None,
+    admin: AdminGate | None = None,
+    jobs: UploadJobs | None = None,
 ) -> FastAPI:
     """The FastAPI app with the API routes; pages are mounted on it by `ui.app`.
 
     `admin` checks the admin token (and throttles wrong ones); by default one built on
-    `HUIQI_ADMIN_TOKEN` alone.
+    `HUIQI_ADMIN_TOKEN` alone. With `jobs`, a large upload is answered 202 with a job id
+    and ingested in the background (its worker runs while the app is served); without
+    it, every upload is ingested before the answer.
     """
     settings = assistant.settings
     limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
     if admin is None:
         admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if jobs is not None:
+            await run_in_threadpool(jobs.start)
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                await run_in_threadpool(jobs.stop)
+
     app = FastAPI(
         title="惠企政策助手 API",
         description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
         version="1",
+        lifespan=lifespan,
     )
     app.state.assistant = assistant
     app.state.library = library
+    app.state.jobs = jobs
     app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback"), max_bytes=MAX_CHAT_BODY_BYTES)
     app.add_middleware(  # added last, so outside the body limit: a refused body still carries CORS headers
         CORSMiddleware,
@@ -170,18 +191,24 @@ def create_api(
         # whole body before require_admin runs. Read here, they are received only once
         # the token has been checked.
         payload = await _uploaded_files(request, int(settings.max_file_mb * 1024 * 1024))
+        if jobs is not None and jobs.is_large(payload):
+            job = await run_in_threadpool(jobs.submit, payload)
+            url = f"/api/jobs/{job.job_id}"
+            return JSONResponse({"job_id": job.job_id, "status": job.status, "url": url},
+                                status_code=202, headers={"Location": url})
         report = await run_in_threadpool(library.upload, payload)
-        body = {
-            "added": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.added],
-            "updated": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.updated],
-            "unchanged": [{"doc_id": d, "file": f} for d, f in report.unchanged],
-            "rejected": [{"file": f, "reason": r} for f, r in report.rejected],
-            "warnings": [{"file": f, "warning": w} for f, w in report.warnings],
-        }
-        if report.rejected and not (report.added or report.updated or report.unchanged):
-            names = "；".join(f"“{f}”：{r}" for f, r in report.rejected)
-            return JSONResponse({**error_body("document_rejected", f"文件未能入库。{names}"), **body}, status_code=400)
+        body = report_json(report)
+        if nothing_stored(report):
+            return JSONResponse({**error_body("document_rejected", rejection_message(report)), **body}, status_code=400)
         return JSONResponse(body)
+
+    @app.get("/api/jobs/{job_id}", tags=["文件"], summary="后台入库任务的进度与结果（需管理令牌）",
+             dependencies=[Depends(require_admin)])
+    def get_job(job_id: str) -> dict:
+        job = jobs.get(job_id) if jobs is not None else None
+        if job is None:
+            raise ApiError(404, "job_not_found", "没有这个任务：编号不存在，或任务已结束超过 7 天。")
+        return job.as_json()
 
     @app.delete("/api/documents/{doc_id}", tags=["文件"], summary="删除政策文件（需管理令牌）",
                 dependencies=[Depends(require_admin)])

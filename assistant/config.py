@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(
         default=180, ge=0, description="会话记录保留天数，更早的自动删除；0 表示永久保留"
     )
+    job_threshold_kb: int = Field(
+        default=256, ge=0, description="一次上传的文件合计超过此大小（KB）时在后台入库，立即返回任务编号；0 表示总在后台"
+    )
     llm_timeout_s: float = Field(default=30.0, gt=0, description="大模型接口的超时时间（秒），超时改用摘录式回答")
 
     @field_validator("rate_limit", "rate_limit_per_ip")

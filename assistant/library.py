@@ -3,11 +3,14 @@
 Every uploaded file is kept in `<data dir>/documents/` next to its metadata sidecar, so
 a document can be re-indexed, or its metadata corrected, without uploading it again.
 Bundled policies are read from the package until their metadata is first edited.
+Files of a background upload wait in `<data dir>/documents/.jobs/<job id>/` until the
+job has run, so a restarted server can run it again from them.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -21,14 +24,16 @@ from knowledge.models import StoredDocument
 
 Progress = Callable[[int, int], None]
 MAX_NAME_CHARS = 120
+STAGING = ".jobs"
 
 
 class DocumentLibrary:
     """Upload, list, remove, re-index documents and edit their metadata.
 
-    Example:
-        >>> library = DocumentLibrary(kb, Path(".huiqi"))          # doctest: +SKIP
-        >>> library.upload([("新政策.txt", "一、总则\\n…".encode())]).added  # doctest: +SKIP
+    Usage::
+
+        library = DocumentLibrary(kb, Path(".huiqi"))
+        library.upload([("新政策.txt", "一、总则\\n…".encode())]).added
         [('新政策', '新政策.txt', 1)]
     """
 
@@ -39,9 +44,14 @@ class DocumentLibrary:
     def documents(self) -> list[StoredDocument]:
         return self.kb.documents()
 
-    def upload(self, files: list[tuple[str, bytes]], on_progress: Progress | None = None) -> IngestReport:
+    def upload(
+        self, files: list[tuple[str, bytes]], on_progress: Progress | None = None, on_clauses: Progress | None = None
+    ) -> IngestReport:
         """Ingest uploaded files one by one; a `<name>.meta.yaml` among them is used as the
-        sidecar of `<name>.*`. A rejected file is reported by name; the others go on."""
+        sidecar of `<name>.*`. A rejected file is reported by name; the others go on.
+
+        `on_progress` gets one bar over all files (of 1000); `on_clauses` the clauses
+        embedded so far and the clauses of the files read so far."""
         report = IngestReport()
         sidecars: dict[str, str] = {}
         documents: list[tuple[str, bytes]] = []
@@ -57,17 +67,49 @@ class DocumentLibrary:
             except DocumentRejected as exc:
                 report.rejected.append((exc.name, exc.reason))
         total = len(documents)
+        clauses = _ClauseCount(on_clauses)
         for index, (name, data) in enumerate(documents):
             stem = Path(name).stem
             sidecar = sidecars.get(stem)
             if sidecar is None and (self.folder / f"{stem}{SIDECAR_SUFFIX}").exists():
                 sidecar = (self.folder / f"{stem}{SIDECAR_SUFFIX}").read_text(encoding="utf-8")
             step = _step_progress(on_progress, index, total)
-            one = self.kb.ingest_bytes(name, data, sidecar, on_progress=step)
+
+            def both(done: int, count: int, step=step) -> None:
+                if step:
+                    step(done, count)
+                clauses.update(done, count)
+
+            one = self.kb.ingest_bytes(name, data, sidecar, on_progress=both)
+            clauses.next_file()
             if one.added or one.updated or one.unchanged:
                 self._keep(name, data, sidecar if stem in sidecars else None)
             _merge(report, one)
         return report
+
+    def stage(self, job_id: str, files: list[tuple[str, bytes]]) -> None:
+        """Keep an upload's files for a background job, as they came (names are checked
+        when the job runs): file i is stored as `i`, its name is kept with the job."""
+        folder = self._staging(job_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, (_, data) in enumerate(files):
+            (folder / str(index)).write_bytes(data)
+
+    def staged(self, job_id: str, names: list[str]) -> list[tuple[str, bytes]] | None:
+        """The staged files of a job, or None when they are not (all) on this machine."""
+        folder = self._staging(job_id)
+        paths = [folder / str(index) for index in range(len(names))]
+        if not all(path.is_file() for path in paths):
+            return None
+        return [(name, path.read_bytes()) for name, path in zip(names, paths)]
+
+    def unstage(self, job_id: str) -> None:
+        shutil.rmtree(self._staging(job_id), ignore_errors=True)
+
+    def _staging(self, job_id: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", job_id):
+            raise ValueError(f"job id must be URL-safe base64, got {job_id!r}")
+        return self.folder / STAGING / job_id
 
     def remove(self, doc_id: str) -> StoredDocument:
         document = self.kb.remove(doc_id)
@@ -129,6 +171,38 @@ def safe_file_name(name: str) -> str:
     return base
 
 
+def report_json(report: IngestReport) -> dict:
+    """An ingest report as the API answers it (and a job keeps it)."""
+    return {
+        "added": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.added],
+        "updated": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.updated],
+        "unchanged": [{"doc_id": d, "file": f} for d, f in report.unchanged],
+        "rejected": [{"file": f, "reason": r} for f, r in report.rejected],
+        "warnings": [{"file": f, "warning": w} for f, w in report.warnings],
+    }
+
+
+def report_from_json(body: dict) -> IngestReport:
+    """The inverse of `report_json`."""
+    return IngestReport(
+        added=[(i["doc_id"], i["file"], i["chunks"]) for i in body.get("added", [])],
+        updated=[(i["doc_id"], i["file"], i["chunks"]) for i in body.get("updated", [])],
+        unchanged=[(i["doc_id"], i["file"]) for i in body.get("unchanged", [])],
+        rejected=[(i["file"], i["reason"]) for i in body.get("rejected", [])],
+        warnings=[(i["file"], i["warning"]) for i in body.get("warnings", [])],
+    )
+
+
+def nothing_stored(report: IngestReport) -> bool:
+    """Every file was refused."""
+    return bool(report.rejected) and not (report.added or report.updated or report.unchanged)
+
+
+def rejection_message(report: IngestReport) -> str:
+    names = "；".join(f"“{f}”：{r}" for f, r in report.rejected)
+    return f"文件未能入库。{names}"
+
+
 def _decode_sidecar(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -146,6 +220,24 @@ def _step_progress(on_progress: Progress | None, index: int, total: int) -> Prog
         on_progress(round(fraction * 1000), 1000)
 
     return report
+
+
+class _ClauseCount:
+    """Clauses embedded so far over several files, for `on_clauses`."""
+
+    def __init__(self, on_clauses: Progress | None) -> None:
+        self.on_clauses = on_clauses
+        self.finished = 0
+        self.current = 0
+
+    def update(self, done: int, count: int) -> None:
+        self.current = count
+        if self.on_clauses:
+            self.on_clauses(self.finished + done, self.finished + count)
+
+    def next_file(self) -> None:
+        self.finished += self.current
+        self.current = 0
 
 
 def _merge(into: IngestReport, one: IngestReport) -> None:

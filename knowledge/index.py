@@ -5,6 +5,10 @@ swapped in as a unit: its new vectors are added under new ids, the registry swit
 to the new clauses in one transaction, then the old vectors go. A crash at any point
 leaves a `pending` mark that the next `open()` uses to delete orphan vectors, so the
 registry, Chroma and BM25 always agree.
+
+Reading, chunking and embedding hold no lock; only a document's swap-in takes the write
+lock, after checking again what changed meanwhile. So a large upload makes other writes
+wait at most one document's commit, never its embedding.
 """
 
 from __future__ import annotations
@@ -277,19 +281,18 @@ class KnowledgeBase:
         """
         started = time.perf_counter()
         report = IngestReport()
-        with self._write_lock:
-            prepared: list[_Prepared] = []
-            seen: dict[str, str] = {}
-            for path in expand_paths(list(paths) if paths is not None else [bundled_policies()], report):
-                try:
-                    loaded = read_file(path, self.config.max_file_bytes)
-                    item = self._prepare(build_document(loaded, read_sidecar(path)), report, seen)
-                except DocumentRejected as exc:
-                    report.rejected.append((exc.name, str(exc)))
-                    continue
-                if item is not None:
-                    prepared.append(item)
-            self._store(prepared, report, on_progress)
+        prepared: list[_Prepared] = []
+        seen: dict[str, str] = {}
+        for path in expand_paths(list(paths) if paths is not None else [bundled_policies()], report):
+            try:
+                loaded = read_file(path, self.config.max_file_bytes)
+                item = self._prepare(build_document(loaded, read_sidecar(path)), report, seen)
+            except DocumentRejected as exc:
+                report.rejected.append((exc.name, str(exc)))
+                continue
+            if item is not None:
+                prepared.append(item)
+        self._store(prepared, report, on_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -305,15 +308,14 @@ class KnowledgeBase:
         when unchanged (re-indexing)."""
         started = time.perf_counter()
         report = IngestReport()
-        with self._write_lock:
-            try:
-                sidecar = parse_sidecar(sidecar_text, name) if sidecar_text else {}
-                loaded = load_bytes(name, data, self.config.max_file_bytes)
-                item = self._prepare(build_document(loaded, sidecar), report, {}, force=force)
-            except DocumentRejected as exc:
-                report.rejected.append((exc.name, str(exc)))
-                item = None
-            self._store([item] if item is not None else [], report, on_progress)
+        try:
+            sidecar = parse_sidecar(sidecar_text, name) if sidecar_text else {}
+            loaded = load_bytes(name, data, self.config.max_file_bytes)
+            item = self._prepare(build_document(loaded, sidecar), report, {}, force=force)
+        except DocumentRejected as exc:
+            report.rejected.append((exc.name, str(exc)))
+            item = None
+        self._store([item] if item is not None else [], report, on_progress, force=force)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -383,15 +385,42 @@ class KnowledgeBase:
             )
         return document
 
-    def _store(self, prepared: list[_Prepared], report: IngestReport, on_progress: Progress | None) -> None:
-        """Embed everything first, then swap documents in one by one."""
+    def _store(
+        self, prepared: list[_Prepared], report: IngestReport, on_progress: Progress | None, force: bool = False
+    ) -> None:
+        """Embed everything first (no lock), then swap documents in one by one, each under
+        the write lock."""
         if prepared:
-            self._ready_to_write()
+            self.vectors.count()  # a Chroma server that is down fails here, before the embedding work
         self._embed(prepared, on_progress)
         for item in prepared:
-            self._commit(item)
+            try:
+                with self._write_lock:
+                    self._ready_to_write()
+                    if not self._still_wanted(item, force):
+                        report.unchanged.append((item.document.doc_id, item.document.source))
+                        continue
+                    self._commit(item)
+            except DocumentRejected as exc:
+                report.rejected.append((exc.name, str(exc)))
+                continue
             entry = (item.document.doc_id, item.document.source, len(item.clauses))
             (report.updated if item.replaces else report.added).append(entry)
+
+    def _still_wanted(self, item: _Prepared, force: bool) -> bool:
+        """Under the write lock: whether a document prepared without it is still to be
+        stored, as prepared. Another write may have stored the same content, removed the
+        document, or given its id to another file in the meantime."""
+        claimed = self._claim_id(item.document)
+        if claimed.doc_id != item.document.doc_id:
+            raise DocumentRejected(
+                item.document.source, f"入库期间文件编号已改为 {claimed.doc_id}，请重新上传这份文件。"
+            )
+        existing = self.registry.content_hash(item.document.doc_id)
+        if existing == item.content_hash and not force:
+            return False
+        item.replaces = existing is not None
+        return True
 
     def _embed(self, prepared: list[_Prepared], on_progress: Progress | None) -> None:
         total = sum(len(item.clauses) for item in prepared)

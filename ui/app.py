@@ -13,9 +13,11 @@ from assistant.adminauth import AdminGate, ConsoleSessions
 from assistant.api import create_api
 from assistant.config import Settings
 from assistant.exports import ExportFolder
+from assistant.jobs import JobStore
 from assistant.library import DocumentLibrary
 from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
+from assistant.upload_jobs import UploadJobs
 from ui.chat import build_chat_page
 from ui.console import build_console
 from ui.console_access import PageGuard, install_console_access
@@ -44,7 +46,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # console sessions live beside the conversations, so every worker knows them.
     token = settings.admin_token.get_secret_value() if settings.admin_token else ""
     admin = AdminGate(token, ConsoleSessions(assistant.conversations.engine, key=token) if token else None)
-    app = create_api(assistant, library, limiter, admin)
+    # Upload jobs live in the registry's database, so every worker sees and claims them.
+    jobs = UploadJobs(
+        JobStore(assistant.kb.registry.engine), library, threshold_bytes=settings.job_threshold_kb * 1024,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+    )
+    app = create_api(assistant, library, limiter, admin, jobs)
     app.add_middleware(PageGuard, console=admin if admin.enabled else None)
     embedders = " ".join(["'self'", *settings.allowed_origins])
     app.add_middleware(SecurityHeaders, embed_ancestors=embedders)
@@ -81,7 +88,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         exports = ExportFolder(settings.data_dir / "exports")
         exports.purge()
         install_console_access(app, admin, exports)
-        console = build_console(assistant, library, admin, exports)
+        console = build_console(assistant, library, admin, exports, jobs)
         handler_errors.install(console, page="console")
         gr.mount_gradio_app(
             app, console, path="/console", max_file_size=int(settings.max_file_mb * 1024 * 1024), **mount,

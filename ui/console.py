@@ -16,9 +16,11 @@ from assistant.adminauth import AdminGate
 from assistant.errors import AssistantError
 from assistant.exports import ExportFolder
 from assistant.insights import unanswered
-from assistant.library import DocumentLibrary
+from assistant.jobs import FAILED, RUNNING, Job
+from assistant.library import DocumentLibrary, report_from_json
 from assistant.presentation import escape_text
 from assistant.service import Assistant
+from assistant.upload_jobs import UploadJobs
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
 
@@ -28,6 +30,7 @@ DOC_HEADERS = ["编号", "标题", "文号", "发布机构", "日期", "地区",
 HIT_HEADERS = ["排名", "相关度", "稠密", "BM25", "融合", "文件", "条款", "条款原文"]
 LOG_HEADERS = ["时间", "渠道", "问题", "回答", "拒答", "引用条款", "评价", "意见"]
 GAP_HEADERS = ["次数", "代表问题", "原因", "其他问法"]
+JOB_POLL_S = 2.0
 
 
 LOGOUT_FORM = (
@@ -36,7 +39,9 @@ LOGOUT_FORM = (
 )
 
 
-def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGate, exports: ExportFolder) -> gr.Blocks:
+def build_console(
+    assistant: Assistant, library: DocumentLibrary, gate: AdminGate, exports: ExportFolder, jobs: UploadJobs | None = None
+) -> gr.Blocks:
     if not gate.enabled or gate.sessions is None:
         raise ValueError("the console needs HUIQI_ADMIN_TOKEN and a session store")
 
@@ -68,6 +73,9 @@ def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGat
                     )
                 upload = gr.Button("上传并入库", variant="primary", elem_id="hq-upload-button")
                 upload_note = gr.Markdown(elem_id="hq-upload-note")
+                # A large upload runs as a background job; the timer follows it until it ends.
+                job_id = gr.State(None)
+                job_timer = gr.Timer(JOB_POLL_S, active=False)
                 with gr.Row(equal_height=True):
                     chosen = gr.Dropdown(label="选择文件", choices=[], scale=4, elem_id="hq-doc-choice")
                     reindex = gr.Button("重新索引", scale=1)
@@ -105,12 +113,25 @@ def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGat
 
         def on_upload(paths: list[str] | None, request: gr.Request, progress=gr.Progress()):
             check(request)
+            idle = (None, gr.Timer(active=False))
             if not paths:
-                return *refreshed("请先选择要上传的文件。"), None
+                return *refreshed("请先选择要上传的文件。"), None, *idle
             files = [(Path(p).name, Path(p).read_bytes()) for p in paths]
+            if jobs is not None and jobs.is_large(files):
+                job = jobs.submit(files)
+                return *refreshed(describe_job(job)), None, job.job_id, gr.Timer(active=True)
             progress(0, desc="正在解析与向量化…")
             report = library.upload(files, on_progress=lambda done, total: progress(done / total, desc="正在入库…"))
-            return *refreshed(describe(report)), None
+            return *refreshed(describe(report)), None, *idle
+
+        def on_job_tick(current: str | None, request: gr.Request):
+            check(request)
+            job = jobs.get(current) if jobs is not None and current else None
+            if job is None:
+                return *refreshed("找不到这个入库任务，请刷新页面查看文件列表。"), None, gr.Timer(active=False)
+            if not job.finished:
+                return gr.skip(), gr.skip(), describe_job(job), current, gr.Timer(active=True)
+            return *refreshed(describe_job(job)), None, gr.Timer(active=False)
 
         def on_choose(doc_id: str | None, request: gr.Request):
             check(request)
@@ -196,7 +217,8 @@ def build_console(assistant: Assistant, library: DocumentLibrary, gate: AdminGat
 
         doc_outputs = [docs, chosen, doc_note]
         console.load(on_open, None, [docs, chosen, probe_region])
-        upload.click(on_upload, uploads, [docs, chosen, upload_note, uploads])
+        upload.click(on_upload, uploads, [docs, chosen, upload_note, uploads, job_id, job_timer])
+        job_timer.tick(on_job_tick, job_id, [docs, chosen, upload_note, job_id, job_timer])
         chosen.change(on_choose, chosen, metadata)
         remove.click(on_remove, chosen, [*doc_outputs, metadata])
         reindex.click(on_reindex, chosen, doc_outputs)
@@ -220,6 +242,18 @@ def describe(report: IngestReport) -> str:
     lines += [f"⚠️ “{e(f)}”未能入库：{e(r)}" for f, r in report.rejected]
     lines += [f"📝 《{e(f)}》请核对：{e(w)}" for f, w in report.warnings]
     return "\n\n".join(lines)
+
+
+def describe_job(job: Job) -> str:
+    """A background upload as the help desk follows it."""
+    names = "、".join(f"“{escape_text(name)}”" for name in job.files[:5]) + ("等" if len(job.files) > 5 else "")
+    if job.finished and job.result is not None:  # a failure with a result: every file was refused, each named
+        return describe(report_from_json(job.result)) or f"{names} 没有需要入库的内容。"
+    if job.status == FAILED:
+        return f"⚠️ {names} 入库失败：{escape_text(job.error or '')}"
+    if job.status == RUNNING and job.total:
+        return f"⏳ {names} 正在后台入库：已处理 {job.done} / {job.total} 条（{job.done * 100 // job.total}%）。可以离开本页，稍后回来查看。"
+    return f"⏳ {names} 较大，已转入后台入库（任务 {job.job_id[:8]}…），完成后会显示结果。"
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
