@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from knowledge.index import KnowledgeBase, KnowledgeConfig
+from tests.conftest import bundled_clauses
 
 HUIQI = str(Path(sys.executable).parent / "huiqi")
 BUNDLED_DOCUMENTS = 5
-BUNDLED_CLAUSES = 111
 
 
 def _registry_state(path: Path) -> tuple[int, int]:
@@ -95,5 +95,5 @@ def test_kill_9_during_ingest_leaves_a_consistent_index_and_ingest_completes_it(
     assert not report.rejected
     assert len(report.added) == BUNDLED_DOCUMENTS - survived
     assert len(kb.documents()) == BUNDLED_DOCUMENTS
-    assert sum(d.chunks for d in kb.documents()) == BUNDLED_CLAUSES
+    assert sum(d.chunks for d in kb.documents()) == bundled_clauses()
     _assert_consistent(kb)
