@@ -207,3 +207,31 @@ def test_embedding_holds_no_write_lock(kb_copy):
         release.set()
         upload.join(120)
     assert "huiji-parks" in {d.doc_id for d in kb_copy.documents()}
+
+
+def test_the_console_follows_a_large_upload_until_its_result(data_dir, e5):
+    from tests.test_security import handler_index, run_queued
+
+    with AppServer(build_app(data_dir, e5)) as server, httpx.Client(base_url=server.url, timeout=120) as console:
+        assert console.post("/console/login", data={"token": TOKEN}).status_code == 303
+        [path] = console.post("/console/gradio_api/upload",
+                              files=[("files", ("huiji-parks.txt", large_policy()))]).json()
+        session = "jobsconsole01"
+        started = time.monotonic()
+        _, upload = run_queued(console, handler_index(console, "on_upload"),
+                               [[{"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "huiji-parks.txt"}]],
+                               session)
+        answered_s = time.monotonic() - started
+        assert upload["success"], upload
+        assert "后台入库" in upload["output"]["data"][2] and answered_s < 10
+        tick = handler_index(console, "on_job_tick")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            _, message = run_queued(console, tick, [None], session)
+            note = message["output"]["data"][2]
+            if isinstance(note, str) and "已入库" in note:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the console never showed the job's result")
+        assert f"{CLAUSES} 条" in note and "parks" in note
