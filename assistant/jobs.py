@@ -86,10 +86,10 @@ class Job:
 class JobStore:
     """The jobs table.
 
-    Example:
-        >>> store = JobStore(kb.registry.engine); store.open()          # doctest: +SKIP
-        >>> job = store.create("upload", ["大文件.docx"]); store.claim(job.job_id, "me")  # doctest: +SKIP
-        True
+    Usage::
+
+        store = JobStore(kb.registry.engine); store.open()
+        job = store.create("upload", ["大文件.docx"]); store.claim(job.job_id, "me")  # True
     """
 
     def __init__(self, engine: Engine) -> None:

@@ -29,12 +29,12 @@ class _Stopping(Exception):
 class UploadJobs:
     """Decides which uploads run in the background, queues them and runs them.
 
-    Example:
-        >>> jobs = UploadJobs(JobStore(kb.registry.engine), library, threshold_bytes=256 * 1024,
-        ...                   max_file_bytes=20 * 1024 * 1024)                   # doctest: +SKIP
-        >>> jobs.start(); job = jobs.submit([("大文件.txt", data)])               # doctest: +SKIP
-        >>> jobs.get(job.job_id).status                                          # doctest: +SKIP
-        'running'
+    Usage::
+
+        jobs = UploadJobs(JobStore(kb.registry.engine), library, threshold_bytes=256 * 1024,
+                          max_file_bytes=20 * 1024 * 1024)
+        jobs.start(); job = jobs.submit([("大文件.txt", data)])
+        jobs.get(job.job_id).status  # 'running'
     """
 
     def __init__(
