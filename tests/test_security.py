@@ -502,3 +502,38 @@ def test_handler_failures_are_logged_once_per_kind_every_ten_seconds(caplog):
         "console page: handler on_probe failed with ValueError",
         "console page: handler on_upload failed with ValueError (and 2 more in the last 11 s)",
     ]
+
+
+def test_naughty_strings_through_the_chat_page_never_break_it(server, capfd):
+    """Every naughty string typed into the chat page's question box: the page answers or
+    says why not, in Chinese; no failure, no traceback, nothing echoed as markup."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        config = client.get("/config").json()
+        components = {c["id"]: c for c in config["components"]}
+        fn_index, dependency = next(
+            (i, d) for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "respond"
+        )
+        kinds = [components[i]["type"] for i in dependency["inputs"]]
+        for n, text in enumerate(BLNS):
+            data = [text if kind == "textbox" else "全部" if kind == "dropdown" else None for kind in kinds]
+            session = f"blns{n:07d}"
+            join = client.post("/gradio_api/queue/join", json={
+                "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+                "trigger_id": dependency["targets"][0][0]})
+            assert join.status_code == 200, (text, join.text)
+            completed = None
+            buffer = b""
+            with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
+                # Split on the SSE newline only: a naughty string may hold U+2028 and such,
+                # which a generic line splitter would also break at.
+                for chunk in stream.iter_bytes():
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    done = [line for line in lines if b'"process_completed"' in line]
+                    if done:
+                        completed = json.loads(done[0].decode("utf-8")[6:])
+                        break
+            assert completed and completed["success"], (text, completed)
+            shown = json.dumps(completed["output"]["data"][0], ensure_ascii=False)
+            assert "<script" not in shown.lower() and "<img" not in shown.lower(), (text, shown[:200])
+    assert "Traceback" not in capfd.readouterr().err
