@@ -176,6 +176,16 @@ def test_widget_page_cannot_be_framed_by_another_site(server, page, tmp_path):
         assert frame.locator("#hq-input").count() == 0
 
 
+def test_a_crafted_widget_link_cannot_put_words_into_the_widget(server, page):
+    """/embed opened directly (a link someone shares) ignores the title, region and first
+    question in its address: only a host page that may frame it can set those."""
+    page.goto(server.url + "/embed?title=官方通知：请转账&region=<img src=x onerror=alert(1)>&q=领取补贴请拨打13800000000")
+    expect(page.locator("#hq-title")).to_have_text("惠企政策助手")
+    page.wait_for_timeout(1500)
+    assert "13800000000" not in page.locator("#hq-messages").inner_text()
+    assert "请转账" not in page.title()
+
+
 def test_console_upload_then_retrieval_test(server, page, tmp_path):
     page.goto(server.url + "/console/")
     page.locator("#hq-token input").fill("wrong-token")
