@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-GREETING = re.compile(r"^(?:你好|您好|hello|hi|嗨|哈喽|在吗|在不在|早上好|上午好|中午好|下午好|晚上好|有人吗)[呀啊吗呢！!～~。.，, ]*$", re.I)
+GREETING = re.compile(
+    r"^(?:(?:你好|您好|hello|hi|嗨|哈喽|在吗|在不在|早上好|上午好|中午好|下午好|晚上好|有人吗)[呀啊吗呢！!～~。.，,？? ]*){1,3}$", re.I
+)
 THANKS = re.compile(r"^(?:(?:好的?|嗯|哦)[，,]?)?(?:谢谢|感谢|多谢|谢了|辛苦了|thanks?|thank you)(?:你|您|啦|了)?[呀啊！!～~。.，, ]*$", re.I)
 CAPABILITIES = re.compile(r"(?:你|您)(?:能|可以|会)(?:做|干|帮)(?:什么|啥|些什么)|你是谁|你是什么|怎么用|能问什么|可以问什么|有什么功能")
 OVERVIEW = re.compile(
@@ -37,8 +39,8 @@ def classify(text: str, place_mentions: list[str]) -> Intent:
     taken out before an overview is recognised, so "甘井子有什么政策" is one).
 
     Example:
-        >>> classify("你好！", []).kind, classify("谢谢", []).kind, classify("你能做什么？", []).kind
-        ('greeting', 'thanks', 'capabilities')
+        >>> classify("你好！", []).kind, classify("在吗？你好", []).kind, classify("谢谢", []).kind
+        ('greeting', 'greeting', 'thanks')
         >>> classify("甘井子有哪些扶持政策？", ["甘井子"]).kind, classify("专精特新有什么奖励", []).kind
         ('overview', 'policy')
         >>> classify("甘井子？", ["甘井子"]).kind
