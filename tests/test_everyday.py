@@ -7,6 +7,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
+from assistant.relevance import RelevanceModel
 from assistant.service import RELATED_LEAD, Assistant
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 
@@ -66,12 +67,20 @@ def test_a_bare_term_place_or_punctuation_gets_a_clear_outcome(assistant, messag
         assert not answer.refused
 
 
-def test_related_answers_are_marked_and_never_refusals(assistant):
-    for question in ("温县对中小企业上市有什么奖励？", "惠济区小微企业园入驻租金怎么收？", "金华对企业招工有补贴吗？"):
-        answer = assistant.ask(question)
-        if answer.related:
-            assert not answer.refused and answer.text.startswith(RELATED_LEAD) and answer.citations
-            assert answer.as_json()["related"] is True
+def test_related_answers_are_marked_and_never_refusals(bundled_kb, tmp_path):
+    """Between the related and the answer threshold, the closest clauses are quoted under
+    a plain "not stated" lead; below the related threshold, a refusal."""
+    shipped = RelevanceModel.load()
+    store = ConversationStore("sqlite://")
+    store.open()
+    strict = RelevanceModel(shipped.weights, shipped.intercept, threshold=0.999, related_threshold=0.001)
+    assistant = Assistant(Settings(data_dir=tmp_path), bundled_kb, store, relevance=strict)
+    answer = assistant.ask("温县政府采购工程项目预留比例是多少？")
+    assert answer.related and not answer.refused and answer.citations
+    assert answer.text.startswith(RELATED_LEAD) and "40%以上" in answer.text
+    assert answer.as_json()["related"] is True
+    unrelated = assistant.ask("请介绍一下火星上的气候")
+    assert unrelated.refused and not unrelated.related
 
 
 def test_a_place_name_shared_by_two_covered_places_is_asked_back(e5, tmp_path):
