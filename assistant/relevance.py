@@ -112,7 +112,11 @@ def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...
     The cosine is the dense search's, or `scores["dense_exact"]` for a clause only BM25
     found (the retriever looks it up).
     """
-    dense = hit.scores.get("dense", hit.scores.get("dense_exact", 0.0))
+    dense = hit.scores.get("dense", hit.scores.get("dense_exact"))
+    if dense is None:
+        # No stored vector to measure (a document swapped in a moment ago): unknown is
+        # not dissimilar, so the clause counts as typical of this question's candidates.
+        dense = evidence.dense_median
     text = f"{hit.document.title}\n{hit.clause.clause_path}\n{hit.clause.text}".lower()
     total = sum(evidence.weights)
     covered = sum(
