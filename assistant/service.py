@@ -263,7 +263,14 @@ class Assistant:
         hits: list[ClauseHit] = []
         if not ambiguous and (scope or not uncovered):
             filters = RetrievalFilters(regions=scope) if scope else None
-            hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
+            for _ in range(2):
+                # A search that straddles a document swap may mix the old and the new
+                # index (a clause found by one side only, unscored by the other): once
+                # the swap is seen, the question is searched again on the new index.
+                revision = self.kb.registry.revision()
+                hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
+                if self.kb.registry.revision() == revision:
+                    break
             hits.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
         elapsed = (time.perf_counter() - started) * 1000
         return Retrieval(question_frame, hits, uncovered, scope, ambiguous=ambiguous, timings_ms={"search": elapsed})

@@ -217,13 +217,19 @@ class KnowledgeBase:
 
     def similarities(self, query: str, hits: list[ClauseHit]) -> dict[str, float]:
         """Exact cosine similarity of `query` to each hit's stored vector, by clause id."""
-        ids = {f"{h.clause.clause_id}@{h.document.content_hash[:12]}": h.clause.clause_id for h in hits}
-        stored = self.vectors.vectors(list(ids))
+        ids = {f"{h.clause.clause_id}@{h.document.content_hash[:12]}": h for h in hits}
+        stored = {ids[vid].clause.clause_id: v for vid, v in self.vectors.vectors(list(ids)).items()}
+        # While a document is being swapped in, its vectors may sit under another id for
+        # a moment; the clause is embedded afresh rather than left unmeasured.
+        unmeasured = [h for h in hits if h.clause.clause_id not in stored]
+        if unmeasured:
+            fresh = self.embedder.embed_passages([embedding_text(h.document, h.clause) for h in unmeasured])
+            stored.update({h.clause.clause_id: v for h, v in zip(unmeasured, fresh)})
         if not stored:
             return {}
         q = self.query_vector(query)
         q = q / (np.linalg.norm(q) or 1.0)
-        return {ids[vid]: float(np.dot(q, v / (np.linalg.norm(v) or 1.0))) for vid, v in stored.items()}
+        return {clause_id: float(np.dot(q, np.asarray(v) / (np.linalg.norm(v) or 1.0))) for clause_id, v in stored.items()}
 
     def term_weights(self, tokens: list[str]) -> list[float]:
         """IDF of each token over the indexed clauses (rare terms weigh more)."""
