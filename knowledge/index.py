@@ -159,6 +159,33 @@ class KnowledgeBase:
             self.vectors.delete_document(doc_id, keep_hash=current[:12] if current else None)
             self.registry.clear_pending(doc_id)
 
+    # --- what callers may ask ----------------------------------------------------
+
+    @property
+    def embedder_name(self) -> str:
+        return self.embedder.name
+
+    @property
+    def dimension(self) -> int:
+        """Length of every stored vector (the embedding model's output)."""
+        return len(self.query_vector("维度"))
+
+    def health(self) -> dict[str, int]:
+        """Documents, clauses and vectors stored; raises when the vector store is gone."""
+        return {
+            "documents": len(self.documents()),
+            "clauses": self.registry.clause_count(),
+            "vectors": self.vectors.count(),
+        }
+
+    def tokenize(self, text: str) -> list[str]:
+        """The words lexical search sees in `text` (jieba, policy terms kept whole)."""
+        return self.tokenizer.tokenize(text)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query embeddings (grouping similar questions, for instance)."""
+        return self.embedder.embed_queries(texts)
+
     # --- reading -------------------------------------------------------------
 
     def documents(self) -> list[StoredDocument]:
