@@ -12,6 +12,8 @@ from importlib import resources
 
 import numpy as np
 
+from knowledge.models import doc_id_of_vector
+
 _STOPWORDS = frozenset(
     "的 了 和 与 及 或 是 在 对 为 等 有 被 把 从 向 由 以 将 并 也 就 都 而 之 其 这 那 个 "
     "我 我们 你 您 他 她 它 吗 呢 吧 啊 呀 么 怎么 怎样 如何 什么 多少 哪些 哪个 哪里 几 "
@@ -79,7 +81,7 @@ class Bm25Index:
         import bm25s
 
         self.ids = list(ids)
-        self._documents = DocumentColumn([vector_id.split(":", 1)[0] for vector_id in self.ids])
+        self._documents = DocumentColumn([doc_id_of_vector(vid) for vid in self.ids])
         self._document_frequency: dict[str, int] = {}
         for clause_tokens in tokens:
             for token in set(clause_tokens):

@@ -5,6 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LEVELS = ("国家", "省", "市", "区县")
+HASH_TAG_LENGTH = 12
+
+
+def hash_tag(content_hash: str) -> str:
+    """The short form of a document's content hash that its vector ids carry."""
+    return content_hash[:HASH_TAG_LENGTH]
+
+
+def vector_id(clause_id: str, content_hash: str) -> str:
+    """The id of a clause's vector: the clause id plus the version of its document, so a
+    changed document's new vectors can be added before the old ones go.
+
+    Example:
+        >>> vector_id("demo:2.1", "0123456789abcdef")
+        'demo:2.1@0123456789ab'
+        >>> doc_id_of_vector("demo:2.1@0123456789ab")
+        'demo'
+    """
+    return f"{clause_id}@{hash_tag(content_hash)}"
+
+
+def doc_id_of_vector(vector_id: str) -> str:
+    """The document a vector id belongs to (clause ids start with the doc id and a colon)."""
+    return vector_id.split(":", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 import evals.bench
-import knowledge.index
+import knowledge.search
 from assistant.cli import app
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 from tests.conftest import bundled_clauses
@@ -18,7 +18,7 @@ from tests.conftest import bundled_clauses
 def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeypatch):
     data_dir = bundled_env
     # A low limit sends the 400-clause corpus through Chroma's HNSW, as 100k clauses would be.
-    monkeypatch.setattr(knowledge.index, "EXACT_SEARCH_LIMIT", 300)
+    monkeypatch.setattr(knowledge.search, "EXACT_SEARCH_LIMIT", 300)
     monkeypatch.setattr(evals.bench, "EXACT_SEARCH_LIMIT", 300)
     result = CliRunner().invoke(app, ["bench", "--json", "--sizes", "200,400", "--queries", "6"])
     assert result.exit_code == 0, result.output

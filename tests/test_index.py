@@ -21,7 +21,7 @@ def state(kb: KnowledgeBase) -> dict:
         "documents": documents,
         "clauses": clause_ids,
         "vectors": kb.vectors.count(),
-        "bm25": len(kb._lexical_index()),
+        "bm25": len(kb.search._lexical_index()),
     }
 
 
@@ -30,7 +30,7 @@ def test_bundled_corpus_is_indexed_in_both_stores(bundled_kb):
     assert len(documents) == 5
     total = sum(d.chunks for d in documents)
     assert total == bundled_kb.registry.clause_count() == bundled_kb.vectors.count()
-    assert len(bundled_kb._lexical_index()) == total
+    assert len(bundled_kb.search._lexical_index()) == total
 
 
 def test_reingest_of_unchanged_files_changes_nothing(kb_copy):
