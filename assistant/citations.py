@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
+from knowledge.text import sentence_bounds
 
-_SENTENCE_END = re.compile(r"[^。；;！!？?\n]*(?:[。；;！!？?]+[”’」』)）]*|\n|$)")
 _PART_END = re.compile(r"[^,，、：:]*(?:[,，、：:]|$)")
 
 
@@ -72,12 +72,12 @@ class Span:
 def sentences(text: str) -> list[Span]:
     """The sentences of a clause (split at 。；！？ and line ends), with offsets."""
     spans = []
-    for match in _SENTENCE_END.finditer(text):
-        raw = match.group(0)
+    for bound_start, bound_end in sentence_bounds(text):
+        raw = text[bound_start:bound_end]
         stripped = raw.strip()
         if not stripped:
             continue
-        start = match.start() + (len(raw) - len(raw.lstrip()))
+        start = bound_start + (len(raw) - len(raw.lstrip()))
         spans.append(Span(start, start + len(stripped), stripped))
     return spans
 

@@ -12,7 +12,6 @@ import re
 
 from assistant.citations import Citation
 
-_MARK = re.compile(r"\[(\d+)\]")
 # Markdown syntax that plain policy text must not trigger (emphasis, links, headings…).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
 

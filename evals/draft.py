@@ -7,8 +7,8 @@ import re
 
 from evals.facts import figures
 from knowledge.index import KnowledgeBase
+from knowledge.text import split_sentences
 
-_SENTENCE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
 _FIGURE = re.compile(
     r"\d+(?:,\d{3})*(?:\.\d+)?\s*(?:万|亿)?\s*(?:余|多)?\s*(?:元|%|％|家|个|项|场|人次|人|名|套|次|份|座|亩|个工作日)"
     r"|〔\d{4}〕\d+号|\d{4}年\d{1,2}月\d{1,2}日"
@@ -24,7 +24,7 @@ def draft_questions(kb: KnowledgeBase, known: set[str] | None = None, limit: int
         for clause in kb.clauses(document.doc_id):
             if clause.clause_id in known:
                 continue
-            for sentence in _SENTENCE.findall(re.sub(r"\s+", "", clause.text)):
+            for sentence in split_sentences(re.sub(r"\s+", "", clause.text)):
                 match = _FIGURE.search(sentence)
                 if not match or not figures(match.group(0)) and "〔" not in match.group(0):
                     continue

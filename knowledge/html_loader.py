@@ -7,7 +7,7 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from knowledge.loaders import FIELD_LABELS
+from knowledge.text import FIELD_LABELS
 
 _DROP_TAGS = (
     "script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form",

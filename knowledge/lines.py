@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-SENTENCE_END = "。；;！!？?"
+from knowledge.text import SENTENCE_END
+
 BULLETS = ("•", "·", "▪")
 OUTLINE_MARKER = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]+[章条节]|[一二三四五六七八九十百零〇]+、|"

@@ -19,30 +19,13 @@ from lxml import etree
 from knowledge.docx_loader import docx_lines
 from knowledge.errors import DocumentRejected
 from knowledge.lines import starts_with_marker
+from knowledge.text import SENTENCE_END
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # A .docx is a zip; this bounds what its parts may inflate to (zip bombs).
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 
-# Labels that government portals print in the table above a document.
-FIELD_LABELS = {
-    "索引号": "index_number",
-    "信息索引号": "index_number",
-    "发布机构": "issuer",
-    "发文机关": "issuer",
-    "发文单位": "issuer",
-    "成文日期": "date",
-    "发文日期": "date",
-    "发布日期": "published",
-    "文号": "doc_number",
-    "发文字号": "doc_number",
-    "文件编号": "doc_number",
-    "标题": "title",
-    "文件名称": "title",
-    "名称": "title",
-    "主题分类": "category",
-}
 
 
 @dataclass(frozen=True)
@@ -237,7 +220,10 @@ def _docx_text(data: bytes, name: str, warnings: list[str]) -> str:
     return "\n".join(lines)
 
 
-_SENTENCE_END = "。；;！!？?：:”」）)"
+# A PDF line ending so ends its paragraph; any other full-width line runs on.
+_PARAGRAPH_END = SENTENCE_END + "：:”」）)"
+
+
 def _pdf_text(data: bytes, name: str) -> str:
     if not data.startswith(b"%PDF"):
         raise DocumentRejected(name, "不是有效的 PDF 文件。")
@@ -272,7 +258,7 @@ def _reflow(text: str) -> str:
             out[-1] += line
         else:
             out.append(line)
-        joinable = len(line) >= 0.8 * full_width and not line.endswith(tuple(_SENTENCE_END))
+        joinable = len(line) >= 0.8 * full_width and not line.endswith(tuple(_PARAGRAPH_END))
     return "\n".join(out)
 
 

@@ -12,15 +12,15 @@ import yaml
 
 from knowledge.errors import DocumentRejected
 from knowledge.lines import BULLETS, DOC_NUMBER, body_bounds, is_date_line, is_org_line
-from knowledge.loaders import FIELD_LABELS, LoadedFile
+from knowledge.loaders import LoadedFile
 from knowledge.models import LEVELS, PolicyDocument
 from knowledge.regions import LEVEL_ORDER, gazetteer, is_region, level_of
+from knowledge.text import CN_DIGITS, FIELD_LABELS, chinese_number
 
 SIDECAR_SUFFIX = ".meta.yaml"
 SIDECAR_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "region", "level", "validity")
 _LABELED = re.compile(r"^(%s)\s*[:：]\s*(.*)$" % "|".join(sorted(FIELD_LABELS, key=len, reverse=True)))
 _INDEX_NUMBER = re.compile(r"^[0-9A-Z]{6,}/\d{4}-\d+$")
-_CN_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
 _NATIONAL = re.compile(r"^(?:国务院|国家|中共中央|工业和信息化部|财政部|科技部|人力资源和社会保障部|商务部)")
 
 
@@ -218,28 +218,11 @@ def normalize_date(value: str) -> str:
         match = re.match(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日", value)
         if not match:
             return ""
-        year = int("".join(str(_CN_DIGITS[ch]) for ch in match.group(1)))
+        year = int("".join(str(CN_DIGITS[ch]) for ch in match.group(1)))
         month, day = chinese_number(match.group(2)), chinese_number(match.group(3))
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return ""
     return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def chinese_number(text: str) -> int:
-    """Chinese numerals up to 999: '十五' -> 15, '二十六' -> 26, '一百零二' -> 102."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-    return total + current
 
 
 def _read_header(lines: list[str], fields: dict[str, str]) -> str:

