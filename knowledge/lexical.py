@@ -6,6 +6,7 @@ small embedding model; the hybrid retriever fuses both.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from importlib import resources
@@ -34,6 +35,9 @@ class Tokenizer:
     def __init__(self) -> None:
         self._jieba = None
         self._lock = threading.Lock()
+        # A question is tokenized by retrieval, relevance and the answerer in turn; the
+        # same text is cut once.
+        self._cut = functools.lru_cache(maxsize=512)(self._cut_for_search)
 
     def warm_up(self) -> None:
         with self._lock:
@@ -52,12 +56,15 @@ class Tokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         self.warm_up()
+        return list(self._cut(text))
+
+    def _cut_for_search(self, text: str) -> tuple[str, ...]:
         tokens = []
         for token in self._jieba.cut_for_search(text):
             token = token.strip().lower()
             if token and token not in _STOPWORDS and _TOKEN.search(token):
                 tokens.append(token)
-        return tokens
+        return tuple(tokens)
 
 
 class DocumentColumn:
