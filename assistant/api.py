@@ -1,7 +1,8 @@
 """The HTTP API: chat (JSON and Server-Sent Events), feedback, documents, upload jobs, health.
 
-Every error is `{"error": {"code", "message"}}` with a 4xx status and a Chinese
-message (5xx only when the server itself fails), never a stack trace.
+Routes live on module-level routers and reach the assistant, the library and the upload
+jobs through dependencies on `app.state`. Every error is answered as in
+`assistant.http_errors`: `{"error": {"code", "message"}}`, never a stack trace.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,25 +28,16 @@ from assistant.answer.base import Answer
 from assistant.bodylimit import BodyLimit
 from assistant.conversation import validate_session_id
 from assistant.errors import AssistantError
-from assistant.library import DocumentLibrary, nothing_stored, rejection_message, report_json
+from assistant.http_errors import INTERNAL_ERROR, ApiError, domain_error_body, error_body, install_error_handlers
+from assistant.library import DocumentLibrary
 from assistant.questions import searchable, validate_question, validate_region
-from assistant.ratelimit import RateLimited, RateLimiter
+from assistant.ratelimit import RateLimiter
+from assistant.reports import nothing_stored, rejection_message, report_json
 from assistant.service import Assistant
 from assistant.upload_jobs import UploadJobs
-from knowledge.errors import DocumentNotFound, DocumentRejected, KnowledgeError, VectorStoreUnavailable
+from knowledge.errors import KnowledgeError
 
 log = logging.getLogger("huiqi.api")
-
-
-class ApiError(Exception):
-    """An error answered as JSON with `status`."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
 
 
 class ChatRequest(BaseModel):
@@ -62,10 +52,6 @@ class FeedbackRequest(BaseModel):
     turn_id: int = Field(description="回答对象中的 turn_id")
     rating: Literal["up", "down"]
     comment: str = Field(default="", description="可选的意见")
-
-
-def error_body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
 
 
 # Chat and feedback bodies are a question and a few ids; anything far larger is not one.
@@ -107,29 +93,20 @@ def create_api(
     it, every upload is ingested before the answer.
     """
     settings = assistant.settings
-    limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
-    if admin is None:
-        admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if jobs is not None:
-            await run_in_threadpool(jobs.start)
-        try:
-            yield
-        finally:
-            if jobs is not None:
-                await run_in_threadpool(jobs.stop)
-
     app = FastAPI(
         title="惠企政策助手 API",
         description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
         version="1",
-        lifespan=lifespan,
+        lifespan=_upload_worker,
     )
+    # What the routes reach through their dependencies.
     app.state.assistant = assistant
     app.state.library = library
     app.state.jobs = jobs
+    app.state.limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_limit_per_ip)
+    if admin is None:
+        admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
+    app.state.admin = admin
     app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback"), max_bytes=MAX_CHAT_BODY_BYTES)
     app.add_middleware(  # added last, so outside the body limit: a refused body still carries CORS headers
         CORSMiddleware,
@@ -138,107 +115,156 @@ def create_api(
         allow_headers=["Content-Type"],
         max_age=600,
     )
-    _install_error_handlers(app)
-
-    def count_question(request: Request, session_id: str | None) -> None:
-        limiter.check(client_address(request), session_id)
-
-    def require_admin(request: Request) -> None:
-        if not admin.enabled:
-            raise ApiError(403, "admin_disabled", "服务器未配置管理令牌（HUIQI_ADMIN_TOKEN），文件管理接口已停用。")
-        given = request.headers.get("authorization", "")
-        given = given[7:].strip() if given.lower().startswith("bearer ") else request.headers.get("x-admin-token", "")
-        if not given:
-            raise ApiError(401, "unauthorized", "需要管理令牌：请在请求头 Authorization: Bearer <令牌> 中提供。",
-                           {"WWW-Authenticate": "Bearer"})
-        admin.check_token(client_address(request), given)
-
-    @app.post("/api/chat", tags=["对话"], summary="提问，返回完整回答")
-    def chat(body: ChatRequest, request: Request) -> dict:
-        check_chat_request(body, settings.max_question_chars)
-        count_question(request, body.session_id)
-        answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
-        return answer.as_json()
-
-    @app.post("/api/chat/stream", tags=["对话"], summary="提问，以 Server-Sent Events 流式返回")
-    def chat_stream(body: ChatRequest, request: Request) -> StreamingResponse:
-        check_chat_request(body, settings.max_question_chars)
-        count_question(request, body.session_id)
-        events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
-        # The first event is produced before the response starts: whatever the assistant
-        # refuses before answering (a region, say) is the same 4xx as on /api/chat, never
-        # an error event inside a 200 stream.
-        first = next(events)
-        return StreamingResponse(
-            _sse(itertools.chain([first], events)), media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-
-    @app.post("/api/feedback", tags=["对话"], summary="对一条回答点赞或点踩，可附意见")
-    def feedback(body: FeedbackRequest, request: Request) -> dict:
-        count_question(request, body.session_id)
-        assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
-        return {"ok": True}
-
-    @app.get("/api/documents", tags=["文件"], summary="已入库的政策文件")
-    def list_documents() -> list[dict]:
-        return [d.as_json() for d in library.documents()]
-
-    @app.post("/api/documents", tags=["文件"], summary="上传政策文件（需管理令牌）",
-              dependencies=[Depends(require_admin)], openapi_extra=UPLOAD_BODY)
-    async def upload_documents(request: Request) -> JSONResponse:
-        # The files are not a declared parameter: FastAPI would receive and parse the
-        # whole body before require_admin runs. Read here, they are received only once
-        # the token has been checked.
-        payload = await _uploaded_files(request, int(settings.max_file_mb * 1024 * 1024))
-        if jobs is not None and jobs.is_large(payload):
-            job = await run_in_threadpool(jobs.submit, payload)
-            url = f"/api/jobs/{job.job_id}"
-            return JSONResponse({"job_id": job.job_id, "status": job.status, "url": url},
-                                status_code=202, headers={"Location": url})
-        report = await run_in_threadpool(library.upload, payload)
-        body = report_json(report)
-        if nothing_stored(report):
-            return JSONResponse({**error_body("document_rejected", rejection_message(report)), **body}, status_code=400)
-        return JSONResponse(body)
-
-    @app.get("/api/jobs/{job_id}", tags=["文件"], summary="后台入库任务的进度与结果（需管理令牌）",
-             dependencies=[Depends(require_admin)])
-    def get_job(job_id: str) -> dict:
-        job = jobs.get(job_id) if jobs is not None else None
-        if job is None:
-            raise ApiError(404, "job_not_found", "没有这个任务：编号不存在，或任务已结束超过 7 天。")
-        return job.as_json()
-
-    @app.delete("/api/documents/{doc_id}", tags=["文件"], summary="删除政策文件（需管理令牌）",
-                dependencies=[Depends(require_admin)])
-    def delete_document(doc_id: str) -> dict:
-        return {"removed": library.remove(doc_id).as_json()}
-
-    @app.post("/api/documents/{doc_id}/reindex", tags=["文件"], summary="重新入库一份文件（需管理令牌）",
-              dependencies=[Depends(require_admin)])
-    def reindex_document(doc_id: str) -> dict:
-        report = library.reindex(doc_id)
-        if report.rejected:
-            name, reason = report.rejected[0]
-            raise ApiError(400, "document_rejected", f"“{name}”未能重新入库：{reason}")
-        return {"reindexed": doc_id, "chunks": sum(n for _, _, n in report.added + report.updated)}
-
-    @app.get("/healthz", tags=["运维"], summary="健康检查")
-    def healthz() -> dict:
-        documents = library.documents()
-        vectors = assistant.kb.vectors.count()  # in server mode: is Chroma there? (503 when not)
-        return {
-            "status": "ok", "documents": len(documents), "clauses": sum(d.chunks for d in documents),
-            "vectors": vectors, "mode": assistant.mode, "worker": os.getpid(),
-        }
-
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unknown_api_path(rest: str) -> None:
-        # Without this, pages mounted at "/" would answer unknown API paths in their own format.
-        raise ApiError(404, "not_found", "没有这个接口，请查看 /docs 中的接口说明。")
-
+    install_error_handlers(app)
+    app.include_router(chat_routes)
+    app.include_router(document_routes)
+    app.include_router(service_routes)  # last: its catch-all answers only paths no other route has
     return app
+
+
+@asynccontextmanager
+async def _upload_worker(app: FastAPI) -> AsyncIterator[None]:
+    jobs: UploadJobs | None = app.state.jobs
+    if jobs is not None:
+        await run_in_threadpool(jobs.start)
+    try:
+        yield
+    finally:
+        if jobs is not None:
+            await run_in_threadpool(jobs.stop)
+
+
+def current_assistant(request: Request) -> Assistant:
+    return request.app.state.assistant
+
+
+def current_library(request: Request) -> DocumentLibrary:
+    return request.app.state.library
+
+
+def current_jobs(request: Request) -> UploadJobs | None:
+    return request.app.state.jobs
+
+
+AssistantDep = Annotated[Assistant, Depends(current_assistant)]
+LibraryDep = Annotated[DocumentLibrary, Depends(current_library)]
+JobsDep = Annotated[UploadJobs | None, Depends(current_jobs)]
+
+
+def count_question(request: Request, session_id: str | None) -> None:
+    """Raise RateLimited when this client has asked too often."""
+    request.app.state.limiter.check(client_address(request), session_id)
+
+
+def require_admin(request: Request) -> None:
+    admin: AdminGate = request.app.state.admin
+    if not admin.enabled:
+        raise ApiError(403, "admin_disabled", "服务器未配置管理令牌（HUIQI_ADMIN_TOKEN），文件管理接口已停用。")
+    given = request.headers.get("authorization", "")
+    given = given[7:].strip() if given.lower().startswith("bearer ") else request.headers.get("x-admin-token", "")
+    if not given:
+        raise ApiError(401, "unauthorized", "需要管理令牌：请在请求头 Authorization: Bearer <令牌> 中提供。",
+                       {"WWW-Authenticate": "Bearer"})
+    admin.check_token(client_address(request), given)
+
+
+chat_routes = APIRouter(tags=["对话"])
+document_routes = APIRouter(tags=["文件"])
+service_routes = APIRouter()
+
+
+@chat_routes.post("/api/chat", summary="提问，返回完整回答")
+def chat(body: ChatRequest, request: Request, assistant: AssistantDep) -> dict:
+    check_chat_request(body, assistant.settings.max_question_chars)
+    count_question(request, body.session_id)
+    answer = assistant.ask(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
+    return answer.as_json()
+
+
+@chat_routes.post("/api/chat/stream", summary="提问，以 Server-Sent Events 流式返回")
+def chat_stream(body: ChatRequest, request: Request, assistant: AssistantDep) -> StreamingResponse:
+    check_chat_request(body, assistant.settings.max_question_chars)
+    count_question(request, body.session_id)
+    events = assistant.stream(body.question, session_id=body.session_id, region=body.region, channel=body.channel)
+    # The first event is produced before the response starts: whatever the assistant
+    # refuses before answering (a region, say) is the same 4xx as on /api/chat, never
+    # an error event inside a 200 stream.
+    first = next(events)
+    return StreamingResponse(
+        _sse(itertools.chain([first], events)), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@chat_routes.post("/api/feedback", summary="对一条回答点赞或点踩，可附意见")
+def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -> dict:
+    count_question(request, body.session_id)
+    assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
+    return {"ok": True}
+
+
+@document_routes.get("/api/documents", summary="已入库的政策文件")
+def list_documents(library: LibraryDep) -> list[dict]:
+    return [d.as_json() for d in library.documents()]
+
+
+@document_routes.post("/api/documents", summary="上传政策文件（需管理令牌）",
+                      dependencies=[Depends(require_admin)], openapi_extra=UPLOAD_BODY)
+async def upload_documents(
+    request: Request, assistant: AssistantDep, library: LibraryDep, jobs: JobsDep
+) -> JSONResponse:
+    # The files are not a declared parameter: FastAPI would receive and parse the
+    # whole body before require_admin runs. Read here, they are received only once
+    # the token has been checked.
+    payload = await _uploaded_files(request, int(assistant.settings.max_file_mb * 1024 * 1024))
+    if jobs is not None and jobs.is_large(payload):
+        job = await run_in_threadpool(jobs.submit, payload)
+        url = f"/api/jobs/{job.job_id}"
+        return JSONResponse({"job_id": job.job_id, "status": job.status, "url": url},
+                            status_code=202, headers={"Location": url})
+    report = await run_in_threadpool(library.upload, payload)
+    body = report_json(report)
+    if nothing_stored(report):
+        return JSONResponse({**error_body("document_rejected", rejection_message(report)), **body}, status_code=400)
+    return JSONResponse(body)
+
+
+@document_routes.get("/api/jobs/{job_id}", summary="后台入库任务的进度与结果（需管理令牌）",
+                     dependencies=[Depends(require_admin)])
+def get_job(job_id: str, jobs: JobsDep) -> dict:
+    job = jobs.get(job_id) if jobs is not None else None
+    if job is None:
+        raise ApiError(404, "job_not_found", "没有这个任务：编号不存在，或任务已结束超过 7 天。")
+    return job.as_json()
+
+
+@document_routes.delete("/api/documents/{doc_id}", summary="删除政策文件（需管理令牌）",
+                        dependencies=[Depends(require_admin)])
+def delete_document(doc_id: str, library: LibraryDep) -> dict:
+    return {"removed": library.remove(doc_id).as_json()}
+
+
+@document_routes.post("/api/documents/{doc_id}/reindex", summary="重新入库一份文件（需管理令牌）",
+                      dependencies=[Depends(require_admin)])
+def reindex_document(doc_id: str, library: LibraryDep) -> dict:
+    report = library.reindex(doc_id)
+    if report.rejected:
+        name, reason = report.rejected[0]
+        raise ApiError(400, "document_rejected", f"“{name}”未能重新入库：{reason}")
+    return {"reindexed": doc_id, "chunks": report.chunks}
+
+
+@service_routes.get("/healthz", tags=["运维"], summary="健康检查")
+def healthz(assistant: AssistantDep) -> dict:
+    health = assistant.kb.health()  # in server mode: is Chroma there? (503 when not)
+    return {"status": "ok", **health, "mode": assistant.mode, "worker": os.getpid()}
+
+
+@service_routes.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                          include_in_schema=False)
+def unknown_api_path(rest: str) -> None:
+    # Without this, pages mounted at "/" would answer unknown API paths in their own format.
+    raise ApiError(404, "not_found", "没有这个接口，请查看 /docs 中的接口说明。")
 
 
 def client_address(request: Request) -> str:
@@ -270,89 +296,11 @@ def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
             elif event:
                 yield _event("token", {"text": event})
     except (AssistantError, KnowledgeError) as exc:
-        status, code, message = _describe(exc)
-        yield _event("error", error_body(code, message))
+        yield _event("error", domain_error_body(exc))
     except Exception:  # the stream has started: the client can only be told in-band
         log.exception("chat stream failed")
-        yield _event("error", error_body("internal_error", "服务器内部错误，请稍后重试。"))
+        yield _event("error", error_body("internal_error", INTERNAL_ERROR))
 
 
 def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _describe(exc: Exception) -> tuple[int, str, str]:
-    if isinstance(exc, AssistantError):
-        return exc.status, exc.code, str(exc)
-    if isinstance(exc, DocumentNotFound):
-        return 404, "document_not_found", f"知识库中没有编号为“{exc.doc_id}”的文件。"
-    if isinstance(exc, DocumentRejected):
-        return 400, exc.code, str(exc)
-    if isinstance(exc, VectorStoreUnavailable):
-        return 503, exc.code, str(exc)
-    if isinstance(exc, KnowledgeError):
-        return 500, exc.code, str(exc)
-    return 500, "internal_error", "服务器内部错误，请稍后重试。"
-
-
-_FIELD_NAMES = {
-    "question": "问题", "session_id": "会话编号", "region": "地区", "channel": "渠道", "turn_id": "回答编号",
-    "rating": "评价", "comment": "意见", "files": "文件",
-}
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    problems = []
-    for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        field = _FIELD_NAMES.get(location[0], location[0]) if location else "请求体"
-        kind = error.get("type", "")
-        if kind == "missing":
-            problems.append(f"缺少{field}")
-        elif kind in ("json_invalid", "model_attributes_type", "dict_type"):
-            problems.append("请求体须为 JSON 对象")
-        elif kind == "literal_error":
-            problems.append(f"{field}的取值无效")
-        else:
-            problems.append(f"{field}的类型或格式不正确")
-    return "请求格式不正确：" + "；".join(dict.fromkeys(problems)) + "。"
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _validation_message(exc)), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {
-            400: "请求体无法解析：须为 UTF-8 编码的 JSON 对象。", 404: "没有这个地址。", 405: "不支持这种请求方法。",
-        }
-        message = messages.get(exc.status_code, "请求无法处理。")
-        return JSONResponse(error_body(f"http_{exc.status_code}", message), status_code=exc.status_code)
-
-    @app.exception_handler(RateLimited)
-    async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, str(exc)), status_code=429, headers={"Retry-After": str(exc.retry_after)}
-        )
-
-    @app.exception_handler(OperationalError)
-    async def database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return JSONResponse(error_body("database_unavailable", "数据库暂时无法访问，请稍后重试。"), status_code=503)
-
-    @app.exception_handler(AssistantError)
-    @app.exception_handler(KnowledgeError)
-    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
-        status, code, message = _describe(exc)
-        return JSONResponse(error_body(code, message), status_code=status)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("request failed", exc_info=exc)
-        return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后重试。"), status_code=500)

@@ -12,6 +12,13 @@ class AssistantError(Exception):
 
     status = 500
     code = "internal_error"
+    retry_after: int | None = None
+    """Seconds after which asking again may succeed, when the error knows."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the API's answer carries besides the status."""
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class InvalidRequest(AssistantError, ValueError):

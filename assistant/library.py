@@ -171,38 +171,6 @@ def safe_file_name(name: str) -> str:
     return base
 
 
-def report_json(report: IngestReport) -> dict:
-    """An ingest report as the API answers it (and a job keeps it)."""
-    return {
-        "added": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.added],
-        "updated": [{"doc_id": d, "file": f, "chunks": n} for d, f, n in report.updated],
-        "unchanged": [{"doc_id": d, "file": f} for d, f in report.unchanged],
-        "rejected": [{"file": f, "reason": r} for f, r in report.rejected],
-        "warnings": [{"file": f, "warning": w} for f, w in report.warnings],
-    }
-
-
-def report_from_json(body: dict) -> IngestReport:
-    """The inverse of `report_json`."""
-    return IngestReport(
-        added=[(i["doc_id"], i["file"], i["chunks"]) for i in body.get("added", [])],
-        updated=[(i["doc_id"], i["file"], i["chunks"]) for i in body.get("updated", [])],
-        unchanged=[(i["doc_id"], i["file"]) for i in body.get("unchanged", [])],
-        rejected=[(i["file"], i["reason"]) for i in body.get("rejected", [])],
-        warnings=[(i["file"], i["warning"]) for i in body.get("warnings", [])],
-    )
-
-
-def nothing_stored(report: IngestReport) -> bool:
-    """Every file was refused."""
-    return bool(report.rejected) and not (report.added or report.updated or report.unchanged)
-
-
-def rejection_message(report: IngestReport) -> str:
-    names = "；".join(f"“{f}”：{r}" for f, r in report.rejected)
-    return f"文件未能入库。{names}"
-
-
 def _decode_sidecar(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")

@@ -10,7 +10,8 @@ import threading
 import time
 
 from assistant.jobs import DONE, FAILED, HEARTBEAT_S, PROGRESS_EVERY_S, Job, JobStore, Owner, new_job_id
-from assistant.library import DocumentLibrary, nothing_stored, rejection_message, report_json
+from assistant.library import DocumentLibrary
+from assistant.reports import nothing_stored, rejection_message, report_json
 from knowledge.errors import KnowledgeError, VectorStoreUnavailable
 
 log = logging.getLogger("huiqi.jobs")

@@ -7,12 +7,14 @@ from __future__ import annotations
 class KnowledgeError(Exception):
     """Base class: every error the knowledge base raises on purpose."""
 
+    status = 500
     code = "knowledge_error"
 
 
 class DocumentRejected(KnowledgeError):
     """A file cannot be ingested; the message names the file and the reason."""
 
+    status = 400
     code = "document_rejected"
 
     def __init__(self, name: str, reason: str):
@@ -45,14 +47,18 @@ class EmbedderUnavailable(KnowledgeError):
 class VectorStoreUnavailable(KnowledgeError):
     """Chroma (embedded or server) cannot be opened or reached."""
 
+    status = 503
     code = "vector_store_unavailable"
 
 
 class DocumentNotFound(KnowledgeError):
     """No document with this id is in the knowledge base."""
 
+    status = 404
     code = "document_not_found"
 
     def __init__(self, doc_id: str):
         self.doc_id = doc_id
-        super().__init__(f"知识库中没有编号为“{doc_id}”的文件。可用 `huiqi docs list` 查看已入库文件。")
+        # What the API's clients read: they have no command line to run the hint on.
+        self.web_message = f"知识库中没有编号为“{doc_id}”的文件。"
+        super().__init__(f"{self.web_message}可用 `huiqi docs list` 查看已入库文件。")

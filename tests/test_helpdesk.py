@@ -111,13 +111,13 @@ def test_unanswered_questions_are_grouped_with_counts(assistant):
     for question in ("上海市研发补贴多少？", "上海市的研发补贴有多少？", "杭州市人才公寓怎么申请？"):
         assistant.ask(question)
     answered = assistant.ask("温县技术改造投资增长目标是多少？")
-    groups = unanswered(assistant.conversations, assistant.kb.embedder.embed_queries, assistant.relevance.threshold)
+    groups = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
     assert groups[0].count == 2 and set(groups[0].questions) == {"上海市研发补贴多少？", "上海市的研发补贴有多少？"}
     assert groups[0].reasons == {"refused": 2}
     assert any(g.question == "杭州市人才公寓怎么申请？" and g.count == 1 for g in groups)
     assert all(answered.question not in g.questions for g in groups)
     assistant.conversations.add_feedback(answered.session_id, answered.turn_id, "down")
-    regrouped = unanswered(assistant.conversations, assistant.kb.embedder.embed_queries, assistant.relevance.threshold)
+    regrouped = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
     assert any(answered.question in g.questions and g.reasons.get("down") == 1 for g in regrouped)
 
 

@@ -17,8 +17,9 @@ from assistant.errors import AssistantError
 from assistant.exports import ExportFolder
 from assistant.insights import unanswered
 from assistant.jobs import FAILED, RUNNING, Job
-from assistant.library import DocumentLibrary, report_from_json
+from assistant.library import DocumentLibrary
 from assistant.presentation import escape_text
+from assistant.reports import report_from_json, report_lines
 from assistant.service import Assistant
 from assistant.upload_jobs import UploadJobs
 from knowledge.errors import KnowledgeError
@@ -212,7 +213,7 @@ def build_console(
 
         def on_gaps(request: gr.Request):
             check(request)
-            groups = unanswered(assistant.conversations, assistant.kb.embedder.embed_queries, assistant.relevance.threshold)
+            groups = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
             return [[g.count, g.question, g.reason_text, "\n".join(g.questions[1:6])] for g in groups]
 
         doc_outputs = [docs, chosen, doc_note]
@@ -233,15 +234,8 @@ def build_console(
 
 
 def describe(report: IngestReport) -> str:
-    """An ingest report as the help desk reads it."""
-    e = escape_text
-    lines = []
-    lines += [f"✅ 已入库《{e(f)}》：{n} 条（编号 {e(d)}）" for d, f, n in report.added]
-    lines += [f"🔄 已更新《{e(f)}》：{n} 条（编号 {e(d)}）" for d, f, n in report.updated]
-    lines += [f"➖ 《{e(f)}》内容没有变化，未重复入库" for _, f in report.unchanged]
-    lines += [f"⚠️ “{e(f)}”未能入库：{e(r)}" for f, r in report.rejected]
-    lines += [f"📝 《{e(f)}》请核对：{e(w)}" for f, w in report.warnings]
-    return "\n\n".join(lines)
+    """An ingest report as the help desk reads it: one Markdown paragraph per file."""
+    return "\n\n".join(escape_text(line) for line in report_lines(report))
 
 
 def describe_job(job: Job) -> str:
