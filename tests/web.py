@@ -1,10 +1,11 @@
 """Real servers on 127.0.0.1 for the web tests: huiqi's app under uvicorn, and a plain
-static server standing in for a district website that embeds the widget."""
+static server standing in for a district website that embeds the widget; screenshots."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import socket
 import threading
 import time
@@ -86,3 +87,15 @@ def sse_events(body: str) -> list[tuple[str, str]]:
         if data:
             events.append((name, "\n".join(data)))
     return events
+
+
+def save_screenshot(page, name: str, full_page: bool = False) -> Path:
+    """A screenshot in test-artifacts/screenshots/ (or $HUIQI_TEST_ARTIFACTS/screenshots/),
+    checked not to be blank."""
+    folder = Path(os.environ.get("HUIQI_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+    folder = folder / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000, "screenshot is blank"
+    return path

@@ -1,5 +1,7 @@
 /* huiqi widget page (/embed): a compact chat on /api/chat/stream.
-   Everything shown is set with textContent, never innerHTML. */
+   Everything shown is set with textContent, never innerHTML.
+   Inside the widget's panel it also tells the host page's widget.js when to close
+   (Escape) and when Tab leaves its last control, so focus stays inside the panel. */
 (function () {
   "use strict";
   // Title, region and a first question come from the host page's script tag. They are
@@ -9,6 +11,7 @@
   var params = new URLSearchParams(framed ? window.location.search : "");
   var region = params.get("region") || "";
   var messages = document.getElementById("hq-messages");
+  var log = document.getElementById("hq-log");
   var form = document.getElementById("hq-form");
   var input = document.getElementById("hq-input");
   var sendButton = document.getElementById("hq-send");
@@ -16,6 +19,7 @@
   var busy = false;
   var answerCount = 0;
 
+  if (framed) document.documentElement.classList.add("hq-framed");
   if (params.get("title")) {
     document.getElementById("hq-title").textContent = params.get("title");
     document.title = params.get("title");
@@ -36,12 +40,22 @@
     return node;
   }
 
+  // Scrolls the message list only: scrollIntoView would also scroll the host page.
+  function scrollToTop(node) {
+    messages.scrollTop = node.offsetTop - 8;
+  }
+  function keepInView(node) {
+    var top = node.getBoundingClientRect().top - messages.getBoundingClientRect().top + messages.scrollTop;
+    var bottom = top + node.offsetHeight;
+    if (top < messages.scrollTop) messages.scrollTop = top - 8;
+    else if (bottom > messages.scrollTop + messages.clientHeight) messages.scrollTop = Math.min(top - 8, bottom - messages.clientHeight + 8);
+  }
+
   function addMessage(role, text) {
     var row = element("div", "hq-msg hq-" + role);
     var body = element("div", "hq-text", text);
     row.appendChild(body);
-    messages.appendChild(row);
-    messages.scrollTop = messages.scrollHeight;
+    log.appendChild(row);
     return body;
   }
 
@@ -58,6 +72,7 @@
         var ref = element("button", "hq-ref", part);
         ref.type = "button";
         ref.setAttribute("data-cite", key + match[1]);
+        ref.setAttribute("aria-label", "查看出处 " + part);
         ref.addEventListener("click", function () { openCard(key + match[1]); });
         body.appendChild(ref);
       } else {
@@ -86,36 +101,68 @@
     if (!card) return;
     card.open = true;
     card.classList.add("hq-flash");
-    card.scrollIntoView({ block: "nearest" });
+    // Focus follows to the opened card, so a keyboard or screen reader user reads it next.
+    card.querySelector("summary").focus({ preventScroll: true });
+    keepInView(card);
     window.setTimeout(function () { card.classList.remove("hq-flash"); }, 1600);
   }
 
   function ratingBar(answer) {
-    var bar = element("div", "hq-rate", "有帮助吗？");
-    [["up", "👍"], ["down", "👎"]].forEach(function (pair) {
-      var button = element("button", null, pair[1]);
+    var bar = element("div", "hq-rate");
+    var prompt = element("span", null, "有帮助吗？");
+    prompt.id = "hq-rate-" + answer.turn_id;
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-labelledby", prompt.id);
+    bar.appendChild(prompt);
+    var buttons = [["up", "👍", "有用"], ["down", "👎", "没用"]].map(function (choice) {
+      var button = element("button", null, choice[1]);
       button.type = "button";
-      button.setAttribute("aria-label", pair[0] === "up" ? "有用" : "没用");
+      button.value = choice[0];
+      button.setAttribute("aria-label", choice[2]);
+      button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", function () {
-        bar.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
-        button.setAttribute("aria-pressed", "true");
-        sendFeedback(answer, pair[0], "");
-        if (!bar.querySelector("input")) {
-          var comment = element("input");
-          comment.placeholder = "补充意见（可选），回车提交";
-          comment.maxLength = 1000;
-          comment.addEventListener("keydown", function (event) {
-            if (event.key === "Enter" && comment.value.trim()) {
-              sendFeedback(answer, button.getAttribute("aria-label") === "有用" ? "up" : "down", comment.value.trim());
-              comment.replaceWith(element("span", null, " 谢谢，意见已提交。"));
-            }
-          });
-          bar.appendChild(comment);
-        }
+        buttons.forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+        sendFeedback(answer, choice[0], "");
+        showCommentBox(bar, answer, choice[0]);
       });
       bar.appendChild(button);
+      return button;
     });
     return bar;
+  }
+
+  // The optional comment opens right under the rating it belongs to, inside that answer.
+  function showCommentBox(bar, answer, rating) {
+    var box = bar.querySelector(".hq-comment");
+    if (!box) {
+      box = element("form", "hq-comment");
+      var field = element("input");
+      field.id = "hq-comment-" + answer.turn_id;
+      field.maxLength = 1000;
+      var label = element("label");
+      label.htmlFor = field.id;
+      var submit = element("button", null, "提交");
+      submit.type = "submit";
+      box.appendChild(label);
+      box.appendChild(field);
+      box.appendChild(submit);
+      box.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var comment = field.value.trim();
+        if (!comment) { field.focus(); return; }
+        var pressed = bar.querySelector("button[aria-pressed='true']");
+        sendFeedback(answer, pressed ? pressed.value : rating, comment);
+        var thanks = element("p", "hq-thanks", "谢谢，意见已提交。");
+        thanks.setAttribute("tabindex", "-1");
+        box.replaceWith(thanks);
+        thanks.focus({ preventScroll: true });
+      });
+      bar.appendChild(box);
+    }
+    if (box.tagName === "FORM") {
+      box.querySelector("label").textContent = rating === "down" ? "哪里不对或缺了什么？（可选）" : "补充意见（可选）";
+      keepInView(box);
+    }
   }
 
   function sendFeedback(answer, rating, comment) {
@@ -135,8 +182,11 @@
     if (!question || busy) return;
     busy = true;
     sendButton.disabled = true;
-    addMessage("user", question);
-    var body = addMessage("bot", "…");
+    var questionRow = addMessage("user", question).parentNode;
+    var body = addMessage("bot");
+    body.setAttribute("aria-busy", "true");
+    body.appendChild(element("span", "hq-loading", "正在查找政策…"));
+    scrollToTop(questionRow);
     var streamed = "";
     var finished = false;
     fetch("/api/chat/stream", {
@@ -170,7 +220,7 @@
           else if (line.indexOf("data: ") === 0) data += line.slice(6);
         });
         var payload = JSON.parse(data || "{}");
-        if (name === "token") { streamed += payload.text; body.textContent = streamed; messages.scrollTop = messages.scrollHeight; }
+        if (name === "token") { streamed += payload.text; body.textContent = streamed; scrollToTop(questionRow); }
         else if (name === "answer") { finished = true; sessionId = payload.session_id; storeSession(sessionId); renderAnswer(body, payload); }
         else if (name === "error") { finished = true; showError(body, payload.error.message); }
       }
@@ -180,7 +230,8 @@
     }).then(function () {
       busy = false;
       sendButton.disabled = false;
-      messages.scrollTop = messages.scrollHeight;
+      body.setAttribute("aria-busy", "false");
+      scrollToTop(questionRow);
     });
   }
 
@@ -196,15 +247,54 @@
       form.requestSubmit();
     }
   });
+  document.querySelectorAll(".hq-example").forEach(function (example) {
+    example.addEventListener("click", function () { ask(example.textContent); });
+  });
   document.getElementById("hq-new").addEventListener("click", function () {
     sessionId = null;
     storeSession(null);
-    while (messages.children.length > 1) messages.removeChild(messages.lastChild);
+    log.textContent = "";
+    messages.scrollTop = 0;
+    input.focus();
   });
+
+  // --- inside the widget's panel: talking to the host page's widget.js -------------
+
+  function tabbable() {
+    return Array.prototype.filter.call(document.querySelectorAll("button, input, textarea, summary, [tabindex]"), function (node) {
+      return !node.disabled && node.tabIndex >= 0 && node.getClientRects().length > 0;
+    });
+  }
+  function tellWidget(type) {
+    // The message carries nothing but its type; widget.js checks that it comes from this origin.
+    var ancestors = window.location.ancestorOrigins;
+    window.parent.postMessage({ type: type }, ancestors && ancestors.length ? ancestors[0] : "*");
+  }
+  if (framed) {
+    document.addEventListener("keydown", function (event) {
+      if (event.isComposing) return;  // Escape also cancels a Chinese input method's candidates
+      if (event.key === "Escape") {
+        tellWidget("huiqi:close");
+      } else if (event.key === "Tab" && !event.shiftKey) {
+        var controls = tabbable();
+        if (controls.length && event.target === controls[controls.length - 1]) {
+          event.preventDefault();
+          tellWidget("huiqi:tab-out");
+        }
+      }
+    });
+  }
   window.addEventListener("message", function (event) {
-    if (event.source !== window.parent || !event.data || event.data.type !== "huiqi:ask") return;
-    if (typeof event.data.question === "string") ask(event.data.question);
+    if (event.source !== window.parent || !event.data) return;
+    if (event.data.type === "huiqi:ask" && typeof event.data.question === "string") ask(event.data.question);
+    else if (event.data.type === "huiqi:focus") {
+      var controls = tabbable();
+      var target = event.data.where === "last" ? controls[controls.length - 1] : input;
+      if (target) target.focus();
+    }
   });
   if (params.get("q")) ask(params.get("q"));
-  input.focus();
+  // In a panel, widget.js decides where focus goes when it opens (on a phone, not the
+  // text box: that would cover the examples with the on-screen keyboard).
+  if (!framed) input.focus();
 })();
