@@ -1,4 +1,5 @@
-"""Conversations kept across `huiqi ask --session S` runs and HTTP requests.
+"""Conversations kept across `huiqi ask --session S` runs and HTTP requests: the tables,
+the store, retention and the log the console reads (its turns are `assistant.turns`).
 
 Stored through SQLAlchemy: SQLite in the data dir by default, any database at
 `HUIQI_DATABASE_URL` (PostgreSQL for several servers sharing one history).
@@ -6,15 +7,12 @@ Stored through SQLAlchemy: SQLite in the data dir by default, any database at
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import threading
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from assistant.answer.base import Answer
 from assistant.errors import InvalidRequest, NotFound
 from assistant.privacy import find_pii, mask_pii, mask_values
+from assistant.turns import LoggedTurn, Turn
 from knowledge.database import open_engine
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -79,40 +78,6 @@ RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 1000
 # Row ids are 64-bit in every database huiqi supports; a larger number names no answer.
 MAX_ROW_ID = 2**63 - 1
-
-# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…)).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class LoggedTurn:
-    """会话记录中的一轮，附最新的用户评价（控制台查看与导出用）。"""
-
-    turn_id: int
-    session_id: str
-    channel: str
-    created_at: datetime
-    question: str
-    standalone_question: str
-    answer: str
-    refused: bool
-    mode: str
-    top_relevance: float
-    citations: list[dict]
-    rating: str = ""
-    """up / down / 空（未评价）"""
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Turn:
-    """会话中的一轮：用户原问题、补全后的独立问题与回答。"""
-
-    question: str
-    standalone_question: str
-    answer: str
-    refused: bool
-
 
 def database_url(data_dir: Path, configured: str | None) -> str:
     return configured or f"sqlite:///{Path(data_dir).resolve() / 'huiqi.sqlite3'}"
@@ -262,35 +227,6 @@ class ConversationStore:
             )
             for turn, channel in rows
         ]
-
-    def export_csv(self, search: str = "") -> str:
-        """The conversation log as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese).
-
-        A cell a spreadsheet would run as a formula starts with a `'` (see `spreadsheet_safe`).
-        """
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow(["时间", "会话", "渠道", "问题", "补全后的问题", "回答", "拒答", "回答方式", "最高相关度", "引用条款", "评价", "评价意见"])
-        for turn in self.log(search, limit=None):
-            writer.writerow(map(spreadsheet_safe, [
-                turn.created_at.isoformat(timespec="seconds"), turn.session_id, turn.channel, turn.question,
-                turn.standalone_question, turn.answer, "是" if turn.refused else "否", turn.mode,
-                f"{turn.top_relevance:.3f}", "；".join(c["clause_id"] for c in turn.citations),
-                {"up": "有用", "down": "没用"}.get(turn.rating, ""), turn.comment,
-            ]))
-        return out.getvalue()
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """`cell` as text a spreadsheet shows rather than runs: a leading `'` when it starts
-    like a formula.
-
-    Example:
-        >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("温县")
-        ("'=1+2", "'@SUM(A1)", '温县')
-    """
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def _checked_comment(comment: str | None) -> str:

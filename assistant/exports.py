@@ -1,5 +1,6 @@
-"""Files the console exports (the conversation log as CSV), kept in `<data dir>/exports`,
-readable by the server's user only, and deleted an hour after they were written.
+"""What the console exports: the conversation log as CSV, written to files kept in
+`<data dir>/exports`, readable by the server's user only, and deleted an hour after
+they were written.
 
 They are served by the console's own download route to a logged-in help desk, never
 through Gradio, which would copy them into its world-readable cache.
@@ -7,13 +8,58 @@ through Gradio, which would copy them into its world-readable cache.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+from assistant.turns import LoggedTurn
+
 NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.csv$")
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_HEADER = ["时间", "会话", "渠道", "问题", "补全后的问题", "回答", "拒答", "回答方式", "最高相关度", "引用条款", "评价", "评价意见"]
+
+
+def conversation_csv(turns: Iterable[LoggedTurn]) -> str:
+    """Logged turns as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese).
+
+    A cell a spreadsheet would run as a formula starts with a `'` (see `spreadsheet_safe`).
+
+    Example:
+        >>> from datetime import datetime
+        >>> turn = LoggedTurn(1, "s1", "web", datetime(2024, 5, 1, 9, 30), "=补贴多少", "=补贴多少",
+        ...                   "见第三条", False, "extractive", 0.8, [{"clause_id": "c-3"}], "up")
+        >>> conversation_csv([turn]).splitlines()[1]
+        "2024-05-01T09:30:00,s1,web,'=补贴多少,'=补贴多少,见第三条,否,extractive,0.800,c-3,有用,"
+    """
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for turn in turns:
+        writer.writerow(map(spreadsheet_safe, [
+            turn.created_at.isoformat(timespec="seconds"), turn.session_id, turn.channel, turn.question,
+            turn.standalone_question, turn.answer, "是" if turn.refused else "否", turn.mode,
+            f"{turn.top_relevance:.3f}", "；".join(c["clause_id"] for c in turn.citations),
+            {"up": "有用", "down": "没用"}.get(turn.rating, ""), turn.comment,
+        ]))
+    return out.getvalue()
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` as text a spreadsheet shows rather than runs: a leading `'` when it starts
+    like a formula.
+
+    Example:
+        >>> spreadsheet_safe("=1+2"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("温县")
+        ("'=1+2", "'@SUM(A1)", '温县')
+    """
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 class ExportFolder:

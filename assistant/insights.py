@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.conversation import ConversationStore, LoggedTurn
+from assistant.conversation import ConversationStore
+from assistant.turns import LoggedTurn
 
 # Two questions this close (cosine of e5 query embeddings) ask the same thing in other
 # words: "小巨人奖励多少" / "小巨人企业能拿多少奖励". Lower merges unrelated policy questions,

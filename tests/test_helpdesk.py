@@ -12,6 +12,7 @@ import pytest
 from assistant.citations import Citation
 from assistant.config import Settings
 from assistant.errors import InvalidRequest
+from assistant.exports import conversation_csv
 from assistant.insights import unanswered
 from assistant.library import DocumentLibrary, safe_file_name
 from assistant.presentation import answer_markdown
@@ -100,7 +101,7 @@ def test_log_shows_feedback_and_exports_csv(assistant):
     assert [t.turn_id for t in log[:2]] == [bad.turn_id, good.turn_id]
     assert (log[0].rating, log[0].comment, log[0].channel, log[0].refused) == ("down", "没有上海的政策", "widget", True)
     assert [t.turn_id for t in store.log("技术改造")] == [good.turn_id]
-    rows = list(csv.reader(io.StringIO(store.export_csv().lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(conversation_csv(store.log(limit=None)).lstrip("\ufeff"))))
     assert rows[0][:4] == ["时间", "会话", "渠道", "问题"]
     assert any(row[3] == "上海市研发补贴多少？" and row[-2:] == ["没用", "没有上海的政策"] for row in rows[1:])
     with pytest.raises(InvalidRequest):

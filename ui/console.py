@@ -14,7 +14,7 @@ import gradio as gr
 
 from assistant.adminauth import AdminGate
 from assistant.errors import AssistantError
-from assistant.exports import ExportFolder
+from assistant.exports import ExportFolder, conversation_csv
 from assistant.insights import unanswered
 from assistant.jobs import FAILED, RUNNING, Job
 from assistant.library import DocumentLibrary
@@ -207,7 +207,7 @@ def build_console(
 
         def on_export(text: str, request: gr.Request):
             check(request)
-            name = exports.write(assistant.conversations.export_csv(text or ""))
+            name = exports.write(conversation_csv(assistant.conversations.log(text or "", limit=None)))
             # Served by the console's own route to a logged-in browser, never through Gradio's cache.
             return f'<a href="exports/{name}" download="huiqi-conversations.csv">下载导出的会话记录（CSV，1 小时内有效）</a>'
 

@@ -26,7 +26,7 @@ from langchain_core.runnables import RunnableLambda
 import prompts
 from assistant.answer.base import Draft
 from assistant.citations import Citation, citation_for, clause_region, sentences
-from assistant.conversation import Turn
+from assistant.turns import Turn
 from knowledge.models import ClauseHit
 from knowledge.text import CITATION_MARK, count_tokens
 

@@ -1,0 +1,37 @@
+"""The turns of a conversation as values: what the answerers read as history, and what
+the console lists, groups and exports. Stored by `assistant.conversation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """会话中的一轮：用户原问题、补全后的独立问题与回答。"""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+
+
+@dataclass(frozen=True)
+class LoggedTurn:
+    """会话记录中的一轮，附最新的用户评价（控制台查看与导出用）。"""
+
+    turn_id: int
+    session_id: str
+    channel: str
+    created_at: datetime
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    mode: str
+    top_relevance: float
+    citations: list[dict]
+    rating: str = ""
+    """up / down / 空（未评价）"""
+    comment: str = ""
