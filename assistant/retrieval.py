@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
 from assistant.questions import FACT_KINDS, frame
@@ -62,6 +63,12 @@ class HybridRetriever(BaseRetriever):
 
         retriever = HybridRetriever(kb=kb, k=3)
         retriever.retrieve("温县政府采购预留比例")[0].clause.clause_path  # '二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接'
+
+    As a LangChain retriever, each hit is a `Document` (clause text, citation metadata
+    and `score_*` entries); `k` and `filters` are the keyword arguments of `retrieve`::
+
+        retriever.invoke("小巨人企业奖励多少", filters=RetrievalFilters(regions=("金华市",)))
+        chain = {"context": retriever.bind(k=3) | format_clauses, "question": RunnablePassthrough()} | prompt | llm
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -166,10 +173,22 @@ class HybridRetriever(BaseRetriever):
             replace(hits[key], score=fused[key], scores={**scores[key], "fused": fused[key]}) for key in order
         ]
 
+    # LangChain passes the keyword arguments of `invoke` / `ainvoke` (or of `.bind()` in a
+    # chain) through to these, so a chain can be scoped as `retrieve` is.
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None, filters: RetrievalFilters | None = None,
     ) -> list[Document]:
-        return [to_langchain_document(hit) for hit in self.retrieve(query)]
+        return [to_langchain_document(hit) for hit in self.retrieve(query, k, filters)]
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None, filters: RetrievalFilters | None = None,
+    ) -> list[Document]:
+        # The base class's async default drops the keyword arguments.
+        return await run_in_executor(
+            None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k, filters=filters
+        )
 
 
 def drop_duplicates(hits: list[ClauseHit]) -> list[ClauseHit]:
