@@ -249,6 +249,13 @@ class Assistant:
 
     # --- retrieval ------------------------------------------------------------
 
+    def search(self, question: str, region: str | None = None, k: int | None = None) -> Retrieval:
+        """The hit test: the clauses `ask` would consider for `question`, scoped to the same
+        regions, ranked by calibrated relevance (`hit.scores["relevance"]`); the question
+        and region are checked as `ask` checks them."""
+        question = validate_question(question, self.settings.max_question_chars)
+        return self.retrieve(question, validate_region(region), k)
+
     def retrieve(self, question: str, region: str | None = None, k: int | None = None) -> Retrieval:
         """Clauses for `question`, limited to the region chain it (or the selector) names.
 

@@ -38,7 +38,7 @@ from evals.load import load_figures
 from evals.runner import load_questions
 from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig
-from knowledge.models import Clause, PolicyDocument
+from knowledge.models import Clause, PolicyDocument, vector_id
 from knowledge.registry import Registry, registry_url
 
 CLAUSES_PER_DOCUMENT = 100
@@ -72,14 +72,16 @@ def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int =
     """A knowledge base of `size` recombined clauses in `folder` (built once, then reused)."""
     config = KnowledgeConfig(data_dir=folder, embedder=source.config.embedder)
     kb = KnowledgeBase.open(config, embedder=source.embedder)
-    if kb.registry.clause_count() == size:
+    existing = kb.health()["clauses"]
+    if existing == size:
         return kb
-    if kb.registry.clause_count():
-        kb.vectors.open(kb.embedder.name, len(kb.embedder.embed_query("维度")), reset=True)
+    if existing:
+        # Emptied in place: the knowledge base has no way to drop every document at once.
+        kb.vectors.open(kb.embedder_name, kb.dimension, reset=True)
         kb.registry.clear()
     documents = {d.doc_id: d for d in source.documents()}
     clauses = [c for d in documents for c in source.clauses(d)]
-    vector_ids = {f"{c.clause_id}@{documents[c.doc_id].content_hash[:12]}": c for c in clauses}
+    vector_ids = {vector_id(c.clause_id, documents[c.doc_id].content_hash): c for c in clauses}
     stored = source.vectors.vectors(list(vector_ids))
     vectors = {vector_ids[vid].clause_id: v for vid, v in stored.items()}
     rng = random.Random(seed)
@@ -186,13 +188,14 @@ def run_load(settings: Settings, levels: list[int], requests_per_client: int, wo
 
 def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = True) -> dict:
     kb = KnowledgeBase.open(settings.knowledge_config())
-    if not kb.registry.clause_count():
+    clauses = kb.health()["clauses"]
+    if not clauses:
         raise ValueError("知识库是空的，请先运行 `huiqi ingest`。")
     pool = [q.question for q in load_questions() if not q.history]
     questions = [pool[i % len(pool)] for i in range(queries)]
     bundled = query_latency(kb, settings, questions)
     result: dict = {
-        "corpus_clauses": kb.registry.clause_count(),
+        "corpus_clauses": clauses,
         "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
         "exact_search_limit": EXACT_SEARCH_LIMIT,
         "sizes": {},

@@ -248,11 +248,11 @@ def evaluate(assistant: Assistant, questions: list[EvalQuestion], extra_embedder
         "corpora_not_ingested": skipped,
         "by_type": breakdown(results, lambda r: r.item.type),
         "by_region": breakdown(results, lambda r: r.region),
-        "ablations": {f"{assistant.kb.embedder.name}/{k}": v for k, v in ablations(assistant, questions).items()},
+        "ablations": {f"{assistant.kb.embedder_name}/{k}": v for k, v in ablations(assistant, questions).items()},
         "failures": failures(results),
     }
     if assistant.llm is not None:
-        extractive = Assistant(assistant.settings, assistant.kb, _memory_store(), relevance=assistant.relevance)
+        extractive = Assistant(assistant.settings, assistant.kb, memory_store(), relevance=assistant.relevance)
         report["extractive_metrics"] = score(run_questions(extractive, questions))
     for name, other in (extra_embedders or {}).items():
         for variant, figures in ablations(other, questions).items():
@@ -260,7 +260,8 @@ def evaluate(assistant: Assistant, questions: list[EvalQuestion], extra_embedder
     return report
 
 
-def _memory_store() -> ConversationStore:
+def memory_store() -> ConversationStore:
+    """An in-memory conversation store, so evaluation questions stay out of the help desk's log."""
     store = ConversationStore("sqlite://")
     store.open()
     return store

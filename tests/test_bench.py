@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import evals.bench
 import knowledge.search
-from assistant.cli import app
+from huiqi.cli import app
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 from tests.conftest import bundled_clauses
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from huiqi.cli import app
 from knowledge.errors import VectorStoreUnavailable
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 from tests.services import ChromaServer

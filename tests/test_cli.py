@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from huiqi.cli import app
 
 runner = CliRunner()
 
@@ -33,7 +33,7 @@ def test_search_finds_the_clause_in_the_top_3(bundled_env, question, doc_id, mus
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [row["rank"] for row in rows] == [1, 2, 3]
-    assert set(rows[0]) == {"rank", "score", "doc_id", "title", "region", "clause_id", "clause_path", "text"}
+    assert set(rows[0]) == {"rank", "score", "relevance", "doc_id", "title", "region", "clause_id", "clause_path", "text"}
     assert any(row["doc_id"] == doc_id and must_contain in row["text"] for row in rows), [
         (row["clause_id"], row["text"][:40]) for row in rows
     ]
@@ -42,6 +42,35 @@ def test_search_finds_the_clause_in_the_top_3(bundled_env, question, doc_id, mus
 def test_search_region_filter_keeps_other_regions_out(bundled_env):
     rows = json.loads(run("search", "小巨人企业奖励", "--region", "金华市", "--json").output)
     assert rows and {row["region"] for row in rows} == {"金华市"}
+
+
+def test_search_scopes_regions_as_ask_does_and_prints_relevance(bundled_env):
+    from assistant.config import Settings
+    from assistant.conversation import ConversationStore
+    from assistant.service import Assistant
+
+    rows = json.loads(run("search", "小巨人企业奖励", "--region", "郑州市", "--json").output)
+    assistant = Assistant.open(Settings(), conversations=ConversationStore("sqlite://"))
+    scoped = assistant.retrieve("小巨人企业奖励", region="郑州市", k=5)
+    assert [(row["clause_id"], row["relevance"]) for row in rows] == [
+        (hit.clause.clause_id, round(hit.scores["relevance"], 4)) for hit in scoped.hits
+    ]
+    assert rows and "金华市" not in {row["region"] for row in rows}
+
+    # The place the question names scopes the search, as it scopes an answer.
+    named = json.loads(run("search", "金华隐形冠军奖励", "--json").output)
+    assert named and {row["region"] for row in named} == {"金华市"}
+
+    shown = run("search", "小巨人企业奖励", "--region", "郑州市", "--k", "3").output
+    for row in rows[:3]:
+        assert f"[{row['rank']}] 相关度 {row['relevance']:.3f}  {row['title']}（{row['region']}）" in shown
+    assert "拒答阈值：相关度 <" in shown
+
+
+def test_search_for_a_place_without_documents_says_so(bundled_env):
+    result = run("search", "研发补助", "--region", "大连市")
+    assert result.exit_code == 0
+    assert "知识库暂未收录大连市的政策文件" in result.output and "没有找到相关条款" in result.output
 
 
 def test_search_human_output_shows_title_and_path(bundled_env):

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from huiqi.cli import app
 from evals.facts import fact_found
 from evals.report import below_thresholds, load_thresholds
 from evals.runner import TYPES, load_questions

@@ -1,0 +1,77 @@
+"""`huiqi serve`: the checks made before the web app starts, and the start itself.
+
+Every check runs before a worker starts, so a bad setting is reported once, in Chinese,
+instead of once per worker or as a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+import uvicorn
+
+from assistant.config import Settings
+from ui.app import create_app
+
+MIN_PUBLIC_TOKEN_CHARS = 16
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable only from this machine.
+
+    Example:
+        >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("0.0.0.0")
+        (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_options(settings: Settings, host: str, workers: int) -> None:
+    """Refuse a short admin token on a public address, and several workers sharing an
+    embedded vector store (raises ValueError with what to do instead)."""
+    token = _admin_token(settings)
+    if token and len(token) < MIN_PUBLIC_TOKEN_CHARS and not is_loopback(host):
+        raise ValueError(
+            f"管理令牌太短（{len(token)} 个字符）。对外提供服务（--host {host}）时，HUIQI_ADMIN_TOKEN 至少 "
+            f"{MIN_PUBLIC_TOKEN_CHARS} 个字符，可用 `python -c \"import secrets; print(secrets.token_urlsafe(24))\"` 生成。"
+        )
+    if workers > 1 and not settings.chroma_url:
+        raise ValueError(
+            "多个工作进程不能共用内嵌向量库：请用 `chroma run` 启动 Chroma 服务并设置 HUIQI_CHROMA_URL"
+            "（多台机器时还需 HUIQI_DATABASE_URL 指向 PostgreSQL）。"
+        )
+
+
+def serve(settings: Settings, host: str, port: int, workers: int,
+          announce: Callable[[str], None], warn: Callable[[str], None]) -> None:
+    """Check the options, open the app and serve until interrupted.
+
+    The app is opened here even with several workers: a wrong Chroma or database
+    address is reported once, before any worker starts; each worker then opens its own.
+    """
+    check_options(settings, host, workers)
+    web = create_app(settings)
+    documents = web.state.library.documents()
+    if not documents:
+        warn("提示：知识库是空的，请先运行 `huiqi ingest` 导入政策文件。")
+    console = "已启用" if _admin_token(settings) else "未启用（未设置 HUIQI_ADMIN_TOKEN）"
+    announce(
+        f"惠企政策助手：http://{host}:{port}/ （{len(documents)} 份文件，{sum(d.chunks for d in documents)} 条条款，"
+        f"{workers} 个工作进程）\n"
+        f"帮办控制台：/console {console}；接口文档：/docs；网站挂件：/widget.js"
+    )
+    if workers == 1:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    else:
+        del web
+        uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _admin_token(settings: Settings) -> str:
+    return settings.admin_token.get_secret_value() if settings.admin_token else ""
