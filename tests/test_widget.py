@@ -219,8 +219,10 @@ def test_page_behind_the_panel_does_not_scroll_on_a_phone(district_site, open_pa
     page.evaluate("window.scrollTo(0, 600)")
     open_widget(page)
     swipe = TouchSwipe(page)
-    swipe.up(x=195, y=600)  # over the chat
-    swipe.up(x=360, y=60)  # from the close button, outside the chat's frame
+    swipe(x=195, y=600, finger=-300)  # over the messages
+    swipe(x=100, y=26, finger=300)  # over the chat's title bar
+    swipe(x=368, y=26, finger=300)  # from the close button, outside the chat's frame
+    swipe(x=150, y=790, finger=-300)  # over the question box
     page.mouse.move(195, 422)
     page.mouse.wheel(0, 900)
     page.wait_for_timeout(300)
@@ -229,21 +231,22 @@ def test_page_behind_the_panel_does_not_scroll_on_a_phone(district_site, open_pa
     close_button(page).click()
     assert page.evaluate("[document.documentElement.style.overflow, document.body.style.overflow]") == ["", ""]
     assert page.evaluate("window.scrollY") == 600
-    swipe.up(x=195, y=600)
+    swipe(x=195, y=600, finger=-300)
     page.wait_for_function("window.scrollY > 600")  # the page scrolls again once the panel is closed
 
 
 class TouchSwipe:
-    """A finger moved up the screen (as a phone's touch events, through the DevTools protocol)."""
+    """A finger moved up (negative) or down the screen, as a phone's touch events sent
+    through the DevTools protocol."""
 
     def __init__(self, page) -> None:
         self.page = page
         self.cdp = page.context.new_cdp_session(page)
 
-    def up(self, x: float, y: float, distance: float = 300, steps: int = 6) -> None:
+    def __call__(self, x: float, y: float, finger: float, steps: int = 6) -> None:
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
         for step in range(1, steps + 1):
-            point = {"x": x, "y": max(1.0, y - distance * step / steps)}
+            point = {"x": x, "y": y + finger * step / steps}
             self.cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         self.page.wait_for_timeout(300)
