@@ -37,5 +37,6 @@ def describe(violations: list[dict]) -> str:
     lines = []
     for violation in violations:
         for node in violation["nodes"]:
-            lines.append(f"{violation['impact']} {violation['id']}: {violation['help']} — {node['target']} {node.get('failureSummary', '')}")
+            summary = node.get("failureSummary", "")
+            lines.append(f"{violation['impact']} {violation['id']}: {violation['help']} — {node['target']} {summary}")
     return "\n".join(lines)

@@ -56,7 +56,7 @@ def server(bundled_data_dir, e5, tmp_path_factory):
 def district_site(server, tmp_path_factory):
     """A long page on another origin that embeds the widget (long enough to scroll on a phone)."""
     root = tmp_path_factory.mktemp("district")
-    paragraphs = "\n".join(f"<p id='p{n}'>第{n}条 政务动态：本区持续优化营商环境，服务企业发展。</p>" for n in range(80))
+    paragraphs = "\n".join(f"<p>第{n}条 政务动态：本区持续优化营商环境，服务企业发展。</p>" for n in range(80))
     (root / "index.html").write_text(DISTRICT_PAGE.format(paragraphs=paragraphs, server=server.url), encoding="utf-8")
     with StaticSite(root, port=SITE_PORT) as site:
         yield site
@@ -139,7 +139,8 @@ def open_widget(page, key: str | None = None):
     chat_frame(page).wait_for_load_state("load")
     page.wait_for_function("""() => {
         const host = document.querySelector('[data-huiqi-widget]');
-        return document.activeElement === host && host.shadowRoot.activeElement !== host.shadowRoot.querySelector('.hq-bubble');
+        const inner = host.shadowRoot.activeElement;
+        return document.activeElement === host && inner !== host.shadowRoot.querySelector('.hq-bubble');
     }""")
 
 
@@ -296,6 +297,7 @@ def test_loading_state_shows_until_the_first_text_which_streams_in(server, distr
     expect(answer.locator(".hq-loading")).to_have_text(LOADING)
     page.wait_for_timeout(500)
     expect(answer.locator(".hq-loading")).to_be_visible()  # still searching: nothing has arrived
+    save_screenshot(page, "widget-desktop-loading")
     paced.release()  # the first sentence of the answer
     expect(answer).to_contain_text("200万元")
     expect(answer).not_to_contain_text(LOADING)
@@ -318,6 +320,7 @@ def test_thumbs_down_comment_opens_beside_the_answer_it_rates(server, district_s
     expect(first.locator(".hq-comment input")).to_have_count(1)  # inside the answer it rates
     expect(chat(page).locator(".hq-comment")).to_have_count(1)
     comment.fill("希望写明申报时间")
+    save_screenshot(page, "widget-phone-comment")
     comment.press("Enter")
     expect(first).to_contain_text("谢谢，意见已提交。")
     turn = commented_turn(server, EXAMPLE)
@@ -328,7 +331,8 @@ def commented_turn(server, question: str, wait_s: float = 10):
     """The logged turn of `question` once its comment has arrived (the page sends it in the background)."""
     deadline = time.monotonic() + wait_s
     while True:
-        turn = next((t for t in server.app.state.assistant.conversations.log() if t.question == question and t.comment), None)
+        log = server.app.state.assistant.conversations.log()
+        turn = next((t for t in log if t.question == question and t.comment), None)
         if turn or time.monotonic() > deadline:
             assert turn, f"no comment logged for {question}"
             return turn
@@ -355,7 +359,9 @@ def assert_tappable(name: str, locator, least: float = 44) -> None:
 
 
 @BOTH
-def test_open_widget_and_its_chat_page_have_no_serious_accessibility_violations(server, district_site, open_page, viewport):
+def test_open_widget_and_its_chat_page_have_no_serious_accessibility_violations(
+    server, district_site, open_page, viewport
+):
     # The chat page's CSP admits only its own scripts; the test context lets axe in.
     page = open_page(viewport, district_site.url + "/index.html", bypass_csp=True)
     open_widget(page)

@@ -47,8 +47,9 @@
   function keepInView(node) {
     var top = node.getBoundingClientRect().top - messages.getBoundingClientRect().top + messages.scrollTop;
     var bottom = top + node.offsetHeight;
+    var visibleBottom = messages.scrollTop + messages.clientHeight;
     if (top < messages.scrollTop) messages.scrollTop = top - 8;
-    else if (bottom > messages.scrollTop + messages.clientHeight) messages.scrollTop = Math.min(top - 8, bottom - messages.clientHeight + 8);
+    else if (bottom > visibleBottom) messages.scrollTop = Math.min(top - 8, bottom - messages.clientHeight + 8);
   }
 
   function addMessage(role, text) {
@@ -261,7 +262,8 @@
   // --- inside the widget's panel: talking to the host page's widget.js -------------
 
   function tabbable() {
-    return Array.prototype.filter.call(document.querySelectorAll("button, input, textarea, summary, [tabindex]"), function (node) {
+    var controls = document.querySelectorAll("button, input, textarea, summary, [tabindex]");
+    return Array.prototype.filter.call(controls, function (node) {
       return !node.disabled && node.tabIndex >= 0 && node.getClientRects().length > 0;
     });
   }
