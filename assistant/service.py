@@ -14,22 +14,22 @@ from importlib import resources
 
 import yaml
 
-import prompts
-from assistant.answer.base import Answer, Draft
+from assistant import replies
+from assistant.answer.base import Answer, Answerer, Draft, final_draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
-from assistant.intents import Intent, classify
 from assistant.conversation import ConversationStore, Turn, database_url
+from assistant.intents import Intent, classify
 from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
+from assistant.scope import scope_question
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit
 from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
-RELATED_LEAD = "没有找到直接规定，以下条款可能相关："
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ class Assistant:
         self.wording = Wording.load()
         self.retriever = HybridRetriever(kb=kb, k=RETRIEVE_K, relevance=self.relevance, wording=self.wording)
         self.extractive = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)
-        self.llm = llm
+        self.llm = llm.with_fallback(self.extractive) if llm is not None else None
+        self.answerer: Answerer = self.llm or self.extractive
 
     @classmethod
     def open(
@@ -148,7 +149,7 @@ class Assistant:
         history = self.conversations.history(session_id)
         started = time.perf_counter()
         intent = classify(question, [text for text, _ in region_mentions(question)])
-        if intent.kind == "overview" and self.region_scope(question, region)[1]:
+        if intent.kind == "overview" and self.region_scope(question, region).uncovered:
             intent = Intent("policy")  # an overview of a place with no documents: refused by name below
         if intent.is_guide:
             yield from self._reply_guide(intent, question, region, session_id, started)
@@ -161,21 +162,24 @@ class Assistant:
         related = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.related_floor]
         refused = is_related = False
         if retrieval.ambiguous:
-            draft = self._which_place(retrieval.ambiguous)
+            draft = replies.which_place(retrieval.ambiguous)
             yield draft.text
         elif retrieval.uncovered_regions and not retrieval.scope or not related:
-            draft = self._refusal(retrieval)
+            draft = replies.refusal(
+                retrieval.uncovered_regions, retrieval.hits, self.covered_regions(), self.settings.helpdesk_contact,
+                self.mode,
+            )
             refused = True
             yield draft.text
         elif not relevant:
-            draft = self._related(retrieval.frame, related)
+            draft = replies.related(final_draft(self.extractive.stream(retrieval.frame, related)))
             is_related = True
             yield draft.text
         else:
             by_region = not retrieval.frame.regions and region is None
-            draft = yield from self._draft(retrieval.frame, relevant, by_region, history)
+            draft = yield from self.answerer.stream(retrieval.frame, relevant, history, by_region)
         if retrieval.uncovered_regions and draft.citations:
-            note = f"（知识库暂未收录{'、'.join(retrieval.uncovered_regions)}的政策，以上仅涉及已收录地区。）"
+            note = replies.uncovered_note(retrieval.uncovered_regions)
             draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
             yield "\n" + note
         timings["answer"] = (time.perf_counter() - started) * 1000
@@ -205,29 +209,8 @@ class Assistant:
         named = list(frame(question, (region,) if region else ()).regions) or ([region] if region else [])
         chain = {name for place in named for name in places.chain(place)}
         in_scope = [d for d in documents if not chain or d.region in chain]
-        openings = {
-            "greeting": "您好！我是惠企政策助手，可以按已收录的政策文件回答企业扶持、奖补、融资、人才等问题，并注明依据的条款原文。",
-            "thanks": "不客气！还有其他政策问题，随时问我。",
-            "capabilities": "我可以按已收录的政策文件回答企业扶持、奖补、融资、人才等问题，并注明依据的条款原文；文件没有写到的，我会如实说明。",
-        }
-        if intent.kind == "overview" and in_scope:
-            where = "、".join(named) if named else "知识库"
-            titles = "\n".join(f"· 《{d.title}》（{d.region or '未识别地区'}）" for d in in_scope[:8])
-            more = f"\n…共 {len(in_scope)} 份。" if len(in_scope) > 8 else ""
-            opening = f"{where}适用的政策文件有：\n{titles}{more}"
-            coverage = "想了解哪一方面（如研发补助、人才、融资、专精特新奖励），可以直接问我。"
-        else:
-            opening = openings.get(intent.kind, openings["capabilities"])
-            regions = sorted({d.region for d in documents if d.region})
-            coverage = (
-                f"目前收录了{'、'.join(regions)}等地的 {len(documents)} 份政策文件。" if documents
-                else "知识库里还没有政策文件，请帮办人员先上传。"
-            )
-        examples = "\n".join(f"· {q}" for q in self.examples(limit=3, regions=chain or None))
-        return prompts.load("guide").render(
-            opening=opening, coverage=coverage, examples=examples or "· 专精特新企业有什么奖励？",
-            contact=self.settings.helpdesk_contact,
-        )
+        examples = self.examples(limit=3, regions=chain or None)
+        return replies.guide(intent.kind, named, in_scope, documents, examples, self.settings.helpdesk_contact)
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         question = searchable(question)
@@ -238,14 +221,6 @@ class Assistant:
             if condensed:
                 return condensed
         return rewrite_follow_up(question, history[-1].standalone_question)
-
-    def _draft(self, question: QuestionFrame, relevant: list[ClauseHit], by_region: bool, history: list[Turn]):
-        extractive = self.extractive.answer(question, relevant, by_region=by_region)
-        if self.llm is None:
-            for line in extractive.text.splitlines(keepends=True):
-                yield line
-            return extractive
-        return (yield from self.llm.answer(question.text, relevant, history, fallback=extractive))
 
     # --- retrieval ------------------------------------------------------------
 
@@ -282,79 +257,8 @@ class Assistant:
         elapsed = (time.perf_counter() - started) * 1000
         return Retrieval(question_frame, hits, uncovered, scope, ambiguous=ambiguous, timings_ms={"search": elapsed})
 
-    def region_scope(
-        self, question: str, region: str | None = None, question_frame: QuestionFrame | None = None
-    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    def region_scope(self, question: str, region: str | None = None, question_frame: QuestionFrame | None = None):
         """(document regions to search, named places the knowledge base does not cover,
-        shared place names to ask about).
-
-        A place reaches its chain: 甘井子区 -> 大连市 -> 辽宁省 -> 全国, as far as
-        documents exist; a place with none in its chain reaches the places inside it
-        that have documents (金华市 -> 义乌市), else it is not covered.
-        """
-        places = gazetteer()
+        shared place names to ask about): see `assistant.scope`."""
         question_frame = question_frame or frame(question, (region,) if region else ())
-        named = list(question_frame.regions)
-        if not named and region and not question_frame.unresolved:
-            named = [region]
-        corpus = set(self.covered_regions())
-        scope: set[str] = set()
-        uncovered: list[str] = []
-        for name in named:
-            related = (set(places.chain(name)) & corpus) or (set(places.descendants(name)) & corpus)
-            if related:
-                scope |= related
-            else:
-                uncovered.append(name)
-        ambiguous = []
-        for text, candidates in question_frame.unresolved:
-            reachable = [c for c in candidates if set(places.chain(c)) - {"全国"} & corpus]
-            if not reachable and text in places.informal:
-                # A short form several places share (新城) is as often an ordinary word
-                # (生态科技创新城): with no documents behind it, it neither scopes nor refuses.
-                continue
-            if not reachable:
-                uncovered.append(text)
-            elif len(reachable) == 1:
-                scope |= set(places.chain(reachable[0])) & corpus
-            else:
-                ambiguous.append((text, tuple(reachable)))
-        return tuple(sorted(scope)), tuple(uncovered), tuple(ambiguous)
-
-    def _related(self, question: QuestionFrame, hits: list[ClauseHit]) -> Draft:
-        """No clause states it; the closest ones are quoted, marked as such."""
-        quoted = self.extractive.answer(question, hits, by_region=False)
-        return Draft(RELATED_LEAD + "\n" + quoted.text, quoted.citations, quoted.mode)
-
-    def _which_place(self, ambiguous: tuple[tuple[str, tuple[str, ...]], ...]) -> Draft:
-        text, candidates = ambiguous[0]
-        return Draft(f"“{text}”在多个地方都有：{'、'.join(candidates)}。请问您指的是哪一个？", (), "clarify")
-
-    def _refusal(self, retrieval: Retrieval) -> Draft:
-        covered = "、".join(self.covered_regions()) or "（暂无）"
-        if retrieval.uncovered_regions:
-            regions = "、".join(retrieval.uncovered_regions)
-            reason = f"知识库暂未收录{regions}的政策文件，不能用其他地区的规定代为回答。"
-            closest = f"目前收录的是以下地区的政策：{covered}。"
-        else:
-            reason = "知识库中没有与这个问题直接相关的政策条款，无法据此作答。"
-            nearest = []
-            for hit in retrieval.hits[:3]:
-                item = f"《{hit.document.title}》“{_short_path(hit.clause.clause_path)}”"
-                if item not in nearest:
-                    nearest.append(item)
-            closest = (
-                "知识库中与此最接近的内容是：" + "；".join(nearest) + "，但都没有回答您的问题。"
-                if nearest
-                else f"知识库目前收录的是以下地区的政策：{covered}。"
-            )
-        text = prompts.load("refusal").render(reason=reason, closest=closest, contact=self.settings.helpdesk_contact)
-        return Draft(text, (), self.mode)
-
-
-def _short_path(path: str, limit: int = 30) -> str:
-    """A clause path short enough to name in a sentence: its last heading that says
-    something (not a bare 一是/二是), cut at `limit` characters."""
-    headings = [h for h in path.split(" > ") if len(h) > 3] or path.split(" > ")
-    heading = headings[-1]
-    return heading if len(heading) <= limit else heading[: limit - 1] + "…"
+        return scope_question(question_frame, region, set(self.covered_regions()))

@@ -8,7 +8,8 @@ import pytest
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.relevance import RelevanceModel
-from assistant.service import RELATED_LEAD, Assistant
+from assistant.replies import RELATED_LEAD
+from assistant.service import Assistant
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 
 

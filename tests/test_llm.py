@@ -10,7 +10,8 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
-from assistant.answer.base import Draft
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.questions import frame
 from assistant.answer.llm import FALLBACK_MODE, LLMAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
@@ -130,9 +131,8 @@ def test_the_model_sees_the_best_clauses_whole_within_the_token_budget(bundled_k
 
     hits = bundled_kb.dense_search("专精特新企业奖励", 10)
     model = FakeChatModel(replies=["对国家小巨人企业奖励100万元[1]。"])
-    answerer = LLMAnswerer(model, contact="12345", token_budget=700)
-    fallback = Draft("摘录", (), "extractive")
-    list(answerer.answer("专精特新企业奖励", hits, [], fallback=fallback))
+    answerer = LLMAnswerer(model, contact="12345", token_budget=700, fallback=ExtractiveAnswerer(bundled_kb.tokenizer.tokenize, bundled_kb.term_weights))
+    list(answerer.stream(frame("专精特新企业奖励"), hits))
     sent = re.findall(r"<条款 [^>]*>\n(.*?)\n</条款>", model.calls[-1][-1].content, re.S)
     # Whole clauses, best first, as many as the budget holds: never a clause cut short.
     assert 2 <= len(sent) < len(hits)

@@ -1,10 +1,16 @@
-"""What every answerer returns, and the shape of an answer handed to users."""
+"""What every answerer does and returns, and the shape of an answer handed to users."""
 
 from __future__ import annotations
 
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.citations import Citation
+from knowledge.models import ClauseHit
+
+if TYPE_CHECKING:
+    from assistant.questions import QuestionFrame
 
 OFFICIAL_NOTE = "（以上摘自政策原文，具体以正式文件为准。）"
 
@@ -19,6 +25,35 @@ class Draft:
     """extractive / llm / llm-fallback（模型回答未通过核验，改用原文摘录）。"""
     notice: str = ""
     """给用户的附加说明，如回退原因。"""
+
+
+DraftStream = Generator[str, None, Draft]
+"""Text chunks as they are produced; the generator's return value is the final Draft."""
+
+
+class Answerer(Protocol):
+    """Turns relevant clauses into a cited answer. Implemented by the extractive
+    answerer and by the LLM answerer (which falls back to the extractive one)."""
+
+    mode: str
+
+    def stream(
+        self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence = (), by_region: bool = False
+    ) -> DraftStream:
+        """Stream the answer to `question` from `hits` (relevant clauses, best first; never
+        empty). With `by_region`, the answer is grouped by the region each clause
+        applies to. When the final Draft's text differs from the chunks (an LLM answer
+        that failed verification), the Draft is what counts."""
+        ...
+
+
+def final_draft(stream: DraftStream) -> Draft:
+    """Run a draft stream to its end and return the Draft."""
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ with [n] marks. No model; every word of an answer's substance is policy text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-from assistant.answer.base import OFFICIAL_NOTE, Draft
+from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.questions import FACT_KINDS, QuestionFrame
 from knowledge.models import ClauseHit
@@ -18,12 +18,21 @@ FACT_BONUS = 0.6
 """Added to a sentence's term coverage when it holds the kind of fact asked for."""
 
 
+# Tiers are sentences ending in ；that each state the figure asked for; a run of them is
+# quoted whole up to this many times the usual quote length.
+_TIERED_KINDS = ("amount", "ratio", "count")
+_TIER_ENDS = ("；", ";")
+_TIER_QUOTE_FACTOR = 3
+
+
 @dataclass(frozen=True)
 class _Pick:
     hit: ClauseHit
     span: Span
     score: float
     trimmed: bool
+    sentence: int = 0
+    """Index of the quoted sentence among the clause's sentences."""
 
 
 class ExtractiveAnswerer:
@@ -59,6 +68,14 @@ class ExtractiveAnswerer:
         self.max_clauses = max_clauses
         self.max_quote_chars = max_quote_chars
 
+    def stream(
+        self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence = (), by_region: bool = False
+    ) -> DraftStream:
+        """The answer line by line (it is ready at once; lines let pages show it as it comes)."""
+        draft = self.answer(question, hits, by_region=by_region)
+        yield from draft.text.splitlines(keepends=True)
+        return draft
+
     def answer(self, question: QuestionFrame, hits: list[ClauseHit], by_region: bool = False) -> Draft:
         """Quote the sentences of `hits` (relevant clauses, best first) that answer `question`.
 
@@ -72,10 +89,14 @@ class ExtractiveAnswerer:
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
         lead = max(picks, key=lambda p: p.score)
-        chosen = [lead] + [
-            p for p in picks
-            if p is not lead and p.score >= 0.6 * lead.score and self._states_fact(p.span.text, question)
-        ][: self.max_clauses - 1]
+        chosen = [lead]
+        for pick in picks:
+            if len(chosen) >= self.max_clauses:
+                break
+            if pick is lead or pick.score < 0.6 * lead.score or not self._states_fact(pick.span.text, question):
+                continue
+            if self._adds_a_fact(pick, chosen, question):
+                chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
         citations: list[Citation] = []
         lines = []
@@ -110,7 +131,8 @@ class ExtractiveAnswerer:
     def _best_sentence(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> _Pick:
         relevance = hit.scores.get("relevance", 0.5)
         best: _Pick | None = None
-        for span in sentences(hit.clause.text):
+        spans = sentences(hit.clause.text)
+        for index, span in enumerate(spans):
             if len(span.text) < 4:
                 continue
             trimmed = False
@@ -120,11 +142,49 @@ class ExtractiveAnswerer:
             if _names_other_place(span.text, hit, question):
                 score -= 0.3
             if best is None or score > best.score:
-                best = _Pick(hit, span, score, trimmed)
+                best = _Pick(hit, span, score, trimmed, index)
         if best is None:  # a clause of only very short lines: quote it whole
             text = hit.clause.text.strip()
-            best = _Pick(hit, Span(0, len(text), text), 0.3 * relevance, False)
+            return _Pick(hit, Span(0, len(text), text), 0.3 * relevance, False)
+        if not best.trimmed:
+            best = replace(best, span=self._whole_tiers(hit.clause.text, spans, best.sentence, question))
         return best
+
+    def _whole_tiers(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
+        """A figure that is one tier of several (……的，奖励10万元；……的，奖励20万元；) is
+        quoted with its sibling tiers: one tier alone reads as the whole rule."""
+        kinds = [k for k in question.fact_kinds if k in _TIERED_KINDS]
+        if not kinds or not any(FACT_KINDS[k][1].search(spans[index].text) for k in kinds):
+            return spans[index]
+
+        def tier(i: int) -> bool:
+            return any(FACT_KINDS[k][1].search(spans[i].text) for k in kinds)
+
+        first = last = index
+        limit = self.max_quote_chars * _TIER_QUOTE_FACTOR
+        while first > 0 and spans[first - 1].text.endswith(_TIER_ENDS) and tier(first - 1):
+            if spans[last].end - spans[first - 1].start > limit:
+                break
+            first -= 1
+        while last + 1 < len(spans) and spans[last].text.endswith(_TIER_ENDS) and tier(last + 1):
+            if spans[last + 1].end - spans[first].start > limit:
+                break
+            last += 1
+        start, end = spans[first].start, spans[last].end
+        return Span(start, end, text[start:end])
+
+    @staticmethod
+    def _adds_a_fact(pick: _Pick, chosen: list[_Pick], question: QuestionFrame) -> bool:
+        """A further quote is worth showing only when it states something the chosen ones
+        do not: another figure of the kind asked for (or, when none is asked, other text)."""
+        quoted = " ".join(p.span.text for p in chosen)
+        if pick.span.text in quoted:
+            return False
+        kinds = [k for k in question.fact_kinds if k != "list"]
+        if not kinds:
+            return True
+        figures = {m.group(0) for k in kinds for m in FACT_KINDS[k][1].finditer(pick.span.text)}
+        return not figures <= {m.group(0) for k in kinds for m in FACT_KINDS[k][1].finditer(quoted)}
 
     @staticmethod
     def _states_fact(text: str, question: QuestionFrame) -> bool:

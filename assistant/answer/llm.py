@@ -10,9 +10,10 @@ answer's `mode` says so.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,8 +25,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 
 import prompts
-from assistant.answer.base import Draft
+from assistant.answer.base import Answerer, Draft, DraftStream, final_draft
 from assistant.citations import Citation, citation_for, clause_region, sentences
+from assistant.questions import QuestionFrame
 from assistant.turns import Turn
 from knowledge.models import ClauseHit
 from knowledge.text import CITATION_MARK, count_tokens
@@ -59,17 +61,21 @@ class LLMAnswerer:
         token_budget: clause text sent to the model, in cl100k tokens.
         timeout_s: the whole answer must arrive within this; a model that trickles
             tokens slower is given up on like one that does not answer.
+        fallback: the answerer whose answer is shown when the model's fails (the
+            extractive one; the assistant binds it with `with_fallback`).
 
     Usage::
 
-        answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345")
-        for event in answerer.answer("温县政府采购预留比例？", hits, [], fallback=draft): ...
+        answerer = LLMAnswerer(ChatOpenAI(base_url=..., model=...), contact="12345",
+                               fallback=ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights))
+        for chunk in answerer.stream(frame("温县政府采购预留比例？"), hits): ...
     """
 
     mode = "llm"
 
     def __init__(
-        self, chat_model: BaseChatModel, contact: str, token_budget: int = 2500, timeout_s: float = 60.0
+        self, chat_model: BaseChatModel, contact: str, token_budget: int = 2500, timeout_s: float = 60.0,
+        fallback: Answerer | None = None,
     ) -> None:
         if token_budget < 100:
             raise ValueError(f"token_budget must be >= 100, got {token_budget}")
@@ -79,6 +85,13 @@ class LLMAnswerer:
         self.contact = contact
         self.token_budget = token_budget
         self.timeout_s = timeout_s
+        self.fallback = fallback
+
+    def with_fallback(self, fallback: Answerer) -> LLMAnswerer:
+        """The same model and limits, falling back to `fallback`."""
+        bound = copy.copy(self)
+        bound.fallback = fallback
+        return bound
 
     @classmethod
     def from_settings(cls, settings) -> LLMAnswerer:
@@ -149,12 +162,19 @@ class LLMAnswerer:
             blocks.append(f"<条款 {attributes}>\n{text}\n</条款>")
         return {"system": self._system_prompt, "clauses": "\n\n".join(blocks), "question": values["question"]}
 
-    def answer(self, question: str, hits: list[ClauseHit], history: list[Turn], fallback: Draft) -> Iterator[str]:
-        """Stream the model's tokens; return the verified `Draft`, or `fallback` marked as such."""
+    def stream(
+        self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence[Turn] = (), by_region: bool = False
+    ) -> DraftStream:
+        """Stream the model's tokens; return the verified `Draft`, or the fallback's
+        answer marked as such (its text then supersedes what was streamed)."""
+        if not hits:
+            raise ValueError("hits must not be empty; refuse before answering")
+        if self.fallback is None:
+            raise ValueError("LLMAnswerer needs a fallback answerer: pass fallback= or call with_fallback()")
         packed = self.pack(hits)
         pieces: list[str] = []
         deadline = time.monotonic() + self.timeout_s
-        tokens = self._answer_chain.stream({"hits": packed, "question": question})
+        tokens = self._answer_chain.stream({"hits": packed, "question": question.text})
         try:
             for chunk in tokens:
                 token = chunk.text
@@ -166,12 +186,14 @@ class LLMAnswerer:
         except Exception as exc:  # noqa: BLE001 - the owner still gets the extractive answer
             tokens.close()  # drop the connection now rather than read out a slow model
             if isinstance(exc, (TimeoutError, httpx.TimeoutException, openai.APITimeoutError)):
-                return self._fallback(fallback, f"模型服务超过 {self.timeout_s:g} 秒未完成回答")
-            return self._fallback(fallback, f"模型服务暂不可用（{type(exc).__name__}）")
+                reason = f"模型服务超过 {self.timeout_s:g} 秒未完成回答"
+            else:
+                reason = f"模型服务暂不可用（{type(exc).__name__}）"
+            return (yield from self._fall_back(question, hits, history, by_region, reason, streamed=bool(pieces)))
         text = "".join(pieces).strip()
         verdict = self.verify(text, packed)
         if not verdict.ok:
-            return self._fallback(fallback, verdict.reason)
+            return (yield from self._fall_back(question, hits, history, by_region, verdict.reason, streamed=True))
         citations = tuple(self._citation(n, packed[n - 1], text) for n in verdict.cited)
         return Draft(text, citations, self.mode)
 
@@ -206,9 +228,16 @@ class LLMAnswerer:
             rules[i : i + _LEAK_WINDOW] in compact for i in range(0, max(len(rules) - _LEAK_WINDOW, 0), 4)
         )
 
-    def _fallback(self, fallback: Draft, reason: str) -> Draft:
+    def _fall_back(
+        self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence[Turn], by_region: bool, reason: str,
+        streamed: bool,
+    ) -> DraftStream:
+        """The fallback's answer, marked with `reason`; streamed too when nothing of the
+        model's was (otherwise the final Draft replaces what was shown)."""
+        fallback = self.fallback.stream(question, hits, history, by_region)
+        draft = final_draft(fallback) if streamed else (yield from fallback)
         notice = f"（{reason}，以下改为政策原文摘录。）"
-        return Draft(fallback.text, fallback.citations, FALLBACK_MODE, notice)
+        return Draft(draft.text, draft.citations, FALLBACK_MODE, notice)
 
     @staticmethod
     def _citation(n: int, hit: ClauseHit, answer: str) -> Citation:

@@ -1,0 +1,72 @@
+"""Which documents a question may be answered from: the places it names (or the page's
+region), each reaching its chain (甘井子区 -> 大连市 -> 辽宁省 -> 全国) as far as the
+knowledge base has documents.
+
+A place with none in its chain reaches the places inside it that have documents
+(金华市 -> 义乌市), else it is reported as not covered and never answered with another
+region's clauses. A shared place name (朝阳区) with documents behind more than one of its
+places is reported so the visitor can be asked which one is meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.questions import QuestionFrame
+from knowledge.regions import gazetteer
+
+
+@dataclass(frozen=True)
+class Scope:
+    """检索范围：可检索的文件地区、知识库未收录的地名、需要问清的同名地名。"""
+
+    regions: tuple[str, ...]
+    """检索限定的文件地区（空表示不限）。"""
+    uncovered: tuple[str, ...] = ()
+    """问题提到、但知识库没有对应文件的地名。"""
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(原文, 知识库有文件的同名地区)。"""
+
+    def __iter__(self) -> Iterator:
+        """Unpacks as (regions, uncovered, ambiguous)."""
+        return iter((self.regions, self.uncovered, self.ambiguous))
+
+
+def scope_question(question: QuestionFrame, region: str | None, covered: set[str]) -> Scope:
+    """The scope of `question` (its places, else the page's `region`) over the document
+    regions in `covered`.
+
+    Example:
+        >>> from assistant.questions import frame
+        >>> scope_question(frame("甘井子区有什么奖励"), None, {"大连市", "辽宁省", "郑州市"}).regions
+        ('大连市', '辽宁省')
+        >>> scope_question(frame("上海市有什么奖励"), None, {"大连市"}).uncovered
+        ('上海市',)
+    """
+    places = gazetteer()
+    named = list(question.regions)
+    if not named and region and not question.unresolved:
+        named = [region]
+    scope: set[str] = set()
+    uncovered: list[str] = []
+    for name in named:
+        related = (set(places.chain(name)) & covered) or (set(places.descendants(name)) & covered)
+        if related:
+            scope |= related
+        else:
+            uncovered.append(name)
+    ambiguous = []
+    for text, candidates in question.unresolved:
+        reachable = [c for c in candidates if set(places.chain(c)) - {"全国"} & covered]
+        if not reachable and text in places.informal:
+            # A short form several places share (新城) is as often an ordinary word
+            # (生态科技创新城): with no documents behind it, it neither scopes nor refuses.
+            continue
+        if not reachable:
+            uncovered.append(text)
+        elif len(reachable) == 1:
+            scope |= set(places.chain(reachable[0])) & covered
+        else:
+            ambiguous.append((text, tuple(reachable)))
+    return Scope(tuple(sorted(scope)), tuple(uncovered), tuple(ambiguous))

@@ -1,0 +1,129 @@
+"""The Answerer protocol: every answerer — extractive, LLM with a verified answer, LLM
+falling back — streams text and returns a Draft whose every [n] names a citation whose
+quote is a verbatim piece of its clause, and states the fact asked for."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answer.base import Draft, final_draft
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.llm import FALLBACK_MODE, LLMAnswerer
+from assistant.questions import frame
+from knowledge.models import Clause, ClauseHit, StoredDocument
+from tests.fakes import FakeChatModel
+
+QUESTION = "温县2023年政府采购工程项目预留比例是多少？"
+FACT = "40%"
+
+
+@pytest.fixture
+def hits(bundled_kb):
+    found = bundled_kb.dense_search(QUESTION, 5)
+    assert any(FACT in hit.clause.text for hit in found)
+    return found
+
+
+@pytest.fixture
+def extractive(bundled_kb):
+    return ExtractiveAnswerer(bundled_kb.tokenizer.tokenize, bundled_kb.term_weights)
+
+
+def run(answerer, hits) -> tuple[list[str], Draft]:
+    stream = answerer.stream(frame(QUESTION), hits)
+    chunks = []
+    while True:
+        try:
+            chunks.append(next(stream))
+        except StopIteration as done:
+            return chunks, done.value
+
+
+class AnswererContract:
+    """Shared checks; subclasses provide the `answerer` fixture."""
+
+    def test_streams_text_and_returns_a_draft(self, answerer, hits):
+        chunks, draft = run(answerer, hits)
+        assert chunks and all(isinstance(chunk, str) for chunk in chunks)
+        assert isinstance(draft, Draft) and draft.text.strip()
+
+    def test_states_the_fact_asked_for(self, answerer, hits):
+        assert FACT in final_draft(answerer.stream(frame(QUESTION), hits)).text
+
+    def test_every_mark_names_a_citation_quoting_its_clause(self, answerer, hits):
+        draft = final_draft(answerer.stream(frame(QUESTION), hits))
+        numbers = {c.n for c in draft.citations}
+        assert numbers and {int(n) for n in re.findall(r"\[(\d+)\]", draft.text)} <= numbers
+        for citation in draft.citations:
+            assert citation.quote and citation.quote in citation.text
+
+    def test_no_clauses_is_an_error_not_an_answer(self, answerer):
+        with pytest.raises(ValueError, match="hits"):
+            final_draft(answerer.stream(frame(QUESTION), []))
+
+
+class TestExtractive(AnswererContract):
+    @pytest.fixture
+    def answerer(self, extractive):
+        return extractive
+
+    def test_streamed_lines_are_the_answer(self, extractive, hits):
+        chunks, draft = run(extractive, hits)
+        assert "".join(chunks) == draft.text and len(chunks) > 1
+
+
+class TestLLMVerified(AnswererContract):
+    @pytest.fixture
+    def answerer(self, extractive, hits):
+        n = next(i for i, hit in enumerate(hits, 1) if FACT in hit.clause.text)
+        replies = [f"温县政府采购工程项目预留比例提高至{FACT}以上[{n}]。"] * 4
+        return LLMAnswerer(FakeChatModel(replies=replies), contact="12345", fallback=extractive)
+
+    def test_the_verified_answer_is_what_was_streamed(self, answerer, hits):
+        chunks, draft = run(answerer, hits)
+        assert draft.mode == "llm" and "".join(chunks).strip() == draft.text
+
+
+class TestLLMFallingBack(AnswererContract):
+    @pytest.fixture
+    def answerer(self, extractive):
+        return LLMAnswerer(FakeChatModel(replies=[ConnectionError("down")] * 4), contact="12345", fallback=extractive)
+
+    def test_the_fallback_is_marked_with_its_reason(self, answerer, hits):
+        draft = final_draft(answerer.stream(frame(QUESTION), hits))
+        assert draft.mode == FALLBACK_MODE and "暂不可用" in draft.notice
+
+
+def test_an_llm_answerer_without_a_fallback_says_so(hits):
+    answerer = LLMAnswerer(FakeChatModel(replies=["x[1]"]), contact="12345")
+    with pytest.raises(ValueError, match="fallback"):
+        final_draft(answerer.stream(frame(QUESTION), hits))
+
+
+def _hit(text: str, path: str = "二、支持措施 > （二）总部企业奖励") -> ClauseHit:
+    document = StoredDocument("demo", "示例市总部经济扶持办法", "", "示例市人民政府", "2024-01-01", "", "市", "", 1, "0" * 16)
+    clause = Clause("demo:2.2", "demo", path, text, 0, len(text), 0)
+    return ClauseHit(clause, document, 1.0, {"relevance": 0.9})
+
+
+def test_a_tier_is_quoted_with_its_sibling_tiers(extractive):
+    text = (
+        "对年度经济贡献首次达到200万元的总部企业，按其贡献的10%给予奖励；"
+        "达到500万元的，按15%给予奖励；达到1000万元以上的，按20%给予奖励。"
+        "奖励资金分三年拨付。"
+    )
+    draft = final_draft(extractive.stream(frame("贡献500万的总部企业奖励比例是多少？"), [_hit(text)]))
+    quote = draft.citations[0].quote
+    assert all(tier in quote for tier in ("10%", "15%", "20%")) and "分三年" not in quote
+
+
+def test_a_second_quote_is_shown_only_when_it_adds_a_figure(extractive):
+    same = _hit("对首次认定的国家级专精特新“小巨人”企业，给予一次性奖励50万元。")
+    repeat = ClauseHit(
+        Clause("demo:3.1", "demo", "三、附则", "国家级专精特新“小巨人”企业可获一次性奖励50万元。", 0, 24, 1),
+        same.document, 0.9, {"relevance": 0.85},
+    )
+    draft = final_draft(extractive.stream(frame("国家级小巨人奖励多少钱？"), [same, repeat]))
+    assert len(draft.citations) == 1 and "另见" not in draft.text
