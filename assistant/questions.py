@@ -41,7 +41,10 @@ _FILLERS = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改�
 # What kind of fact a question asks for, and how such a fact looks in a clause.
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(r"多少钱|多少万|奖励多少|补助多少|资助多少|金额|额度|奖多少|补贴多少|给多少|拿多少|多少资金|投资多少|投放|奖励|补助|资助|补贴|贴息"),
+        re.compile(
+            r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持)多少|金额|额度|多少资金|投资多少|投放|"
+            r"奖励|补助|资助|补贴|贴息|奖补"
+        ),
         re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
     ),
     "ratio": (
@@ -70,6 +73,22 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 
+FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "amount": (
+        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|金额|额度|上限"),
+        FACT_KINDS["amount"][1],
+    ),
+    "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
+    "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
+    "duration": (
+        re.compile(r"几年|多少年|多久|多长时间|几个月|几天"),
+        re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
+    ),
+    "count": (re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
+}
+"""Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
+how that figure looks in a clause. Looser wording ("有什么补贴") asks for no figure."""
+
 
 @dataclass(frozen=True)
 class QuestionFrame:
@@ -82,6 +101,19 @@ class QuestionFrame:
     fact_kinds: tuple[str, ...]
     unresolved: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """全国多处同名、无法从上下文确定的地名：(原文, 可能的地区)。"""
+    figures: tuple[str, ...] = ()
+    """问题明确要问的数字类型（FIGURE_ASKS 的键），如“补多少”“百分之几”。"""
+
+    def states_a_figure_asked(self, text: str) -> bool:
+        """`text` holds a figure of a kind the question asks for in so many words (always
+        true when it asks for none).
+
+        Example:
+            >>> f = frame("众创空间房租补贴按多少比例给？")
+            >>> f.states_a_figure_asked("给予适当的财政补贴。"), f.states_a_figure_asked("按租金的50%给予补贴。")
+            (False, True)
+        """
+        return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
 
 
 def validate_region(region: str | None) -> str | None:
@@ -176,7 +208,8 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
             regions.append(name)
         elif not name and mention.text not in [u[0] for u in unresolved]:
             unresolved.append((mention.text, mention.candidates))
-    return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved))
+    figures = tuple(kind for kind, (asks, _) in FIGURE_ASKS.items() if asks.search(text))
+    return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved), figures)
 
 
 def _canonical_level(form: str) -> str:

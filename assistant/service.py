@@ -171,12 +171,15 @@ class Assistant:
             )
             refused = True
             yield draft.text
-        elif not relevant:
+        elif not relevant or not any(retrieval.frame.states_a_figure_asked(h.clause.text) for h in relevant):
+            # Asked "补多少" and no relevant clause states an amount: the clauses are
+            # related, not an answer.
             draft = replies.related(final_draft(self.extractive.stream(retrieval.frame, related)))
             is_related = True
             yield draft.text
         else:
-            by_region = not retrieval.frame.regions and region is None
+            # Region by region when no place narrows it, or when several are asked side by side.
+            by_region = len(retrieval.frame.regions) > 1 or not retrieval.frame.regions and region is None
             draft = yield from self.answerer.stream(retrieval.frame, relevant, history, by_region)
         if retrieval.uncovered_regions and draft.citations:
             note = replies.uncovered_note(retrieval.uncovered_regions)

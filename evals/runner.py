@@ -66,7 +66,9 @@ class QuestionResult:
     region: str
     ranked: list[str]
     answer: str
-    refused: bool
+    declined: bool
+    """huiqi gave no answer of its own: a refusal, the related clauses only (没有找到直接规定),
+    or a guide reply to small talk. What an unanswerable question should get."""
     cited: list[str]
     cited_texts: list[str]
     timings: dict[str, float]
@@ -123,13 +125,18 @@ def run_questions(assistant: Assistant, questions: list[EvalQuestion]) -> list[Q
         results.append(
             QuestionResult(
                 item=item, region=_region_of(item, assistant), ranked=[h.clause.clause_id for h in retrieval.hits],
-                answer=answer.text, refused=answer.refused, cited=[c.clause_id for c in answer.citations],
+                answer=answer.text, declined=declines(answer), cited=[c.clause_id for c in answer.citations],
                 cited_texts=[c.text for c in answer.citations],
                 timings={**answer.timings_ms, "total": total},
                 facts_found=[fact_found(f, answer.text) for f in item.facts],
             )
         )
     return results
+
+
+def declines(answer) -> bool:
+    """The answer states no fact of its own (see `QuestionResult.declined`)."""
+    return answer.refused or answer.related or answer.mode == "guide"
 
 
 def retrieval_only(ranker: Callable[[str, str | None], list[str]], questions: list[EvalQuestion]) -> dict:
@@ -145,10 +152,10 @@ def score(results: list[QuestionResult]) -> dict:
     metrics.update(_mean_dicts([_retrieval_scores(r.ranked, r.item.clauses) for r in answerable]))
     if answerable:
         metrics.update(_answer_scores(answerable))
-    tp = sum(1 for r in results if r.item.refuse and r.refused)
-    fp = sum(1 for r in results if not r.item.refuse and r.refused)
-    fn = sum(1 for r in results if r.item.refuse and not r.refused)
-    metrics["refusal_accuracy"] = _mean([float(r.refused == r.item.refuse) for r in results])
+    tp = sum(1 for r in results if r.item.refuse and r.declined)
+    fp = sum(1 for r in results if not r.item.refuse and r.declined)
+    fn = sum(1 for r in results if r.item.refuse and not r.declined)
+    metrics["refusal_accuracy"] = _mean([float(r.declined == r.item.refuse) for r in results])
     metrics["refusal_precision"] = tp / (tp + fp) if tp + fp else 1.0
     metrics["refusal_recall"] = tp / (tp + fn) if tp + fn else 1.0
     for stage in ("retrieve", "answer", "total"):
@@ -163,7 +170,7 @@ def _answer_scores(answerable: list[QuestionResult]) -> dict[str, float]:
     with_facts = [r for r in answerable if r.item.facts]
     precision, recall = [], []
     for r in answerable:
-        if r.refused or not r.cited:
+        if r.declined or not r.cited:
             recall.append(0.0)
             continue
         supported = [
@@ -173,7 +180,7 @@ def _answer_scores(answerable: list[QuestionResult]) -> dict[str, float]:
         precision.append(sum(supported) / len(supported))
         recall.append(len(set(r.cited) & set(r.item.clauses)) / len(r.item.clauses) if r.item.clauses else 1.0)
     return {
-        "key_fact_accuracy": _mean([float(all(r.facts_found) and not r.refused) for r in with_facts]),
+        "key_fact_accuracy": _mean([float(all(r.facts_found) and not r.declined) for r in with_facts]),
         "citation_precision": _mean(precision),
         "citation_recall": _mean(recall),
     }
@@ -190,7 +197,7 @@ def failures(results: list[QuestionResult]) -> list[dict]:
     """Questions answered wrongly: a missing fact, a wrong refusal, an unneeded answer."""
     found = []
     for r in results:
-        if r.item.refuse != r.refused:
+        if r.item.refuse != r.declined:
             reason = "should_refuse" if r.item.refuse else "wrongly_refused"
         elif not r.item.refuse and r.item.facts and not all(r.facts_found):
             reason = "missing_fact"

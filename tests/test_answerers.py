@@ -127,3 +127,19 @@ def test_a_second_quote_is_shown_only_when_it_adds_a_figure(extractive):
     )
     draft = final_draft(extractive.stream(frame("国家级小巨人奖励多少钱？"), [same, repeat]))
     assert len(draft.citations) == 1 and "另见" not in draft.text
+
+
+def test_a_heading_is_never_the_answer_and_the_figure_comes_with_the_benefit(extractive):
+    heading = _hit(
+        "（三）鼓励建立体验店。对建立并经营线下体验店，面积在300平方米以上的，区政府一次性补贴30万元。",
+        path="二、支持措施 > （三）鼓励建立体验店",
+    )
+    quote = final_draft(extractive.stream(frame("开体验店能补多少？"), [heading])).citations[0].quote
+    assert "30万元" in quote and not quote.startswith("（三）")
+    named_first = _hit(
+        "对先期入驻的高端科技服务机构，按照实际投资择优给予一定额度的资金补贴。"
+        "实际资金到位额超过2000万元的，按照总投资额6%的比例给予补贴，最高不超过300万元。",
+        path="第八条对先期入驻的高端科技服务机构…",
+    )
+    quote = final_draft(extractive.stream(frame("高端科技服务机构先期入驻，投资2500万能补多少？"), [named_first])).citations[0].quote
+    assert "6%" in quote and "300万元" in quote

@@ -99,3 +99,26 @@ def test_a_place_name_shared_by_two_covered_places_is_asked_back(e5, tmp_path):
     assert "南京市鼓楼区" in answer.text and "福州市鼓楼区" in answer.text and "哪一个" in answer.text
     settled = assistant.ask("福州鼓楼区高新技术企业奖励多少？")
     assert "10万元" in settled.text and "20万元" not in settled.text
+
+
+def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
+    """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
+    same knowledge base answers a question whose figure it does state."""
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "宁陵县扶持办法.txt").write_text(
+        "宁陵县人民政府关于支持中小企业发展的若干措施\n"
+        "一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n"
+        "二、对入驻众创空间的创业团队，给予适当的房租补贴。\n",
+        encoding="utf-8",
+    )
+    assert len(kb.ingest([policies]).added) == 1
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    unstated = assistant.ask("宁陵县众创空间房租补贴按多少比例给？")
+    assert unstated.related and not unstated.refused and unstated.text.startswith(RELATED_LEAD)
+    assert "房租补贴" in unstated.citations[0].quote
+    stated = assistant.ask("宁陵县省级专精特新企业奖励多少钱？")
+    assert not stated.related and not stated.refused and "20万元" in stated.text

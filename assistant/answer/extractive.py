@@ -23,6 +23,11 @@ FACT_BONUS = 0.6
 _TIERED_KINDS = ("amount", "ratio", "count")
 _TIER_ENDS = ("；", ";")
 _TIER_QUOTE_FACTOR = 3
+_TIER_PREFIX = 4
+"""Sentences that open with the same this many characters (年度区级贡献在…) are tiers of one rule."""
+_FACT_REACH = 2
+"""A best sentence without the figure asked for is joined to one this near that has it."""
+_HEADING_END = "。；;：:，, \n"
 
 
 @dataclass(frozen=True)
@@ -132,9 +137,11 @@ class ExtractiveAnswerer:
         relevance = hit.scores.get("relevance", 0.5)
         best: _Pick | None = None
         spans = sentences(hit.clause.text)
+        headings = _headings(hit)
+        has_body = any(_bare(span.text) not in headings for span in spans)
         for index, span in enumerate(spans):
-            if len(span.text) < 4:
-                continue
+            if len(span.text) < 4 or has_body and _bare(span.text) in headings:
+                continue  # a heading alone is never an answer
             trimmed = False
             if len(span.text) > self.max_quote_chars:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
@@ -147,8 +154,26 @@ class ExtractiveAnswerer:
             text = hit.clause.text.strip()
             return _Pick(hit, Span(0, len(text), text), 0.3 * relevance, False)
         if not best.trimmed:
-            best = replace(best, span=self._whole_tiers(hit.clause.text, spans, best.sentence, question))
+            span = self._with_the_fact(hit.clause.text, spans, best.sentence, question)
+            if span is spans[best.sentence]:
+                span = self._whole_tiers(hit.clause.text, spans, best.sentence, question)
+            best = replace(best, span=span)
         return best
+
+    def _with_the_fact(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
+        """The best-matching sentence may name the benefit while the next one states the
+        figure asked for (……给予一定额度的资金补贴。……按6%的比例给予补贴，最高300万元。):
+        the two are quoted together so the lead states the fact."""
+        kinds = [k for k in question.fact_kinds if k != "list"]
+        if not kinds or self._states_fact(spans[index].text, question):
+            return spans[index]
+        for distance in range(1, _FACT_REACH + 1):
+            for other in (index + distance, index - distance):
+                if 0 <= other < len(spans) and self._states_fact(spans[other].text, question):
+                    start, end = spans[min(index, other)].start, spans[max(index, other)].end
+                    if end - start <= 2 * self.max_quote_chars:
+                        return Span(start, end, text[start:end])
+        return spans[index]
 
     def _whole_tiers(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
         """A figure that is one tier of several (……的，奖励10万元；……的，奖励20万元；) is
@@ -157,16 +182,24 @@ class ExtractiveAnswerer:
         if not kinds or not any(FACT_KINDS[k][1].search(spans[index].text) for k in kinds):
             return spans[index]
 
+        opening = spans[index].text[:_TIER_PREFIX]
+
         def tier(i: int) -> bool:
             return any(FACT_KINDS[k][1].search(spans[i].text) for k in kinds)
 
+        def joined(before: int, after: int) -> bool:
+            """Two neighbouring sentences are tiers of one rule: the first ends in ；, or
+            both open alike (年度区级贡献在100万元至300万元的…。年度区级贡献在300万元…。)."""
+            same_opening = spans[before].text.startswith(opening) and spans[after].text.startswith(opening)
+            return (spans[before].text.endswith(_TIER_ENDS) or same_opening) and tier(before) and tier(after)
+
         first = last = index
         limit = self.max_quote_chars * _TIER_QUOTE_FACTOR
-        while first > 0 and spans[first - 1].text.endswith(_TIER_ENDS) and tier(first - 1):
+        while first > 0 and joined(first - 1, first):
             if spans[last].end - spans[first - 1].start > limit:
                 break
             first -= 1
-        while last + 1 < len(spans) and spans[last].text.endswith(_TIER_ENDS) and tier(last + 1):
+        while last + 1 < len(spans) and joined(last, last + 1):
             if spans[last + 1].end - spans[first].start > limit:
                 break
             last += 1
@@ -237,6 +270,16 @@ def _names_other_place(text: str, hit: ClauseHit, question: QuestionFrame) -> bo
     """The sentence is about a sub-region the question did not ask about."""
     region = clause_region(hit)
     return any(named not in question.regions and region in ancestors(named) for named in find_regions(text))
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split()).strip(_HEADING_END)
+
+
+def _headings(hit: ClauseHit) -> set[str]:
+    """The clause's headings as its path gives them (a path part cut short with … is the
+    clause's opening words, not a heading)."""
+    return {_bare(part) for part in hit.clause.clause_path.split(" > ") if not part.endswith("…")}
 
 
 def _quoted(pick: _Pick) -> str:
