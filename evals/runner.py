@@ -4,7 +4,12 @@ deterministic metrics, broken down by question type and region, with ablations.
 Retrieval: hit@1, hit@5, MRR@10, nDCG@10 against the gold clauses (answerable questions).
 Answers: key-fact accuracy (normalized, see evals.facts), citation precision (cited
 clauses that contain a key fact or are gold clauses) and recall (gold clauses cited),
-refusal accuracy / precision / recall (positive = should refuse), per-stage latency.
+refusal accuracy / precision / recall (positive = should refuse; a question counts as
+declined when huiqi refused it, quoted only related clauses or replied with a guide),
+per-stage latency.
+
+It runs a little over 300 lines: loading, asking and scoring share the result type and are
+read together when a metric is questioned; the report and the ablation wiring live apart.
 """
 
 from __future__ import annotations

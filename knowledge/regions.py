@@ -9,6 +9,10 @@ other places, the page's region — and otherwise left unresolved, never guessed
 
 Only the data file is read (not jionlp's code): parsing the three upper levels takes
 about half a second, once per process, on first use.
+
+It is longer than most modules because reading the data, the short forms and the
+shared-name resolution are one model of places; split, each half would need the other's
+internals.
 """
 
 from __future__ import annotations
