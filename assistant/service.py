@@ -20,6 +20,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
 from assistant.intents import Intent, classify
+from assistant.parts import combine, question_parts
 from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
@@ -158,10 +159,19 @@ class Assistant:
         retrieval = self.retrieve(standalone, region)
         timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
-        relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        relevant = self._answering(retrieval)
         related = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.related_floor]
         refused = is_related = False
-        if retrieval.ambiguous:
+        parts = question_parts(standalone)
+        by_parts = (
+            self._by_parts(parts, region, history)
+            if len(parts) > 1 and not retrieval.ambiguous and (retrieval.scope or not retrieval.uncovered_regions)
+            else None
+        )
+        if by_parts is not None:
+            draft = by_parts
+            yield from draft.text.splitlines(keepends=True)
+        elif retrieval.ambiguous:
             draft = replies.which_place(retrieval.ambiguous)
             yield draft.text
         elif retrieval.uncovered_regions and not retrieval.scope or not related:
@@ -171,9 +181,7 @@ class Assistant:
             )
             refused = True
             yield draft.text
-        elif not relevant or not any(retrieval.frame.states_a_figure_asked(h.clause.text) for h in relevant):
-            # Asked "补多少" and no relevant clause states an amount: the clauses are
-            # related, not an answer.
+        elif not relevant:
             draft = replies.related(final_draft(self.extractive.stream(retrieval.frame, related)))
             is_related = True
             yield draft.text
@@ -193,6 +201,27 @@ class Assistant:
         )
         turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance)
         yield replace(answer, turn_id=turn_id)
+
+    def _answering(self, retrieval: Retrieval) -> list[ClauseHit]:
+        """The hits relevant enough to answer from; none when the question asks for a
+        figure ("补多少") that no relevant clause states (they are related, not an answer)."""
+        relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        if not any(retrieval.frame.states_a_figure_asked(h.clause.text) for h in relevant):
+            return []
+        return relevant
+
+    def _by_parts(self, parts: list[str], region: str | None, history: list[Turn]) -> Draft | None:
+        """Each part searched and answered on its own; None when no part can be answered
+        (the question is then answered, related or refused as a whole)."""
+        drafts: list[Draft | None] = []
+        for part in parts:
+            retrieval = self.retrieve(part, region)
+            relevant = [] if retrieval.ambiguous else self._answering(retrieval)
+            drafts.append(final_draft(self.answerer.stream(retrieval.frame, relevant, history)) if relevant else None)
+        answered = [d for d in drafts if d is not None]
+        if not answered:
+            return None
+        return combine(parts, drafts, answered[0].mode)
 
     def _reply_guide(self, intent: Intent, question: str, region: str | None, session_id: str, started: float):
         """Greetings, thanks, "what can you do" and overviews: what the knowledge base

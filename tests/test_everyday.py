@@ -122,3 +122,24 @@ def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tm
     assert "房租补贴" in unstated.citations[0].quote
     stated = assistant.ask("宁陵县省级专精特新企业奖励多少钱？")
     assert not stated.related and not stated.refused and "20万元" in stated.text
+
+
+def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "宁陵县扶持办法.txt").write_text(
+        "宁陵县人民政府关于支持中小企业发展的若干措施\n"
+        "一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n"
+        "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。\n",
+        encoding="utf-8",
+    )
+    assert len(kb.ingest([policies]).added) == 1
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    answer = assistant.ask("宁陵县省级专精特新企业奖励多少钱？另外引进博士每月补贴多少？")
+    assert not answer.refused and not answer.related
+    first, second = answer.text.index("1. "), answer.text.index("2. ")
+    assert "20万元" in answer.text[first:second] and "3000元" in answer.text[second:]
+    assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
