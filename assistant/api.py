@@ -208,6 +208,17 @@ def list_documents(library: LibraryDep) -> list[dict]:
     return [d.as_json() for d in library.documents()]
 
 
+@document_routes.get("/api/documents/{doc_id}", summary="一份政策文件的全文，逐条款")
+def get_document(doc_id: str, assistant: AssistantDep) -> dict:
+    # Published policy text, as the chat's citation cards already show it: no token needed.
+    document = assistant.kb.document(doc_id)
+    clauses = [
+        {"clause_id": c.clause_id, "clause_path": c.clause_path, "text": c.text}
+        for c in assistant.kb.clauses(doc_id)
+    ]
+    return {**document.as_json(), "clauses": clauses}
+
+
 @document_routes.post("/api/documents", summary="上传政策文件（需管理令牌）",
                       dependencies=[Depends(require_admin)], openapi_extra=UPLOAD_BODY)
 async def upload_documents(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 
 from assistant.citations import Citation
 
@@ -60,17 +61,42 @@ def _link(match: re.Match, numbers: set[int], key: str) -> str:
 
 
 def citation_card(citation: Citation, key: str) -> str:
-    """One collapsible card; HTML without blank lines, so Markdown leaves it alone."""
+    """One collapsible card: the source once (title, 文号, issuer, date, region, clause path),
+    the clause with the quoted words marked, and a link to the whole document at the
+    clause. HTML without blank lines, so Markdown leaves it alone."""
     e = escape_html
     facts = " · ".join(e(v) for v in (citation.doc_number, citation.issuer, citation.date, citation.region) if v)
-    text = "<br>".join(e(line) for line in citation.text.splitlines() if line.strip())
-    quote = f'<div class="hq-quote">依据：{e(citation.quote)}</div>' if citation.quote else ""
+    source = document_link(citation.doc_id, citation.clause_id)
     return (
         f'<details class="hq-cite" id="{card_id(key, citation.n)}">'
         f'<summary>[{citation.n}] 《{e(citation.title)}》</summary>'
         f'<div class="hq-meta">{facts}</div>'
         f'<div class="hq-path">条款：{e(citation.clause_path)}</div>'
-        f"{quote}"
-        f'<div class="hq-clause">{text}</div>'
+        f'<div class="hq-clause">{_marked_clause(citation.text, citation.quote)}</div>'
+        f'<a class="hq-source" href="{source}" target="_blank" rel="noopener">查看原文</a>'
         "</details>"
     )
+
+
+def document_link(doc_id: str, clause_id: str = "") -> str:
+    """The document page's address, at the clause when one is given.
+
+    Example:
+        >>> document_link("zz-2023-12h-3f1a", "zz-2023-12h-3f1a:2.1~1")
+        '/documents/zz-2023-12h-3f1a#zz-2023-12h-3f1a:2.1~1'
+    """
+    link = "/documents/" + urllib.parse.quote(doc_id, safe="")
+    return link + ("#" + urllib.parse.quote(clause_id, safe=":~.@-_") if clause_id else "")
+
+
+def _marked_clause(text: str, quote: str) -> str:
+    """The clause's text, escaped, line breaks kept (blank lines dropped), the quote
+    inside it marked."""
+    text = re.sub(r"\n\s*\n+", "\n", text.strip())
+    at = text.find(quote) if quote else -1
+    if at < 0:
+        html_text = escape_html(text)
+    else:
+        before, marked, after = text[:at], text[at : at + len(quote)], text[at + len(quote) :]
+        html_text = f'{escape_html(before)}<mark class="hq-mark">{escape_html(marked)}</mark>{escape_html(after)}'
+    return html_text.replace("\n", "<br>")

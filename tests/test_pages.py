@@ -51,11 +51,11 @@ def page(browser):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, full_page: bool = True) -> Path:
     folder = ARTIFACTS / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000, "screenshot is blank"
     return path
 
@@ -86,6 +86,42 @@ def test_chat_page_streams_an_answer_and_opens_its_citation(server, page):
     expect(clause).to_contain_text("4.加强产业链上下游企业适配对接")
     expect(card).to_contain_text("条款：二、重点任务 > (一)聚力打造先进链群 > 4.加强产业链上下游企业适配对接")
     screenshot(page, "chat-page-citation-open")
+
+
+@pytest.mark.parametrize(("width", "height", "label"), [(1366, 900, "laptop"), (390, 844, "phone")])
+def test_view_source_opens_the_document_at_the_cited_clause(server, browser, width, height, label):
+    """The card marks the quoted words inside the clause, once, and 查看原文 opens the whole
+    document with the cited clause highlighted and on screen."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("40%以上")
+    chat.locator("a.hq-ref").first.click()
+    card = chat.locator("details.hq-cite").first
+    expect(card.locator("mark.hq-mark")).to_contain_text("40%以上")
+    assert card.inner_text().count("40%以上") == 1, "the quote is shown once, marked inside the clause"
+    with context.expect_page() as opened:
+        card.get_by_role("link", name="查看原文").click()
+    document = opened.value
+    document.set_default_timeout(WAIT_MS)
+    expect(document.locator("h1")).to_have_text("温县2023年深化“万人助万企”活动实施方案")
+    target = document.locator("section.hq-clause.hq-target")
+    expect(target).to_have_count(1)
+    expect(target).to_contain_text("4.加强产业链上下游企业适配对接")
+    expect(target).to_be_in_viewport()
+    assert document.locator("section.hq-clause").count() > 10, "the whole document, clause by clause"
+    assert document.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(document, f"document-page-{label}", full_page=False)
+    context.close()
+
+
+def test_an_unknown_document_page_says_so_in_chinese(server, page):
+    page.goto(server.url + "/documents/no-such-document")
+    expect(page.locator("#hq-status")).to_contain_text("知识库中没有编号为")
+    assert page.locator("section.hq-clause").count() == 0
 
 
 def test_region_selector_and_refusal_on_a_phone(server, browser):

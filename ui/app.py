@@ -28,6 +28,8 @@ STATIC = {
     "widget.js": "application/javascript; charset=utf-8",
     "embed.js": "application/javascript; charset=utf-8",
     "embed.css": "text/css; charset=utf-8",
+    "document.js": "application/javascript; charset=utf-8",
+    "document.css": "text/css; charset=utf-8",
 }
 
 
@@ -70,6 +72,18 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
         return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
 
+    @app.get("/documents/assets/{name}", include_in_schema=False)
+    def document_asset(name: str) -> Response:
+        if name not in ("document.js", "document.css"):
+            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
+        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/documents/{doc_id}", include_in_schema=False)
+    def document_page(doc_id: str) -> HTMLResponse:
+        # One static page for every id: its script reads the id from the address and the
+        # text from /api/documents/{doc_id}, so nothing of the address is written into HTML.
+        return HTMLResponse(static_text("document.html"))
+
     @app.get("/embed", include_in_schema=False)
     def embed_page() -> HTMLResponse:
         # The page reads title, region and question from its own URL, in its script,
@@ -108,7 +122,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 class SecurityHeaders:
     """Headers on every response: no MIME sniffing, a strict referrer policy, and a
     Content-Security-Policy. The widget page may be framed by the allowed origins and runs
-    only its own script; every other page may be framed only by huiqi itself, loads
+    only its own script; the document pages run only their own script too; every other page may be framed only by huiqi itself, loads
     nothing from other hosts, and keeps the inline scripts and styles Gradio needs."""
 
     PAGE_POLICY = (
@@ -122,6 +136,11 @@ class SecurityHeaders:
         "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
     )
 
+    DOCUMENT_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    ).encode()
+
     def __init__(self, app, embed_ancestors: str) -> None:
         self.app = app
         self.embed_policy = self.EMBED_POLICY.format(ancestors=embed_ancestors).encode()
@@ -130,7 +149,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        policy = self.embed_policy if path == "/embed" or path.startswith("/embed/") else self.PAGE_POLICY
+        if path == "/embed" or path.startswith("/embed/"):
+            policy = self.embed_policy
+        elif path.startswith("/documents/"):
+            policy = self.DOCUMENT_POLICY
+        else:
+            policy = self.PAGE_POLICY
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

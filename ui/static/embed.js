@@ -89,12 +89,31 @@
         var meta = [c.doc_number, c.issuer, c.date, c.region].filter(Boolean).join(" · ");
         card.appendChild(element("div", "hq-meta", meta));
         card.appendChild(element("div", "hq-meta", "条款：" + c.clause_path));
-        card.appendChild(element("div", "hq-clause", c.text));
+        card.appendChild(clauseWithQuote(c.text, c.quote));
+        var source = element("a", "hq-source", "查看原文");
+        source.href = "/documents/" + encodeURIComponent(c.doc_id) + "#" + encodeURIComponent(c.clause_id);
+        source.target = "_blank";
+        source.rel = "noopener";
+        card.appendChild(source);
         list.appendChild(card);
       });
       body.appendChild(list);
     }
     if (answer.turn_id !== null && answer.turn_id !== undefined) body.appendChild(ratingBar(answer));
+  }
+
+  // The clause with the words the answer relies on marked (as text nodes, never HTML).
+  function clauseWithQuote(text, quote) {
+    var box = element("div", "hq-clause");
+    var at = quote ? text.indexOf(quote) : -1;
+    if (at < 0) {
+      box.textContent = text;
+      return box;
+    }
+    box.appendChild(document.createTextNode(text.slice(0, at)));
+    box.appendChild(element("mark", "hq-mark", quote));
+    box.appendChild(document.createTextNode(text.slice(at + quote.length)));
+    return box;
   }
 
   function openCard(id) {
