@@ -25,6 +25,7 @@ from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searcha
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.scope import scope_question
+from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit
@@ -193,14 +194,24 @@ class Assistant:
             note = replies.uncovered_note(retrieval.uncovered_regions)
             draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
             yield "\n" + note
+        suggestions = self._suggestions(standalone, draft, retrieval.scope)
         timings["answer"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             text=draft.text, citations=draft.citations, refused=refused,
             mode=draft.mode if not refused else self.mode, session_id=session_id, question=question,
             standalone_question=standalone, timings_ms=timings, notice=draft.notice, related=is_related,
+            suggestions=suggestions,
         )
         turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance)
         yield replace(answer, turn_id=turn_id)
+
+    def _suggestions(self, question: str, draft: Draft, scope: tuple[str, ...]) -> tuple[str, ...]:
+        """What to ask next: about the cited document when there is one, else questions the
+        knowledge base answers in the places searched."""
+        found = follow_ups(question, draft.citations, self.kb.clauses(draft.citations[0].doc_id)) if draft.citations else []
+        if len(found) < 2:  # topped up with questions the knowledge base answers there
+            found += self.examples(limit=MAX_SUGGESTIONS + 1, regions=set(scope) or None)
+        return tuple(dict.fromkeys(q for q in found if q != question))[:MAX_SUGGESTIONS]
 
     def _answering(self, retrieval: Retrieval) -> list[ClauseHit]:
         """The hits relevant enough to answer from; none when the question asks for a
@@ -231,6 +242,7 @@ class Assistant:
         answer = Answer(
             text=text, citations=(), refused=False, mode="guide", session_id=session_id, question=question,
             standalone_question=question, timings_ms={"answer": (time.perf_counter() - started) * 1000},
+            suggestions=tuple(self.examples(limit=MAX_SUGGESTIONS)),
         )
         turn_id = self.conversations.record(session_id, answer, 1.0)
         yield replace(answer, turn_id=turn_id)

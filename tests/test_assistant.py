@@ -185,3 +185,23 @@ def test_streamed_chunks_add_up_to_the_final_answer(assistant):
     chunks, final = events[:-1], events[-1]
     assert len(chunks) > 1 and all(isinstance(c, str) for c in chunks)
     assert "".join(chunks) == final.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["温县政府采购工程项目预留比例是多少？", "郑州科技型中小企业贷款余额目标是多少？", "金华对国家级隐形冠军企业奖励多少？",
+     "惠济区研发费用补助最高多少？"],
+)
+def test_every_suggested_question_is_answered_too(assistant, question):
+    answer = assistant.ask(question)
+    assert 2 <= len(answer.suggestions) <= 3 and question not in answer.suggestions
+    assert answer.as_json()["suggestions"] == list(answer.suggestions)
+    for suggestion in answer.suggestions:
+        followed = assistant.ask(suggestion)
+        assert not followed.refused, f"{question} -> {suggestion}: {followed.text[:80]}"
+
+
+def test_a_refusal_suggests_what_is_covered(assistant):
+    answer = assistant.ask("上海浦东新区的研发补贴有多少？")
+    assert answer.refused and answer.suggestions
+    assert all(not assistant.ask(s).refused for s in answer.suggestions)

@@ -79,6 +79,8 @@ class Answer:
     """会话记录中这一轮的编号，评价（👍/👎）时引用。"""
     related: bool = False
     """没有条款直接回答，引用的是可能相关的条款（不算拒答）。"""
+    suggestions: tuple[str, ...] = ()
+    """可接着问的 2–3 个问题（由知识库生成）。"""
 
     def as_json(self) -> dict:
         """The `huiqi ask --json` / `POST /api/chat` object."""
@@ -93,5 +95,6 @@ class Answer:
             "notice": self.notice,
             "turn_id": self.turn_id,
             "related": self.related,
+            "suggestions": list(self.suggestions),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
