@@ -118,6 +118,27 @@ def test_view_source_opens_the_document_at_the_cited_clause(server, browser, wid
     context.close()
 
 
+def test_a_suggested_question_is_asked_when_clicked(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("40%以上")
+    suggestions = page.locator("#hq-suggestions button.hq-suggestion:visible")
+    expect(suggestions.first).to_be_visible()
+    assert 2 <= suggestions.count() <= 3
+    screenshot(page, "chat-page-phone-suggestions")
+    suggested = suggestions.first.inner_text().strip()
+    suggestions.first.click()
+    expect(chat).to_contain_text(suggested)
+    expect(chat.locator("details.hq-cite")).not_to_have_count(1)  # the suggestion's answer cites clauses too
+    asked = [t.question for t in server.app.state.assistant.conversations.log()]
+    assert suggested in asked
+    context.close()
+
+
 def test_an_unknown_document_page_says_so_in_chinese(server, page):
     page.goto(server.url + "/documents/no-such-document")
     expect(page.locator("#hq-status")).to_contain_text("知识库中没有编号为")
@@ -195,7 +216,16 @@ def test_widget_on_a_district_page(server, page, tmp_path):
         expect(frame.locator(".hq-bot").last).to_contain_text("30%")
         frame.locator(".hq-ref").first.click()
         expect(frame.locator(".hq-cite[open] .hq-clause").first).to_be_visible()
+        expect(frame.locator(".hq-cite[open] .hq-mark").first).to_contain_text("30%")
+        source = frame.locator(".hq-cite[open]").get_by_role("link", name="查看原文")
+        assert source.get_attribute("href").startswith("/documents/")
+        suggestion = frame.locator(".hq-bot").last.locator("button.hq-suggestion").first
+        expect(suggestion).to_be_visible()
         screenshot(page, "widget-on-district-page")
+        suggested = suggestion.inner_text()
+        suggestion.click()
+        expect(frame.locator(".hq-user").last).to_have_text(suggested)
+        expect(frame.locator(".hq-bot").last.locator(".hq-rate")).to_be_visible()
     log = server.app.state.assistant.conversations.log()
     turn = next(t for t in log if t.question == "技术改造投资增长目标是多少？")
     assert turn.channel == "widget"

@@ -171,7 +171,7 @@ def ask_example(page, question: str = EXAMPLE):
     whichever is last later)."""
     replies = chat(page).locator(".hq-bot")
     answer = replies.nth(replies.count())
-    chat(page).get_by_role("button", name=question).click()
+    chat(page).get_by_role("button", name=question, exact=True).first.click()
     expect(answer.locator(".hq-ref").first).to_be_visible()
     return answer
 

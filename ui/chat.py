@@ -11,9 +11,19 @@ from assistant.errors import AssistantError
 from assistant.presentation import answer_markdown, escape_text
 from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
+from assistant.suggestions import MAX_SUGGESTIONS
 from knowledge.errors import KnowledgeError
 
 ALL_REGIONS = "全部"
+
+
+def suggestion_updates(suggestions) -> list:
+    """The suggestion buttons showing `suggestions` (the rest hidden)."""
+    shown = list(suggestions)[:MAX_SUGGESTIONS]
+    return [
+        gr.Button(value=shown[i], visible=True) if i < len(shown) else gr.Button(value="", visible=False)
+        for i in range(MAX_SUGGESTIONS)
+    ]
 
 
 def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> gr.Blocks:
@@ -40,6 +50,12 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             label="对话", show_label=False, elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
             buttons=["copy"], placeholder="您好！请问想了解哪方面的惠企政策？", layout="bubble",
         )
+        with gr.Row(elem_id="hq-suggestions"):
+            # Filled after each answer with the questions it suggests; a click asks one.
+            suggestion_buttons = [
+                gr.Button(visible=False, size="sm", variant="secondary", elem_classes=["hq-suggestion"])
+                for _ in range(MAX_SUGGESTIONS)
+            ]
         with gr.Row(equal_height=True):
             question = gr.Textbox(
                 show_label=False, placeholder="请输入问题，例如：郑州小巨人企业奖励多少？", scale=5,
@@ -60,12 +76,13 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             text: str, history: list, session_id: str | None, region_name: str, turn_ids: dict, request: gr.Request
         ):
             history = list(history or [])
+            hidden = suggestion_updates(())
             if not isinstance(text, str) or not text.strip():
                 gr.Warning("请输入问题。")
-                yield history, history, session_id, turn_ids, text if isinstance(text, str) else ""
+                yield history, history, session_id, turn_ids, text if isinstance(text, str) else "", *hidden
                 return
-            history += [{"role": "user", "content": escape_text(text)}, {"role": "assistant", "content": "…"}]
-            yield history, history, session_id, turn_ids, ""
+            history += [{"role": "user", "content": escape_text(text)}, {"role": "assistant", "content": "正在查找政策…"}]
+            yield history, history, session_id, turn_ids, "", *hidden
             streamed = ""
             key = str(len(history))
             try:
@@ -74,17 +91,19 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 # which changes on 新对话 and would let a visitor reset the count.
                 limiter.check(client, (request.session_hash if request else None) or session_id)
                 for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
+                    suggestions = hidden
                     if isinstance(event, Answer):
                         history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}
                         session_id = event.session_id
                         turn_ids = {**turn_ids, len(history) - 1: event.turn_id}
+                        suggestions = suggestion_updates(event.suggestions)
                     else:
                         streamed += event
                         history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key)}
-                    yield history, history, session_id, turn_ids, ""
+                    yield history, history, session_id, turn_ids, "", *suggestions
             except (AssistantError, KnowledgeError) as exc:
                 history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}
-                yield history, history, session_id, turn_ids, text
+                yield history, history, session_id, turn_ids, text, *hidden
 
         def on_like(data: gr.LikeData, session_id: str | None, turn_ids: dict):
             turn_id = turn_ids.get(data.index if isinstance(data.index, int) else data.index[0])
@@ -107,19 +126,21 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             return gr.Group(visible=False), None, "", "谢谢，您的意见已提交给帮办人员。"
 
         def start_over():
-            return [], [], None, {}, None, gr.Group(visible=False), "", ""
+            return [], [], None, {}, None, gr.Group(visible=False), "", "", *suggestion_updates(())
 
         def refresh_regions(current: str):
             choices = [ALL_REGIONS, *assistant.covered_regions()]
             return gr.Dropdown(choices=choices, value=current if current in choices else ALL_REGIONS)
 
         ask_inputs = [question, shown, session, region, turns]
-        ask_outputs = [chatbot, shown, session, turns, question]
+        ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons]
         question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+        for button in suggestion_buttons:
+            button.click(respond, [button, shown, session, region, turns], ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
         send_comment.click(on_comment, [comment, session, rated], [feedback_box, rated, comment, feedback_note])
-        resets = [chatbot, shown, session, turns, rated, feedback_box, comment, feedback_note]
+        resets = [chatbot, shown, session, turns, rated, feedback_box, comment, feedback_note, *suggestion_buttons]
         new_chat.click(start_over, None, resets)
         # The chatbot's own clear icon starts over too, so what is shown and what the
         # assistant remembers never part ways.

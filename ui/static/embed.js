@@ -100,6 +100,7 @@
       body.appendChild(list);
     }
     if (answer.turn_id !== null && answer.turn_id !== undefined) body.appendChild(ratingBar(answer));
+    if (answer.suggestions && answer.suggestions.length) body.appendChild(suggestionList(answer.suggestions));
   }
 
   // The clause with the words the answer relies on marked (as text nodes, never HTML).
@@ -125,6 +126,20 @@
     card.querySelector("summary").focus({ preventScroll: true });
     keepInView(card);
     window.setTimeout(function () { card.classList.remove("hq-flash"); }, 1600);
+  }
+
+  // Questions to ask next; a click asks one, as the examples do.
+  function suggestionList(suggestions) {
+    var box = element("div", "hq-examples hq-suggestions");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "接着问");
+    suggestions.forEach(function (text) {
+      var button = element("button", "hq-example hq-suggestion", text);
+      button.type = "button";
+      button.addEventListener("click", function () { ask(text); });
+      box.appendChild(button);
+    });
+    return box;
   }
 
   function ratingBar(answer) {
