@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.adminauth import AdminGate
 from assistant.answer.base import Answer
 from assistant.bodylimit import BodyLimit
-from assistant.conversation import validate_session_id
+from assistant.conversation import ISSUED_SESSION_ID, validate_session_id
 from assistant.errors import AssistantError
 from assistant.http_errors import INTERNAL_ERROR, ApiError, domain_error_body, error_body, install_error_handlers
 from assistant.library import DocumentLibrary
@@ -194,6 +194,26 @@ def chat_stream(body: ChatRequest, request: Request, assistant: AssistantDep) ->
         _sse(itertools.chain([first], events)), media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@chat_routes.get("/api/sessions/{session_id}", summary="一次会话的各轮问答（页面刷新后恢复对话）")
+def get_session(session_id: str, assistant: AssistantDep) -> dict:
+    # Only ids huiqi issued itself (random, 128 bits) are readable: an id a caller chose
+    # for itself may be short enough to guess.
+    if not ISSUED_SESSION_ID.match(session_id):
+        raise ApiError(404, "session_not_found", "没有这个会话，或会话已过期。")
+    turns = assistant.conversations.session_turns(session_id)
+    if not turns:
+        raise ApiError(404, "session_not_found", "没有这个会话，或会话已过期。")
+    return {
+        "session_id": session_id,
+        "turns": [
+            {"turn_id": t.turn_id, "question": t.question, "answer": t.answer, "refused": t.refused,
+             "mode": t.mode, "citations": t.citations, "rating": t.rating or None,
+             "asked_at": t.created_at.isoformat()}
+            for t in turns
+        ],
+    }
 
 
 @chat_routes.post("/api/feedback", summary="对一条回答点赞或点踩，可附意见")

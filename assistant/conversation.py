@@ -27,6 +27,8 @@ from assistant.turns import LoggedTurn, Turn
 from knowledge.database import open_engine
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+ISSUED_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+"""The form of the ids `start` issues (uuid4, 122 random bits)."""
 
 
 def validate_session_id(session_id: str | None) -> None:
@@ -198,11 +200,19 @@ class ConversationStore:
         self._purged_at = now
         self.purge(self.retention_days)
 
-    def log(self, search: str = "", limit: int | None = 500) -> list[LoggedTurn]:
-        """Turns, newest first, whose question or answer contains `search`."""
+    def session_turns(self, session_id: str, limit: int = 200) -> list[LoggedTurn]:
+        """The turns of one session, oldest first (what its owner sees again after a reload)."""
+        validate_session_id(session_id)
+        return list(reversed(self.log(limit=limit, session_id=session_id)))
+
+    def log(self, search: str = "", limit: int | None = 500, session_id: str | None = None) -> list[LoggedTurn]:
+        """Turns, newest first, whose question or answer contains `search` (of one session
+        when `session_id` is given)."""
         query = select(TurnRow, ConversationRow.channel).join(
             ConversationRow, ConversationRow.session_id == TurnRow.session_id
         )
+        if session_id is not None:
+            query = query.where(TurnRow.session_id == session_id)
         if search.strip():
             pattern = f"%{search.strip()}%"
             query = query.where(or_(TurnRow.question.like(pattern), TurnRow.answer.like(pattern)))

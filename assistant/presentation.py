@@ -53,6 +53,17 @@ def answer_markdown(text: str, citations: tuple[Citation, ...] | list[Citation] 
     return body
 
 
+def restored_messages(turns) -> list[dict]:
+    """A stored conversation (`ConversationStore.session_turns`) as chat messages, each
+    answer with its citation cards, so a reloaded page shows what was said."""
+    messages = []
+    for index, turn in enumerate(turns):
+        citations = [Citation(**c) for c in turn.citations]
+        messages.append({"role": "user", "content": escape_text(turn.question)})
+        messages.append({"role": "assistant", "content": answer_markdown(turn.answer, citations, f"r{index}")})
+    return messages
+
+
 def _link(match: re.Match, numbers: set[int], key: str) -> str:
     n = int(match.group(1))
     if n not in numbers:

@@ -361,3 +361,26 @@ def test_questions_over_the_rate_limit_get_429_with_retry_after(bundled_data_dir
             other = {**ask, "session_id": "visitor-b"}
             assert [client.post("/api/chat", json=other).status_code for _ in range(3)] == [200, 200, 429]
             assert client.get("/healthz").status_code == 200  # only questions are counted
+
+
+def test_a_session_reads_back_its_turns_and_only_issued_ids_are_readable(api):
+    first = api.post("/api/chat", json={"question": "温县政府采购工程项目预留比例是多少？"}).json()
+    api.post("/api/chat", json={"question": "那怎么申请？", "session_id": first["session_id"]})
+    body = api.get(f"/api/sessions/{first['session_id']}").json()
+    assert [t["question"] for t in body["turns"]] == ["温县政府采购工程项目预留比例是多少？", "那怎么申请？"]
+    assert "40%" in body["turns"][0]["answer"] and body["turns"][0]["citations"][0]["clause_id"]
+    assert body["turns"][0]["turn_id"] == first["turn_id"] and 2 <= len(first["suggestions"]) <= 3
+    chosen = api.post("/api/chat", json={"question": "专精特新企业奖励多少？", "session_id": "s1"})
+    assert chosen.status_code == 200
+    for unreadable in ("s1", "0" * 32):
+        response = api.get(f"/api/sessions/{unreadable}")
+        assert response.status_code == 404 and "会话" in response.json()["error"]["message"]
+
+
+def test_a_document_reads_back_clause_by_clause(api):
+    documents = api.get("/api/documents").json()
+    body = api.get(f"/api/documents/{documents[0]['doc_id']}").json()
+    assert body["title"] == documents[0]["title"] and len(body["clauses"]) == documents[0]["chunks"]
+    assert all(c["clause_id"].startswith(body["doc_id"] + ":") for c in body["clauses"])
+    missing = api.get("/api/documents/no-such-document")
+    assert missing.status_code == 404 and "没有编号为" in missing.json()["error"]["message"]

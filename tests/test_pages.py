@@ -139,6 +139,30 @@ def test_a_suggested_question_is_asked_when_clicked(server, browser):
     context.close()
 
 
+def test_a_reload_keeps_the_conversation_and_new_chat_forgets_it(server, page):
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text("40%以上")
+    page.wait_for_timeout(500)  # the browser stores the conversation id
+    page.reload()
+    expect(chat).to_contain_text("温县政府采购工程项目预留比例是多少？")
+    expect(chat).to_contain_text("40%以上")
+    expect(chat.locator("details.hq-cite")).to_have_count(1)
+    screenshot(page, "chat-page-after-reload")
+    ask_on_chat_page(page, "那怎么申请？")  # still the same conversation: a follow-up of the restored question
+    expect(chat.locator("details.hq-cite")).not_to_have_count(1)
+    log = server.app.state.assistant.conversations.log()
+    follow_up = next(t for t in log if t.question == "那怎么申请？")
+    assert "温县" in follow_up.standalone_question
+    page.locator("#hq-new").click()
+    expect(chat).not_to_contain_text("40%以上")
+    page.wait_for_timeout(500)
+    page.reload()
+    expect(page.get_by_text("可以这样问")).to_be_visible()
+    expect(chat).not_to_contain_text("温县政府采购")
+
+
 def test_an_unknown_document_page_says_so_in_chinese(server, page):
     page.goto(server.url + "/documents/no-such-document")
     expect(page.locator("#hq-status")).to_contain_text("知识库中没有编号为")

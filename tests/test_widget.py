@@ -286,6 +286,24 @@ def test_an_example_question_is_asked_and_answered_with_a_citation(district_site
     save_screenshot(page, f"widget-{viewport}-citation-open")
 
 
+def test_a_reload_of_the_site_shows_the_conversation_so_far(district_site, open_page):
+    page = open_page("phone", district_site.url + "/index.html")
+    open_widget(page)
+    ask_example(page)
+    page.reload()
+    open_widget(page)
+    expect(chat(page).locator(".hq-user").first).to_have_text(EXAMPLE)
+    restored = chat(page).locator("#hq-log .hq-bot").first
+    expect(restored.locator(".hq-ref").first).to_be_visible()
+    restored.locator(".hq-ref").first.click()
+    expect(restored.locator(".hq-cite[open] .hq-clause")).to_be_visible()
+    save_screenshot(page, "widget-phone-after-reload")
+    chat(page).get_by_role("button", name="新对话").click()
+    page.reload()
+    open_widget(page)
+    expect(chat(page).locator(".hq-user")).to_have_count(0)
+
+
 def test_loading_state_shows_until_the_first_text_which_streams_in(server, district_site, open_page, monkeypatch):
     paced = PacedStream(server.app.state.assistant.stream)
     monkeypatch.setattr(server.app.state.assistant, "stream", paced)

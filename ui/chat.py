@@ -7,8 +7,9 @@ from __future__ import annotations
 import gradio as gr
 
 from assistant.answer.base import Answer
+from assistant.conversation import ISSUED_SESSION_ID
 from assistant.errors import AssistantError
-from assistant.presentation import answer_markdown, escape_text
+from assistant.presentation import answer_markdown, escape_text, restored_messages
 from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 from assistant.suggestions import MAX_SUGGESTIONS
@@ -30,6 +31,8 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
     """The Gradio page mounted at `/`."""
     with gr.Blocks(title=title, analytics_enabled=False) as page:
         session = gr.State(None)
+        saved_session = gr.BrowserState(None, storage_key="huiqi-chat-session")
+        """the conversation id kept in the visitor's browser, so a reload shows it again"""
         shown = gr.State([])
         """the conversation as displayed, kept on the server: the chatbot's own value comes
         from the browser and may hold forged file parts, so it is never an input"""
@@ -128,6 +131,22 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         def start_over():
             return [], [], None, {}, None, gr.Group(visible=False), "", "", *suggestion_updates(())
 
+        def restore(saved: str | None):
+            """The visitor's conversation after a reload, read back from the server."""
+            try:
+                issued = isinstance(saved, str) and ISSUED_SESSION_ID.match(saved)
+                turns = assistant.conversations.session_turns(saved) if issued else []
+            except AssistantError:
+                turns = []
+            if not turns:
+                return [], [], None, {}, None
+            messages = restored_messages(turns)
+            turn_ids = {2 * i + 1: turn.turn_id for i, turn in enumerate(turns)}
+            return messages, messages, saved, turn_ids, saved
+
+        def remember(session_id: str | None):
+            return session_id
+
         def refresh_regions(current: str):
             choices = [ALL_REGIONS, *assistant.covered_regions()]
             return gr.Dropdown(choices=choices, value=current if current in choices else ALL_REGIONS)
@@ -146,4 +165,6 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         # assistant remembers never part ways.
         chatbot.clear(start_over, None, resets)
         page.load(refresh_regions, region, region)
+        page.load(restore, saved_session, [chatbot, shown, session, turns, saved_session])
+        session.change(remember, session, saved_session)
     return page

@@ -282,6 +282,27 @@
       form.requestSubmit();
     }
   });
+  // A reload (or another page of the site) shows the conversation so far, read back from
+  // the server; the session goes on from there.
+  function restore() {
+    if (!sessionId) return;
+    fetch("/api/sessions/" + encodeURIComponent(sessionId)).then(function (response) {
+      if (response.status === 404) { sessionId = null; storeSession(null); return null; }
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (!data || busy || log.childNodes.length) return;
+      data.turns.forEach(function (turn) {
+        addMessage("user", turn.question);
+        renderAnswer(addMessage("bot"), {
+          answer: turn.answer, citations: turn.citations || [], turn_id: turn.turn_id, suggestions: []
+        });
+      });
+      var last = log.lastChild;
+      if (last) keepInView(last);
+    }).catch(function () { /* offline: the conversation shows again next time */ });
+  }
+  restore();
+
   document.querySelectorAll(".hq-example").forEach(function (example) {
     example.addEventListener("click", function () { ask(example.textContent); });
   });
