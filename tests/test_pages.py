@@ -14,6 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 from assistant.config import Settings
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
+from tests.accessibility import axe_violations, describe
 from tests.web import CHROMIUM, CHROMIUM_ARGS, AppServer, StaticSite, free_port
 from ui.app import create_app
 
@@ -161,6 +162,42 @@ def test_a_reload_keeps_the_conversation_and_new_chat_forgets_it(server, page):
     page.reload()
     expect(page.get_by_text("可以这样问")).to_be_visible()
     expect(chat).not_to_contain_text("温县政府采购")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_chat_page_and_document_page_have_no_serious_accessibility_violations(server, browser, width, height):
+    # The pages' CSP admits only their own scripts; this context lets axe in.
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    expect(page.locator("#hq-chat")).to_contain_text("40%以上")
+    page.locator("#hq-chat a.hq-ref").first.click()
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    link = page.locator("#hq-chat details.hq-cite").first.get_by_role("link", name="查看原文").get_attribute("href")
+    page.goto(server.url + link)
+    expect(page.locator("section.hq-clause.hq-target")).to_have_count(1)
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    context.close()
+
+
+def test_an_example_question_above_the_fold_is_asked_when_clicked(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url + "/")
+    example = page.locator("#hq-examples button.hq-example").first
+    expect(example).to_be_in_viewport()
+    asked = example.inner_text().strip()
+    example.click()
+    chat = page.locator("#hq-chat")
+    expect(chat).to_contain_text(asked)
+    expect(chat.locator("details.hq-cite").first).to_be_attached()
+    screenshot(page, "chat-page-phone-example-asked")
+    context.close()
 
 
 def test_an_unknown_document_page_says_so_in_chinese(server, page):

@@ -49,6 +49,14 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 scale=3, min_width=120, elem_id="hq-region",
             )
             new_chat = gr.Button("新对话", scale=1, min_width=80, elem_id="hq-new")
+        with gr.Column(elem_id="hq-examples"):
+            # Above the conversation, so they are on screen at first sight; a click asks one.
+            gr.Markdown("可以这样问", elem_id="hq-examples-label")
+            with gr.Row():
+                example_buttons = [
+                    gr.Button(example, size="sm", variant="secondary", elem_classes=["hq-example"])
+                    for example in assistant.examples(limit=3)
+                ]
         chatbot = gr.Chatbot(
             label="对话", show_label=False, elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
             buttons=["copy"], placeholder="您好！请问想了解哪方面的惠企政策？", layout="bubble",
@@ -69,7 +77,6 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             comment = gr.Textbox(label="谢谢评价！还有什么想补充的吗？（可选）", max_lines=3, elem_id="hq-comment")
             send_comment = gr.Button("提交意见", size="sm", elem_id="hq-send-comment")
         feedback_note = gr.Markdown(elem_id="hq-feedback-note")
-        gr.Examples(assistant.examples(), inputs=question, label="可以这样问", examples_per_page=6)
         gr.Markdown(
             "回答摘自已收录的政策原文，具体以正式文件为准；知识库没有的内容会如实说明。",
             elem_id="hq-disclaimer",
@@ -155,7 +162,7 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons]
         question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
-        for button in suggestion_buttons:
+        for button in [*suggestion_buttons, *example_buttons]:
             button.click(respond, [button, shown, session, region, turns], ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
         send_comment.click(on_comment, [comment, session, rated], [feedback_box, rated, comment, feedback_note])
