@@ -141,7 +141,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """回答一个政策问题，并列出所依据的条款原文。"""
-    from huiqi.terminal import print_citations
+    from huiqi.terminal import print_citations, print_suggestions
 
     answer = _open_assistant().ask(question, session_id=session, region=region)
     if as_json:
@@ -153,6 +153,7 @@ def ask(
     if answer.notice:
         typer.secho(answer.notice, fg=typer.colors.YELLOW)
     print_citations(answer)
+    print_suggestions(answer)
 
 
 @app.command()

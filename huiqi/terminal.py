@@ -99,6 +99,13 @@ def print_citations(answer: Answer) -> None:
             typer.echo(f"    {line}")
 
 
+def print_suggestions(answer: Answer) -> None:
+    if answer.suggestions:
+        typer.echo("\n可以接着问：")
+        for question in answer.suggestions:
+            typer.echo(f"  · {question}")
+
+
 def chat_loop(assistant: Assistant, region: str | None, session: str | None) -> None:
     """Read questions until /quit or end of input, streaming each answer as it is written."""
     typer.echo("惠企政策助手：请输入您的问题（/new 新会话，/quit 退出）。")
@@ -130,6 +137,7 @@ def _stream_answer(assistant: Assistant, question: str, region: str | None, sess
                 typer.secho("\n" + (event.notice or "（回答已更正）"), fg=typer.colors.YELLOW)
                 typer.echo(event.text)
             print_citations(event)
+            print_suggestions(event)
         else:
             streamed.append(event)
             sys.stdout.write(event)
