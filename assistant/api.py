@@ -3,6 +3,9 @@
 Routes live on module-level routers and reach the assistant, the library and the upload
 jobs through dependencies on `app.state`. Every error is answered as in
 `assistant.http_errors`: `{"error": {"code", "message"}}`, never a stack trace.
+
+Past 300 lines because it is the whole HTTP contract of README's API section, one router
+per area; what the routes do lives in the modules they call.
 """
 
 from __future__ import annotations

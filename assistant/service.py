@@ -3,6 +3,10 @@
 question -> validate -> standalone question (follow-up rewrite or LLM condense)
 -> region scope -> hybrid retrieval with calibrated relevance -> refuse, or answer
 (extractive, or LLM with verification and fallback) -> stored turn.
+
+Each step lives in a module of its own (questions, scope, retrieval, replies, parts,
+suggestions, answer/); this one only puts them in order, which is why it runs to about
+300 lines.
 """
 
 from __future__ import annotations

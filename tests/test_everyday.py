@@ -101,22 +101,26 @@ def test_a_place_name_shared_by_two_covered_places_is_asked_back(e5, tmp_path):
     assert "10万元" in settled.text and "20万元" not in settled.text
 
 
-def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
-    """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
-    same knowledge base answers a question whose figure it does state."""
+def assistant_on_one_policy(e5, tmp_path, second_clause: str) -> Assistant:
+    """An assistant over one county policy: a 20万元 专精特新 award and `second_clause`."""
     kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "宁陵县扶持办法.txt").write_text(
         "宁陵县人民政府关于支持中小企业发展的若干措施\n"
-        "一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n"
-        "二、对入驻众创空间的创业团队，给予适当的房租补贴。\n",
+        f"一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n{second_clause}\n",
         encoding="utf-8",
     )
     assert len(kb.ingest([policies]).added) == 1
     store = ConversationStore("sqlite://")
     store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    return Assistant(Settings(data_dir=tmp_path), kb, store)
+
+
+def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
+    """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
+    same knowledge base answers a question whose figure it does state."""
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对入驻众创空间的创业团队，给予适当的房租补贴。")
     unstated = assistant.ask("宁陵县众创空间房租补贴按多少比例给？")
     assert unstated.related and not unstated.refused and unstated.text.startswith(RELATED_LEAD)
     assert "房租补贴" in unstated.citations[0].quote
@@ -125,19 +129,7 @@ def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tm
 
 
 def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
-    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "宁陵县扶持办法.txt").write_text(
-        "宁陵县人民政府关于支持中小企业发展的若干措施\n"
-        "一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n"
-        "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。\n",
-        encoding="utf-8",
-    )
-    assert len(kb.ingest([policies]).added) == 1
-    store = ConversationStore("sqlite://")
-    store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。")
     answer = assistant.ask("宁陵县省级专精特新企业奖励多少钱？另外引进博士每月补贴多少？")
     assert not answer.refused and not answer.related
     first, second = answer.text.index("1. "), answer.text.index("2. ")

@@ -44,12 +44,28 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(WAIT_MS)
-    yield opened
-    context.close()
+def open_page(browser):
+    """Opens a page in a fresh context (`phone=True`: 390×844 with touch); all are closed
+    after the test."""
+    contexts = []
+
+    def opener(width: int = 1280, height: int = 900, phone: bool = False, **options):
+        if phone:
+            width, height, options = 390, 844, {"is_mobile": True, "has_touch": True, **options}
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(WAIT_MS)
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 def screenshot(page, name: str, full_page: bool = True) -> Path:
@@ -90,12 +106,11 @@ def test_chat_page_streams_an_answer_and_opens_its_citation(server, page):
 
 
 @pytest.mark.parametrize(("width", "height", "label"), [(1366, 900, "laptop"), (390, 844, "phone")])
-def test_view_source_opens_the_document_at_the_cited_clause(server, browser, width, height, label):
+def test_view_source_opens_the_document_at_the_cited_clause(server, open_page, width, height, label):
     """The card marks the quoted words inside the clause, once, and 查看原文 opens the whole
     document with the cited clause highlighted and on screen."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+    page = open_page(width, height)
+    context = page.context
     page.goto(server.url + "/")
     ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
     chat = page.locator("#hq-chat")
@@ -116,13 +131,10 @@ def test_view_source_opens_the_document_at_the_cited_clause(server, browser, wid
     assert document.locator("section.hq-clause").count() > 10, "the whole document, clause by clause"
     assert document.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(document, f"document-page-{label}", full_page=False)
-    context.close()
 
 
-def test_a_suggested_question_is_asked_when_clicked(server, browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+def test_a_suggested_question_is_asked_when_clicked(server, open_page):
+    page = open_page(phone=True)
     page.goto(server.url + "/")
     ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
     chat = page.locator("#hq-chat")
@@ -137,7 +149,6 @@ def test_a_suggested_question_is_asked_when_clicked(server, browser):
     expect(chat.locator("details.hq-cite")).not_to_have_count(1)  # the suggestion's answer cites clauses too
     asked = [t.question for t in server.app.state.assistant.conversations.log()]
     assert suggested in asked
-    context.close()
 
 
 def test_a_reload_keeps_the_conversation_and_new_chat_forgets_it(server, page):
@@ -165,11 +176,9 @@ def test_a_reload_keeps_the_conversation_and_new_chat_forgets_it(server, page):
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
-def test_chat_page_and_document_page_have_no_serious_accessibility_violations(server, browser, width, height):
+def test_chat_page_and_document_page_have_no_serious_accessibility_violations(server, open_page, width, height):
     # The pages' CSP admits only their own scripts; this context lets axe in.
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+    page = open_page(width, height, bypass_csp=True)
     page.goto(server.url + "/")
     ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
     expect(page.locator("#hq-chat")).to_contain_text("40%以上")
@@ -181,13 +190,10 @@ def test_chat_page_and_document_page_have_no_serious_accessibility_violations(se
     expect(page.locator("section.hq-clause.hq-target")).to_have_count(1)
     violations = axe_violations(page)
     assert not violations, describe(violations)
-    context.close()
 
 
-def test_an_example_question_above_the_fold_is_asked_when_clicked(server, browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+def test_an_example_question_above_the_fold_is_asked_when_clicked(server, open_page):
+    page = open_page(phone=True)
     page.goto(server.url + "/")
     example = page.locator("#hq-examples button.hq-example").first
     expect(example).to_be_in_viewport()
@@ -197,7 +203,6 @@ def test_an_example_question_above_the_fold_is_asked_when_clicked(server, browse
     expect(chat).to_contain_text(asked)
     expect(chat.locator("details.hq-cite").first).to_be_attached()
     screenshot(page, "chat-page-phone-example-asked")
-    context.close()
 
 
 def test_an_unknown_document_page_says_so_in_chinese(server, page):
@@ -206,10 +211,8 @@ def test_an_unknown_document_page_says_so_in_chinese(server, page):
     assert page.locator("section.hq-clause").count() == 0
 
 
-def test_region_selector_and_refusal_on_a_phone(server, browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+def test_region_selector_and_refusal_on_a_phone(server, open_page):
+    page = open_page(phone=True)
     page.goto(server.url + "/")
     ask_on_chat_page(page, "上海浦东新区的研发补贴有多少？")
     chat = page.locator("#hq-chat")
@@ -217,7 +220,6 @@ def test_region_selector_and_refusal_on_a_phone(server, browser):
     expect(chat).to_contain_text("12345")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "chat-page-phone-refusal")
-    context.close()
 
 
 def test_feedback_with_a_comment_reaches_the_log(server, page):
