@@ -129,6 +129,22 @@ class DocumentLibrary:
         fields = {key: getattr(document, key) for key in SIDECAR_FIELDS}
         return yaml.safe_dump(fields, allow_unicode=True, sort_keys=False)
 
+    def metadata_fields(self, doc_id: str) -> dict[str, str]:
+        """The document's editable metadata (every sidecar field but its id)."""
+        document = self.kb.document(doc_id)
+        return {key: getattr(document, key) or "" for key in SIDECAR_FIELDS if key != "doc_id"}
+
+    def save_metadata_fields(
+        self, doc_id: str, fields: dict[str, str], on_progress: Progress | None = None
+    ) -> IngestReport:
+        """Store metadata edited field by field (checked as a sidecar is), then ingest the
+        document with it."""
+        unknown = sorted(set(fields) - set(SIDECAR_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown metadata fields {unknown}")
+        text = yaml.safe_dump({k: (v or "").strip() for k, v in fields.items()}, allow_unicode=True, sort_keys=False)
+        return self.save_metadata(doc_id, text, on_progress=on_progress)
+
     def save_metadata(self, doc_id: str, text: str, on_progress: Progress | None = None) -> IngestReport:
         """Validate and store an edited sidecar, then ingest the document with it."""
         document = self.kb.document(doc_id)

@@ -342,6 +342,21 @@ def test_console_upload_then_retrieval_test(server, page, tmp_path):
     expect(page.locator("#hq-docs")).to_contain_text("新密市科技创新券管理办法")
     screenshot(page, "console-documents-after-upload")
 
+    # Metadata is edited in a form, checked field by field; a bad value changes nothing.
+    page.locator("#hq-doc-choice input").click()
+    page.get_by_role("option", name="新密市科技创新券管理办法", exact=False).click()
+    expect(page.get_by_label("标题")).to_have_value("新密市科技创新券管理办法")
+    page.get_by_label("文号").fill("新科〔2024〕7号")
+    page.get_by_label("发文日期").fill("某天")
+    page.locator("#hq-save-metadata").click()
+    expect(page.locator("#hq-doc-note")).to_contain_text("无法识别")
+    expect(page.locator("#hq-docs")).not_to_contain_text("新科〔2024〕7号")
+    page.get_by_label("发文日期").fill("2024-03-01")
+    page.locator("#hq-save-metadata").click()
+    expect(page.locator("#hq-docs")).to_contain_text("新科〔2024〕7号")
+    expect(page.locator("#hq-docs")).to_contain_text("2024-03-01")
+    screenshot(page, "console-metadata-form")
+
     page.get_by_role("tab", name="命中测试").click()
     page.locator("#hq-probe textarea").fill("新密市科技创新券每年最高抵扣多少")
     page.locator("#hq-run-probe").click()

@@ -70,8 +70,8 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         with gr.Row(equal_height=True):
             question = gr.Textbox(
                 show_label=False, placeholder="请输入问题，例如：郑州小巨人企业奖励多少？", scale=5,
-                min_width=160, elem_id="hq-question", max_lines=4, autofocus=True,
-            )
+                min_width=160, elem_id="hq-question", max_lines=4,
+            )  # no autofocus: on a phone it opens the keyboard and scrolls the examples away
             send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="hq-send")
         with gr.Group(visible=False, elem_id="hq-feedback") as feedback_box:
             comment = gr.Textbox(label="谢谢评价！还有什么想补充的吗？（可选）", max_lines=3, elem_id="hq-comment")

@@ -24,14 +24,21 @@ from assistant.service import Assistant
 from assistant.upload_jobs import UploadJobs
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
+from knowledge.models import LEVELS
 
 UNKNOWN_REGION = "未识别地区"
 """Shown for a document whose place could not be read; staff set it in its metadata."""
 DOC_HEADERS = ["编号", "标题", "文号", "发布机构", "日期", "地区", "层级", "条款数", "文件名"]
 HIT_HEADERS = ["排名", "相关度", "稠密", "BM25", "融合", "文件", "条款", "条款原文"]
-LOG_HEADERS = ["时间", "渠道", "问题", "回答", "拒答", "引用条款", "评价", "意见"]
+LOG_HEADERS = ["时间", "渠道", "问题", "理解为", "回答方式", "回答", "评价", "意见"]
+MODE_NAMES = {
+    "extractive": "摘录原文", "llm": "模型作答", "llm-fallback": "摘录原文（模型未通过核验）",
+    "guide": "引导", "clarify": "追问地点", "curated": "人工答复",
+}
 GAP_HEADERS = ["次数", "代表问题", "原因", "其他问法"]
 JOB_POLL_S = 2.0
+METADATA_FIELDS = ("title", "doc_number", "issuer", "date", "region", "level", "validity")
+"""The order of the metadata form's fields."""
 
 
 LOGOUT_FORM = (
@@ -81,8 +88,19 @@ def build_console(
                     chosen = gr.Dropdown(label="选择文件", choices=[], scale=4, elem_id="hq-doc-choice")
                     reindex = gr.Button("重新索引", scale=1)
                     remove = gr.Button("删除", variant="stop", scale=1, elem_id="hq-remove")
-                metadata = gr.Code(label="元数据（YAML，可编辑）", language="yaml", lines=8, interactive=True)
-                save_metadata = gr.Button("保存元数据并重新入库")
+                with gr.Group(elem_id="hq-metadata"):
+                    with gr.Row():
+                        meta_title = gr.Textbox(label="标题", scale=3)
+                        meta_number = gr.Textbox(label="文号", placeholder="如 郑政〔2023〕12号", scale=2)
+                    with gr.Row():
+                        meta_issuer = gr.Textbox(label="发文机关", scale=3)
+                        meta_date = gr.Textbox(label="发文日期", placeholder="YYYY-MM-DD", scale=1)
+                    with gr.Row():
+                        meta_region = gr.Textbox(label="地区", placeholder="规范名称，如 大连市、甘井子区", scale=2)
+                        meta_level = gr.Dropdown(label="层级", choices=["", *LEVELS], value="", scale=1)
+                        meta_validity = gr.Textbox(label="有效期", placeholder="如 自2024年1月1日起施行", scale=2)
+                metadata = [meta_title, meta_number, meta_issuer, meta_date, meta_region, meta_level, meta_validity]
+                save_metadata = gr.Button("保存元数据并重新入库", elem_id="hq-save-metadata")
                 doc_note = gr.Markdown(elem_id="hq-doc-note")
             with gr.Tab("命中测试", id="retrieval"):
                 probe = gr.Textbox(label="测试问题", placeholder="如：温县政府采购预留比例", elem_id="hq-probe")
@@ -98,7 +116,11 @@ def build_console(
                     run_search = gr.Button("搜索", scale=1)
                     export = gr.Button("导出 CSV", scale=1)
                 export_link = gr.HTML(elem_id="hq-export")
-                log = gr.Dataframe(headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log")
+                # Fixed shares of the width, text wrapped: every column is on screen without scrolling.
+                log = gr.Dataframe(
+                    headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log",
+                    column_widths=["10%", "6%", "17%", "15%", "9%", "31%", "5%", "7%"],
+                )
             with gr.Tab("待补充", id="gaps"):
                 gr.Markdown("拒答、用户点踩和依据较弱的回答，按相似问题归并——这是知识库还缺的内容。")
                 refresh_gaps = gr.Button("刷新")
@@ -109,8 +131,9 @@ def build_console(
             regions = ["全部", *assistant.covered_regions()]
             return documents_table(), gr.Dropdown(choices=doc_choices(), value=None), gr.Dropdown(choices=regions, value="全部")
 
-        def refreshed(note: str):
-            return documents_table(), gr.Dropdown(choices=doc_choices(), value=None), note
+        def refreshed(note: str, keep: str | None = None):
+            """The table and the file list afresh; `keep` stays chosen (with what was typed)."""
+            return documents_table(), gr.Dropdown(choices=doc_choices(), value=keep), note
 
         def on_upload(paths: list[str] | None, request: gr.Request, progress=gr.Progress()):
             check(request)
@@ -136,22 +159,25 @@ def build_console(
 
         def on_choose(doc_id: str | None, request: gr.Request):
             check(request)
+            empty = [""] * len(METADATA_FIELDS)
             if not doc_id:
-                return ""
+                return *empty, ""
             try:
-                return library.metadata_text(doc_id)
+                fields = library.metadata_fields(doc_id)
             except KnowledgeError as exc:
-                return f"# {exc}"
+                return *empty, f"⚠️ {escape_text(str(exc))}"
+            return *(fields.get(key, "") for key in METADATA_FIELDS), ""
 
         def on_remove(doc_id: str | None, request: gr.Request):
             check(request)
+            cleared = [""] * len(METADATA_FIELDS)
             if not doc_id:
-                return *refreshed("请先选择文件。"), ""
+                return *refreshed("请先选择文件。"), *cleared
             try:
                 removed = library.remove(doc_id)
             except KnowledgeError as exc:
-                return *refreshed(f"⚠️ {escape_text(str(exc))}"), ""
-            return *refreshed(f"已删除《{removed.title}》（{removed.chunks} 条）。"), ""
+                return *refreshed(f"⚠️ {escape_text(str(exc))}"), *cleared
+            return *refreshed(f"已删除《{removed.title}》（{removed.chunks} 条）。"), *cleared
 
         def on_reindex(doc_id: str | None, request: gr.Request, progress=gr.Progress()):
             check(request)
@@ -163,15 +189,23 @@ def build_console(
                 return refreshed(f"⚠️ {escape_text(str(exc))}")
             return refreshed(describe(report))
 
-        def on_save_metadata(doc_id: str | None, text: str, request: gr.Request, progress=gr.Progress()):
+        def on_save_metadata(
+            doc_id: str | None, title: str, doc_number: str, issuer: str, date: str, region: str, level: str,
+            validity: str, request: gr.Request, progress=gr.Progress(),
+        ):
             check(request)
+            values = (title, doc_number, issuer, date, region, level, validity)
             if not doc_id:
                 return refreshed("请先选择文件。")
+            fields = dict(zip(METADATA_FIELDS, (v if isinstance(v, str) else "" for v in values)))
             try:
-                report = library.save_metadata(doc_id, text, on_progress=lambda d, t: progress(d / t if t else 1))
+                report = library.save_metadata_fields(
+                    doc_id, fields, on_progress=lambda d, t: progress(d / t if t else 1)
+                )
             except KnowledgeError as exc:
-                return refreshed(f"⚠️ {escape_text(str(exc))}")
-            return refreshed(describe(report) or "元数据没有变化。")
+                # The edit is refused: the file stays chosen and the form keeps what was typed.
+                return refreshed(f"⚠️ {escape_text(str(exc))}", keep=doc_id)
+            return refreshed(describe(report) or "元数据没有变化。", keep=doc_id)
 
         def on_probe(text: str, region: str, k: float, request: gr.Request):
             check(request)
@@ -198,8 +232,9 @@ def build_console(
             check(request)
             return [
                 [
-                    t.created_at.strftime("%Y-%m-%d %H:%M"), t.channel, t.question, t.answer, "是" if t.refused else "",
-                    "\n".join(c["clause_id"] for c in t.citations),
+                    t.created_at.strftime("%Y-%m-%d %H:%M"), t.channel, t.question,
+                    t.standalone_question if t.standalone_question != t.question else "",
+                    "拒答" if t.refused else MODE_NAMES.get(t.mode, t.mode), t.answer,
                     {"up": "👍", "down": "👎"}.get(t.rating, ""), t.comment,
                 ]
                 for t in assistant.conversations.log(text or "")
@@ -220,10 +255,10 @@ def build_console(
         console.load(on_open, None, [docs, chosen, probe_region])
         upload.click(on_upload, uploads, [docs, chosen, upload_note, uploads, job_id, job_timer])
         job_timer.tick(on_job_tick, job_id, [docs, chosen, upload_note, job_id, job_timer])
-        chosen.change(on_choose, chosen, metadata)
-        remove.click(on_remove, chosen, [*doc_outputs, metadata])
+        chosen.change(on_choose, chosen, [*metadata, doc_note])
+        remove.click(on_remove, chosen, [*doc_outputs, *metadata])
         reindex.click(on_reindex, chosen, doc_outputs)
-        save_metadata.click(on_save_metadata, [chosen, metadata], doc_outputs)
+        save_metadata.click(on_save_metadata, [chosen, *metadata], doc_outputs)
         run_probe.click(on_probe, [probe, probe_region, probe_k], [probe_note, hits])
         probe.submit(on_probe, [probe, probe_region, probe_k], [probe_note, hits])
         run_search.click(on_search, search, log)

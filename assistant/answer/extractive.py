@@ -5,6 +5,7 @@ with [n] marks. No model; every word of an answer's substance is policy text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -182,7 +183,8 @@ class ExtractiveAnswerer:
         if not kinds or not any(FACT_KINDS[k][1].search(spans[index].text) for k in kinds):
             return spans[index]
 
-        opening = spans[index].text[:_TIER_PREFIX]
+        # Tiers often follow a lead-in (扶持的标准为：年度区级贡献在…): the tier opens after it.
+        opening = re.split(r"[：:]", spans[index].text)[-1][:_TIER_PREFIX]
 
         def tier(i: int) -> bool:
             return any(FACT_KINDS[k][1].search(spans[i].text) for k in kinds)
