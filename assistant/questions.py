@@ -85,10 +85,6 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
     ),
     "count": (re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
-    "figure": (
-        re.compile(r"(?:标准|具体)(?:是|为)?多少|是多少|有多少"),
-        re.compile("|".join(FACT_KINDS[k][1].pattern for k in ("amount", "ratio", "count"))),
-    ),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
 how that figure looks in a clause. Looser wording ("有什么补贴") asks for no figure."""

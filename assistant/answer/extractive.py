@@ -183,8 +183,7 @@ class ExtractiveAnswerer:
         if not kinds or not any(FACT_KINDS[k][1].search(spans[index].text) for k in kinds):
             return spans[index]
 
-        # Tiers often follow a lead-in (扶持的标准为：年度区级贡献在…): the tier opens after it.
-        opening = re.split(r"[：:]", spans[index].text)[-1][:_TIER_PREFIX]
+        opening = _after_lead_in(spans[index].text)[:_TIER_PREFIX]
 
         def tier(i: int) -> bool:
             return any(FACT_KINDS[k][1].search(spans[i].text) for k in kinds)
@@ -192,7 +191,7 @@ class ExtractiveAnswerer:
         def joined(before: int, after: int) -> bool:
             """Two neighbouring sentences are tiers of one rule: the first ends in ；, or
             both open alike (年度区级贡献在100万元至300万元的…。年度区级贡献在300万元…。)."""
-            same_opening = spans[before].text.startswith(opening) and spans[after].text.startswith(opening)
+            same_opening = all(_after_lead_in(spans[i].text).startswith(opening) for i in (before, after))
             return (spans[before].text.endswith(_TIER_ENDS) or same_opening) and tier(before) and tier(after)
 
         first = last = index
@@ -272,6 +271,11 @@ def _names_other_place(text: str, hit: ClauseHit, question: QuestionFrame) -> bo
     """The sentence is about a sub-region the question did not ask about."""
     region = clause_region(hit)
     return any(named not in question.regions and region in ancestors(named) for named in find_regions(text))
+
+
+def _after_lead_in(text: str) -> str:
+    """A tier without the lead-in before it (扶持的标准为：年度区级贡献在… -> 年度区级贡献在…)."""
+    return re.split(r"[：:]", text)[-1]
 
 
 def _bare(text: str) -> str:
