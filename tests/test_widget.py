@@ -261,7 +261,7 @@ def test_tab_and_shift_tab_stay_inside_the_open_panel(district_site, open_page, 
     for key in ("Tab", "Shift+Tab"):
         close_button(page).focus()
         seen = []
-        for _ in range(30):
+        for _ in range(60):  # twice round the panel: examples, citations, rating, suggestions, input
             page.keyboard.press(key)
             seen.append(focused_in_widget(page))
         assert None not in seen and "launcher" not in seen, seen

@@ -138,15 +138,20 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         def start_over():
             return [], [], None, {}, None, gr.Group(visible=False), "", "", *suggestion_updates(())
 
-        def restore(saved: str | None):
-            """The visitor's conversation after a reload, read back from the server."""
+        def restore(saved: str | None, current: str | None, current_shown: list):
+            """The visitor's conversation after a reload, read back from the server. It
+            changes nothing when there is none, or when a question was asked meanwhile
+            (the load event may finish after the visitor's first question)."""
+            unchanged = [gr.skip()] * 5
+            if current or current_shown:
+                return unchanged
             try:
                 issued = isinstance(saved, str) and ISSUED_SESSION_ID.match(saved)
                 turns = assistant.conversations.session_turns(saved) if issued else []
             except AssistantError:
                 turns = []
             if not turns:
-                return [], [], None, {}, None
+                return unchanged
             messages = restored_messages(turns)
             turn_ids = {2 * i + 1: turn.turn_id for i, turn in enumerate(turns)}
             return messages, messages, saved, turn_ids, saved
@@ -172,6 +177,6 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         # assistant remembers never part ways.
         chatbot.clear(start_over, None, resets)
         page.load(refresh_regions, region, region)
-        page.load(restore, saved_session, [chatbot, shown, session, turns, saved_session])
+        page.load(restore, [saved_session, session, shown], [chatbot, shown, session, turns, saved_session])
         session.change(remember, session, saved_session)
     return page
