@@ -11,6 +11,7 @@ suggestions, answer/); this one only puts them in order, which is why it runs to
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -115,7 +116,7 @@ class Assistant:
         within `regions` when given); documents without a written example contribute a
         question built from their title."""
         covered = set(self.covered_regions()) & (regions if regions is not None else set(self.covered_regions()))
-        data = yaml.safe_load(resources.files("assistant").joinpath("examples.yaml").read_text(encoding="utf-8"))
+        data = _written_examples()
         found = [item["question"] for item in data if item.get("region") in covered]
         with_examples = {item.get("region") for item in data}
         for document in self.kb.documents():
@@ -310,3 +311,9 @@ class Assistant:
         shared place names to ask about): see `assistant.scope`."""
         question_frame = question_frame or frame(question, (region,) if region else ())
         return scope_question(question_frame, region, set(self.covered_regions()))
+
+
+@functools.cache
+def _written_examples() -> list[dict]:
+    """assistant/examples.yaml, read once: suggestions ask for examples on every refusal."""
+    return yaml.safe_load(resources.files("assistant").joinpath("examples.yaml").read_text(encoding="utf-8"))
