@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -32,6 +32,8 @@ from assistant.bodylimit import BodyLimit
 from assistant.conversation import ISSUED_SESSION_ID, validate_session_id
 from assistant.errors import AssistantError
 from assistant.http_errors import INTERNAL_ERROR, ApiError, domain_error_body, error_body, install_error_handlers
+from assistant.api_deps import AssistantDep, JobsDep, LibraryDep, count_question, require_admin
+from assistant.helpdesk_api import helpdesk_routes
 from assistant.library import DocumentLibrary
 from assistant.questions import searchable, validate_question, validate_region
 from assistant.ratelimit import RateLimiter
@@ -55,6 +57,12 @@ class FeedbackRequest(BaseModel):
     turn_id: int = Field(description="回答对象中的 turn_id")
     rating: Literal["up", "down"]
     comment: str = Field(default="", description="可选的意见")
+
+
+class CallbackRequest(BaseModel):
+    session_id: str
+    turn_id: int = Field(description="未能回答的那条回答的 turn_id")
+    phone: str = Field(description="回电号码：手机号或带区号的固定电话")
 
 
 # Chat and feedback bodies are a question and a few ids; anything far larger is not one.
@@ -110,7 +118,7 @@ def create_api(
     if admin is None:
         admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
     app.state.admin = admin
-    app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback"), max_bytes=MAX_CHAT_BODY_BYTES)
+    app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback", "/api/callback"), max_bytes=MAX_CHAT_BODY_BYTES)
     app.add_middleware(  # added last, so outside the body limit: a refused body still carries CORS headers
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
@@ -121,6 +129,7 @@ def create_api(
     install_error_handlers(app)
     app.include_router(chat_routes)
     app.include_router(document_routes)
+    app.include_router(helpdesk_routes)
     app.include_router(service_routes)  # last: its catch-all answers only paths no other route has
     return app
 
@@ -135,40 +144,6 @@ async def _upload_worker(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if jobs is not None:
             await run_in_threadpool(jobs.stop)
-
-
-def current_assistant(request: Request) -> Assistant:
-    return request.app.state.assistant
-
-
-def current_library(request: Request) -> DocumentLibrary:
-    return request.app.state.library
-
-
-def current_jobs(request: Request) -> UploadJobs | None:
-    return request.app.state.jobs
-
-
-AssistantDep = Annotated[Assistant, Depends(current_assistant)]
-LibraryDep = Annotated[DocumentLibrary, Depends(current_library)]
-JobsDep = Annotated[UploadJobs | None, Depends(current_jobs)]
-
-
-def count_question(request: Request, session_id: str | None) -> None:
-    """Raise RateLimited when this client has asked too often."""
-    request.app.state.limiter.check(client_address(request), session_id)
-
-
-def require_admin(request: Request) -> None:
-    admin: AdminGate = request.app.state.admin
-    if not admin.enabled:
-        raise ApiError(403, "admin_disabled", "服务器未配置管理令牌（HUIQI_ADMIN_TOKEN），文件管理接口已停用。")
-    given = request.headers.get("authorization", "")
-    given = given[7:].strip() if given.lower().startswith("bearer ") else request.headers.get("x-admin-token", "")
-    if not given:
-        raise ApiError(401, "unauthorized", "需要管理令牌：请在请求头 Authorization: Bearer <令牌> 中提供。",
-                       {"WWW-Authenticate": "Bearer"})
-    admin.check_token(client_address(request), given)
 
 
 chat_routes = APIRouter(tags=["对话"])
@@ -208,12 +183,14 @@ def get_session(session_id: str, assistant: AssistantDep) -> dict:
     turns = assistant.conversations.session_turns(session_id)
     if not turns:
         raise ApiError(404, "session_not_found", "没有这个会话，或会话已过期。")
+    replies = assistant.helpdesk.replies([t.turn_id for t in turns])
     return {
         "session_id": session_id,
         "turns": [
             {"turn_id": t.turn_id, "question": t.question, "answer": t.answer, "refused": t.refused,
-             "mode": t.mode, "citations": t.citations, "rating": t.rating or None,
-             "asked_at": t.created_at.isoformat()}
+             "related": t.related, "mode": t.mode, "citations": t.citations, "rating": t.rating or None,
+             "asked_at": t.created_at.isoformat(),
+             "reply": replies[t.turn_id].as_json() if t.turn_id in replies else None}
             for t in turns
         ],
     }
@@ -222,8 +199,16 @@ def get_session(session_id: str, assistant: AssistantDep) -> dict:
 @chat_routes.post("/api/feedback", summary="对一条回答点赞或点踩，可附意见")
 def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -> dict:
     count_question(request, body.session_id)
-    assistant.conversations.add_feedback(body.session_id, body.turn_id, body.rating, body.comment)
+    assistant.rate(body.session_id, body.turn_id, body.rating, body.comment)
     return {"ok": True}
+
+
+@chat_routes.post("/api/callback", summary="未能回答时留下电话，帮办人员回电")
+def callback(body: CallbackRequest, request: Request, assistant: AssistantDep) -> dict:
+    count_question(request, body.session_id)
+    validate_session_id(body.session_id)
+    assistant.helpdesk.inquiries.leave_phone(body.session_id, body.turn_id, body.phone)
+    return {"ok": True, "message": "已记录，帮办人员会尽快与您联系。"}
 
 
 @document_routes.get("/api/documents", summary="已入库的政策文件")
@@ -299,12 +284,6 @@ def healthz(assistant: AssistantDep) -> dict:
 def unknown_api_path(rest: str) -> None:
     # Without this, pages mounted at "/" would answer unknown API paths in their own format.
     raise ApiError(404, "not_found", "没有这个接口，请查看 /docs 中的接口说明。")
-
-
-def client_address(request: Request) -> str:
-    """The client's IP address: the visitor's, from X-Forwarded-For, when uvicorn trusts
-    the proxy (FORWARDED_ALLOW_IPS)."""
-    return request.client.host if request.client else "-"
 
 
 async def _uploaded_files(request: Request, max_file_bytes: int) -> list[tuple[str, bytes]]:

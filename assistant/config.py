@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     max_chunk_tokens: int = Field(default=400, ge=20, description="条款块的 token 上限（cl100k）")
     max_question_chars: int = Field(default=500, gt=0)
     helpdesk_contact: str = Field(default="请联系当地企业服务热线 12345", description="拒答时给出的人工咨询方式")
+    helpdesk_unit: str = Field(default="企业服务中心", description="人工答复默认署名的单位，如“甘井子区企业服务中心”")
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="允许嵌入挂件、跨域调用接口的网站来源，逗号分隔，如 https://www.huiji.gov.cn"
     )

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, delete, or_, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, delete, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -63,6 +63,18 @@ class TurnRow(Base):
     citations: Mapped[str] = mapped_column(Text, default="[]")
     """JSON list of the cited clauses (DESIGN's citation objects)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    related: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Answered with clauses that may be related, none answering directly."""
+    region: Mapped[str] = mapped_column(String(64), default="")
+    """The place the question was about (named, or the page's region)."""
+
+
+# Columns added after the first release: (table, column, SQL type and default), added to
+# a database created earlier when it is opened.
+_ADDED_COLUMNS = (
+    ("turns", "related", "BOOLEAN DEFAULT FALSE"),
+    ("turns", "region", "VARCHAR(64) DEFAULT ''"),
+)
 
 
 class FeedbackRow(Base):
@@ -106,6 +118,8 @@ class ConversationStore:
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._purged_at: float | None = None
+        self.on_purge: list = []
+        """Callables given the cutoff whenever turns are purged (what else dies with them)."""
 
     def open(self) -> None:
         with self._lock:
@@ -113,6 +127,7 @@ class ConversationStore:
                 return
             engine = open_engine(self.url)
             Base.metadata.create_all(engine)
+            _add_missing_columns(engine)
             self._engine = engine
         self._purge_expired()
 
@@ -145,7 +160,7 @@ class ConversationStore:
             ).all()
         return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
 
-    def record(self, session_id: str, answer: Answer, top_relevance: float) -> int:
+    def record(self, session_id: str, answer: Answer, top_relevance: float, region: str = "") -> int:
         """Store one answered turn, personal numbers masked; its id is what feedback refers to."""
         self._purge_expired()
         typed = find_pii(answer.question) + find_pii(answer.standalone_question)
@@ -156,7 +171,7 @@ class ConversationStore:
                 answer=mask_values(answer.text, typed),
                 refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
                 citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
-                created_at=_now(),
+                created_at=_now(), related=answer.related, region=region,
             )
             db.add(row)
             db.flush()
@@ -178,6 +193,8 @@ class ConversationStore:
     def purge(self, older_than_days: int) -> int:
         """Delete turns (with their feedback) and sessions older than `older_than_days`; the number of turns deleted."""
         cutoff = _now() - timedelta(days=older_than_days)
+        for purge_dependents in self.on_purge:
+            purge_dependents(cutoff)
         with self._writing() as db, db.begin():
             old_turns = select(TurnRow.id).where(TurnRow.created_at < cutoff)
             db.execute(delete(FeedbackRow).where(FeedbackRow.turn_id.in_(old_turns)))
@@ -199,6 +216,16 @@ class ConversationStore:
             return
         self._purged_at = now
         self.purge(self.retention_days)
+
+    def turn(self, turn_id: int) -> LoggedTurn | None:
+        """One stored turn, with its latest rating."""
+        if not 0 < turn_id <= MAX_ROW_ID:
+            return None
+        with Session(self.engine) as db:
+            session_id = db.scalar(select(TurnRow.session_id).where(TurnRow.id == turn_id))
+        if session_id is None:
+            return None
+        return next((t for t in self.log(limit=None, session_id=session_id) if t.turn_id == turn_id), None)
 
     def session_turns(self, session_id: str, limit: int = 200) -> list[LoggedTurn]:
         """The turns of one session, oldest first (what its owner sees again after a reload)."""
@@ -234,9 +261,18 @@ class ConversationStore:
                 turn.answer, turn.refused, turn.mode, turn.top_relevance, json.loads(turn.citations or "[]"),
                 latest[turn.id].rating if turn.id in latest else "",
                 latest[turn.id].comment if turn.id in latest else "",
+                bool(turn.related), turn.region or "",
             )
             for turn, channel in rows
         ]
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    inspector = inspect(engine)
+    for table, column, kind in _ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
 
 def _checked_comment(comment: str | None) -> str:

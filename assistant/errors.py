@@ -42,3 +42,10 @@ class NotFound(AssistantError, LookupError):
 
     status = 404
     code = "not_found"
+
+
+class Conflict(AssistantError):
+    """The request was overtaken by another one (two staff answering one inquiry)."""
+
+    status = 409
+    code = "conflict"

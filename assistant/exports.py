@@ -19,7 +19,7 @@ from pathlib import Path
 
 from assistant.turns import LoggedTurn
 
-NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.csv$")
+NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(?:csv|xlsx)$")
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…)).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ["时间", "会话", "渠道", "问题", "补全后的问题", "回答", "拒答", "回答方式", "最高相关度", "引用条款", "评价", "评价意见"]
@@ -81,12 +81,18 @@ class ExportFolder:
 
     def write(self, text: str) -> str:
         """Store `text` as a new CSV file; its name, for `path`. Old exports are removed first."""
+        return self.write_bytes(text.encode("utf-8"), "csv")
+
+    def write_bytes(self, data: bytes, suffix: str) -> str:
+        """Store `data` as a new `.csv` or `.xlsx` file; its name."""
+        if suffix not in ("csv", "xlsx"):
+            raise ValueError(f"exports are .csv or .xlsx, not .{suffix}")
         self.purge()
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = secrets.token_urlsafe(24) + ".csv"
+        name = f"{secrets.token_urlsafe(24)}.{suffix}"
         descriptor = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
         return name
 
     def path(self, name: str) -> Path | None:

@@ -53,15 +53,27 @@ def answer_markdown(text: str, citations: tuple[Citation, ...] | list[Citation] 
     return body
 
 
-def restored_messages(turns) -> list[dict]:
+def restored_messages(turns, replies: dict | None = None) -> tuple[list[dict], dict[int, int]]:
     """A stored conversation (`ConversationStore.session_turns`) as chat messages, each
-    answer with its citation cards, so a reloaded page shows what was said."""
-    messages = []
+    answer with its citation cards and, after it, the help desk's reply when there is
+    one (`replies` by turn id), so a reloaded page shows what was said; and the message
+    index of each answer's turn id (what 👍/👎 refer to)."""
+    messages: list[dict] = []
+    turn_ids: dict[int, int] = {}
     for index, turn in enumerate(turns):
         citations = [Citation(**c) for c in turn.citations]
         messages.append({"role": "user", "content": escape_text(turn.question)})
+        turn_ids[len(messages)] = turn.turn_id
         messages.append({"role": "assistant", "content": answer_markdown(turn.answer, citations, f"r{index}")})
-    return messages
+        reply = (replies or {}).get(turn.turn_id)
+        if reply is not None:
+            messages.append({"role": "assistant", "content": reply_markdown(reply.label, reply.text)})
+    return messages, turn_ids
+
+
+def reply_markdown(label: str, text: str) -> str:
+    """The help desk's reply to a question, with who replied and when; plain text, escaped."""
+    return f'<div class="hq-reply-label">{escape_html(label)}</div>\n\n{answer_markdown(text)}'
 
 
 def _link(match: re.Match, numbers: set[int], key: str) -> str:

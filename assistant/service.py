@@ -24,8 +24,10 @@ from assistant.answer.base import Answer, Answerer, Draft, final_draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
+from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts
+from assistant.privacy import mask_pii
 from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
@@ -84,6 +86,7 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights)
         self.llm = llm.with_fallback(self.extractive) if llm is not None else None
         self.answerer: Answerer = self.llm or self.extractive
+        self.helpdesk = HelpDesk(kb, conversations, self.covered_regions, settings.helpdesk_unit)
 
     @classmethod
     def open(
@@ -168,13 +171,14 @@ class Assistant:
         relevant = self._answering(retrieval)
         related = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.related_floor]
         refused = is_related = False
+        answerable = not retrieval.ambiguous and (retrieval.scope or not retrieval.uncovered_regions)
+        curated = self.helpdesk.match(standalone, retrieval.scope) if answerable else None
         parts = question_parts(standalone)
-        by_parts = (
-            self._by_parts(parts, region, history)
-            if len(parts) > 1 and not retrieval.ambiguous and (retrieval.scope or not retrieval.uncovered_regions)
-            else None
-        )
-        if by_parts is not None:
+        by_parts = self._by_parts(parts, region, history) if len(parts) > 1 and answerable and not curated else None
+        if curated is not None:
+            draft = self._curated_draft(curated.answer)
+            yield draft.text
+        elif by_parts is not None:
             draft = by_parts
             yield from draft.text.splitlines(keepends=True)
         elif retrieval.ambiguous:
@@ -207,8 +211,34 @@ class Assistant:
             standalone_question=standalone, timings_ms=timings, notice=draft.notice, related=is_related,
             suggestions=suggestions,
         )
-        turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance)
+        asked_region = self._asked_region(retrieval, region)
+        turn_id = self.conversations.record(session_id, answer, retrieval.top_relevance, asked_region)
+        if refused or is_related:
+            self.helpdesk.note(turn_id, session_id, mask_pii(standalone), asked_region, channel,
+                               "refused" if refused else "related")
         yield replace(answer, turn_id=turn_id)
+
+    def rate(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
+        """👍/👎 on an answer; a 👎 on a policy answer opens (or joins) an inquiry."""
+        self.conversations.add_feedback(session_id, turn_id, rating, comment)
+        if rating != "down":
+            return
+        turn = self.conversations.turn(turn_id)
+        if turn is not None and turn.outcome not in ("guide",):
+            self.helpdesk.note(turn.turn_id, turn.session_id, turn.standalone_question or turn.question, turn.region,
+                               turn.channel, "down")
+
+    def _curated_draft(self, curated) -> Draft:
+        """A help-desk reply as the answer, signed with its unit and date, with the clauses it cites."""
+        return Draft(f"{curated.answer}\n\n{curated.label}", self.helpdesk.citations(curated.clause_ids), "curated")
+
+    @staticmethod
+    def _asked_region(retrieval: Retrieval, region: str | None) -> str:
+        """The place a question was about: the most specific one it names, else the page's."""
+        named = retrieval.frame.regions
+        if named:
+            return max(named, key=lambda name: len(gazetteer().chain(name)))
+        return region or ""
 
     def _suggestions(self, question: str, draft: Draft, scope: tuple[str, ...]) -> tuple[str, ...]:
         """What to ask next: about the cited document when there is one, else questions the

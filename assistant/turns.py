@@ -35,3 +35,21 @@ class LoggedTurn:
     rating: str = ""
     """up / down / 空（未评价）"""
     comment: str = ""
+    related: bool = False
+    region: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return outcome_of(self.refused, self.related, self.mode)
+
+
+def outcome_of(refused: bool, related: bool, mode: str) -> str:
+    """answered / related / refused / curated / guide (small talk, asking which place):
+    how a question was met."""
+    if refused:
+        return "refused"
+    if related:
+        return "related"
+    if mode in ("curated", "guide", "clarify"):
+        return "guide" if mode == "clarify" else mode
+    return "answered"

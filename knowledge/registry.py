@@ -175,6 +175,17 @@ class Registry:
                 found.update({row[0]: _clause(row) for row in rows})
         return found
 
+    def clauses_by_id(self, clause_ids: list[str]) -> dict[str, Clause]:
+        """The clauses with these clause ids (what a help-desk reply cites), by clause id."""
+        found: dict[str, Clause] = {}
+        with self._read() as conn:
+            for start in range(0, len(clause_ids), _IN_BATCH):
+                rows = conn.execute(
+                    select(*_CLAUSE_COLUMNS).where(clauses_table.c.clause_id.in_(clause_ids[start:start + _IN_BATCH]))
+                ).all()
+                found.update({row[1]: _clause(row) for row in rows})
+        return found
+
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         """(vector ids, token lists) of every clause, for building BM25."""
         with self._read() as conn:

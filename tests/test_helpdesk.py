@@ -1,6 +1,6 @@
 """What the help desk relies on behind the console: the document library (upload,
 re-index, metadata edits, safe names), the conversation log with feedback and CSV
-export, the grouping of unanswered questions, and escaping of everything shown."""
+export, and escaping of everything shown."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from assistant.citations import Citation
 from assistant.config import Settings
 from assistant.errors import InvalidRequest
 from assistant.exports import conversation_csv
-from assistant.insights import unanswered
 from assistant.library import DocumentLibrary, safe_file_name
 from assistant.presentation import answer_markdown
 from assistant.service import Assistant
@@ -106,20 +105,6 @@ def test_log_shows_feedback_and_exports_csv(assistant):
     assert any(row[3] == "上海市研发补贴多少？" and row[-2:] == ["没用", "没有上海的政策"] for row in rows[1:])
     with pytest.raises(InvalidRequest):
         store.add_feedback(good.session_id, good.turn_id, "meh")
-
-
-def test_unanswered_questions_are_grouped_with_counts(assistant):
-    for question in ("上海市研发补贴多少？", "上海市的研发补贴有多少？", "杭州市人才公寓怎么申请？"):
-        assistant.ask(question)
-    answered = assistant.ask("温县技术改造投资增长目标是多少？")
-    groups = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
-    assert groups[0].count == 2 and set(groups[0].questions) == {"上海市研发补贴多少？", "上海市的研发补贴有多少？"}
-    assert groups[0].reasons == {"refused": 2}
-    assert any(g.question == "杭州市人才公寓怎么申请？" and g.count == 1 for g in groups)
-    assert all(answered.question not in g.questions for g in groups)
-    assistant.conversations.add_feedback(answered.session_id, answered.turn_id, "down")
-    regrouped = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
-    assert any(answered.question in g.questions and g.reasons.get("down") == 1 for g in regrouped)
 
 
 def test_answers_and_clauses_are_escaped_for_the_page():

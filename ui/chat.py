@@ -77,6 +77,16 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             comment = gr.Textbox(label="谢谢评价！还有什么想补充的吗？（可选）", max_lines=3, elem_id="hq-comment")
             send_comment = gr.Button("提交意见", size="sm", elem_id="hq-send-comment")
         feedback_note = gr.Markdown(elem_id="hq-feedback-note")
+        unanswered = gr.State(None)
+        """turn id of the last answer huiqi could not give, for a call-back number"""
+        with gr.Group(visible=False, elem_id="hq-callback") as callback_box:
+            with gr.Row(equal_height=True):
+                phone = gr.Textbox(
+                    label="需要人工解答？留下电话，帮办人员会回电（可选）", max_lines=1, scale=4, elem_id="hq-phone",
+                    placeholder="手机号或带区号的固定电话",
+                )
+                send_phone = gr.Button("留电话", size="sm", scale=1, min_width=80, elem_id="hq-send-phone")
+        callback_note = gr.Markdown(elem_id="hq-callback-note")
         gr.Markdown(
             "回答摘自已收录的政策原文，具体以正式文件为准；知识库没有的内容会如实说明。",
             elem_id="hq-disclaimer",
@@ -87,12 +97,14 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         ):
             history = list(history or [])
             hidden = suggestion_updates(())
+            keep = (gr.skip(), gr.skip(), gr.skip())
             if not isinstance(text, str) or not text.strip():
                 gr.Warning("请输入问题。")
-                yield history, history, session_id, turn_ids, text if isinstance(text, str) else "", *hidden
+                yield history, history, session_id, turn_ids, text if isinstance(text, str) else "", *hidden, *keep
                 return
             history += [{"role": "user", "content": escape_text(text)}, {"role": "assistant", "content": "正在查找政策…"}]
-            yield history, history, session_id, turn_ids, "", *hidden
+            no_callback = (None, gr.Group(visible=False), "")
+            yield history, history, session_id, turn_ids, "", *hidden, *no_callback
             streamed = ""
             key = str(len(history))
             try:
@@ -101,19 +113,21 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 # which changes on 新对话 and would let a visitor reset the count.
                 limiter.check(client, (request.session_hash if request else None) or session_id)
                 for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
-                    suggestions = hidden
+                    suggestions, callback = hidden, keep
                     if isinstance(event, Answer):
                         history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}
                         session_id = event.session_id
                         turn_ids = {**turn_ids, len(history) - 1: event.turn_id}
                         suggestions = suggestion_updates(event.suggestions)
+                        if event.refused or event.related:
+                            callback = (event.turn_id, gr.Group(visible=True), "")
                     else:
                         streamed += event
                         history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key)}
-                    yield history, history, session_id, turn_ids, "", *suggestions
+                    yield history, history, session_id, turn_ids, "", *suggestions, *callback
             except (AssistantError, KnowledgeError) as exc:
                 history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}
-                yield history, history, session_id, turn_ids, text, *hidden
+                yield history, history, session_id, turn_ids, text, *hidden, *keep
 
         def on_like(data: gr.LikeData, session_id: str | None, turn_ids: dict):
             turn_id = turn_ids.get(data.index if isinstance(data.index, int) else data.index[0])
@@ -121,7 +135,7 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 return gr.Group(visible=False), None, ""
             rating = "up" if data.liked else "down"
             try:
-                assistant.conversations.add_feedback(session_id, turn_id, rating)
+                assistant.rate(session_id, turn_id, rating)
             except AssistantError as exc:
                 return gr.Group(visible=False), None, "⚠️ " + escape_text(str(exc))
             return gr.Group(visible=True), (turn_id, rating), "已记录您的评价。"
@@ -130,13 +144,23 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             if not last or session_id is None:
                 return gr.Group(visible=False), None, "", ""
             try:
-                assistant.conversations.add_feedback(session_id, last[0], last[1], text)
+                assistant.rate(session_id, last[0], last[1], text)
             except AssistantError as exc:
                 return gr.Group(visible=True), last, text, "⚠️ " + escape_text(str(exc))
             return gr.Group(visible=False), None, "", "谢谢，您的意见已提交给帮办人员。"
 
+        def on_phone(number: str, session_id: str | None, turn_id: int | None):
+            if session_id is None or turn_id is None:
+                return gr.Group(visible=False), number, ""
+            try:
+                assistant.helpdesk.inquiries.leave_phone(session_id, turn_id, number)
+            except AssistantError as exc:
+                return gr.Group(visible=True), number, "⚠️ " + escape_text(str(exc))
+            return gr.Group(visible=False), "", "已记录，帮办人员会尽快与您联系。"
+
         def start_over():
-            return [], [], None, {}, None, gr.Group(visible=False), "", "", *suggestion_updates(())
+            return ([], [], None, {}, None, gr.Group(visible=False), "", "", *suggestion_updates(()),
+                    None, gr.Group(visible=False), "", "")
 
         def restore(saved: str | None, current: str | None, current_shown: list):
             """The visitor's conversation after a reload, read back from the server. It
@@ -152,8 +176,7 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 turns = []
             if not turns:
                 return unchanged
-            messages = restored_messages(turns)
-            turn_ids = {2 * i + 1: turn.turn_id for i, turn in enumerate(turns)}
+            messages, turn_ids = restored_messages(turns, assistant.helpdesk.replies([t.turn_id for t in turns]))
             return messages, messages, saved, turn_ids, saved
 
         def remember(session_id: str | None):
@@ -164,14 +187,17 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
             return gr.Dropdown(choices=choices, value=current if current in choices else ALL_REGIONS)
 
         ask_inputs = [question, shown, session, region, turns]
-        ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons]
+        ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons, unanswered, callback_box, callback_note]
         question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         for button in [*suggestion_buttons, *example_buttons]:
             button.click(respond, [button, shown, session, region, turns], ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
         send_comment.click(on_comment, [comment, session, rated], [feedback_box, rated, comment, feedback_note])
-        resets = [chatbot, shown, session, turns, rated, feedback_box, comment, feedback_note, *suggestion_buttons]
+        send_phone.click(on_phone, [phone, session, unanswered], [callback_box, phone, callback_note])
+        phone.submit(on_phone, [phone, session, unanswered], [callback_box, phone, callback_note])
+        resets = [chatbot, shown, session, turns, rated, feedback_box, comment, feedback_note, *suggestion_buttons,
+                  unanswered, callback_box, phone, callback_note]
         new_chat.click(start_over, None, resets)
         # The chatbot's own clear icon starts over too, so what is shown and what the
         # assistant remembers never part ways.

@@ -1,5 +1,6 @@
 """The help-desk console at `/console`: documents, retrieval test (命中测试), the
-conversation log with CSV export, and the questions the knowledge base does not answer.
+conversation log with CSV export, and the help-desk tabs of `ui.console_helpdesk`
+(inquiries, curated answers, dashboard).
 
 Only mounted when `HUIQI_ADMIN_TOKEN` is set, behind the login of `ui.console_access`.
 Every callback checks the request's login cookie again on the server; nothing the
@@ -15,7 +16,6 @@ import gradio as gr
 from assistant.adminauth import AdminGate
 from assistant.errors import AssistantError
 from assistant.exports import ExportFolder, conversation_csv
-from assistant.insights import unanswered
 from assistant.jobs import FAILED, RUNNING, Job
 from assistant.library import DocumentLibrary
 from assistant.presentation import escape_text
@@ -25,6 +25,7 @@ from assistant.upload_jobs import UploadJobs
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
 from knowledge.models import LEVELS
+from ui.console_helpdesk import build_helpdesk_tabs
 
 UNKNOWN_REGION = "未识别地区"
 """Shown for a document whose place could not be read; staff set it in its metadata."""
@@ -35,7 +36,6 @@ MODE_NAMES = {
     "extractive": "摘录原文", "llm": "模型作答", "llm-fallback": "摘录原文（模型未通过核验）",
     "guide": "引导", "clarify": "追问地点", "curated": "人工答复",
 }
-GAP_HEADERS = ["次数", "代表问题", "原因", "其他问法"]
 JOB_POLL_S = 2.0
 METADATA_FIELDS = ("title", "doc_number", "issuer", "date", "region", "level", "validity")
 """The order of the metadata form's fields."""
@@ -121,10 +121,7 @@ def build_console(
                     headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log",
                     column_widths=["10%", "6%", "17%", "15%", "9%", "31%", "5%", "7%"],
                 )
-            with gr.Tab("待补充", id="gaps"):
-                gr.Markdown("拒答、用户点踩和依据较弱的回答，按相似问题归并——这是知识库还缺的内容。")
-                refresh_gaps = gr.Button("刷新")
-                gaps = gr.Dataframe(headers=GAP_HEADERS, interactive=False, wrap=True, elem_id="hq-gaps")
+            helpdesk_opening, helpdesk_outputs = build_helpdesk_tabs(assistant, library, exports, check, describe)
 
         def on_open(request: gr.Request):
             check(request)
@@ -246,13 +243,9 @@ def build_console(
             # Served by the console's own route to a logged-in browser, never through Gradio's cache.
             return f'<a href="exports/{name}" download="huiqi-conversations.csv">下载导出的会话记录（CSV，1 小时内有效）</a>'
 
-        def on_gaps(request: gr.Request):
-            check(request)
-            groups = unanswered(assistant.conversations, assistant.kb.embed_queries, assistant.relevance.threshold)
-            return [[g.count, g.question, g.reason_text, "\n".join(g.questions[1:6])] for g in groups]
-
         doc_outputs = [docs, chosen, doc_note]
         console.load(on_open, None, [docs, chosen, probe_region])
+        console.load(helpdesk_opening, None, helpdesk_outputs)
         upload.click(on_upload, uploads, [docs, chosen, upload_note, uploads, job_id, job_timer])
         job_timer.tick(on_job_tick, job_id, [docs, chosen, upload_note, job_id, job_timer])
         chosen.change(on_choose, chosen, [*metadata, doc_note])
@@ -264,7 +257,6 @@ def build_console(
         run_search.click(on_search, search, log)
         search.submit(on_search, search, log)
         export.click(on_export, search, export_link)
-        refresh_gaps.click(on_gaps, None, gaps)
     return console
 
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 
 from assistant.adminauth import COOKIE, AdminGate, WrongAdminToken
-from assistant.api import client_address
+from assistant.api_deps import client_address
 from assistant.bodylimit import BodyLimit, route_path
 from assistant.exports import ExportFolder
 from assistant.ratelimit import TooManyFailures
@@ -73,14 +73,22 @@ def install_console_access(app: FastAPI, gate: AdminGate, exports: ExportFolder)
         return response
 
     @app.get("/console/exports/{name}", include_in_schema=False)
-    def exported_file(name: str) -> Response:
+    def exported_file(name: str, of: str = "conversations") -> Response:
         # Reached only with a login cookie (PageGuard); the name is one ExportFolder made.
         path = exports.path(name)
         if path is None:
             return Response("导出文件不存在或已过期（保留 1 小时），请重新导出。", status_code=404,
                             media_type="text/plain; charset=utf-8")
-        return FileResponse(path, media_type="text/csv; charset=utf-8", filename="huiqi-conversations.csv",
+        suffix = path.suffix.lstrip(".")
+        kind = of if of in ("conversations", "qa-pairs") else "conversations"
+        return FileResponse(path, media_type=EXPORT_TYPES[suffix], filename=f"huiqi-{kind}.{suffix}",
                             headers={"Cache-Control": "no-store"})
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class PageGuard:

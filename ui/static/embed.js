@@ -100,7 +100,60 @@
       body.appendChild(list);
     }
     if (answer.turn_id !== null && answer.turn_id !== undefined) body.appendChild(ratingBar(answer));
+    if ((answer.refused || answer.related) && answer.turn_id && !answer.reply) body.appendChild(callbackForm(answer));
     if (answer.suggestions && answer.suggestions.length) body.appendChild(suggestionList(answer.suggestions));
+  }
+
+  // The help desk's reply to an unanswered question, shown as its own message with who
+  // replied and when (text nodes only: a reply is plain text).
+  function renderReply(reply) {
+    var body = addMessage("bot");
+    body.parentNode.className = "hq-msg hq-bot hq-reply";
+    body.textContent = "";
+    body.appendChild(element("div", "hq-reply-label", reply.label));
+    body.appendChild(document.createTextNode(reply.answer));
+    return body;
+  }
+
+  // Under an answer huiqi could not give: a phone number for the help desk to call back.
+  function callbackForm(answer) {
+    var box = element("form", "hq-callback");
+    var field = element("input");
+    field.id = "hq-phone-" + answer.turn_id;
+    field.type = "tel";
+    field.autocomplete = "tel";
+    field.maxLength = 20;
+    var label = element("label", null, "需要人工解答？留下电话，帮办人员会回电（可选）");
+    label.htmlFor = field.id;
+    var submit = element("button", null, "留电话");
+    submit.type = "submit";
+    var note = element("p", "hq-callback-note");
+    note.setAttribute("role", "status");
+    box.appendChild(label);
+    box.appendChild(field);
+    box.appendChild(submit);
+    box.appendChild(note);
+    box.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var phone = field.value.trim();
+      if (!phone) { field.focus(); return; }
+      fetch("/api/callback", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: answer.session_id || sessionId, turn_id: answer.turn_id, phone: phone })
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          if (response.ok) {
+            var thanks = element("p", "hq-thanks", data.message || "已记录，帮办人员会尽快与您联系。");
+            thanks.setAttribute("tabindex", "-1");
+            box.replaceWith(thanks);
+            thanks.focus({ preventScroll: true });
+          } else {
+            note.textContent = "⚠️ " + ((data && data.error && data.error.message) || "提交失败，请稍后重试。");
+          }
+        });
+      }).catch(function () { note.textContent = "⚠️ 网络连接失败，请稍后重试。"; });
+    });
+    return box;
   }
 
   // The clause with the words the answer relies on marked (as text nodes, never HTML).
@@ -294,8 +347,10 @@
       data.turns.forEach(function (turn) {
         addMessage("user", turn.question);
         renderAnswer(addMessage("bot"), {
-          answer: turn.answer, citations: turn.citations || [], turn_id: turn.turn_id, suggestions: []
+          answer: turn.answer, citations: turn.citations || [], turn_id: turn.turn_id, suggestions: [],
+          refused: turn.refused, related: turn.related, reply: turn.reply, session_id: data.session_id
         });
+        if (turn.reply) renderReply(turn.reply);
       });
       var last = log.lastChild;
       if (last) keepInView(last);
