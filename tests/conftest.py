@@ -143,3 +143,16 @@ def bundled_clauses() -> int:
         len(parse_clauses(build_document(read_file(path), read_sidecar(path))))
         for path in bundled_policies().iterdir() if path.suffix in SUPPORTED_EXTENSIONS
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -1,7 +1,8 @@
 """50 chat clients at once while documents are re-indexed and replaced: no 5xx, every
 answer comes from a whole index (old or new, never an empty one), and afterwards the
 registry and Chroma hold exactly the expected clauses. Once in one process, once as
-`huiqi serve --workers 2` on PostgreSQL and a Chroma server."""
+`huiqi serve --workers 2` on PostgreSQL and a Chroma server, where a curated answer
+published, edited and withdrawn is what both workers serve from the next question on."""
 
 from __future__ import annotations
 
@@ -103,6 +104,40 @@ def test_fifty_clients_during_reindex_in_one_process(bundled_data_dir, e5, tmp_p
     assert sorted(registry_ids) == sorted(chroma_ids) and len(set(registry_ids)) == len(registry_ids)
 
 
+CURATED_QUESTION = "温县企业食堂卫生许可证怎么办理？"
+CURATED_ASKED = "温县企业食堂的卫生许可证要怎么办"
+
+
+def curated_answers_reach_both_workers(base_url: str) -> None:
+    """A curated answer published, edited and withdrawn through one connection is what
+    every later question gets, whichever worker serves it (new connections alternate)."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    def modes_and_answers() -> list[tuple[str, str]]:
+        with httpx.Client(base_url=base_url, timeout=120) as http:
+            return [
+                (reply["mode"], reply["answer"])
+                for reply in (
+                    http.post("/api/chat", json={"question": CURATED_ASKED}, headers={"Connection": "close"}).json()
+                    for _ in range(12)
+                )
+            ]
+
+    with httpx.Client(base_url=base_url, timeout=120) as http:
+        created = http.post("/api/curated", headers=headers, json={
+            "question": CURATED_QUESTION, "answer": "到县政务服务中心一楼办理。", "region": "温县",
+        })
+        assert created.status_code == 201, created.text
+        assert all(mode == "curated" and text.startswith("到县政务服务中心一楼") for mode, text in modes_and_answers())
+        edited = http.put(f"/api/curated/{created.json()['id']}", headers=headers, json={
+            "question": CURATED_QUESTION, "answer": "已改到二楼办理。", "region": "温县",
+        })
+        assert edited.status_code == 200
+        assert all(text.startswith("已改到二楼办理。") for _, text in modes_and_answers())
+        assert http.delete(f"/api/curated/{created.json()['id']}", headers=headers).status_code == 200
+        assert all(mode != "curated" for mode, _ in modes_and_answers())
+
+
 @pytest.fixture
 def shared_services(tmp_path):
     with ChromaServer(tmp_path / "chroma") as chroma, postgres_server() as database_url:
@@ -140,6 +175,7 @@ def test_fifty_clients_during_reindex_with_two_workers_on_postgres(shared_servic
             for _ in range(40):  # new connections, so both workers get a turn
                 health = http.get("/healthz", headers={"Connection": "close"}).json()
                 workers.add(health["worker"])
+        curated_answers_reach_both_workers(base_url)
     finally:
         server.send_signal(signal.SIGINT)
         try:

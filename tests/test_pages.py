@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from assistant.config import Settings
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
-from tests.web import CHROMIUM, CHROMIUM_ARGS, AppServer, StaticSite, free_port
+from tests.web import AppServer, StaticSite, free_port
 from ui.app import create_app
 
 TOKEN = "console-token-for-tests-41d7"
@@ -33,14 +33,6 @@ def server(bundled_data_dir, e5, tmp_path_factory):
     kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
     with AppServer(create_app(settings, Assistant.open(settings, kb=kb))) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import threading
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from assistant.config import Settings
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
-from tests.web import CHROMIUM, CHROMIUM_ARGS, AppServer, StaticSite, free_port, save_screenshot
+from tests.web import AppServer, StaticSite, free_port, save_screenshot
 from ui.app import create_app
 
 SITE_PORT = free_port()
@@ -60,14 +60,6 @@ def district_site(server, tmp_path_factory):
     (root / "index.html").write_text(DISTRICT_PAGE.format(paragraphs=paragraphs, server=server.url), encoding="utf-8")
     with StaticSite(root, port=SITE_PORT) as site:
         yield site
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def build_helpdesk_tabs(
     def curated_choices() -> list[tuple[str, int]]:
         return [(f"#{a.id} {a.question[:40]}", a.id) for a in helpdesk.curated.all()]
 
-    with gr.Tab("诉求处理", id="inquiries"):
+    with gr.Tab("诉求处理", id="inquiries") as inquiries_tab:
         gr.Markdown(
             "拒答、只找到相关条款和被点踩的问题会自动形成诉求，相同意思的问题归为一条。答复后提问的企业刷新页面即可看到；"
             "发布为问答对后，以后同样的问题会直接得到这条答复。"
@@ -90,14 +90,14 @@ def build_helpdesk_tabs(
                                            elem_id="hq-reply-region")
                 publish = gr.Checkbox(label="发布为问答对", value=True, scale=2, elem_id="hq-reply-publish")
             attachments = gr.File(label="附上政策文件（可选，与文件管理中的上传一样入库）", file_count="multiple",
-                                  type="filepath", height=110, elem_id="hq-reply-files")
+                                  type="filepath", height=150, elem_id="hq-reply-files")
             submit_reply = gr.Button("提交答复", variant="primary", elem_id="hq-reply-submit")
         with gr.Row(equal_height=True):
             close_reason = gr.Textbox(label="不予答复或关闭的原因", scale=4, elem_id="hq-close-reason")
             close_inquiry = gr.Button("关闭诉求", variant="stop", scale=1, elem_id="hq-close")
         inquiry_note = gr.Markdown(elem_id="hq-inquiry-note")
 
-    with gr.Tab("问答库", id="curated"):
+    with gr.Tab("问答库", id="curated") as curated_tab:
         gr.Markdown("已发布的人工答复。修改或撤回立即生效；可导入、导出 CSV / XLSX（列：问题、其他问法、答复、地区、单位、条款编号）。")
         curated_table = gr.Dataframe(
             headers=CURATED_HEADERS, interactive=False, wrap=True, elem_id="hq-curated",
@@ -125,7 +125,7 @@ def build_helpdesk_tabs(
         qa_link = gr.HTML(elem_id="hq-qa-export")
         qa_note = gr.Markdown(elem_id="hq-qa-note")
 
-    with gr.Tab("数据看板", id="dashboard"):
+    with gr.Tab("数据看板", id="dashboard") as dashboard_tab:
         with gr.Row(equal_height=True):
             period = gr.Radio(label="统计期间", choices=PERIODS, value=30, scale=3, elem_id="hq-period")
             refresh_dashboard = gr.Button("刷新", scale=1, elem_id="hq-dashboard-refresh")
@@ -136,8 +136,8 @@ def build_helpdesk_tabs(
             outcome_plot = gr.BarPlot(x="回答方式", y="问题数", title="回答方式", elem_id="hq-plot-outcomes", height=280,
                                       sort=[OUTCOME_NAMES[k] for k in OUTCOMES])
         with gr.Row():
-            inquiry_plot = gr.LinePlot(x="日期", y="件数", color="类型", title="诉求新增与办结（每日件数）",
-                                       elem_id="hq-plot-inquiries", height=280)
+            inquiry_plot = gr.BarPlot(x="日期", y="件数", color="类型", title="诉求新增与办结（每日件数）",
+                                      elem_id="hq-plot-inquiries", height=280)
             with gr.Column():
                 top_topics = gr.Dataframe(headers=["热门话题", "次数"], interactive=False, elem_id="hq-top-topics")
                 top_regions = gr.Dataframe(headers=["地区", "次数"], interactive=False, elem_id="hq-top-regions")
@@ -283,7 +283,10 @@ def build_helpdesk_tabs(
         outcomes = pd.DataFrame(
             [(OUTCOME_NAMES[k], figures.outcomes.get(k, 0)) for k in OUTCOMES], columns=["回答方式", "问题数"],
         )
-        inquiries = pd.DataFrame(figures.inquiries_per_day, columns=["日期", "类型", "件数"])
+        # One bar per day and kind, side by side ("12-02 新增", "12-02 办结"): stacked, they would add up to nothing.
+        inquiries = pd.DataFrame(
+            [(f"{day[5:]} {kind}", kind, n) for day, kind, n in figures.inquiries_per_day], columns=["日期", "类型", "件数"],
+        )
         return (
             headline_markdown(figures), per_day, outcomes, inquiries,
             [[t, n] for t, n in figures.top_topics] or [["—", 0]],
@@ -321,6 +324,19 @@ def build_helpdesk_tabs(
     dashboard_outputs = [headline, per_day_plot, outcome_plot, inquiry_plot, top_topics, top_regions]
     refresh_dashboard.click(on_dashboard, period, dashboard_outputs)
     period.change(on_dashboard, period, dashboard_outputs)
+
+    def on_curated_tab(request: gr.Request):
+        check(request)
+        return curated_view()
+
+    # Opening a tab shows it afresh: a reply published a moment ago is in 问答库 and the figures.
+    def on_inquiries_tab(status: str, request: gr.Request):
+        check(request)
+        return inquiry_rows(status)  # the chosen inquiry and a reply being written stay as they are
+
+    inquiries_tab.select(on_inquiries_tab, status_filter, inquiry_table)
+    curated_tab.select(on_curated_tab, None, curated_outputs)
+    dashboard_tab.select(on_dashboard, period, dashboard_outputs)
 
     def opening(request: gr.Request):
         return (
