@@ -45,18 +45,21 @@ class ClauseSearch:
         self._matrix: _VectorMatrix | None = None
         self._matrix_revision = -1
         self._matrix_lock = threading.Lock()
-        self._documents: tuple[int, list[StoredDocument]] | None = None
+        self._documents: tuple[int, dict[str, StoredDocument]] | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
 
     def documents(self) -> list[StoredDocument]:
         """Every stored document (read once per registry revision; every question asks)."""
+        return list(self._documents_by_id().values())
+
+    def _documents_by_id(self) -> dict[str, StoredDocument]:
         revision = self.registry.revision()
         cached = self._documents
         if cached is None or cached[0] != revision:
-            cached = (revision, self.registry.documents())
+            cached = (revision, {d.doc_id: d for d in self.registry.documents()})
             self._documents = cached
-        return list(cached[1])
+        return cached[1]
 
     def dense(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
         """Clauses nearest to `query` by embedding, with cosine similarity as score."""
@@ -101,7 +104,14 @@ class ClauseSearch:
     def similarities(self, query: str, hits: list[ClauseHit]) -> dict[str, float]:
         """Exact cosine similarity of `query` to each hit's stored vector, by clause id."""
         ids = {vector_id(h.clause.clause_id, h.document.content_hash): h for h in hits}
-        stored = {ids[vid].clause.clause_id: v for vid, v in self.vectors.vectors(list(ids)).items()}
+        # From the in-memory matrix when there is one; the vector store is asked only for the rest.
+        matrix = self._vector_matrix()
+        stored = {}
+        if matrix is not None:
+            stored = {ids[vid].clause.clause_id: matrix.row(vid) for vid in ids if matrix.has(vid)}
+        missing = [vid for vid in ids if ids[vid].clause.clause_id not in stored]
+        if missing:
+            stored.update({ids[vid].clause.clause_id: v for vid, v in self.vectors.vectors(missing).items()})
         # While a document is being swapped in, its vectors may sit under another id for
         # a moment; the clause is embedded afresh rather than left unmeasured.
         unmeasured = [h for h in hits if h.clause.clause_id not in stored]
@@ -121,15 +131,12 @@ class ClauseSearch:
 
     def _hits(self, pairs: list[tuple[str, float]], kind: str) -> list[ClauseHit]:
         clauses = self.registry.clauses_by_vector_id([vid for vid, _ in pairs])
-        documents: dict[str, StoredDocument | None] = {}
+        # Documents from the per-revision cache: one read per change, not one per hit.
+        documents = self._documents_by_id()
         hits = []
         for vid, score in pairs:
             clause = clauses.get(vid)
-            if clause is None:
-                continue
-            if clause.doc_id not in documents:
-                documents[clause.doc_id] = self.registry.document(clause.doc_id)
-            document = documents[clause.doc_id]
+            document = documents.get(clause.doc_id) if clause is not None else None
             if document is not None:
                 hits.append(ClauseHit(clause, document, score, {kind: score}))
         return hits
@@ -162,9 +169,17 @@ class _VectorMatrix:
 
     def __init__(self, ids: list[str], vectors: np.ndarray) -> None:
         self.ids = ids
+        self.position = {vid: i for i, vid in enumerate(ids)}
         self.documents = DocumentColumn([doc_id_of_vector(vid) for vid in ids])
         norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(ids) else np.ones((0, 1))
         self.unit = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+    def has(self, vid: str) -> bool:
+        return vid in self.position
+
+    def row(self, vid: str) -> np.ndarray:
+        """The unit-length vector stored under `vid`."""
+        return self.unit[self.position[vid]]
 
     def nearest(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
         if not self.ids:

@@ -296,6 +296,37 @@ def test_a_reload_of_the_site_shows_the_conversation_so_far(district_site, open_
     expect(chat(page).locator(".hq-user")).to_have_count(0)
 
 
+def test_an_unanswered_question_takes_a_phone_number_and_shows_the_reply_after_a_reload(
+    server, district_site, open_page
+):
+    page = open_page("phone", district_site.url + "/index.html")
+    open_widget(page)
+    chat(page).locator("#hq-input").fill("企业食堂卫生许可证怎么办理？")
+    chat(page).locator("#hq-send").click()
+    answer = chat(page).locator(".hq-bot").last
+    expect(answer).to_contain_text("抱歉")
+    form = answer.locator(".hq-callback")
+    form.locator("input").fill("0371-123")
+    form.get_by_role("button", name="留电话").click()
+    expect(form.locator(".hq-callback-note")).to_contain_text("有效的手机号")
+    form.locator("input").fill("13812345678")
+    form.get_by_role("button", name="留电话").click()
+    expect(answer.locator(".hq-thanks")).to_contain_text("帮办人员")
+    save_screenshot(page, "widget-phone-callback-left")
+
+    helpdesk = server.app.state.assistant.helpdesk
+    inquiry = next(i for i in helpdesk.inquiries.list("open") if "食堂" in i.question)
+    assert inquiry.region == "惠济区" and inquiry.as_json(phones=True)["callbacks"] == ["13812345678"]
+    helpdesk.reply(inquiry.id, "请到惠济区政务服务中心二楼办理<b>食品经营许可</b>。", unit="惠济区企业服务中心")
+    page.reload()
+    open_widget(page)
+    reply = chat(page).locator(".hq-reply")
+    expect(reply).to_contain_text("人工答复 · 惠济区企业服务中心 · ")
+    expect(reply).to_contain_text("二楼办理<b>食品经营许可</b>。")  # markup stays text
+    expect(chat(page).locator(".hq-callback")).to_have_count(0)  # answered: no second call back asked for
+    save_screenshot(page, "widget-phone-reply-after-reload")
+
+
 def test_loading_state_shows_until_the_first_text_which_streams_in(server, district_site, open_page, monkeypatch):
     paced = PacedStream(server.app.state.assistant.stream)
     monkeypatch.setattr(server.app.state.assistant, "stream", paced)

@@ -14,6 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.adminauth import AdminGate
+from assistant.curated import LOCAL_TIME, aware
 from assistant.errors import AssistantError
 from assistant.exports import ExportFolder, conversation_csv
 from assistant.jobs import FAILED, RUNNING, Job
@@ -31,7 +32,7 @@ UNKNOWN_REGION = "未识别地区"
 """Shown for a document whose place could not be read; staff set it in its metadata."""
 DOC_HEADERS = ["编号", "标题", "文号", "发布机构", "日期", "地区", "层级", "条款数", "文件名"]
 HIT_HEADERS = ["排名", "相关度", "稠密", "BM25", "融合", "文件", "条款", "条款原文"]
-LOG_HEADERS = ["时间", "渠道", "问题", "理解为", "回答方式", "回答", "评价", "意见"]
+LOG_HEADERS = ["时间", "渠道", "地区", "问题", "理解为", "回答方式", "回答", "评价", "意见"]
 MODE_NAMES = {
     "extractive": "摘录原文", "llm": "模型作答", "llm-fallback": "摘录原文（模型未通过核验）",
     "guide": "引导", "clarify": "追问地点", "curated": "人工答复",
@@ -119,7 +120,7 @@ def build_console(
                 # Fixed shares of the width, text wrapped: every column is on screen without scrolling.
                 log = gr.Dataframe(
                     headers=LOG_HEADERS, interactive=False, wrap=True, elem_id="hq-log",
-                    column_widths=["10%", "6%", "17%", "15%", "9%", "31%", "5%", "7%"],
+                    column_widths=["9%", "6%", "7%", "15%", "13%", "9%", "29%", "5%", "7%"],
                 )
             helpdesk_opening, helpdesk_outputs = build_helpdesk_tabs(assistant, library, exports, check, describe)
 
@@ -229,9 +230,9 @@ def build_console(
             check(request)
             return [
                 [
-                    t.created_at.strftime("%Y-%m-%d %H:%M"), t.channel, t.question,
+                    aware(t.created_at).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"), t.channel, t.region, t.question,
                     t.standalone_question if t.standalone_question != t.question else "",
-                    "拒答" if t.refused else MODE_NAMES.get(t.mode, t.mode), t.answer,
+                    "拒答" if t.refused else ("相关条款" if t.related else MODE_NAMES.get(t.mode, t.mode)), t.answer,
                     {"up": "👍", "down": "👎"}.get(t.rating, ""), t.comment,
                 ]
                 for t in assistant.conversations.log(text or "")
