@@ -48,8 +48,9 @@ class HelpDesk:
         return self.curated.match(question, self.kb.query_vector(question), lambda region: not region or region in scope)
 
     def note(self, turn_id: int, session_id: str, question: str, region: str, channel: str, reason: str) -> int:
-        """Open or join the inquiry for an unanswered turn."""
-        return self.inquiries.note(turn_id, session_id, question, region, channel, reason)
+        """Open or join the inquiry for an unanswered turn (its embedding is usually the
+        one retrieval just computed, so this costs no model run)."""
+        return self.inquiries.note(turn_id, session_id, question, region, channel, reason, self.kb.query_vector(question))
 
     def citations(self, clause_ids: Sequence[str]) -> tuple[Citation, ...]:
         """Citation cards for the clauses a reply cites (quoting each whole); clauses since

@@ -174,10 +174,16 @@ class Inquiries:
     def _writing(self) -> Session:
         return Session(self.engine.execution_options(write=True))
 
-    def note(self, turn_id: int, session_id: str, question: str, region: str, channel: str, reason: str) -> int:
+    def note(
+        self, turn_id: int, session_id: str, question: str, region: str, channel: str, reason: str,
+        vector: np.ndarray | None = None,
+    ) -> int:
         """Open an inquiry for an unanswered turn, or add it to the open one that asks the
-        same; the inquiry's id. A turn already noted (refused, then 👎) counts once."""
-        vector = _unit(np.asarray(self.embed([_normalized(question)]), dtype=np.float32)[0])
+        same; the inquiry's id. A turn already noted (refused, then 👎) counts once.
+        `vector`: the question's query embedding, when the caller has it already."""
+        if vector is None:
+            vector = np.asarray(self.embed([question]), dtype=np.float32)[0]
+        vector = _unit(np.asarray(vector, dtype=np.float32))
         now = _now()
         with self._writing() as db, db.begin():
             noted = db.scalars(select(InquiryAskRow.inquiry_id).where(InquiryAskRow.turn_id == turn_id)).first()
@@ -327,10 +333,6 @@ class Inquiries:
             )
             for row in rows
         ]
-
-
-def _normalized(question: str) -> str:
-    return re.sub(r"[\s？?！!。，,、]+", "", question)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

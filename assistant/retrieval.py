@@ -113,7 +113,7 @@ class HybridRetriever(BaseRetriever):
                 widened = self.wording.expand(self.kb.tokenizer.tokenize(query))
                 widened += [w for _, group in self.wording.phrases(query) for w in group if w not in widened]
             lexical = self.kb.lexical_search(query, depth, allowed, tokens=widened)
-        hits = drop_duplicates(self._fuse(dense, lexical))[:k]
+        hits = drop_duplicates(self._fuse(dense, lexical), limit=k)
         if self.relevance is not None:
             hits = self._score_relevance(query, hits, self._evidence(query, dense, lexical))
         return hits
@@ -191,11 +191,15 @@ class HybridRetriever(BaseRetriever):
         )
 
 
-def drop_duplicates(hits: list[ClauseHit]) -> list[ClauseHit]:
-    """Hits without those that overlap, or nearly repeat, a better-ranked hit."""
+def drop_duplicates(hits: list[ClauseHit], limit: int | None = None) -> list[ClauseHit]:
+    """Hits without those that overlap, or nearly repeat, a better-ranked hit; the first
+    `limit` of them when given (the rest are never compared, so the cost stays
+    proportional to `limit` times the candidates, not to the candidates squared)."""
     kept: list[ClauseHit] = []
     grams: list[set[str]] = []
     for hit in hits:
+        if limit is not None and len(kept) >= limit:
+            break
         clause = hit.clause
         own = _bigrams(clause.text)
         overlaps = any(

@@ -54,6 +54,7 @@ def test_an_article_quoted_in_two_policies_is_one_hit_and_distinct_clauses_stay(
     # Whichever copy ranks higher is the one kept; the other clauses all stay, in order.
     assert drop_duplicates([original, quoted, *distinct]) == [original, *distinct]
     assert drop_duplicates([quoted, *distinct, original]) == [quoted, *distinct]
+    assert drop_duplicates([original, quoted, *distinct], limit=2) == [original, distinct[0]]  # a duplicate takes no place
     # A sentence of a clause already shown (same document, inside its span) is dropped too,
     # though as text it is far from the whole clause.
     whole = original.clause
