@@ -86,9 +86,11 @@ def test_a_refused_question_is_answered_by_staff_and_served_to_the_next_owner(se
     assert resolution_rate(staff) > before
     expect(staff.locator("#hq-plot-outcomes")).to_be_visible()
     screenshot(staff, "helpdesk-console-dashboard")
+    assert not axe_violations(staff), describe(axe_violations(staff))
     staff.get_by_role("tab", name="问答库").click()
     expect(staff.locator("#hq-curated")).to_contain_text(REPLY[:12])
     screenshot(staff, "helpdesk-console-curated")
+    assert not axe_violations(staff), describe(axe_violations(staff))
 
     owner.reload()
     reply = owner.locator("#hq-chat").get_by_text(REPLY[:12])
