@@ -61,7 +61,7 @@ class FeedbackRequest(BaseModel):
 
 class CallbackRequest(BaseModel):
     session_id: str
-    turn_id: int = Field(description="未能回答的那条回答的 turn_id")
+    turn_id: int = Field(gt=0, le=2**63 - 1, description="未能回答的那条回答的 turn_id")
     phone: str = Field(description="回电号码：手机号或带区号的固定电话")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, delete, inspect, or_, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.answer.base import Answer
@@ -268,11 +269,16 @@ class ConversationStore:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    inspector = inspect(engine)
     for table, column, kind in _ADDED_COLUMNS:
-        if column not in {c["name"] for c in inspector.get_columns(table)}:
+        if column in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
             with engine.begin() as conn:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+        except DBAPIError:
+            # Another worker starting at the same moment added it first.
+            if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise
 
 
 def _checked_comment(comment: str | None) -> str:

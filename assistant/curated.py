@@ -25,7 +25,7 @@ from sqlalchemy import DateTime, Integer, String, Text, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assistant.conversation import Base
+from assistant.conversation import MAX_ROW_ID, Base
 from assistant.errors import InvalidRequest, NotFound
 
 MAX_REPLY_CHARS = 5000
@@ -216,7 +216,7 @@ class CuratedAnswers:
         draft = draft.checked()
         vectors = self._vectors([[draft.question, *draft.alternatives]])[0]
         with Session(self.engine.execution_options(write=True)) as db, db.begin():
-            row = db.get(CuratedRow, curated_id) if 0 < curated_id < 2**63 else None
+            row = db.get(CuratedRow, curated_id) if 0 < curated_id <= MAX_ROW_ID else None
             if row is None:
                 raise NotFound("没有这条问答，可能已被撤回。")
             row.question, row.alternatives, row.answer = draft.question, _dumps(draft.alternatives), draft.answer
@@ -228,7 +228,7 @@ class CuratedAnswers:
     def withdraw(self, curated_id: int) -> CuratedAnswer:
         """Delete a curated answer; no question is answered with it from now on."""
         with Session(self.engine.execution_options(write=True)) as db, db.begin():
-            row = db.get(CuratedRow, curated_id) if 0 < curated_id < 2**63 else None
+            row = db.get(CuratedRow, curated_id) if 0 < curated_id <= MAX_ROW_ID else None
             if row is None:
                 raise NotFound("没有这条问答，可能已被撤回。")
             answer = _answer(row)
@@ -243,7 +243,7 @@ class CuratedAnswers:
 
     def get(self, curated_id: int) -> CuratedAnswer:
         with Session(self.engine) as db:
-            row = db.get(CuratedRow, curated_id) if 0 < curated_id < 2**63 else None
+            row = db.get(CuratedRow, curated_id) if 0 < curated_id <= MAX_ROW_ID else None
             if row is None:
                 raise NotFound("没有这条问答，可能已被撤回。")
             return _answer(row)

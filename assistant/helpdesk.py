@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from assistant.citations import Citation, citation_for
 from assistant.conversation import ConversationStore
 from assistant.curated import (
-    MAX_REPLY_CHARS, CuratedAnswer, CuratedAnswers, CuratedDraft, CuratedMatch, checked_text,
+    MAX_QUESTION_CHARS, MAX_REPLY_CHARS, MAX_WORDINGS, CuratedAnswer, CuratedAnswers, CuratedDraft, CuratedMatch,
+    checked_text,
 )
-from assistant.errors import InvalidRequest
+from assistant.errors import InvalidRequest, NotFound
 from assistant.inquiries import Inquiries, Inquiry, Reply
 from assistant.qa_files import ImportReport, parse
 from knowledge.index import KnowledgeBase
@@ -75,23 +76,43 @@ class HelpDesk:
         clause_ids: Sequence[str] = (), version: int | None = None,
     ) -> Inquiry:
         """Answer an inquiry; with `publish`, the reply becomes a curated answer for
-        `region` (the inquiry's own when not given) that later askers are served."""
+        `region` (the inquiry's own when not given) that later askers are served. Replying
+        again (with the version seen) corrects it: the curated answer it published is
+        updated, or withdrawn when the new reply is not published."""
         inquiry = self.inquiries.get(inquiry_id)
         text = checked_text(text, "答复内容", MAX_REPLY_CHARS)
         unit = checked_text(unit or self.unit, "答复单位", 100)
         clause_ids = self.checked_clauses(clause_ids)
         region = inquiry.region if region is None else region.strip()
+        draft = None
         if publish:
             self.check_region(region)
-        answered = self.inquiries.reply(inquiry_id, text, unit, clause_ids, version=version)
-        if not publish:
+            wordings = [w for w in inquiry.standalone_questions if "*" not in w]  # masked numbers make poor wordings
+            # Checked before anything is stored, so a reply is never kept without what it publishes.
+            draft = CuratedDraft(
+                question=(wordings or [inquiry.question])[0], answer=text, region=region, unit=unit,
+                alternatives=tuple(w for w in wordings[1:] if len(w) <= MAX_QUESTION_CHARS)[:MAX_WORDINGS],
+                clause_ids=tuple(clause_ids), inquiry_id=inquiry_id,
+            ).checked()
+        answered = self.inquiries.reply(inquiry_id, text, unit, clause_ids, curated_id=inquiry.curated_id, version=version)
+        if draft is None:
+            if inquiry.curated_id is not None:
+                self._withdraw_quietly(inquiry.curated_id)
+                return self.inquiries.link_curated(inquiry_id, None)
             return answered
-        wordings = [w for w in inquiry.standalone_questions if "*" not in w]  # masked numbers make poor wordings
-        curated = self.curated.add(CuratedDraft(
-            question=wordings[0] if wordings else inquiry.question, answer=text, region=region, unit=unit,
-            alternatives=tuple(wordings[1:]), clause_ids=tuple(clause_ids), inquiry_id=inquiry_id,
-        ))
-        return self.inquiries.link_curated(inquiry_id, curated.id)
+        if inquiry.curated_id is not None:
+            try:
+                self.curated.update(inquiry.curated_id, draft)
+                return answered
+            except NotFound:  # withdrawn in 问答库 meanwhile: published anew
+                pass
+        return self.inquiries.link_curated(inquiry_id, self.curated.add(draft).id)
+
+    def _withdraw_quietly(self, curated_id: int) -> None:
+        try:
+            self.curated.withdraw(curated_id)
+        except NotFound:
+            pass
 
     def add_curated(self, draft: CuratedDraft) -> CuratedAnswer:
         return self.curated.add(self.checked(draft))

@@ -27,12 +27,12 @@ class ReplyRequest(BaseModel):
     region: str | None = Field(default=None, description="问答对适用的地区；不传则用诉求的地区，空字符串表示不限")
     unit: str | None = Field(default=None, description="答复单位，如“甘井子区企业服务中心”")
     clause_ids: list[str] = Field(default_factory=list, description="引用的条款编号")
-    version: int | None = Field(default=None, description="查看时诉求的 version；不传则只在诉求仍待处理时答复")
+    version: int | None = Field(default=None, gt=0, le=2**63 - 1, description="查看时诉求的 version；不传则只在诉求仍待处理时答复")
 
 
 class CloseRequest(BaseModel):
     reason: str = Field(description="关闭（不予答复）的原因")
-    version: int | None = None
+    version: int | None = Field(default=None, gt=0, le=2**63 - 1)
 
 
 class CuratedRequest(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, up
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assistant.conversation import Base, TurnRow
+from assistant.conversation import MAX_ROW_ID, Base, TurnRow
 from assistant.curated import LOCAL_TIME, aware, checked_text
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from assistant.privacy import mask_pii
@@ -189,8 +189,9 @@ class Inquiries:
             noted = db.scalars(select(InquiryAskRow.inquiry_id).where(InquiryAskRow.turn_id == turn_id)).first()
             if noted is not None:
                 return noted
+            # Locked (PostgreSQL), so two workers noting the same question join one inquiry.
             candidates = db.scalars(
-                select(InquiryRow).where(InquiryRow.status == OPEN, InquiryRow.region == region)
+                select(InquiryRow).where(InquiryRow.status == OPEN, InquiryRow.region == region).with_for_update()
             ).all()
             best, best_similarity = None, SAME_QUESTION
             for row in candidates:
@@ -206,20 +207,23 @@ class Inquiries:
                 db.flush()
             else:
                 best.last_asked = now
-                best.version += 1
+                best.version = InquiryRow.version + 1
             db.add(InquiryAskRow(inquiry_id=best.id, turn_id=turn_id, session_id=session_id, reason=reason, asked_at=now))
             return best.id
 
     def leave_phone(self, session_id: str, turn_id: int, phone: str) -> int:
         """Attach a phone number for a call back to the inquiry of the turn; its id."""
         digits = re.sub(r"[\s\-()（）]", "", phone or "")
+        if not 0 < turn_id <= MAX_ROW_ID:
+            raise NotFound("这条回答没有待处理的诉求，无需留电话；如需人工服务请拨打 12345。")
         if not PHONE.match(digits):
             raise InvalidRequest("请填写有效的手机号或带区号的固定电话，如 13812345678 或 0411-12345678。")
         with self._writing() as db, db.begin():
             ask = db.scalars(select(InquiryAskRow).where(InquiryAskRow.turn_id == turn_id)).first()
             if ask is None or ask.session_id != session_id:
                 raise NotFound("这条回答没有待处理的诉求，无需留电话；如需人工服务请拨打 12345。")
-            ask.phone = digits
+            # Kept without the country code, in the form every list masks.
+            ask.phone = re.sub(r"^\+?86(?=1|0)", "", digits)
             return ask.inquiry_id
 
     def list(self, status: str | None = None, limit: int = 500) -> list[Inquiry]:
@@ -235,7 +239,7 @@ class Inquiries:
 
     def get(self, inquiry_id: int) -> Inquiry:
         with Session(self.engine) as db:
-            row = db.get(InquiryRow, inquiry_id) if 0 < inquiry_id < 2**63 else None
+            row = db.get(InquiryRow, inquiry_id) if 0 < inquiry_id <= MAX_ROW_ID else None
             if row is None:
                 raise NotFound("没有这条诉求。")
             return self._inquiries(db, [row])[0]
@@ -247,13 +251,15 @@ class Inquiries:
         """Record the help desk's reply; the inquiry is answered. Refused (Conflict) when
         someone else changed it since `version`, or, without a version, answered it first."""
         now = _now()
+        _check_ids(inquiry_id, version)
         with self._writing() as db, db.begin():
             guard = [InquiryRow.id == inquiry_id]
             guard.append(InquiryRow.version == version if version is not None else InquiryRow.status == OPEN)
             changed = db.execute(
                 update(InquiryRow).where(*guard).values(
                     status=ANSWERED, reply=text, unit=unit, clause_ids=json.dumps(list(clause_ids), ensure_ascii=False),
-                    curated_id=curated_id, replied_at=now, version=InquiryRow.version + 1,
+                    curated_id=curated_id, replied_at=func.coalesce(InquiryRow.replied_at, now),
+                    version=InquiryRow.version + 1,
                     resolved_at=func.coalesce(InquiryRow.resolved_at, now),
                 )
             ).rowcount
@@ -261,7 +267,7 @@ class Inquiries:
             self._overtaken(inquiry_id)
         return self.get(inquiry_id)
 
-    def link_curated(self, inquiry_id: int, curated_id: int) -> Inquiry:
+    def link_curated(self, inquiry_id: int, curated_id: int | None) -> Inquiry:
         """Record the curated answer a reply was published as."""
         with self._writing() as db, db.begin():
             db.execute(update(InquiryRow).where(InquiryRow.id == inquiry_id).values(curated_id=curated_id))
@@ -270,6 +276,7 @@ class Inquiries:
     def close(self, inquiry_id: int, reason: str, version: int | None = None) -> Inquiry:
         """Close an inquiry (不予答复 when it has no reply), with the reason."""
         reason = checked_text(reason, "关闭原因", MAX_REASON_CHARS)
+        _check_ids(inquiry_id, version)
         with self._writing() as db, db.begin():
             guard = [InquiryRow.id == inquiry_id, InquiryRow.status != CLOSED]
             if version is not None:
@@ -337,6 +344,13 @@ class Inquiries:
 
 def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
+
+
+def _check_ids(inquiry_id: int, version: int | None) -> None:
+    if not 0 < inquiry_id <= MAX_ROW_ID:
+        raise NotFound("没有这条诉求。")
+    if version is not None and not 0 < version <= MAX_ROW_ID:
+        raise InvalidRequest("version 应为查看诉求时得到的正整数。")
 
 
 def _local(moment: datetime | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -147,12 +146,15 @@ def _csv_rows(name: str, data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
+    broken = InvalidRequest(f"“{name}”不是有效的 Excel（.xlsx）文件，可能已损坏。")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InvalidRequest(f"“{name}”不是有效的 Excel（.xlsx）文件，可能已损坏。") from exc
+    except Exception as exc:  # a damaged workbook fails in zip, XML or openpyxl's own reading
+        raise broken from exc
     try:
         sheet = book.worksheets[0]
         return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:
+        raise broken from exc
     finally:
         book.close()

@@ -69,6 +69,8 @@ def test_a_refused_question_is_answered_through_the_api_and_served_to_the_next_o
     assert (inquiry["status"], inquiry["region"], inquiry["channel"], inquiry["asked"]) == ("open", "温县", "widget", 1)
 
     # The owner leaves a phone number; lists mask it, the inquiry itself shows it to staff.
+    huge = api.post("/api/callback", json={"session_id": asked["session_id"], "turn_id": 10**20, "phone": "13812345678"})
+    assert huge.status_code == 422
     bad = api.post("/api/callback", json={"session_id": asked["session_id"], "turn_id": asked["turn_id"], "phone": "110"})
     assert bad.status_code == 400 and "手机号" in bad.json()["error"]["message"]
     left = api.post("/api/callback", json={"session_id": asked["session_id"], "turn_id": asked["turn_id"],
@@ -123,6 +125,7 @@ def test_closing_an_inquiry_through_the_api(api):
     assert inquiry["id"] in [i["id"] for i in api.get("/api/inquiries", params={"status": "closed"}, headers=ADMIN).json()]
     assert api.get("/api/inquiries", params={"status": "gone"}, headers=ADMIN).status_code == 422
     assert api.post("/api/inquiries/99999/close", json={"reason": "x"}, headers=ADMIN).status_code == 404
+    assert api.post(f"/api/inquiries/{10**20}/close", json={"reason": "x"}, headers=ADMIN).status_code == 404
 
 
 def test_curated_answers_crud_import_and_export(api):

@@ -5,7 +5,9 @@ the reply, and the figures count it. Real assistant, real e5, SQLite files."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from importlib import resources
 
@@ -122,6 +124,19 @@ def test_two_staff_replying_at_once_the_second_sees_the_first(assistant):
     assert assistant.helpdesk.inquiries.get(inquiry.id).reply == REPLY
 
 
+def test_correcting_a_published_reply_corrects_what_is_served(assistant):
+    assistant.ask(CANTEEN)
+    inquiry = open_inquiries(assistant)[0]
+    first = assistant.helpdesk.reply(inquiry.id, REPLY, publish=True, version=inquiry.version)
+    corrected = assistant.helpdesk.reply(inquiry.id, "更正：请到二楼市场监管窗口办理。", publish=True, version=first.version)
+    assert corrected.curated_id == first.curated_id and corrected.replied_at == first.replied_at
+    assert [a.answer for a in assistant.helpdesk.curated.all()] == ["更正：请到二楼市场监管窗口办理。"]
+    assert assistant.ask(CANTEEN_SAME_ASK).text.startswith("更正：")
+    private = assistant.helpdesk.reply(inquiry.id, "只答复这位企业。", publish=False, version=corrected.version)
+    assert private.curated_id is None and assistant.helpdesk.curated.all() == []
+    assert assistant.ask(CANTEEN_SAME_ASK).mode != "curated"
+
+
 def test_bad_replies_are_refused_in_chinese_and_change_nothing(assistant):
     assistant.ask(CANTEEN)
     inquiry = open_inquiries(assistant)[0]
@@ -172,10 +187,14 @@ def test_a_phone_left_for_a_call_back_is_staff_only_and_expires(assistant):
         assistant.helpdesk.inquiries.leave_phone(asked.session_id, asked.turn_id, "12345")
     with pytest.raises(NotFound):
         assistant.helpdesk.inquiries.leave_phone("someone-else", asked.turn_id, "13812345678")
-    assistant.helpdesk.inquiries.leave_phone(asked.session_id, asked.turn_id, "138 1234 5678")
+    with pytest.raises(NotFound):
+        assistant.helpdesk.inquiries.leave_phone(asked.session_id, 10**20, "13812345678")
+    assistant.helpdesk.inquiries.leave_phone(asked.session_id, asked.turn_id, "+86 138 1234 5678")
     inquiry = open_inquiries(assistant)[0]
     assert inquiry.as_json()["callbacks"] == ["138******78"]
     assert inquiry.as_json(phones=True)["callbacks"] == ["13812345678"]
+    assistant.helpdesk.inquiries.leave_phone(asked.session_id, asked.turn_id, "86-0411-12345678")
+    assert open_inquiries(assistant)[0].as_json()["callbacks"] == ["041*******78"]
     assistant.conversations.purge(older_than_days=0)
     assert assistant.helpdesk.inquiries.get(inquiry.id).as_json(phones=True)["callbacks"] == []
 
@@ -210,6 +229,7 @@ def test_qa_pairs_import_bad_rows_by_name_and_round_trip_through_csv_and_xlsx(as
     before = len(assistant.helpdesk.curated.all())
     for name, data, message in [
         ("坏.xlsx", b"PK\x03\x04 not really a workbook", "不是有效的 Excel"),
+        ("坏.xlsx", _zip_with_broken_xml(), "不是有效的 Excel"),
         ("问答.csv", b"", "空文件"),
         ("问答.docx", b"x", "不是 .csv 或 .xlsx"),
         ("问答.csv", "标题,内容\n甲,乙\n".encode(), "缺少列：问题、答复"),
@@ -227,3 +247,12 @@ def test_the_shipped_matcher_threshold_is_the_one_its_gold_questions_give(e5):
     assert choose(result["fit"]) == pytest.approx(shipped["threshold"], abs=0.0051)
     held_out = result["heldout"][shipped["threshold"]]
     assert held_out["precision"] >= 0.9 and held_out["recall"] >= 0.7
+
+
+def _zip_with_broken_xml() -> bytes:
+    """A real zip whose workbook parts are not XML: what a half-copied file looks like."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types><Override PartName=")
+        archive.writestr("xl/workbook.xml", "<<not xml")
+    return out.getvalue()

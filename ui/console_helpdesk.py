@@ -23,6 +23,7 @@ from assistant.presentation import escape_text
 from assistant.qa_files import to_csv, to_xlsx
 from assistant.service import Assistant
 from knowledge.errors import KnowledgeError
+from knowledge.regions import gazetteer
 
 ANY_REGION = "不限地区"
 INQUIRY_HEADERS = ["编号", "状态", "问题", "地区", "渠道", "次数", "会话数", "首次提问", "最近提问"]
@@ -136,7 +137,7 @@ def build_helpdesk_tabs(
             outcome_plot = gr.BarPlot(x="回答方式", y="问题数", title="回答方式", elem_id="hq-plot-outcomes", height=280,
                                       sort=[OUTCOME_NAMES[k] for k in OUTCOMES])
         with gr.Row():
-            inquiry_plot = gr.BarPlot(x="日期", y="件数", color="类型", title="诉求新增与办结（每日件数）",
+            inquiry_plot = gr.BarPlot(x="日期", y="件数", title="诉求新增与办结（每日件数）",
                                       elem_id="hq-plot-inquiries", height=280)
             with gr.Column():
                 top_topics = gr.Dataframe(headers=["热门话题", "次数"], interactive=False, elem_id="hq-top-topics")
@@ -150,7 +151,8 @@ def build_helpdesk_tabs(
 
     def on_inquiry(inquiry_id: int | None, request: gr.Request):
         check(request)
-        blank = ("", None, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=region_choices(), value=ANY_REGION), "")
+        blank = ("", None, gr.Dropdown(choices=[], value=[]), gr.Dropdown(choices=region_choices(), value=ANY_REGION), "",
+                 True)
         if not inquiry_id:
             return blank
         try:
@@ -159,10 +161,14 @@ def build_helpdesk_tabs(
             return (f"⚠️ {escape_text(str(exc))}", *blank[1:])
         candidates = _clause_candidates(assistant, item)
         regions = region_choices()
-        region = item.region if item.region in regions else ANY_REGION
+        # The most specific place of the inquiry's chain that has documents; never a silent
+        # 不限地区 for a local question (publishing is then left off for staff to decide).
+        chain = gazetteer().chain(item.region) if item.region else []
+        region = next((r for r in chain if r in regions), None)
         return (inquiry_markdown(item), item.version,
                 gr.Dropdown(choices=candidates, value=list(item.clause_ids)),
-                gr.Dropdown(choices=regions, value=region), item.reply)
+                gr.Dropdown(choices=regions, value=region or ANY_REGION), item.reply,
+                region is not None or not item.region)
 
     def on_reply(
         inquiry_id: int | None, version: int | None, text: str, clauses: list[str] | None, unit: str, region: str,
@@ -296,7 +302,7 @@ def build_helpdesk_tabs(
     inquiry_outputs = [inquiry_table, inquiry]
     refresh_inquiries.click(on_inquiries, status_filter, inquiry_outputs)
     status_filter.change(on_inquiries, status_filter, inquiry_outputs)
-    inquiry.change(on_inquiry, inquiry, [inquiry_detail, inquiry_version, reply_clauses, reply_region, reply_text])
+    inquiry.change(on_inquiry, inquiry, [inquiry_detail, inquiry_version, reply_clauses, reply_region, reply_text, publish])
     submit_reply.click(
         on_reply,
         [inquiry, inquiry_version, reply_text, reply_clauses, reply_unit, reply_region, publish, attachments, status_filter],
