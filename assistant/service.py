@@ -324,10 +324,11 @@ class Assistant:
         hits: list[ClauseHit] = []
         if not ambiguous and (scope or not uncovered):
             filters = RetrievalFilters(regions=scope) if scope else None
-            for _ in range(2):
+            for _ in range(3):
                 # A search that straddles a document swap may mix the old and the new
                 # index (a clause found by one side only, unscored by the other): once
-                # the swap is seen, the question is searched again on the new index.
+                # the swap is seen, the question is searched again on the new index
+                # (up to twice: the help desk may replace several documents in a row).
                 revision = self.kb.registry.revision()
                 hits = self.retriever.retrieve(question, k=k or RETRIEVE_K, filters=filters)
                 if self.kb.registry.revision() == revision:
