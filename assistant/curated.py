@@ -108,7 +108,7 @@ class CuratedAnswer:
     @property
     def label(self) -> str:
         """How the reply is signed: 人工答复 · 单位 · 日期."""
-        return f"人工答复 · {self.unit} · {self.updated_at.astimezone(LOCAL_TIME).date().isoformat()}"
+        return signature(self.unit, self.updated_at)
 
     def as_json(self) -> dict:
         return {
@@ -290,7 +290,7 @@ def best_match(
 ) -> CuratedMatch | None:
     """The matching rule, on (answer, wording vectors, wordings) entries."""
     best: CuratedMatch | None = None
-    vector = _unit(np.asarray(question_vector, dtype=np.float32))
+    vector = unit_vector(np.asarray(question_vector, dtype=np.float32))
     asked = asks_of(question)
     for answer, matrix, wordings in entries:
         if not len(matrix) or not applies(answer.region):
@@ -316,7 +316,17 @@ def _matrix(stored: str | None) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32) if vectors else np.zeros((0, 1), dtype=np.float32)
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def signature(unit: str, moment: datetime) -> str:
+    """How a help-desk reply is signed: 人工答复 · 单位 · 日期 (China's calendar day)."""
+    return f"人工答复 · {unit} · {moment.astimezone(LOCAL_TIME).date().isoformat()}"
+
+
+def local_minute(moment: datetime | None) -> str:
+    """A stored moment as the help desk reads it: China's local time, to the minute."""
+    return aware(moment).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def unit_vector(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
 

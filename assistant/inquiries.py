@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assistant.conversation import MAX_ROW_ID, Base, TurnRow
-from assistant.curated import LOCAL_TIME, aware, checked_text
+from assistant.curated import aware, checked_text, local_minute, signature, unit_vector
 from assistant.errors import Conflict, InvalidRequest, NotFound
 from assistant.privacy import mask_pii
 
@@ -157,7 +157,7 @@ class Reply:
 
     @property
     def label(self) -> str:
-        return f"人工答复 · {self.unit} · {self.replied_at.astimezone(LOCAL_TIME).date().isoformat()}"
+        return signature(self.unit, self.replied_at)
 
     def as_json(self) -> dict:
         return {"answer": self.text, "unit": self.unit, "replied_at": self.replied_at.isoformat(), "label": self.label}
@@ -183,7 +183,7 @@ class Inquiries:
         `vector`: the question's query embedding, when the caller has it already."""
         if vector is None:
             vector = np.asarray(self.embed([question]), dtype=np.float32)[0]
-        vector = _unit(np.asarray(vector, dtype=np.float32))
+        vector = unit_vector(np.asarray(vector, dtype=np.float32))
         now = _now()
         with self._writing() as db, db.begin():
             noted = db.scalars(select(InquiryAskRow.inquiry_id).where(InquiryAskRow.turn_id == turn_id)).first()
@@ -294,7 +294,7 @@ class Inquiries:
     def _overtaken(self, inquiry_id: int) -> None:
         current = self.get(inquiry_id)  # NotFound when there is none
         if current.status == ANSWERED:
-            raise Conflict(f"这条诉求已于 {_local(current.replied_at)} 由{current.unit or '其他人员'}答复：“{current.reply[:200]}”。"
+            raise Conflict(f"这条诉求已于 {local_minute(current.replied_at)} 由{current.unit or '其他人员'}答复：“{current.reply[:200]}”。"
                            "您的答复没有提交，内容仍保留，可修改后再提交。")
         raise Conflict(f"这条诉求刚被其他人员处理过（现在：{current.status_name}），请查看最新内容后再提交。")
 
@@ -342,19 +342,11 @@ class Inquiries:
         ]
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(float(np.linalg.norm(vector)), 1e-9)
-
-
 def _check_ids(inquiry_id: int, version: int | None) -> None:
     if not 0 < inquiry_id <= MAX_ROW_ID:
         raise NotFound("没有这条诉求。")
     if version is not None and not 0 < version <= MAX_ROW_ID:
         raise InvalidRequest("version 应为查看诉求时得到的正整数。")
-
-
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _now() -> datetime:

@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.adminauth import AdminGate
-from assistant.curated import LOCAL_TIME, aware
+from assistant.curated import local_minute
 from assistant.errors import AssistantError
 from assistant.exports import ExportFolder, conversation_csv
 from assistant.jobs import FAILED, RUNNING, Job
@@ -230,7 +230,7 @@ def build_console(
             check(request)
             return [
                 [
-                    aware(t.created_at).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"), t.channel, t.region, t.question,
+                    local_minute(t.created_at), t.channel, t.region, t.question,
                     t.standalone_question if t.standalone_question != t.question else "",
                     "拒答" if t.refused else ("相关条款" if t.related else MODE_NAMES.get(t.mode, t.mode)), t.answer,
                     {"up": "👍", "down": "👎"}.get(t.rating, ""), t.comment,

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from assistant.curated import LOCAL_TIME, CuratedDraft
+from assistant.curated import CuratedDraft, local_minute
 from assistant.dashboard import OUTCOME_NAMES, OUTCOMES, RESOLUTION_TARGET, stats
 from assistant.errors import AssistantError
 from assistant.exports import ExportFolder
@@ -47,7 +47,7 @@ def build_helpdesk_tabs(
     def inquiry_rows(status: str) -> list[list]:
         return [
             [i.id, i.status_name, i.question, i.region or "—", CHANNEL_NAMES.get(i.channel, i.channel), i.asked,
-             i.sessions, _when(i.first_asked), _when(i.last_asked)]
+             i.sessions, local_minute(i.first_asked), local_minute(i.last_asked)]
             for i in helpdesk.inquiries.list(None if status == "all" else status)
         ]
 
@@ -58,7 +58,7 @@ def build_helpdesk_tabs(
     def curated_rows() -> list[list]:
         return [
             [a.id, a.question, "\n".join(a.alternatives), a.answer, a.region or ANY_REGION, a.unit,
-             "\n".join(a.clause_ids), _when(a.updated_at)]
+             "\n".join(a.clause_ids), local_minute(a.updated_at)]
             for a in helpdesk.curated.all()
         ]
 
@@ -365,19 +365,19 @@ def inquiry_markdown(item: Inquiry) -> str:
         f"状态：**{item.status_name}** · 地区：{e(item.region or '未指明')} · "
         f"渠道：{e(CHANNEL_NAMES.get(item.channel, item.channel))} · 提问 {item.asked} 次（{item.sessions} 个会话） · "
         f"原因：{e(reasons)}  ",
-        f"首次提问：{_when(item.first_asked)} · 最近提问：{_when(item.last_asked)}",
+        f"首次提问：{local_minute(item.first_asked)} · 最近提问：{local_minute(item.last_asked)}",
         "",
         "**企业的提问与助手的回答**",
         "",
     ]
     for ask in item.asks[-10:]:
         said = ask.answer.splitlines()[0] if ask.answer else ""
-        lines.append(f"- {_when(ask.asked_at)} {e(ask.question)}  \n  助手：{e(said[:160])}")
+        lines.append(f"- {local_minute(ask.asked_at)} {e(ask.question)}  \n  助手：{e(said[:160])}")
     phones = [a.phone for a in item.asks if a.phone]
     if phones:
         lines += ["", f"**请求回电**：{e('、'.join(dict.fromkeys(phones)))}"]
     if item.reply:
-        lines += ["", f"**已答复**（{e(item.unit)}，{_when(item.replied_at)}）：{e(item.reply)}"]
+        lines += ["", f"**已答复**（{e(item.unit)}，{local_minute(item.replied_at)}）：{e(item.reply)}"]
     if item.reason:
         lines += ["", f"**关闭原因**：{e(item.reason)}"]
     return "\n".join(lines)
@@ -410,6 +410,3 @@ def _clause_candidates(assistant: Assistant, item: Inquiry) -> list[tuple[str, s
     choices += [(clause_id, clause_id) for clause_id in item.clause_ids if clause_id not in known]
     return choices
 
-
-def _when(moment) -> str:
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
