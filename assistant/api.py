@@ -34,6 +34,7 @@ from assistant.errors import AssistantError
 from assistant.http_errors import INTERNAL_ERROR, ApiError, domain_error_body, error_body, install_error_handlers
 from assistant.api_deps import AssistantDep, JobsDep, LibraryDep, count_question, require_admin
 from assistant.helpdesk_api import helpdesk_routes
+from assistant.layout import answer_blocks
 from assistant.library import DocumentLibrary
 from assistant.questions import searchable, validate_question, validate_region
 from assistant.ratelimit import RateLimiter
@@ -187,7 +188,8 @@ def get_session(session_id: str, assistant: AssistantDep) -> dict:
     return {
         "session_id": session_id,
         "turns": [
-            {"turn_id": t.turn_id, "question": t.question, "answer": t.answer, "refused": t.refused,
+            {"turn_id": t.turn_id, "question": t.question, "answer": t.answer,
+             "blocks": [b.as_json() for b in answer_blocks(t.answer, t.question)], "refused": t.refused,
              "related": t.related, "mode": t.mode, "citations": t.citations, "rating": t.rating or None,
              "asked_at": t.created_at.isoformat(),
              "reply": replies[t.turn_id].as_json() if t.turn_id in replies else None}

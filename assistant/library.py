@@ -13,6 +13,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -23,6 +24,31 @@ from knowledge.metadata import SIDECAR_FIELDS, SIDECAR_SUFFIX, parse_sidecar
 from knowledge.models import StoredDocument
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """Where an upload stands: file `index` (from 0) of `files`, `done` of its `clauses`
+    embedded (0 of 0 while it is being read)."""
+
+    index: int
+    files: int
+    name: str
+    done: int
+    clauses: int
+
+    def describe(self) -> str:
+        """The step as the console's progress bar says it."""
+        where = f"第 {self.index + 1}/{self.files} 个文件“{self.name}”"
+        return f"{where}：已向量化 {self.done}/{self.clauses} 条" if self.clauses else f"{where}：正在解析…"
+
+    @property
+    def fraction(self) -> float:
+        """How far the whole upload is, 0–1."""
+        return (self.index + (self.done / self.clauses if self.clauses else 0.0)) / max(self.files, 1)
+
+
+FileProgress = Callable[[FileStep], None]
 MAX_NAME_CHARS = 120
 STAGING = ".jobs"
 
@@ -45,13 +71,15 @@ class DocumentLibrary:
         return self.kb.documents()
 
     def upload(
-        self, files: list[tuple[str, bytes]], on_progress: Progress | None = None, on_clauses: Progress | None = None
+        self, files: list[tuple[str, bytes]], on_progress: Progress | None = None, on_clauses: Progress | None = None,
+        on_file: FileProgress | None = None,
     ) -> IngestReport:
         """Ingest uploaded files one by one; a `<name>.meta.yaml` among them is used as the
         sidecar of `<name>.*`. A rejected file is reported by name; the others go on.
 
         `on_progress` gets one bar over all files (of 1000); `on_clauses` the clauses
-        embedded so far and the clauses of the files read so far."""
+        embedded so far and the clauses of the files read so far; `on_file` where the
+        file being read stands (`FileStep`), from its start to its last clause."""
         report = IngestReport()
         sidecars: dict[str, str] = {}
         documents: list[tuple[str, bytes]] = []
@@ -75,11 +103,15 @@ class DocumentLibrary:
                 sidecar = (self.folder / f"{stem}{SIDECAR_SUFFIX}").read_text(encoding="utf-8")
             step = _step_progress(on_progress, index, total)
 
-            def both(done: int, count: int, step=step) -> None:
+            def both(done: int, count: int, step=step, index=index, name=name) -> None:
                 if step:
                     step(done, count)
                 clauses.update(done, count)
+                if on_file:
+                    on_file(FileStep(index, total, name, done, count))
 
+            if on_file:
+                on_file(FileStep(index, total, name, 0, 0))
             one = self.kb.ingest_bytes(name, data, sidecar, on_progress=both)
             clauses.next_file()
             if one.added or one.updated or one.unchanged:

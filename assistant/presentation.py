@@ -12,6 +12,7 @@ import re
 import urllib.parse
 
 from assistant.citations import Citation
+from assistant.layout import HEADING, ITEM, answer_blocks
 
 # Markdown syntax that plain policy text must not trigger (emphasis, links, headings…).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
@@ -32,25 +33,56 @@ def card_id(key: str, n: int) -> str:
     return f"hq-cite-{key}-{n}"
 
 
-def answer_markdown(text: str, citations: tuple[Citation, ...] | list[Citation] = (), key: str = "0") -> str:
-    """The answer text with [n] marks linked to the citation cards below it.
+def answer_markdown(
+    text: str, citations: tuple[Citation, ...] | list[Citation] = (), key: str = "0", question: str = ""
+) -> str:
+    """The answer laid out (`assistant.layout`): the lead with the fact asked for in bold,
+    lists as lists, [n] marks linked to the citation cards below it.
 
-    `key` tells the cards of one answer from another's on the same page.
+    `key` tells the cards of one answer from another's on the same page; `question` says
+    which figures the lead should mark.
 
     Example:
         >>> answer_markdown("奖励<b>200万元</b>[1]", [], key="7")
-        '奖励&lt;b&gt;200万元&lt;/b&gt;\\\\[1\\\\]'
+        '奖励&lt;b&gt;<strong class="hq-fact">200万元</strong>&lt;/b&gt;\\\\[1\\\\]'
+        >>> print(answer_markdown("标准：年营收超1亿元的，奖励10万元；超2亿元的，奖励20万元；超5亿元的，奖励50万元。"))
+        标准：
+        <BLANKLINE>
+        - 年营收超1亿元的，奖励<strong class="hq-fact">10万元</strong>；
+        - 超2亿元的，奖励<strong class="hq-fact">20万元</strong>；
+        - 超5亿元的，奖励<strong class="hq-fact">50万元</strong>。
     """
     numbers = {c.n for c in citations}
-    lines = []
-    for line in text.splitlines():
-        escaped = escape_text(line)
-        lines.append(re.sub(r"\\\[(\d+)\\\]", lambda m: _link(m, numbers, key), escaped))
-    body = "\n".join(lines)
+    paragraphs: list[str] = []
+    previous = ""
+    for block in answer_blocks(text, question):
+        rendered = re.sub(r"\\\[(\d+)\\\]", lambda m: _link(m, numbers, key), _marked(block.text, block.strong))
+        if block.kind == ITEM:
+            rendered = f"- {rendered}"
+            if previous == ITEM:
+                paragraphs[-1] += "\n" + rendered
+                continue
+        elif block.kind == HEADING:
+            rendered = f"<strong>{rendered}</strong>"
+        paragraphs.append(rendered)
+        previous = block.kind
+    body = "\n\n".join(paragraphs)
     if citations:
         cards = "".join(citation_card(c, key) for c in citations)
         body += f'\n\n<div class="hq-cites"><div class="hq-cites-title">引用条款</div>{cards}</div>'
     return body
+
+
+def _marked(text: str, strong: tuple[tuple[int, int], ...]) -> str:
+    """`text` escaped, its `strong` spans in bold (HTML: Markdown's ** does not close after
+    a % followed by a letter, as in "40%以上")."""
+    out, at = [], 0
+    for start, end in strong:
+        out.append(escape_text(text[at:start]))
+        out.append(f'<strong class="hq-fact">{escape_text(text[start:end])}</strong>')
+        at = end
+    out.append(escape_text(text[at:]))
+    return "".join(out)
 
 
 def restored_messages(turns, replies: dict | None = None) -> tuple[list[dict], dict[int, int]]:
@@ -64,7 +96,9 @@ def restored_messages(turns, replies: dict | None = None) -> tuple[list[dict], d
         citations = [Citation(**c) for c in turn.citations]
         messages.append({"role": "user", "content": escape_text(turn.question)})
         turn_ids[len(messages)] = turn.turn_id
-        messages.append({"role": "assistant", "content": answer_markdown(turn.answer, citations, f"r{index}")})
+        messages.append(
+            {"role": "assistant", "content": answer_markdown(turn.answer, citations, f"r{index}", turn.question)}
+        )
         reply = (replies or {}).get(turn.turn_id)
         if reply is not None:
             messages.append({"role": "assistant", "content": reply_markdown(reply.label, reply.text)})

@@ -199,7 +199,7 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
     for match in _TOPIC_PATTERN.finditer(text):
         if match.group(0) not in topics:
             topics.append(match.group(0))
-    kinds = tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
+    kinds = asked_fact_kinds(text)
     places = gazetteer()
     regions: list[str] = []
     unresolved: list[tuple[str, tuple[str, ...]]] = []
@@ -210,6 +210,16 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
             unresolved.append((mention.text, mention.candidates))
     figures = tuple(kind for kind, (asks, _) in FIGURE_ASKS.items() if asks.search(text))
     return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved), figures)
+
+
+def asked_fact_kinds(text: str) -> tuple[str, ...]:
+    """The kinds of fact (FACT_KINDS keys) a question asks for.
+
+    Example:
+        >>> asked_fact_kinds("补贴比例是多少，什么时候申报？")
+        ('amount', 'ratio', 'date')
+    """
+    return tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
 
 
 def _canonical_level(form: str) -> str:

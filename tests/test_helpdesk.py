@@ -42,6 +42,21 @@ def test_upload_keeps_the_file_for_reindexing(library):
     assert library.kb.registry.clause_count() == sum(d.chunks for d in library.documents())
 
 
+def test_upload_progress_is_told_file_by_file(library):
+    second = POLICY.replace("荥阳市", "登封市") + "二、上云补贴\n对上云的中小企业，按费用的50%给予补贴。\n"
+    steps = []
+    library.upload([("a.txt", POLICY.encode()), ("broken.docx", b"not a word file"), ("b.txt", second.encode())],
+                   on_file=steps.append)
+    names = list(dict.fromkeys(step.name for step in steps))
+    assert names == ["a.txt", "broken.docx", "b.txt"]
+    last = {step.name: step for step in steps}
+    assert (last["a.txt"].done, last["b.txt"].done) == (last["a.txt"].clauses, last["b.txt"].clauses)
+    assert last["b.txt"].clauses > last["a.txt"].clauses > 0
+    fractions = [step.fraction for step in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert last["b.txt"].describe() == f"第 3/3 个文件“b.txt”：已向量化 {last['b.txt'].clauses}/{last['b.txt'].clauses} 条"
+
+
 def test_an_uploaded_sidecar_sets_the_metadata(library):
     sidecar = "title: 荥阳市企业上云奖励通知\ndate: 2024-05-06\n文号: x\n".replace("文号: x\n", "doc_number: 荥工信〔2024〕8号\n")
     library.upload([("cloud.meta.yaml", sidecar.encode()), ("cloud.txt", POLICY.encode())])

@@ -397,6 +397,46 @@ def test_hostile_html_in_a_document_is_shown_as_text_on_page_and_widget(server, 
     assert violations == [], violations  # the page CSP blocks nothing huiqi itself needs
 
 
+TIERED_POLICY = (
+    "巩义市总部企业扶持办法\n巩义市人民政府\n一、扶持对象\n在巩义市注册、具有独立法人资格的总部企业。\n"
+    "二、扶持标准\n对总部企业按年度地方财政贡献给予奖励：贡献100万元至300万元的，奖励10万元；"
+    "贡献300万元至500万元的，奖励30万元；贡献500万元以上的，奖励50万元。\n"
+)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_the_figure_asked_for_stands_out_and_tiers_read_as_a_list(server, open_page, phone):
+    if "巩义市总部企业扶持办法" not in {d.title for d in server.app.state.library.documents()}:
+        report = server.app.state.library.upload([("gongyi-hq.txt", TIERED_POLICY.encode())])
+        assert report.added, report.rejected
+    page = open_page(1366, 900, phone=phone)
+    label = "phone" if phone else "laptop"
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "巩义总部企业贡献400万能奖励多少？")
+    answer = last_answer(page)
+    expect(answer.locator("li")).to_have_count(3)
+    expect(answer.locator("li").nth(1)).to_contain_text("贡献300万元至500万元的，奖励30万元")
+    # The award is marked, not the threshold it depends on.
+    expect(answer.locator("li").nth(1).locator("strong.hq-fact")).to_have_text("30万元")
+    expect(answer.locator("strong.hq-fact", has_text="300万元")).to_have_count(0)
+    screenshot(page, f"chat-page-tiers-{label}")
+
+    page.goto(server.url + "/embed")
+    page.locator("#hq-input").fill("巩义总部企业贡献400万能奖励多少？")
+    page.locator("#hq-send").click()
+    bot = page.locator(".hq-bot").last
+    expect(bot.locator("ul.hq-list li")).to_have_count(3)
+    expect(bot.locator("li").nth(2).locator("strong.hq-fact")).to_have_text("50万元")
+    expect(bot.locator("p.hq-lead")).to_contain_text("对总部企业按年度地方财政贡献给予奖励")
+    screenshot(page, f"widget-tiers-{label}")
+
+
+def test_the_lead_marks_the_figure_asked_for(server, page):
+    page.goto(server.url + "/")
+    ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+    expect(last_answer(page).locator("strong.hq-fact").first).to_have_text("40%")
+
+
 def test_chat_page_says_so_when_a_visitor_asks_too_fast(bundled_data_dir, e5, tmp_path, page):
     data_dir = tmp_path / "data"
     shutil.copytree(bundled_data_dir, data_dir)

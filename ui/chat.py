@@ -115,7 +115,8 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 for event in assistant.stream(text, session_id=session_id, region=region_name, channel="web"):
                     suggestions, callback = hidden, keep
                     if isinstance(event, Answer):
-                        history[-1] = {"role": "assistant", "content": answer_markdown(event.text, event.citations, key)}
+                        shown = answer_markdown(event.text, event.citations, key, event.standalone_question or text)
+                        history[-1] = {"role": "assistant", "content": shown}
                         session_id = event.session_id
                         turn_ids = {**turn_ids, len(history) - 1: event.turn_id}
                         suggestions = suggestion_updates(event.suggestions)
@@ -123,7 +124,7 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                             callback = (event.turn_id, gr.Group(visible=True), "")
                     else:
                         streamed += event
-                        history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key)}
+                        history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key, text)}
                     yield history, history, session_id, turn_ids, "", *suggestions, *callback
             except (AssistantError, KnowledgeError) as exc:
                 history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}

@@ -143,7 +143,7 @@ def build_console(
                 job = jobs.submit(files)
                 return *refreshed(describe_job(job)), None, job.job_id, gr.Timer(active=True)
             progress(0, desc="正在解析与向量化…")
-            report = library.upload(files, on_progress=lambda done, total: progress(done / total, desc="正在入库…"))
+            report = library.upload(files, on_file=lambda step: progress(step.fraction, desc=step.describe()))
             return *refreshed(describe(report)), None, *idle
 
         def on_job_tick(current: str | None, request: gr.Request):

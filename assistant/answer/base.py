@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.citations import Citation
+from assistant.layout import answer_blocks
 from knowledge.models import ClauseHit
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class Answer:
         """The `huiqi ask --json` / `POST /api/chat` object."""
         return {
             "answer": self.text,
+            "blocks": [b.as_json() for b in answer_blocks(self.text, self.standalone_question or self.question)],
             "refused": self.refused,
             "mode": self.mode,
             "citations": [c.as_json() for c in self.citations],

@@ -60,14 +60,9 @@
     return body;
   }
 
-  function renderAnswer(body, answer) {
-    answerCount += 1;
-    var key = "c" + answerCount + "-";
-    body.textContent = "";
-    var parts = answer.answer.split(/(\[\d+\])/);
-    var numbers = {};
-    answer.citations.forEach(function (c) { numbers[c.n] = true; });
-    parts.forEach(function (part) {
+  // Text with its [n] marks as buttons that open the citation cards.
+  function appendWithRefs(node, text, key, numbers) {
+    text.split(/(\[\d+\])/).forEach(function (part) {
       var match = /^\[(\d+)\]$/.exec(part);
       if (match && numbers[match[1]]) {
         var ref = element("button", "hq-ref", part);
@@ -75,11 +70,50 @@
         ref.setAttribute("data-cite", key + match[1]);
         ref.setAttribute("aria-label", "查看出处 " + part);
         ref.addEventListener("click", function () { openCard(key + match[1]); });
-        body.appendChild(ref);
-      } else {
-        body.appendChild(document.createTextNode(part));
+        node.appendChild(ref);
+      } else if (part) {
+        node.appendChild(document.createTextNode(part));
       }
     });
+  }
+
+  // One block of the answer's layout (assistant/layout.py): the fact asked for in bold.
+  function appendBlockText(node, block, key, numbers) {
+    var at = 0;
+    (block.strong || []).forEach(function (span) {
+      appendWithRefs(node, block.text.slice(at, span[0]), key, numbers);
+      node.appendChild(element("strong", "hq-fact", block.text.slice(span[0], span[1])));
+      at = span[1];
+    });
+    appendWithRefs(node, block.text.slice(at), key, numbers);
+  }
+
+  function appendBlocks(body, blocks, key, numbers) {
+    var list = null;
+    blocks.forEach(function (block) {
+      if (block.kind === "item") {
+        if (!list) { list = element("ul", "hq-list"); body.appendChild(list); }
+        var item = element("li");
+        appendBlockText(item, block, key, numbers);
+        list.appendChild(item);
+        return;
+      }
+      list = null;
+      var node = element(block.kind === "heading" ? "h3" : "p", "hq-" + block.kind);
+      appendBlockText(node, block, key, numbers);
+      body.appendChild(node);
+    });
+  }
+
+  function renderAnswer(body, answer) {
+    answerCount += 1;
+    var key = "c" + answerCount + "-";
+    body.textContent = "";
+    body.classList.add("hq-laid-out");
+    var numbers = {};
+    answer.citations.forEach(function (c) { numbers[c.n] = true; });
+    var blocks = answer.blocks || [{ kind: "text", text: answer.answer, strong: [] }];
+    appendBlocks(body, blocks, key, numbers);
     if (answer.citations.length) {
       var list = element("div", "hq-cites");
       answer.citations.forEach(function (c) {
@@ -347,7 +381,7 @@
       data.turns.forEach(function (turn) {
         addMessage("user", turn.question);
         renderAnswer(addMessage("bot"), {
-          answer: turn.answer, citations: turn.citations || [], turn_id: turn.turn_id, suggestions: [],
+          answer: turn.answer, blocks: turn.blocks, citations: turn.citations || [], turn_id: turn.turn_id, suggestions: [],
           refused: turn.refused, related: turn.related, reply: turn.reply, session_id: data.session_id
         });
         if (turn.reply) renderReply(turn.reply);
