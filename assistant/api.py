@@ -30,6 +30,7 @@ from assistant.adminauth import AdminGate
 from assistant.answer.base import Answer
 from assistant.bodylimit import BodyLimit
 from assistant.conversation import ISSUED_SESSION_ID, validate_session_id
+from assistant.direct import checked_profile, match
 from assistant.errors import AssistantError
 from assistant.http_errors import INTERNAL_ERROR, ApiError, domain_error_body, error_body, install_error_handlers
 from assistant.api_deps import AssistantDep, JobsDep, LibraryDep, count_question, require_admin
@@ -51,6 +52,13 @@ class ChatRequest(BaseModel):
     session_id: str | None = Field(default=None, description="会话编号；不传则开启新会话")
     region: str | None = Field(default=None, description="限定地区，如“金华市”；“全部”或不传表示不限")
     channel: Literal["api", "widget", "web"] = Field(default="api", description="来源渠道，用于会话记录")
+
+
+class MatchRequest(BaseModel):
+    region: str = Field(max_length=50, description="企业所在地，如“大连市甘井子区”")
+    industry: str | None = Field(default=None, max_length=30, description="行业，如“跨境电商”“物流”")
+    size: str | None = Field(default=None, max_length=20, description="规上企业 / 小微企业 / 个体工商户")
+    titles: list[str] | None = Field(default=None, max_length=10, description="已获资质，如 [\"专精特新\", \"高新技术企业\"]")
 
 
 class FeedbackRequest(BaseModel):
@@ -119,7 +127,7 @@ def create_api(
     if admin is None:
         admin = AdminGate(settings.admin_token.get_secret_value() if settings.admin_token else "")
     app.state.admin = admin
-    app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback", "/api/callback"), max_bytes=MAX_CHAT_BODY_BYTES)
+    app.add_middleware(BodyLimit, paths=("/api/chat", "/api/feedback", "/api/callback", "/api/match"), max_bytes=MAX_CHAT_BODY_BYTES)
     app.add_middleware(  # added last, so outside the body limit: a refused body still carries CORS headers
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
@@ -196,6 +204,14 @@ def get_session(session_id: str, assistant: AssistantDep) -> dict:
             for t in turns
         ],
     }
+
+
+@chat_routes.post("/api/match", summary="政策直达：按企业情况列出可能享受的政策条目")
+def match_benefits(body: MatchRequest, request: Request, assistant: AssistantDep) -> dict:
+    count_question(request, None)
+    titles = [t[:30] for t in body.titles or []]
+    profile, assumed = checked_profile(body.region, body.industry or "", body.size or "", titles)
+    return match(assistant.kb.benefits(), profile, assumed).as_json()
 
 
 @chat_routes.post("/api/feedback", summary="对一条回答点赞或点踩，可附意见")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import prompts
 from assistant.answer.base import Draft
+from assistant.citations import citation_for
 from knowledge.models import ClauseHit, PolicyDocument
 
 RELATED_LEAD = "没有找到直接规定，以下条款可能相关："
@@ -110,3 +111,39 @@ def short_path(path: str, limit: int = 30) -> str:
     headings = [h for h in path.split(" > ") if len(h) > 3] or path.split(" > ")
     heading = headings[-1]
     return heading if len(heading) <= limit else heading[: limit - 1] + "…"
+
+
+BENEFIT_LIST_LIMIT = 8
+BENEFIT_NOTE = "（以上由政策原文逐条整理，是否符合条件、能否叠加享受，以主管部门审核为准。）"
+
+
+def benefit_list(result, contact: str) -> Draft:
+    """政策直达 in chat: the items that apply, then those to confirm, one line each with
+    its figure, whom it is for and [n]; what was assumed about the profile first."""
+    from assistant.direct import amount_text, yuan
+
+    lines = [f"（{note}）" for note in result.assumed]
+    citations = []
+    shown_items = [m for m in result.items if not m.expired][:BENEFIT_LIST_LIMIT]
+    shown_unsure = [m for m in result.unsure if not m.expired][: max(0, BENEFIT_LIST_LIMIT - len(shown_items))]
+    described = result.profile.describe()
+    if not shown_items and not shown_unsure:
+        lines.append(f"按您所说的情况（{described}），知识库收录的政策中没有找到能逐条对照的扶持条目。"
+                     f"如需人工咨询，{contact}。")
+        return Draft("\n".join(lines), (), "direct")
+    total = f"，有固定金额或上限的合计约{yuan(result.total_yuan)}" if result.total_yuan else ""
+    lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(result.items)} 项{total}：")
+    for group, title in ((shown_items, ""), (shown_unsure, f"以下 {len(result.unsure)} 项还要看企业是否符合条件，请对照原文确认：")):
+        if not group:
+            continue
+        if title:
+            lines.append(title)
+        for matched in group:
+            hit = ClauseHit(matched.record.clause, matched.record.document, 1.0)
+            citations.append(citation_for(len(citations) + 1, hit, matched.item.quote))
+            lines.append(f"· {matched.item.benefit} {amount_text(matched.item)}：{matched.item.quote}[{len(citations)}]")
+    hidden = len(result.items) + len(result.unsure) - len(shown_items) - len(shown_unsure)
+    if hidden:
+        lines.append(f"另有 {hidden} 项未列出，可用“政策直达”接口 /api/match 查看完整清单。")
+    lines.append(BENEFIT_NOTE)
+    return Draft("\n".join(lines), tuple(citations), "direct")

@@ -24,6 +24,8 @@ from assistant.answer.base import Answer, Answerer, Draft, final_draft
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
+from assistant.direct import asks_for_benefits, match, profile_from_text
+from assistant.errors import InvalidRequest
 from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts
@@ -164,6 +166,9 @@ class Assistant:
         if intent.is_guide:
             yield from self._reply_guide(intent, question, region, session_id, started)
             return
+        if asks_for_benefits(question):
+            yield from self._reply_benefits(question, region, session_id, started)
+            return
         standalone = self.wording.correct(self._standalone(question, history))
         retrieval = self.retrieve(standalone, region)
         timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
@@ -280,6 +285,28 @@ class Assistant:
             suggestions=tuple(self.examples(limit=MAX_SUGGESTIONS)),
         )
         turn_id = self.conversations.record(session_id, answer, 1.0)
+        yield replace(answer, turn_id=turn_id)
+
+    def _reply_benefits(self, question: str, region: str | None, session_id: str, started: float):
+        """"我们…能享受哪些政策": the benefit items of the enterprise's place that its
+        profile may qualify for, one line each with its figure and [n]."""
+        try:
+            profile, assumed = profile_from_text(question, region or "")
+        except InvalidRequest as exc:
+            profile, assumed, text = None, (), str(exc)
+        else:
+            text = "请问企业在哪个地区（区县或城市）？告诉我地区和行业、规模、已有资质，我按当地政策逐条对照。"
+        if profile is None:
+            draft = Draft(text, (), "clarify")
+        else:
+            draft = replies.benefit_list(match(self.kb.benefits(), profile, assumed), self.settings.helpdesk_contact)
+        yield draft.text
+        answer = Answer(
+            text=draft.text, citations=draft.citations, refused=False, mode=draft.mode, session_id=session_id,
+            question=question, standalone_question=question,
+            timings_ms={"answer": (time.perf_counter() - started) * 1000},
+        )
+        turn_id = self.conversations.record(session_id, answer, 1.0, profile.region if profile else "")
         yield replace(answer, turn_id=turn_id)
 
     def guide_text(self, intent: Intent, question: str = "", region: str | None = None) -> str:

@@ -6,12 +6,14 @@ module opens the parts they share and gives callers one object to hold.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.benefits import BenefitRecord, stored_items
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
 from knowledge.ingest import PIPELINE_VERSION, IngestReport, Ingestor, Progress, bundled_policies
@@ -65,6 +67,8 @@ class KnowledgeBase:
         self.search = ClauseSearch(self.registry, self.vectors, self.embedder, self.tokenizer)
         self.writer = Ingestor(self.registry, self.vectors, self.embedder, self.tokenizer,
                                config.max_file_bytes, config.max_chunk_tokens)
+        self._benefits: tuple[int, list[BenefitRecord]] = (-1, [])
+        self._benefits_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None, rebuild: bool = False) -> KnowledgeBase:
@@ -129,6 +133,21 @@ class KnowledgeBase:
         if document is None:
             raise DocumentNotFound(doc_id)
         return document
+
+    def benefits(self) -> list[BenefitRecord]:
+        """Every benefit item with its clause and document (read once per registry revision)."""
+        revision = self.registry.revision()
+        with self._benefits_lock:
+            if self._benefits[0] == revision:
+                return self._benefits[1]
+            documents = {d.doc_id: d for d in self.documents()}
+            records = [
+                BenefitRecord(item, clause, documents[clause.doc_id])
+                for clause, stored in self.registry.benefit_rows() if clause.doc_id in documents
+                for item in stored_items(clause, documents[clause.doc_id], stored)
+            ]
+            self._benefits = (revision, records)
+            return records
 
     def clauses(self, doc_id: str) -> list[Clause]:
         self.document(doc_id)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.benefits import benefits_json
 from knowledge.embeddings import Embedder
 from knowledge.errors import DocumentNotFound, DocumentRejected
 from knowledge.lexical import Tokenizer
@@ -75,6 +76,8 @@ class _Prepared:
     tokens: list[list[str]]
     replaces: bool
     vectors: object = None
+    benefits: list[str] | None = None
+    """Each clause's benefit items (knowledge.benefits), as JSON."""
 
 
 class Ingestor:
@@ -184,7 +187,8 @@ class Ingestor:
         if not clauses:
             raise DocumentRejected(document.source, "没有解析出任何条款。")
         tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
-        return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None)
+        benefits = [benefits_json(c, document) for c in clauses]
+        return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None, benefits=benefits)
 
     def _claim_id(self, document: PolicyDocument) -> PolicyDocument:
         """The id this document is stored under. A file of the same name as a stored one
@@ -277,7 +281,9 @@ class Ingestor:
         ]
         self.registry.mark_pending(document.doc_id)
         self.vectors.upsert(vector_ids, item.vectors, metadatas)
-        self.registry.replace_document(document, item.content_hash, item.clauses, vector_ids, item.tokens)
+        self.registry.replace_document(
+            document, item.content_hash, item.clauses, vector_ids, item.tokens, item.benefits
+        )
         self.vectors.delete_document(document.doc_id, keep_hash=hash_tag(item.content_hash))
         self.registry.clear_pending(document.doc_id)
 

@@ -54,6 +54,7 @@ clauses_table = Table(
     Column("ordinal", Integer, nullable=False), Column("clause_path", Text, nullable=False),
     Column("text", Text, nullable=False), Column("start", Integer, nullable=False),
     Column("end", Integer, nullable=False), Column("tokens", Text, nullable=False),
+    Column("benefits", Text, nullable=True),
     Index("clauses_by_doc", "doc_id", "ordinal"),
 )
 meta_table = Table("meta", _metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
@@ -195,6 +196,15 @@ class Registry:
             ).all()
         return [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
 
+    def benefit_rows(self) -> list[tuple[Clause, str | None]]:
+        """Every clause with its benefit items as stored (JSON; None for a clause stored
+        before items were extracted)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(*_CLAUSE_COLUMNS, clauses_table.c.benefits).order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)
+            ).all()
+        return [(_clause(row[:-1]), row[-1]) for row in rows]
+
     def clause_count(self) -> int:
         with self._read() as conn:
             return conn.execute(select(func.count()).select_from(clauses_table)).scalar()
@@ -227,8 +237,10 @@ class Registry:
         clauses: list[Clause],
         vector_ids: list[str],
         tokens: list[list[str]],
+        benefits: list[str] | None = None,
     ) -> None:
-        """Swap in a document and all its clauses in one transaction."""
+        """Swap in a document and all its clauses (with their benefit items, JSON) in one
+        transaction."""
         with self._write() as conn, conn.begin():
             _bump(conn)  # first: it also serializes concurrent writers on the revision row
             conn.execute(delete(clauses_table).where(clauses_table.c.doc_id == document.doc_id))
@@ -244,9 +256,9 @@ class Registry:
                     {
                         "vector_id": vid, "clause_id": c.clause_id, "doc_id": c.doc_id, "ordinal": c.ordinal,
                         "clause_path": c.clause_path, "text": c.text, "start": c.start, "end": c.end,
-                        "tokens": " ".join(t),
+                        "tokens": " ".join(t), "benefits": b,
                     }
-                    for vid, c, t in zip(vector_ids, clauses, tokens)
+                    for vid, c, t, b in zip(vector_ids, clauses, tokens, benefits or [None] * len(clauses))
                 ])
 
     def remove_document(self, doc_id: str) -> bool:
@@ -281,3 +293,8 @@ def _add_missing_columns(conn: Connection) -> None:
     present = {column["name"] for column in inspect(conn).get_columns("documents")}
     if "validity" not in present:
         conn.execute(text("ALTER TABLE documents ADD COLUMN validity TEXT NOT NULL DEFAULT ''"))
+    if "benefits" not in {column["name"] for column in inspect(conn).get_columns("clauses")}:
+        # PostgreSQL: two workers opening an old registry at once both get here; SQLite's
+        # write transaction already lets only one in.
+        guard = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
+        conn.execute(text(f"ALTER TABLE clauses ADD COLUMN{guard} benefits TEXT"))

@@ -1,0 +1,290 @@
+"""政策直达: "what can my enterprise get?" — an enterprise profile matched against every
+benefit item of the knowledge base (knowledge/benefits.py), item by item.
+
+- **Profile**: place, industry, size, titles held (with their level), from a form or
+  read from the question itself ("我是甘井子的规上跨境电商企业，评上了省级专精特新").
+- **Place**: an item applies when its document's region is the profile's place or
+  contains it (district → city → province → 全国).
+- **Who**: a title or size the item asks for must be one the profile states; an
+  industry it names must be the profile's. What the profile cannot settle (an item for
+  新引进企业 or 总部企业, an industry when the profile names none) makes the item
+  "check" (需确认) instead of "match".
+- **Validity**: an item of a document whose stated term has ended is marked expired and
+  left out of the total.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from assistant.errors import InvalidRequest
+from knowledge.benefits import BenefitItem, BenefitRecord, terms, valid_until
+from knowledge.regions import find_regions, gazetteer, is_region
+
+MATCH, CHECK = "match", "check"
+_ASKS_FOR_BENEFITS = re.compile(
+    r"(?:能|可以|可|会)(?:享受|申请|申报|拿到?|领到?|得到|获得)(?:到)?(?:哪些|什么|啥|多少)(?:政策|补贴|奖励|扶持|优惠|支持|钱)|"
+    r"(?:有|享受)(?:哪些|什么|啥)(?:政策|补贴|奖励|扶持|优惠)(?:可以|能)(?:享受|申请|拿)|适用(?:哪些|什么)政策|政策直达|免申即享"
+)
+_SELF = re.compile(r"我(?:们|司)?(?:是|公司|企业|家)|本(?:公司|企业)|我们")
+_LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级", "市")),
+                 ("district", ("区级", "县级", "区", "县")))
+_LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
+_STATUS_WHO = ("新引进企业", "总部企业", "研发中心", "工程实验室", "上市企业")
+"""Kinds of recipient a profile rarely states: an item for them is 需确认, not left out."""
+_IMPLIED_TITLES = {"小巨人": ("专精特新",)}
+"""A 小巨人 is a 专精特新 enterprise too."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An enterprise as a match needs it."""
+
+    region: str
+    industry: str = ""
+    size: str = ""
+    titles: tuple[str, ...] = ()
+    title_levels: dict[str, str] = field(default_factory=dict)
+    """The level of a title where it was said ("省级专精特新" → {"专精特新": "provincial"})."""
+
+    def describe(self) -> str:
+        parts = [self.region, self.industry, self.size]
+        parts += [f"{_level_name(self.title_levels.get(t, ''))}{t}" for t in self.titles]
+        return " · ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class MatchedItem:
+    record: BenefitRecord
+    status: str
+    valid_until: str = ""
+    expired: bool = False
+
+    @property
+    def item(self) -> BenefitItem:
+        return self.record.item
+
+    def sort_key(self) -> tuple:
+        item = self.item
+        return (self.expired, -(item.amount_yuan or item.cap_yuan or 0), -(item.rate or 0), item.clause_id)
+
+    def as_json(self) -> dict:
+        item, document = self.item, self.record.document
+        return {
+            "benefit": item.benefit, "amount_yuan": item.amount_yuan, "rate": item.rate, "cap_yuan": item.cap_yuan,
+            "tiers": list(item.tiers), "per_unit": item.per_unit, "amount_text": item.amount_text,
+            "who": list(item.who), "title_level": item.title_level, "conditions": list(item.conditions),
+            "industry": item.industry, "region": document.region, "doc_id": item.doc_id, "title": document.title,
+            "doc_number": document.doc_number, "clause_id": item.clause_id, "clause_path": self.record.clause.clause_path,
+            "quote": item.quote, "valid_until": self.valid_until or None, "expired": self.expired,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    profile: Profile
+    items: tuple[MatchedItem, ...]
+    unsure: tuple[MatchedItem, ...]
+    assumed: tuple[str, ...] = ()
+    """What was assumed or left out of the profile, in Chinese."""
+
+    @property
+    def total_yuan(self) -> int:
+        """The fixed amounts and caps of the items that apply and are in force."""
+        return sum(m.item.amount_yuan or m.item.cap_yuan or 0 for m in self.items if not m.expired)
+
+    def as_json(self) -> dict:
+        return {
+            "profile": {"region": self.profile.region, "industry": self.profile.industry, "size": self.profile.size,
+                        "titles": list(self.profile.titles)},
+            "items": [m.as_json() for m in self.items], "unsure": [m.as_json() for m in self.unsure],
+            "total_yuan": self.total_yuan, "assumed": list(self.assumed),
+        }
+
+
+def asks_for_benefits(text: str) -> bool:
+    """A question about what the asker's own enterprise can get ("我们…能享受哪些政策").
+
+    Example:
+        >>> asks_for_benefits("我是温县的规上制造业企业，去年评上省级专精特新，能享受哪些政策？")
+        True
+        >>> asks_for_benefits("温县对专精特新企业奖励多少？")
+        False
+    """
+    return bool(_ASKS_FOR_BENEFITS.search(text)) and (bool(_SELF.search(text)) or "直达" in text or "即享" in text)
+
+
+def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tuple[str, ...]]:
+    """The profile a question describes, and what was assumed; None when it names no place
+    (and `region`, the page's, is empty)."""
+    from assistant.questions import frame
+
+    vocabulary = terms()
+    found = frame(text, (region,) if region else ())
+    place = found.regions[-1] if found.regions else region
+    named = vocabulary.who_in(text)
+    titles = tuple(t for t in named if t in vocabulary.titles)
+    sizes = [t for t in named if t in vocabulary.sizes]
+    industry = vocabulary.industry_in(text)
+    levels = {}
+    for title in titles:
+        at = _find_title(text, title)
+        before = text[max(0, at - 3):at] if at >= 0 else ""
+        levels[title] = next((lv for lv, forms in _LEVEL_BEFORE if any(before.endswith(f) for f in forms)), "")
+    if not place:
+        return None, ()
+    return checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
+                           extra_sizes=sizes if len(sizes) > 1 else ())
+
+
+def checked_profile(
+    region: str, industry: str = "", size: str = "", titles=(), title_levels: dict | None = None, extra_sizes=(),
+) -> tuple[Profile, tuple[str, ...]]:
+    """A profile from what a form or the API sent, checked; what could not be used is
+    said (in Chinese) and left out, never guessed."""
+    vocabulary = terms()
+    region = (region or "").strip()
+    if not region:
+        raise InvalidRequest("请告诉我企业所在的地区（如“大连市甘井子区”），才能对照当地政策。")
+    if not is_region(region):
+        named = find_regions(region, informal=True)
+        if not named:
+            raise InvalidRequest(f"没有识别出“{region[:20]}”这个地区。请填写中国的省、市或区县名称，如“大连市甘井子区”。")
+        region = named[-1]
+    assumed: list[str] = []
+    sizes = list(extra_sizes) or ([size] if size else [])
+    if len(set(sizes)) > 1:
+        assumed.append(f"同时写了{'和'.join(sizes)}，无法确定企业规模，以下不按规模筛选。")
+        size = ""
+    elif size and size not in vocabulary.sizes:
+        assumed.append(f"企业规模“{size[:20]}”无法识别（可选：{'、'.join(vocabulary.sizes)}），以下不按规模筛选。")
+        size = ""
+    known, unknown = [], []
+    title_levels = dict(title_levels or {})
+    for title in titles or ():
+        name = vocabulary.who_in(title)
+        (known if name and name[0] in vocabulary.titles else unknown).append(name[0] if name else title)
+        level = next((lv for lv, forms in _LEVEL_BEFORE[:3] if any(f in title for f in forms)), "")
+        if name and level:
+            title_levels.setdefault(name[0], level)
+    if unknown:
+        assumed.append(f"资质“{'、'.join(u[:20] for u in unknown)}”无法识别，已忽略（可选：{'、'.join(vocabulary.titles)}）。")
+    industry = (industry or "").strip()
+    if industry and not vocabulary.industry_in(industry):
+        assumed.append(f"行业“{industry[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
+        industry = ""
+    elif industry:
+        industry = vocabulary.industry_in(industry)
+    return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels), tuple(assumed)
+
+
+def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ...] = (),
+          today: datetime.date | None = None) -> MatchResult:
+    """Every item `profile` may qualify for, sorted by amount, and those it cannot settle."""
+    today = today or datetime.date.today()
+    chain = set(gazetteer().chain(profile.region)) or {profile.region}
+    held = set(profile.titles) | {implied for t in profile.titles for implied in _IMPLIED_TITLES.get(t, ())}
+    vocabulary = terms()
+    matched: list[MatchedItem] = []
+    unsure: list[MatchedItem] = []
+    for record in records:
+        document = record.document
+        if document.region not in chain:
+            continue
+        status = _status(record.item, profile, held, vocabulary)
+        if status is None:
+            continue
+        until = valid_until(getattr(document, "validity", ""), document.date)
+        expired = bool(until) and until < today.isoformat()
+        entry = MatchedItem(record, status, until, expired)
+        (matched if status == MATCH else unsure).append(entry)
+    return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
+                       tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed)
+
+
+def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
+    status = MATCH
+    for who in item.who:
+        if who in vocabulary.titles:
+            if who not in held:
+                return None
+            level = profile.title_levels.get(who) or profile.title_levels.get(_holder_of(who, profile))
+            if item.title_level and level and _LEVEL_RANK[level] < _LEVEL_RANK[item.title_level]:
+                return None
+            if item.title_level and not level:
+                status = CHECK
+        elif who in vocabulary.sizes:
+            if profile.size and profile.size != who:
+                return None
+            if not profile.size:
+                status = CHECK
+        elif who in _STATUS_WHO:
+            status = CHECK
+        else:
+            industry = vocabulary.industry_in(who)
+            if profile.industry and industry and industry != profile.industry:
+                return None
+            if not (profile.industry and industry == profile.industry):
+                status = CHECK
+    if item.industry:
+        if profile.industry and item.industry != profile.industry:
+            return None
+        if not profile.industry:
+            status = CHECK
+    return status
+
+
+def _holder_of(title: str, profile: Profile) -> str:
+    return next((t for t in profile.titles if title in _IMPLIED_TITLES.get(t, ())), "")
+
+
+def _find_title(text: str, title: str) -> int:
+    for form in sorted(terms().who[title], key=len, reverse=True):
+        at = text.find(form)
+        if at >= 0:
+            return at
+    return -1
+
+
+def _level_name(level: str) -> str:
+    return {"national": "国家级", "provincial": "省级", "city": "市级", "district": "区级"}.get(level, "")
+
+
+def amount_text(item: BenefitItem) -> str:
+    """An item's figure as a reader wants it: 最高200万元, 50%（最高300万元）, 每人3000元…
+
+    Example:
+        >>> amount_text(BenefitItem("c", "d", "补贴", "q", rate=0.3, cap_yuan=2_000_000))
+        '30%，最高200万元'
+        >>> amount_text(BenefitItem("c", "d", "奖励", "q", amount_yuan=500_000, tiers=(100_000, 500_000)))
+        '10万元–50万元（分档）'
+    """
+    if item.rate is not None:
+        text = f"{item.rate * 100:g}%"
+        return text + (f"，最高{yuan(item.cap_yuan)}" if item.cap_yuan else "")
+    if item.tiers:
+        return f"{yuan(min(item.tiers))}–{yuan(max(item.tiers))}（分档）"
+    if item.amount_yuan:
+        unit = f"{item.per_unit}" if item.per_unit else ""
+        capped = f"，最高{yuan(item.cap_yuan)}" if item.cap_yuan else ""
+        return f"{unit}{yuan(item.amount_yuan)}{capped}"
+    return item.amount_text or "见原文"
+
+
+def yuan(value: int | None) -> str:
+    """Yuan as policy texts write them: 2000000 → 200万元, 150000000 → 1.5亿元.
+
+    Example:
+        >>> yuan(2_000_000), yuan(150_000_000), yuan(3_000), yuan(15_000)
+        ('200万元', '1.5亿元', '3000元', '1.5万元')
+    """
+    if not value:
+        return ""
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:g}亿元"
+    if value >= 10_000:
+        return f"{value / 10_000:g}万元"
+    return f"{value}元"

@@ -1,0 +1,199 @@
+"""政策直达 eval: benefit items extracted from the bundled and Liaoning documents against
+items written by hand (evals/gold_benefits.yaml), and enterprise profiles matched
+against the items each should get.
+
+Items are judged on the clauses the gold file covers (those with items and those listed
+as granting nothing), so an item the rules find elsewhere is neither credited nor held
+against them. An extracted item is right when it is on the same clause as a gold item
+and its figure is exact (amount, rate and cap where the gold item has them); "with who"
+also asks the same recipients. Whole documents are split fit/heldout: rules are written
+looking at fit documents only.
+
+    python -m evals.benefits            # the table
+    python -m evals.benefits --misses   # and what was missed or wrong, fit split only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assistant.direct import checked_profile, match, profile_from_text
+from evals.corpus import corpora_folder
+from knowledge.benefits import BenefitItem, BenefitRecord, extract_benefits
+from knowledge.index import bundled_policies
+from knowledge.loaders import read_file
+from knowledge.metadata import build_document, read_sidecar
+from knowledge.outline import parse_clauses
+
+GOLD_FILE = Path(__file__).with_name("gold_benefits.yaml")
+SPLITS = ("fit", "heldout")
+
+
+@dataclass(frozen=True)
+class _Document:
+    """What matching reads of a document (the registry's StoredDocument has the same)."""
+
+    doc_id: str
+    title: str
+    region: str
+    date: str
+    validity: str
+    doc_number: str = ""
+    issuer: str = ""
+
+
+def corpus_records() -> list[BenefitRecord]:
+    """Items of every bundled and Liaoning document, extracted as ingest does."""
+    records = []
+    for folder in (bundled_policies(), corpora_folder() / "liaoning"):
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in (".txt", ".docx", ".pdf", ".html", ".htm"):
+                continue
+            document = build_document(read_file(path), read_sidecar(path))
+            stored = _Document(document.doc_id, document.title, document.region, document.date, document.validity,
+                               document.doc_number, document.issuer)
+            for clause in parse_clauses(document):
+                for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
+                                             document.title):
+                    records.append(BenefitRecord(item, clause, stored))
+    return records
+
+
+def _same_figure(gold: dict, item: BenefitItem) -> bool:
+    for key in ("amount_yuan", "rate", "cap_yuan"):
+        if key in gold and gold[key] is not None:
+            value = getattr(item, key)
+            if value is None or abs(float(value) - float(gold[key])) > 1e-6:
+                return False
+    return any(gold.get(k) is not None for k in ("amount_yuan", "rate", "cap_yuan")) or not (
+        item.amount_yuan or item.rate or item.cap_yuan
+    )
+
+
+def _pairs(gold_items: list[dict], items: list[BenefitItem], with_who: bool) -> list[tuple[dict, BenefitItem]]:
+    """Gold and extracted items of one clause paired one to one, figure (and who) equal."""
+    pairs, free = [], list(items)
+    for gold in gold_items:
+        for item in free:
+            if _same_figure(gold, item) and (not with_who or set(gold.get("who") or ()) == set(item.who)):
+                pairs.append((gold, item))
+                free.remove(item)
+                break
+    return pairs
+
+
+def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict:
+    gold = yaml.safe_load(gold_file.read_text(encoding="utf-8"))
+    records = corpus_records()
+    by_clause: dict[str, list[BenefitItem]] = defaultdict(list)
+    for record in records:
+        by_clause[record.item.clause_id].append(record.item)
+    gold_by_clause: dict[str, list[dict]] = defaultdict(list)
+    split_of_doc: dict[str, str] = {}
+    for item in gold["items"]:
+        gold_by_clause[item["clause"]].append(item)
+        split_of_doc[item["doc"]] = item["split"]
+    split_of_clause = {c: items[0]["split"] for c, items in gold_by_clause.items()}
+    for clause_id in gold.get("no_items") or []:
+        doc = clause_id.split(":", 1)[0]
+        split_of_clause.setdefault(clause_id, split_of_doc.get(doc, "heldout" if doc not in split_of_doc else "fit"))
+
+    report: dict = {"extraction": {}, "matching": {}, "misses": []}
+    item_key: dict[int, str] = {}
+    for split in SPLITS:
+        clauses = [c for c, s in split_of_clause.items() if s == split]
+        counts = {"gold": 0, "extracted": 0, "figure": 0, "figure_who": 0}
+        for clause_id in clauses:
+            golds, items = gold_by_clause.get(clause_id, []), by_clause.get(clause_id, [])
+            counts["gold"] += len(golds)
+            counts["extracted"] += len(items)
+            figure_pairs = _pairs(golds, items, with_who=False)
+            counts["figure"] += len(figure_pairs)
+            counts["figure_who"] += len(_pairs(golds, items, with_who=True))
+            for g, item in figure_pairs:
+                item_key[id(item)] = g["id"]
+            if misses and split == "fit":
+                paired = {id(i) for _, i in figure_pairs}
+                for g in golds:
+                    if g not in [p[0] for p in figure_pairs]:
+                        report["misses"].append({"missed": g["id"], "clause": clause_id, "quote": g["quote"][:60]})
+                for item in items:
+                    if id(item) not in paired:
+                        report["misses"].append({"wrong": clause_id, "item": _short(item)})
+        report["extraction"][split] = {
+            **counts,
+            "precision": _ratio(counts["figure_who"], counts["extracted"]),
+            "recall": _ratio(counts["figure_who"], counts["gold"]),
+            "figure_precision": _ratio(counts["figure"], counts["extracted"]),
+            "figure_recall": _ratio(counts["figure"], counts["gold"]),
+        }
+
+    covered = set(split_of_clause)
+    judged = [r for r in records if r.item.clause_id in covered]
+    for split in SPLITS:
+        found = expected = right = 0
+        for profile_gold in (p for p in gold.get("profiles") or [] if p["split"] == split):
+            profile, assumed = _profile(profile_gold)
+            got = set()
+            if profile is not None:
+                result = match(judged, profile, assumed)
+                got = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in (*result.items, *result.unsure)}
+            want = set(profile_gold.get("expect") or [])
+            found, expected, right = found + len(got), expected + len(want), right + len(got & want)
+            if misses and split == "fit" and got != want:
+                report["misses"].append({"profile": profile_gold["id"], "extra": sorted(got - want),
+                                         "missing": sorted(want - got)})
+        report["matching"][split] = {"precision": _ratio(right, found), "recall": _ratio(right, expected),
+                                     "returned": found, "expected": expected}
+    return report
+
+
+def _profile(gold: dict):
+    if gold.get("question"):
+        profile, assumed = profile_from_text(gold["question"])
+        if profile is not None:
+            return profile, assumed
+    return checked_profile(gold["region"], gold.get("industry") or "", gold.get("size") or "", gold.get("titles") or [])
+
+
+def _short(item: BenefitItem) -> str:
+    return f"{item.benefit} amount={item.amount_yuan} rate={item.rate} cap={item.cap_yuan} who={list(item.who)} «{item.quote[:40]}»"
+
+
+def _ratio(a: int, b: int) -> float:
+    return round(a / b, 3) if b else 0.0
+
+
+def summary(report: dict) -> str:
+    lines = ["政策直达            抽取 精确率 / 召回率（金额+对象）   （仅金额）        匹配 精确率 / 召回率"]
+    for split in SPLITS:
+        e, m = report["extraction"][split], report["matching"][split]
+        lines.append(
+            f"  {split:<8} {e['precision']:.3f} / {e['recall']:.3f}（{e['figure_who']}/{e['extracted']}，{e['gold']} 条标注）"
+            f"   {e['figure_precision']:.3f} / {e['figure_recall']:.3f}      {m['precision']:.3f} / {m['recall']:.3f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list misses on the fit split")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report = evaluate_benefits(misses=args.misses)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    print(summary(report))
+    for miss in report["misses"]:
+        print("  ", miss)
+
+
+if __name__ == "__main__":
+    main()

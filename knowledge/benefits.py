@@ -1,0 +1,454 @@
+"""Benefit items (政策直达): what a clause grants, to whom, how much, on what condition.
+
+Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml):
+
+- a clause is cut into grant parts at 。；; a part with two grant figures and no 分别 is
+  cut again at its commas, so "国家级奖励100万元，省级奖励50万元" is two items;
+- a figure is a grant when a grant word stands before it (给予/奖励/最高/不超过…) or a
+  grant noun after it (…万元奖励), and a threshold when 以上/以下/（含）/至/的 follows it
+  ("营业收入10亿元（含）以上的"); a percentage is a rate unless it is a threshold;
+- a run of parts that each set a threshold and grant one figure is one tiered item;
+- "分别给予200万元、50万元" pairs the figures with the recipients listed before it;
+- a part that only states a cap ("单一企业最高补贴300万元") caps the item before it.
+
+Every item quotes the words it came from. An amount the rules cannot parse is kept as
+quoted text (`amount_text`), never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cn2an
+import yaml
+
+TERMS_FILE = Path(__file__).with_name("benefit_terms.yaml")
+RULES_VERSION = 1
+"""Bump when the rules or benefit_terms.yaml change, so stored items are read afresh."""
+
+_NUMBER = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零一二三四五六七八九十百千两]+(?:点[零一二三四五六七八九]+)?)"
+_MONEY = re.compile(rf"({_NUMBER})\s*(亿|万|千)?\s*(元|美元)?(?:人民币)?")
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]|百分之([零一二三四五六七八九十百点]+)")
+_PART_END = re.compile(r"(?<=[。；;])|\n")
+_COMMA = re.compile(r"(?<=[，,])")
+_THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上|以下|及以上|至|到|-|—|～|~|的(?![奖补资支扶贴标])|（不含）|之间|或以上)")
+_THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
+_GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
+_CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
+_CAP_ONLY = re.compile(r"(?:单一|单个|单家|每家|同一|每个|每项|累计|总额|最高)")
+_LEVELS = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级",)),
+           ("district", ("区级", "县级")))
+_PER_UNIT = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年|家企业)")
+_PRE_WINDOW = 12
+_TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
+_PER_UNIT_BEFORE = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年)[^，。；]{0,3}$")
+_CHINESE_DIGITS = set("零一二三四五六七八九十百千两")
+_ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
+
+
+@dataclass(frozen=True)
+class BenefitItem:
+    """One grant of one clause."""
+
+    clause_id: str
+    doc_id: str
+    benefit: str
+    quote: str
+    amount_yuan: int | None = None
+    rate: float | None = None
+    cap_yuan: int | None = None
+    tiers: tuple[int, ...] = ()
+    per_unit: str = ""
+    who: tuple[str, ...] = ()
+    title_level: str = ""
+    conditions: tuple[str, ...] = ()
+    industry: str = ""
+    amount_text: str = ""
+    """The figure as written when it could not be read as yuan (美元, 若干…)."""
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["tiers"], data["who"], data["conditions"] = list(self.tiers), list(self.who), list(self.conditions)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "BenefitItem":
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("tiers", "who", "conditions"):
+            values[key] = tuple(values.get(key) or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class BenefitRecord:
+    """An item with the clause and document it comes from."""
+
+    item: BenefitItem
+    clause: object
+    document: object
+
+
+@dataclass(frozen=True)
+class Terms:
+    benefits: dict[str, tuple[str, ...]]
+    grant_verbs: tuple[str, ...]
+    who: dict[str, tuple[str, ...]]
+    industries: dict[str, tuple[str, ...]]
+    conditions: tuple[str, ...]
+    sizes: tuple[str, ...]
+    titles: tuple[str, ...]
+    _who_pattern: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def who_in(self, text: str) -> tuple[str, ...]:
+        """Canonical enterprise types named in `text`, in order; a title contained in a
+        longer one (专精特新 in 专精特新“小巨人”) is the longer one only."""
+        found: list[str] = []
+        for match in self._who_pattern.finditer(text):
+            name = self._form_to_name[match.group(0)]
+            if name not in found:
+                found.append(name)
+        return tuple(found)
+
+    def industry_in(self, text: str) -> str:
+        for name, forms in self.industries.items():
+            if any(form in text for form in forms):
+                return name
+        return ""
+
+    def benefit_in(self, text: str) -> str:
+        for name, forms in self.benefits.items():
+            if any(form in text for form in forms):
+                return name
+        return ""
+
+    @functools.cached_property
+    def _form_to_name(self) -> dict[str, str]:
+        return {form: name for name, forms in self.who.items() for form in forms}
+
+
+@functools.lru_cache(maxsize=1)
+def terms() -> Terms:
+    raw = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    who = {name: tuple(forms) for name, forms in raw["who"].items()}
+    forms = sorted({f for fs in who.values() for f in fs}, key=len, reverse=True)
+    return Terms(
+        benefits={k: tuple(v) for k, v in raw["benefits"].items()},
+        grant_verbs=tuple(raw["grant_verbs"]),
+        who=who,
+        industries={k: tuple(v) for k, v in raw["industries"].items()},
+        conditions=tuple(raw["conditions"]),
+        sizes=tuple(raw["sizes"]),
+        titles=tuple(raw["titles"]),
+        _who_pattern=re.compile("|".join(map(re.escape, forms))),
+    )
+
+
+def parse_money(number: str, unit: str = "", currency: str = "元") -> int | None:
+    """Yuan from a figure as policy texts write it; None when it is not yuan.
+
+    Example:
+        >>> parse_money("200", "万"), parse_money("1.5", "亿"), parse_money("五十", "万"), parse_money("3", "万", "美元")
+        (2000000, 150000000, 500000, None)
+    """
+    if currency == "美元":
+        return None
+    try:
+        value = float(number.replace(",", "")) if not set(number) & _CHINESE_DIGITS else float(cn2an.cn2an(number, "smart"))
+    except (ValueError, TypeError):
+        return None
+    return round(value * {"亿": 100_000_000, "万": 10_000, "千": 1_000}.get(unit, 1))
+
+
+@dataclass
+class _Figure:
+    start: int
+    end: int
+    yuan: int | None
+    text: str
+    grant: bool
+    cap: bool
+    threshold: bool
+
+
+@dataclass
+class _Part:
+    text: str
+    amounts: list[_Figure]
+    rates: list[float]
+    thresholds: int
+    context: str = ""
+
+
+def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "") -> list[BenefitItem]:
+    """The grants stated in one clause.
+
+    Example:
+        >>> items = extract_benefits("对首次获评的国家级专精特新“小巨人”企业给予一次性奖励100万元，省级专精特新企业奖励50万元。")
+        >>> [(i.benefit, i.amount_yuan, i.who, i.title_level) for i in items]
+        [('奖励', 1000000, ('小巨人',), 'national'), ('奖励', 500000, ('专精特新',), 'provincial')]
+        >>> [(i.rate, i.cap_yuan) for i in extract_benefits("按研发投入的30%给予补助，最高不超过200万元。")]
+        [(0.3, 2000000)]
+    """
+    vocabulary = terms()
+    lead = _lead(text)
+    parts = [p for p in _grant_parts(text, vocabulary)]
+    items: list[BenefitItem] = []
+    run: list[_Part] = []
+
+    def flush() -> None:
+        if run:
+            items.extend(_items_of_run(run, vocabulary, clause_id, doc_id, lead, clause_path, title))
+            run.clear()
+
+    for part in parts:
+        if _only_a_cap(part):
+            if not (run or items) or not any(f.yuan for f in part.amounts):
+                continue
+            cap = max(f.yuan for f in part.amounts if f.yuan)
+            if run:
+                run[-1].context += part.text
+                run.append(part)
+                flush()
+            elif items and items[-1].cap_yuan is None:
+                items[-1] = _with_cap(items[-1], cap, part.text)
+            continue
+        tier = part.thresholds > 0 and (len([f for f in part.amounts if f.grant]) + len(part.rates)) == 1
+        if tier and run and run[-1].text.rstrip().endswith(("；", ";")) and _same_grant(run[-1], part, vocabulary):
+            run.append(part)
+            continue
+        flush()
+        run.append(part)
+        if not tier:
+            flush()
+    flush()
+    # A grant with no figure at all is left to the documents' text: "支持…发展" is no item.
+    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text]
+
+
+def _lead(text: str) -> str:
+    """The clause's opening words up to its first colon ("对入驻园区的融资租赁企业："),
+    which say whom the enumerated grants after it are for."""
+    head = text.split("\n", 1)[0]
+    cut = max(head.rfind("："), head.rfind(":"))
+    return head[: cut + 1] if cut > 0 else ""
+
+
+def _grant_parts(text: str, vocabulary: Terms):
+    for sentence in _PART_END.split(text):
+        if not sentence.strip():
+            continue
+        part = _part(sentence)
+        grants = [f for f in part.amounts if f.grant and not f.cap]
+        if len(grants) >= 2 and "分别" not in sentence and not part.rates:
+            yield from _split_at_commas(sentence)
+        elif part.amounts or part.rates:
+            if any(verb in sentence for verb in vocabulary.grant_verbs):
+                yield part
+
+
+def _split_at_commas(sentence: str):
+    pending = ""
+    for piece in _COMMA.split(sentence):
+        part = _part(pending + piece)
+        if any(f.grant for f in part.amounts) or part.rates:
+            part.context = pending
+            yield part
+            pending = ""
+        else:
+            pending += piece
+
+
+def _part(text: str) -> _Part:
+    amounts: list[_Figure] = []
+    rates: list[float] = []
+    thresholds = 0
+    for match in _MONEY.finditer(text):
+        number, unit, currency = match.group(1), match.group(2) or "", match.group(3) or ""
+        if not unit and not currency:
+            continue  # a bare number (年份, 条款号…) is no amount
+        before, after = text[max(0, match.start() - _PRE_WINDOW):match.start()], text[match.end():match.end() + 6]
+        before_clause = re.split(r"[，,；;。：:]", before)[-1]
+        threshold = bool(_THRESHOLD_AFTER.match(after)) and not _GRANT_NOUN_AFTER.match(after)
+        threshold = threshold or (bool(_THRESHOLD_BEFORE.search(before_clause)) and not _CAP_BEFORE.search(before_clause))
+        cap = bool(_CAP_BEFORE.search(before_clause))
+        respectively = ("分别" in text[:match.start()] or bool(_PER_UNIT_BEFORE.search(before))) and not threshold
+        grant = not threshold and (cap or respectively or _grant_before(before_clause)
+                                   or bool(_GRANT_NOUN_AFTER.match(after)))
+        if threshold:
+            thresholds += 1
+        amounts.append(_Figure(match.start(), match.end(), parse_money(number, unit, currency or "元"),
+                               match.group(0), grant, cap and grant, threshold))
+    for match in _RATE.finditer(text):
+        after = text[match.end():match.end() + 4]
+        before = re.split(r"[，,；;。]", text[max(0, match.start() - _PRE_WINDOW):match.start()])[-1]
+        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低)\s*$", before):
+            thresholds += 1
+            continue
+        value = float(match.group(1)) if match.group(1) else float(cn2an.cn2an(match.group(2), "smart"))
+        rates.append(round(value / 100, 6))
+    return _Part(text, amounts, rates, thresholds)
+
+
+def _grant_before(before: str) -> bool:
+    return bool(re.search(r"(?:给予|奖励|奖补|补贴|补助|资助|贴息|扶持|支持|奖|补|安排|核定|享受|提供)[^，。；]{0,8}$", before))
+
+
+def _only_a_cap(part: _Part) -> bool:
+    """"单一企业最高补贴300万元", "两项合计最多不超过…的20%": a cap on the grant before it,
+    not a grant of its own."""
+    if _TOTAL_CAP.search(part.text):
+        return True
+    grants = [f for f in part.amounts if f.grant]
+    return bool(grants) and all(f.cap for f in grants) and not part.rates and bool(_CAP_ONLY.search(part.text)) \
+        and part.thresholds == 0 and not re.search(r"给予|奖励\d|补助\d", part.text.replace(" ", "")[:8])
+
+
+def _same_grant(previous: _Part, part: _Part, vocabulary: Terms) -> bool:
+    return vocabulary.benefit_in(previous.text) == vocabulary.benefit_in(part.text) or not vocabulary.benefit_in(part.text)
+
+
+def _items_of_run(run: list[_Part], vocabulary: Terms, clause_id: str, doc_id: str, lead: str, path: str, title: str):
+    if len(run) > 1 or (run and run[0].thresholds and _tiers_inside(run[0])):
+        yield _tiered(run, vocabulary, clause_id, doc_id, lead, path, title)
+        return
+    part = run[0]
+    grants = [f for f in part.amounts if f.grant]
+    if "分别" in part.text and len(grants) >= 2 and not part.rates:
+        head = part.text[: part.text.find("分别")]
+        if len([r for r in re.split(r"[、和及与]", head) if vocabulary.who_in(r)]) >= 2:
+            yield from _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title)
+        else:  # "分别给予30万元、50万元、80万元" for the tiers named before: one tiered grant
+            yield _tiered(run, vocabulary, clause_id, doc_id, lead, path, title)
+        return
+    yield _item(part, part.text, grants, part.rates, vocabulary, clause_id, doc_id, lead, path, title)
+
+
+def _tiers_inside(part: _Part) -> bool:
+    return len([f for f in part.amounts if f.grant]) >= 2
+
+
+def _tiered(run, vocabulary, clause_id, doc_id, lead, path, title) -> BenefitItem:
+    text = "".join(p.context + p.text if p.context and p.context not in p.text else p.text for p in run)
+    grants = [f for p in run for f in p.amounts if f.grant and not f.cap]
+    caps = [f.yuan for p in run for f in p.amounts if f.cap and f.yuan]
+    rates = [r for p in run for r in p.rates]
+    tiers = tuple(f.yuan for f in grants if f.yuan)
+    base = _item(run[0], text, grants, rates[:1], vocabulary, clause_id, doc_id, lead, path, title)
+    if rates:
+        return BenefitItem(**{**base.__dict__, "rate": max(rates), "cap_yuan": max(caps) if caps else None,
+                              "amount_yuan": None, "tiers": ()})
+    return BenefitItem(**{**base.__dict__, "tiers": tiers if len(tiers) > 1 else (),
+                          "amount_yuan": max(tiers) if tiers else base.amount_yuan,
+                          "cap_yuan": max(caps) if caps and tiers and max(caps) != max(tiers) else None})
+
+
+def _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title):
+    head = part.text[: part.text.find("分别")]
+    named = [vocabulary.who_in(r) for r in re.split(r"[、和及与]", head)]
+    named = [n for n in named if n] or [()]
+    for index, figure in enumerate(grants):
+        who = named[index] if index < len(named) else named[-1]
+        yield _item(part, part.text, [figure], [], vocabulary, clause_id, doc_id, lead, path, title, who=who)
+
+
+def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path, title, who=None) -> BenefitItem:
+    text = part.context + part.text if part.context else part.text
+    fixed = [f for f in grants if not f.cap and f.yuan]
+    caps = [f for f in grants if f.cap and f.yuan]
+    per_unit = [f for f in fixed if _PER_UNIT_BEFORE.search(text[max(0, f.start - 8):f.start])]
+    if per_unit and rates == []:  # "按每平方米50元…，单个企业最高300万元": 50 a unit, capped
+        others = [f.yuan for f in fixed + caps if f is not per_unit[0]]
+        return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who,
+                       amount=per_unit[0].yuan, rate=None, cap=max(others) if others else None, unparsed=[])
+    unparsed = [f for f in grants if f.yuan is None]
+    rate = rates[0] if rates else None
+    if rate is not None:
+        amount, cap = None, (caps[0].yuan if caps else (fixed[0].yuan if fixed else None))
+    else:
+        amount, cap = (max(f.yuan for f in fixed + caps) if fixed + caps else None), None
+    return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed)
+
+
+def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed):
+    benefit = vocabulary.benefit_in(text) or vocabulary.benefit_in(lead) or "其他"
+    if who is None:
+        who = _who(text, lead, path, title, vocabulary)
+    level = next((name for name, forms in _LEVELS if any(form in text for form in forms)), "")
+    if level == "provincial" and "省级" not in text and not re.search(r"省(?:级|认定|重点|专精特新|“)", text):
+        level = ""
+    unit = _PER_UNIT.search(text)
+    return BenefitItem(
+        clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip(),
+        amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "",
+        who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
+        conditions=tuple(c for c in vocabulary.conditions if c in text),
+        industry=vocabulary.industry_in(text) or vocabulary.industry_in(path) or vocabulary.industry_in(title),
+        amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
+    )
+
+
+def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
+    for source in (text, lead, path):
+        found = vocabulary.who_in(source)
+        if found:
+            return found
+    return ()
+
+
+def _with_cap(item: BenefitItem, cap: int, words: str) -> BenefitItem:
+    if item.rate is None and item.amount_yuan is not None:
+        return item  # a fixed amount is its own cap
+    return BenefitItem(**{**item.__dict__, "cap_yuan": cap})
+
+
+def benefits_json(clause, document) -> str:
+    """A clause's items as stored with it in the registry, with the rules' version."""
+    items = extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
+    return json.dumps({"rules": RULES_VERSION, "items": [i.as_json() for i in items]}, ensure_ascii=False)
+
+
+def stored_items(clause, document, stored: str | None) -> list[BenefitItem]:
+    """The items kept with a clause; a clause stored before items were extracted, or by
+    older rules, gets them afresh (without re-embedding anything)."""
+    data = json.loads(stored) if stored else None
+    if not isinstance(data, dict) or data.get("rules") != RULES_VERSION:
+        return extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
+    return [BenefitItem.from_json(item) for item in data["items"]]
+
+
+_TERM_END = re.compile(r"有效期(?:至|到)\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_TERM_YEARS = re.compile(r"(?:有效期|试行)(?:延续|为)?\s*([\d一二三四五六七八九十两]+)\s*年")
+_TERM_START = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+def valid_until(validity: str, date: str = "") -> str:
+    """The last day a document is in force (YYYY-MM-DD), where its text says so; "" when
+    it states no end.
+
+    Example:
+        >>> valid_until("自2019年3月1日起施行，有效期四年"), valid_until("有效期至2025年12月31日")
+        ('2023-02-28', '2025-12-31')
+        >>> valid_until("试行2年", "2024-05-06"), valid_until("自发布之日起施行", "2024-05-06")
+        ('2026-05-05', '')
+    """
+    end = _TERM_END.search(validity)
+    if end:
+        return f"{int(end.group(1)):04d}-{int(end.group(2)):02d}-{int(end.group(3)):02d}"
+    years = _TERM_YEARS.search(validity)
+    if not years:
+        return ""
+    start = _TERM_START.search(validity)
+    try:
+        begin = (datetime.date(int(start.group(1)), int(start.group(2)), int(start.group(3))) if start
+                 else datetime.date.fromisoformat(date))
+        count = int(years.group(1)) if years.group(1).isdigit() else int(cn2an.cn2an(years.group(1), "smart"))
+        last = begin.replace(year=begin.year + count) - datetime.timedelta(days=1)
+    except (ValueError, TypeError):
+        return ""
+    return last.isoformat()

@@ -1,0 +1,137 @@
+"""政策直达: benefit items read from clauses at ingest, kept with them and read afresh
+when a document changes; an enterprise profile matched against them over HTTP and in
+chat; bad profiles answered in Chinese with what was assumed."""
+
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import pytest
+
+from assistant.config import Settings
+from assistant.direct import amount_text
+from assistant.service import Assistant
+from knowledge.benefits import extract_benefits, valid_until
+from knowledge.index import KnowledgeBase
+from tests.web import AppServer
+from ui.app import create_app
+
+# A county the bundled documents do not cover (nor any place containing it), so every item
+# below comes from this file.
+DENGFENG = (
+    "宁乡市支持企业高质量发展若干措施\n宁乡市人民政府\n"
+    "一、梯度培育\n对首次认定的国家级专精特新“小巨人”企业给予一次性奖励100万元，省级专精特新中小企业奖励30万元。\n"
+    "二、研发补助\n对规模以上工业企业研发投入，按不超过投入额的20%给予补助，单个企业最高补助200万元。\n"
+    "三、总部经济\n对总部企业按年度地方财政贡献给予奖励：贡献300万元至500万元的，奖励30万元；"
+    "贡献500万元至1000万元的，奖励60万元；贡献1000万元以上的，奖励100万元。\n"
+    "四、小微企业\n对新入驻园区的小微企业，按每平方米每月10元给予房租补贴，每家企业每年最高5万元。\n"
+    "五、附则\n本措施自2024年1月1日起施行，有效期至2099年12月31日。\n"
+)
+
+
+def test_what_a_clause_grants_is_read_item_by_item():
+    items = extract_benefits(
+        "对首次获评的“小巨人”企业、专精特新企业，分别给予200万元、50万元一次性奖励；"
+        "营业收入1亿元（含）以上的，给予10万元奖励。实缴注册外资200万美元（含）以上的，给予100万元奖励。"
+    )
+    assert [(i.amount_yuan, i.who) for i in items] == [
+        (2_000_000, ("小巨人",)), (500_000, ("专精特新",)), (100_000, ()), (1_000_000, ()),
+    ]  # thresholds (1亿元, 200万美元) are conditions, not what is granted
+
+
+def test_tiers_caps_and_units_are_kept_as_such():
+    tiers, = extract_benefits("贡献100万元至300万元的，奖励10万元；贡献300万元至500万元的，奖励30万元；贡献500万元以上的，奖励50万元。")
+    assert (tiers.tiers, tiers.amount_yuan) == ((100_000, 300_000, 500_000), 500_000)
+    capped, = extract_benefits("按房租的50%给予补贴，补贴期限3年。单一企业最高补贴300万元。")
+    assert (capped.rate, capped.cap_yuan, capped.amount_yuan) == (0.5, 3_000_000, None)
+    unit, = extract_benefits("按每平方米50元的标准给予一次性奖励，单个企业最高奖励300万元。")
+    assert (unit.amount_yuan, unit.cap_yuan, unit.per_unit) == (50, 3_000_000, "每平方米")
+    assert amount_text(unit) == "每平方米50元，最高300万元"
+    assert extract_benefits("两项合计最多不超过企业当年新增经济贡献量的20%。") == []
+    assert extract_benefits("支持企业加快发展，营业收入突破10亿元。") == []
+
+
+def test_a_documents_term_decides_whether_its_items_are_in_force():
+    assert valid_until("自2019年3月1日起施行，有效期四年") == "2023-02-28"
+    assert valid_until("有效期至2025年12月31日") == "2025-12-31"
+    assert valid_until("自发布之日起施行", "2024-01-01") == ""
+
+
+@pytest.fixture(scope="module")
+def server(bundled_data_dir, e5, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("direct") / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    settings = Settings(data_dir=data_dir, rate_limit="off", rate_limit_per_ip="off")
+    kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
+    assistant = Assistant.open(settings, kb=kb)
+    with AppServer(create_app(settings, assistant)) as running:
+        report = running.app.state.library.upload([("宁乡市支持企业高质量发展若干措施.txt", DENGFENG.encode())])
+        assert report.added, report.rejected
+        yield running
+
+
+@pytest.fixture
+def api(server):
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def test_a_profile_gets_the_items_of_its_place_sorted_by_amount(api):
+    body = api.post("/api/match", json={"region": "宁乡", "industry": "制造业", "size": "规上企业", "titles": ["国家级专精特新“小巨人”"]}).json()
+    amounts = [(i["benefit"], i["amount_yuan"], i["rate"], i["cap_yuan"]) for i in body["items"]]
+    # A rate is ranked by its cap: at most 200万元 comes before a fixed 100万元.
+    assert amounts == [("补贴", None, 0.2, 2_000_000), ("奖励", 1_000_000, None, None), ("奖励", 300_000, None, None)]
+    first = body["items"][1]
+    assert first["quote"] in DENGFENG and first["clause_id"].startswith(first["doc_id"] + ":")
+    assert first["status"] == "match" and first["valid_until"] == "2099-12-31" and not first["expired"]
+    # 总部企业 cannot be settled from the profile; 小微企业 contradicts it and is left out.
+    assert [i["who"] for i in body["unsure"]] == [["总部企业"]]
+    without_industry = api.post("/api/match", json={"region": "宁乡", "size": "规上企业", "titles": ["小巨人"]}).json()
+    assert not without_industry["items"]  # the level and the industry are not known: every item is 需确认
+    assert len(without_industry["unsure"]) == 4
+    assert body["total_yuan"] == 1_000_000 + 2_000_000 + 300_000
+
+
+def test_a_place_elsewhere_gets_none_of_these_items(api):
+    body = api.post("/api/match", json={"region": "成都市武侯区", "titles": ["专精特新"]}).json()
+    assert not [i for i in body["items"] + body["unsure"] if "宁乡" in i["title"]]
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"region": "纽约"}, "没有识别出“纽约”这个地区"),
+    ({"region": ""}, "请告诉我企业所在的地区"),
+])
+def test_a_place_outside_china_is_refused_in_chinese(api, payload, message):
+    response = api.post("/api/match", json=payload)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+
+
+def test_contradictions_and_unknown_titles_are_said_not_guessed(api):
+    body = api.post("/api/match", json={"region": "宁乡市", "titles": ["火星认证", "小微企业"], "size": "规上企业"}).json()
+    assert any("火星认证" in note and "已忽略" in note for note in body["assumed"])
+    body = api.post("/api/match", json={"region": "宁乡市", "size": "大中型"}).json()
+    assert any("无法识别" in note for note in body["assumed"])
+    assert {i["who"][0] for i in body["unsure"] if i["who"]} >= {"规上企业", "小微企业"}
+
+
+def test_an_owner_asking_what_they_can_get_gets_the_list_in_chat(api):
+    answer = api.post("/api/chat", json={"question": "我们是宁乡的规上制造业企业，评上了国家级小巨人，能享受哪些政策？"}).json()
+    assert answer["mode"] == "direct" and not answer["refused"]
+    assert "可能适用的政策有 3 项" in answer["answer"]
+    first_line = answer["answer"].splitlines()[1]
+    assert first_line.startswith("· 补贴 20%，最高200万元") and first_line.endswith("[1]")
+    assert answer["citations"][0]["quote"] in answer["citations"][0]["text"]
+    asked = api.post("/api/chat", json={"question": "我们公司能享受哪些政策？"}).json()
+    assert asked["mode"] == "clarify" and "哪个地区" in asked["answer"]
+
+
+def test_items_follow_the_document_when_it_changes(server, api):
+    changed = DENGFENG.replace("一次性奖励100万元", "一次性奖励150万元")
+    report = server.app.state.library.upload([("宁乡市支持企业高质量发展若干措施.txt", changed.encode())])
+    assert report.updated, report.rejected
+    body = api.post("/api/match", json={"region": "宁乡市", "titles": ["国家级小巨人"]}).json()
+    assert [i["amount_yuan"] for i in body["items"]] == [1_500_000, 300_000]  # a 小巨人 is 专精特新 too
+    stored = server.app.state.library.kb.registry.benefit_rows()
+    assert any(text and "1500000" in text for _, text in stored)  # kept with the clause at ingest
