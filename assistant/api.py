@@ -42,6 +42,7 @@ from assistant.ratelimit import RateLimiter
 from assistant.reports import nothing_stored, rejection_message, report_json
 from assistant.service import Assistant
 from assistant.upload_jobs import UploadJobs
+from knowledge.benefits import terms
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger("huiqi.api")
@@ -212,6 +213,13 @@ def match_benefits(body: MatchRequest, request: Request, assistant: AssistantDep
     titles = [t[:30] for t in body.titles or []]
     profile, assumed = checked_profile(body.region, body.industry or "", body.size or "", titles)
     return match(assistant.kb.benefits(), profile, assumed).as_json()
+
+
+@chat_routes.get("/api/match/options", summary="政策直达表单的可选项：已收录地区、行业、规模、资质")
+def match_options(assistant: AssistantDep) -> dict:
+    vocabulary = terms()
+    return {"regions": assistant.covered_regions(), "industries": list(vocabulary.industries),
+            "sizes": list(vocabulary.sizes), "titles": list(vocabulary.titles)}
 
 
 @chat_routes.post("/api/feedback", summary="对一条回答点赞或点踩，可附意见")

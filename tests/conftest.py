@@ -156,3 +156,31 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+PAGE_WAIT_MS = 60_000
+
+
+@pytest.fixture
+def open_page(browser):
+    """Opens a page in a fresh context (`phone=True`: 390×844 with touch); all are closed
+    after the test."""
+    contexts = []
+
+    def opener(width: int = 1280, height: int = 900, phone: bool = False, **options):
+        if phone:
+            width, height, options = 390, 844, {"is_mobile": True, "has_touch": True, **options}
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(PAGE_WAIT_MS)
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()

@@ -8,12 +8,15 @@ import shutil
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from assistant.config import Settings
 from assistant.direct import amount_text
 from assistant.service import Assistant
 from knowledge.benefits import extract_benefits, valid_until
 from knowledge.index import KnowledgeBase
+from tests.accessibility import axe_violations, describe
+from tests.test_pages import screenshot
 from tests.web import AppServer
 from ui.app import create_app
 
@@ -135,3 +138,47 @@ def test_items_follow_the_document_when_it_changes(server, api):
     assert [i["amount_yuan"] for i in body["items"]] == [1_500_000, 300_000]  # a 小巨人 is 专精特新 too
     stored = server.app.state.library.kb.registry.benefit_rows()
     assert any(text and "1500000" in text for _, text in stored)  # kept with the clause at ingest
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_the_direct_page_lists_cards_with_a_total_and_opens_the_clause(server, open_page, phone):
+    page = open_page(1366, 900, phone=phone, bypass_csp=True)  # bypass: lets axe-core in
+    label = "phone" if phone else "laptop"
+    page.goto(server.url + "/")
+    link = page.get_by_role("link", name="政策直达：填写企业情况，查能享受哪些政策 →")
+    expect(link).to_have_attribute("href", "/direct")
+    page.goto(server.url + "/direct")
+    expect(page.get_by_role("heading", name="我的企业能享受哪些政策？")).to_be_visible()
+
+    page.get_by_role("button", name="查找可享政策").click()  # no place yet: said next to the field
+    expect(page.locator("#hq-region-error")).to_have_text("请填写企业所在地，如“大连市甘井子区”。")
+    page.get_by_label("企业所在地").fill("火星")
+    page.get_by_role("button", name="查找可享政策").click()
+    expect(page.locator("#hq-region-error")).to_contain_text("没有识别出“火星”这个地区")
+
+    page.get_by_label("企业所在地").fill("宁乡市")
+    page.get_by_label("行业").select_option("制造业")
+    page.get_by_label("企业规模").select_option("规上企业")
+    page.get_by_label("小巨人", exact=True).check()
+    page.get_by_label("小巨人的级别").select_option("national")
+    page.get_by_role("button", name="查找可享政策").click()
+    cards = page.locator("#hq-result > section", has=page.get_by_role("heading", name="可能适用")).locator(".hq-card")
+    expect(cards).to_have_count(3)
+    expect(cards.first.locator(".hq-amount")).to_have_text("20%，最高200万元")
+    expect(page.locator(".hq-total")).to_have_text("330万元")
+    unsure = page.locator("#hq-result > section", has=page.get_by_role("heading", name="需确认：要看企业是否符合条件"))
+    expect(unsure.locator(".hq-card")).to_have_count(1)
+    expect(unsure).to_contain_text("总部企业")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    screenshot(page, f"direct-page-{label}")
+
+    with page.context.expect_page() as opened:
+        cards.nth(1).get_by_role("link", name="查看原文").click()
+    document = opened.value
+    expect(document.locator("section.hq-clause.hq-target")).to_contain_text("一次性奖励")
+
+
+def test_the_widget_links_to_the_direct_page_for_its_region(server, page):
+    page.goto(server.url + "/embed")
+    expect(page.get_by_role("link", name="政策直达：按企业情况查可享政策 ↗")).to_have_attribute("href", "/direct")

@@ -133,4 +133,4 @@ def test_answers_and_clauses_are_escaped_for_the_page():
     assert "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;通知" in html
     assert '<a class="hq-ref" href="#hq-cite-3-1"' in html
     assert "\\[2\\]" in html  # a mark with no citation stays plain text
-    assert "\\*\\*50万元\\*\\*" in html
+    assert '\\*\\*<strong class="hq-fact">50万元</strong>\\*\\*' in html  # the text's ** stays literal

@@ -15,7 +15,7 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
-from tests.test_pages import ask_on_chat_page, last_answer, open_page, screenshot  # noqa: F401 (open_page: the fixture)
+from tests.test_pages import ask_on_chat_page, last_answer, screenshot
 from tests.web import AppServer
 from ui.app import create_app
 

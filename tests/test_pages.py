@@ -35,31 +35,6 @@ def server(bundled_data_dir, e5, tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def open_page(browser):
-    """Opens a page in a fresh context (`phone=True`: 390×844 with touch); all are closed
-    after the test."""
-    contexts = []
-
-    def opener(width: int = 1280, height: int = 900, phone: bool = False, **options):
-        if phone:
-            width, height, options = 390, 844, {"is_mobile": True, "has_touch": True, **options}
-        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, **options)
-        contexts.append(context)
-        opened = context.new_page()
-        opened.set_default_timeout(WAIT_MS)
-        return opened
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def page(open_page):
-    return open_page()
-
-
 def screenshot(page, name: str, full_page: bool = True) -> Path:
     folder = ARTIFACTS / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)

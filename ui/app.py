@@ -30,6 +30,8 @@ STATIC = {
     "embed.css": "text/css; charset=utf-8",
     "document.js": "application/javascript; charset=utf-8",
     "document.css": "text/css; charset=utf-8",
+    "direct.js": "application/javascript; charset=utf-8",
+    "direct.css": "text/css; charset=utf-8",
 }
 
 
@@ -83,6 +85,16 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # One static page for every id: its script reads the id from the address and the
         # text from /api/documents/{doc_id}, so nothing of the address is written into HTML.
         return HTMLResponse(static_text("document.html"))
+
+    @app.get("/direct/assets/{name}", include_in_schema=False)
+    def direct_asset(name: str) -> Response:
+        if name not in ("direct.js", "direct.css"):
+            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
+        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/direct", include_in_schema=False)
+    def direct_page() -> HTMLResponse:
+        return HTMLResponse(static_text("direct.html"))
 
     @app.get("/embed", include_in_schema=False)
     def embed_page() -> HTMLResponse:
@@ -151,7 +163,7 @@ class SecurityHeaders:
         path = scope.get("path", "")
         if path == "/embed" or path.startswith("/embed/"):
             policy = self.embed_policy
-        elif path.startswith("/documents/"):
+        elif path.startswith("/documents/") or path == "/direct" or path.startswith("/direct/"):
             policy = self.DOCUMENT_POLICY
         else:
             policy = self.PAGE_POLICY

@@ -42,7 +42,11 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         """(turn id, rating) of the answer last rated, for its comment"""
 
         with gr.Column(elem_id="hq-header"):
-            gr.Markdown(f"## {escape_text(title)}\n按地区查询惠企政策，回答中的 [n] 可点开查看所引用的政策原文。")
+            gr.Markdown(
+                f"## {escape_text(title)}\n按地区查询惠企政策，回答中的 [n] 可点开查看所引用的政策原文。"
+                "\n\n[政策直达：填写企业情况，查能享受哪些政策 →](/direct)",
+                elem_id="hq-intro",
+            )
         with gr.Row(equal_height=True):
             region = gr.Dropdown(
                 [ALL_REGIONS, *assistant.covered_regions()], value=ALL_REGIONS, label="地区",

@@ -20,6 +20,7 @@
   var answerCount = 0;
 
   if (framed) document.documentElement.classList.add("hq-framed");
+  if (region) document.getElementById("hq-direct").href = "/direct?region=" + encodeURIComponent(region);
   if (params.get("title")) {
     document.getElementById("hq-title").textContent = params.get("title");
     document.title = params.get("title");
