@@ -5,10 +5,11 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
   read from the question itself ("我是甘井子的规上跨境电商企业，评上了省级专精特新").
 - **Place**: an item applies when its document's region is the profile's place or
   contains it (district → city → province → 全国).
-- **Who**: a title or size the item asks for must be one the profile states; an
-  industry it names must be the profile's. What the profile cannot settle (an item for
-  新引进企业 or 总部企业, an industry when the profile names none) makes the item
-  "check" (需确认) instead of "match".
+- **Who**: a title, size or kind of enterprise (外资企业, 总部企业…) the item asks for
+  must be one the profile states, and an industry it is limited to must be the
+  profile's. What the profile cannot settle (the level of a title it did not give, a
+  size it did not say, an item for 新引进企业) makes the item "check" (需确认) instead
+  of "match".
 - **Validity**: an item of a document whose stated term has ended is marked expired and
   left out of the total.
 """
@@ -32,8 +33,6 @@ _SELF = re.compile(r"我(?:们|司)?(?:是|公司|企业|家)|本(?:公司|企�
 _LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级", "市")),
                  ("district", ("区级", "县级", "区", "县")))
 _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
-_STATUS_WHO = ("新引进企业", "总部企业", "研发中心", "工程实验室", "上市企业")
-"""Kinds of recipient a profile rarely states: an item for them is 需确认, not left out."""
 _IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 """A 小巨人 is a 专精特新 enterprise too."""
 
@@ -46,6 +45,7 @@ class Profile:
     industry: str = ""
     size: str = ""
     titles: tuple[str, ...] = ()
+    """Titles held and kinds of enterprise it is (专精特新, 外资企业, 总部企业…)."""
     title_levels: dict[str, str] = field(default_factory=dict)
     """The level of a title where it was said ("省级专精特新" → {"专精特新": "provincial"})."""
 
@@ -126,7 +126,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     found = frame(text, (region,) if region else ())
     place = found.regions[-1] if found.regions else region
     named = vocabulary.who_in(text)
-    titles = tuple(t for t in named if t in vocabulary.titles)
+    titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     industry = vocabulary.industry_in(text)
     levels = {}
@@ -166,12 +166,12 @@ def checked_profile(
     title_levels = dict(title_levels or {})
     for title in titles or ():
         name = vocabulary.who_in(title)
-        (known if name and name[0] in vocabulary.titles else unknown).append(name[0] if name else title)
+        (known if name and name[0] not in vocabulary.sizes else unknown).append(name[0] if name else title)
         level = next((lv for lv, forms in _LEVEL_BEFORE[:3] if any(f in title for f in forms)), "")
         if name and level:
             title_levels.setdefault(name[0], level)
     if unknown:
-        assumed.append(f"资质“{'、'.join(u[:20] for u in unknown)}”无法识别，已忽略（可选：{'、'.join(vocabulary.titles)}）。")
+        assumed.append(f"资质或企业类型“{'、'.join(u[:20] for u in unknown)}”无法识别，已忽略（可选：{'、'.join(vocabulary.titles)}等）。")
     industry = (industry or "").strip()
     if industry and not vocabulary.industry_in(industry):
         assumed.append(f"行业“{industry[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
@@ -190,17 +190,21 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     vocabulary = terms()
     matched: list[MatchedItem] = []
     unsure: list[MatchedItem] = []
+    other_industries = 0
     for record in records:
         document = record.document
         if document.region not in chain:
             continue
         status = _status(record.item, profile, held, vocabulary)
         if status is None:
+            other_industries += bool(not profile.industry and record.item.industry)
             continue
         until = valid_until(getattr(document, "validity", ""), document.date)
         expired = bool(until) and until < today.isoformat()
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
+    if other_industries:
+        assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
                        tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed)
 
@@ -221,19 +225,14 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
             if not profile.size:
                 status = CHECK
-        elif who in _STATUS_WHO:
+        elif who in vocabulary.undecided:
             status = CHECK
-        else:
+        elif who not in held:
             industry = vocabulary.industry_in(who)
-            if profile.industry and industry and industry != profile.industry:
-                return None
-            if not (profile.industry and industry == profile.industry):
-                status = CHECK
-    if item.industry:
-        if profile.industry and item.industry != profile.industry:
-            return None
-        if not profile.industry:
-            status = CHECK
+            if not (industry and industry == profile.industry):
+                return None  # an item for 外资企业, 总部企业…: the profile would say so
+    if item.industry and item.industry != profile.industry:
+        return None  # limited to another industry, or to one the profile does not name
     return status
 
 

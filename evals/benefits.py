@@ -6,7 +6,8 @@ Items are judged on the clauses the gold file covers (those with items and those
 as granting nothing), so an item the rules find elsewhere is neither credited nor held
 against them. An extracted item is right when it is on the same clause as a gold item
 and its figure is exact (amount, rate and cap where the gold item has them); "with who"
-also asks the same recipients. Whole documents are split fit/heldout: rules are written
+also asks the same recipients (gold names mapped to the vocabulary's canonical ones where
+it has them). Whole documents are split fit/heldout: rules are written
 looking at fit documents only.
 
     python -m evals.benefits            # the table
@@ -25,7 +26,7 @@ import yaml
 
 from assistant.direct import checked_profile, match, profile_from_text
 from evals.corpus import corpora_folder
-from knowledge.benefits import BenefitItem, BenefitRecord, extract_benefits
+from knowledge.benefits import BenefitItem, BenefitRecord, extract_benefits, terms
 from knowledge.index import bundled_policies
 from knowledge.loaders import read_file
 from knowledge.metadata import build_document, read_sidecar
@@ -76,12 +77,23 @@ def _same_figure(gold: dict, item: BenefitItem) -> bool:
     )
 
 
+def _canonical_who(names) -> set[str]:
+    """Gold recipients in the extractor's canonical names where it has one (民办非营利性养老机构
+    → 养老机构; 外资研发中心 → 外资企业 + 研发中心), else as written: a recipient the
+    vocabulary lacks can never be matched."""
+    vocabulary = terms()
+    found: set[str] = set()
+    for name in names or ():
+        found |= set(vocabulary.who_in(name)) or {name}
+    return found
+
+
 def _pairs(gold_items: list[dict], items: list[BenefitItem], with_who: bool) -> list[tuple[dict, BenefitItem]]:
     """Gold and extracted items of one clause paired one to one, figure (and who) equal."""
     pairs, free = [], list(items)
     for gold in gold_items:
         for item in free:
-            if _same_figure(gold, item) and (not with_who or set(gold.get("who") or ()) == set(item.who)):
+            if _same_figure(gold, item) and (not with_who or _canonical_who(gold.get("who")) == set(item.who)):
                 pairs.append((gold, item))
                 free.remove(item)
                 break
@@ -134,9 +146,10 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
             "figure_recall": _ratio(counts["figure"], counts["gold"]),
         }
 
-    covered = set(split_of_clause)
-    judged = [r for r in records if r.item.clause_id in covered]
     for split in SPLITS:
+        # A profile is judged on its split's documents: the gold profiles expect items of
+        # their own split only, and a fit profile must not score on held-out documents.
+        judged = [r for r in records if split_of_clause.get(r.item.clause_id) == split]
         found = expected = right = 0
         for profile_gold in (p for p in gold.get("profiles") or [] if p["split"] == split):
             profile, assumed = _profile(profile_gold)

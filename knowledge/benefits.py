@@ -45,6 +45,13 @@ _LEVELS = (("national", ("国家级", "国家")), ("provincial", ("省级", "省
            ("district", ("区级", "县级")))
 _PER_UNIT = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年|家企业)")
 _PRE_WINDOW = 12
+_GRANT_IN_KIND = re.compile(
+    r"免征|减征|减按|免收|免缴|减半征收|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
+    r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
+    r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券)|"
+    r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)"
+)
+"""Grants in kind or without a figure; a grant with a figure is read from the figure."""
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
 _PER_UNIT_BEFORE = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年)[^，。；]{0,3}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千两")
@@ -70,6 +77,8 @@ class BenefitItem:
     industry: str = ""
     amount_text: str = ""
     """The figure as written when it could not be read as yuan (美元, 若干…)."""
+    in_kind: bool = False
+    """A grant with no figure: a tax exemption, land, a guarantee, "给予适当补助"."""
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -103,6 +112,7 @@ class Terms:
     conditions: tuple[str, ...]
     sizes: tuple[str, ...]
     titles: tuple[str, ...]
+    undecided: tuple[str, ...]
     _who_pattern: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
 
     def who_in(self, text: str) -> tuple[str, ...]:
@@ -145,6 +155,7 @@ def terms() -> Terms:
         conditions=tuple(raw["conditions"]),
         sizes=tuple(raw["sizes"]),
         titles=tuple(raw["titles"]),
+        undecided=tuple(raw.get("undecided") or ()),
         _who_pattern=re.compile("|".join(map(re.escape, forms))),
     )
 
@@ -183,6 +194,7 @@ class _Part:
     rates: list[float]
     thresholds: int
     context: str = ""
+    in_kind: bool = False
 
 
 def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "") -> list[BenefitItem]:
@@ -228,7 +240,7 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
             flush()
     flush()
     # A grant with no figure at all is left to the documents' text: "支持…发展" is no item.
-    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text]
+    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text or i.in_kind]
 
 
 def _lead(text: str) -> str:
@@ -244,6 +256,10 @@ def _grant_parts(text: str, vocabulary: Terms):
         if not sentence.strip():
             continue
         part = _part(sentence)
+        if not any(f.grant for f in part.amounts) and not part.rates and _GRANT_IN_KIND.search(sentence):
+            part.in_kind = True  # "免征房产税", "优先供应土地", "给予适当补助": a grant with no figure
+            yield part
+            continue
         grants = [f for f in part.amounts if f.grant and not f.cap]
         if len(grants) >= 2 and "分别" not in sentence and not part.rates:
             yield from _split_at_commas(sentence)
@@ -390,6 +406,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         conditions=tuple(c for c in vocabulary.conditions if c in text),
         industry=vocabulary.industry_in(text) or vocabulary.industry_in(path) or vocabulary.industry_in(title),
         amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
+        in_kind=part.in_kind,
     )
 
 

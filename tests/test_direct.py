@@ -39,7 +39,7 @@ def test_what_a_clause_grants_is_read_item_by_item():
         "营业收入1亿元（含）以上的，给予10万元奖励。实缴注册外资200万美元（含）以上的，给予100万元奖励。"
     )
     assert [(i.amount_yuan, i.who) for i in items] == [
-        (2_000_000, ("小巨人",)), (500_000, ("专精特新",)), (100_000, ()), (1_000_000, ()),
+        (2_000_000, ("小巨人",)), (500_000, ("专精特新",)), (100_000, ()), (1_000_000, ("外资企业",)),
     ]  # thresholds (1亿元, 200万美元) are conditions, not what is granted
 
 
@@ -88,11 +88,12 @@ def test_a_profile_gets_the_items_of_its_place_sorted_by_amount(api):
     first = body["items"][1]
     assert first["quote"] in DENGFENG and first["clause_id"].startswith(first["doc_id"] + ":")
     assert first["status"] == "match" and first["valid_until"] == "2099-12-31" and not first["expired"]
-    # 总部企业 cannot be settled from the profile; 小微企业 contradicts it and is left out.
-    assert [i["who"] for i in body["unsure"]] == [["总部企业"]]
-    without_industry = api.post("/api/match", json={"region": "宁乡", "size": "规上企业", "titles": ["小巨人"]}).json()
-    assert not without_industry["items"]  # the level and the industry are not known: every item is 需确认
-    assert len(without_industry["unsure"]) == 4
+    # Left out: the 总部企业 tiers (the profile is not one) and the 小微企业 rent (it is 规上).
+    assert body["unsure"] == [] and body["assumed"] == []
+    vaguer = api.post("/api/match", json={"region": "宁乡", "size": "规上企业", "titles": ["小巨人"]}).json()
+    # Without the title's level both awards are 需确认; without an industry the 工业企业 grant is left out, and said so.
+    assert vaguer["items"] == [] and [i["amount_yuan"] for i in vaguer["unsure"]] == [1_000_000, 300_000]
+    assert any("未说明行业" in note for note in vaguer["assumed"])
     assert body["total_yuan"] == 1_000_000 + 2_000_000 + 300_000
 
 
@@ -114,7 +115,7 @@ def test_a_place_outside_china_is_refused_in_chinese(api, payload, message):
 def test_contradictions_and_unknown_titles_are_said_not_guessed(api):
     body = api.post("/api/match", json={"region": "宁乡市", "titles": ["火星认证", "小微企业"], "size": "规上企业"}).json()
     assert any("火星认证" in note and "已忽略" in note for note in body["assumed"])
-    body = api.post("/api/match", json={"region": "宁乡市", "size": "大中型"}).json()
+    body = api.post("/api/match", json={"region": "宁乡市", "industry": "制造业", "size": "大中型"}).json()
     assert any("无法识别" in note for note in body["assumed"])
     assert {i["who"][0] for i in body["unsure"] if i["who"]} >= {"规上企业", "小微企业"}
 
@@ -138,6 +139,7 @@ def test_items_follow_the_document_when_it_changes(server, api):
     assert [i["amount_yuan"] for i in body["items"]] == [1_500_000, 300_000]  # a 小巨人 is 专精特新 too
     stored = server.app.state.library.kb.registry.benefit_rows()
     assert any(text and "1500000" in text for _, text in stored)  # kept with the clause at ingest
+    server.app.state.library.upload([("宁乡市支持企业高质量发展若干措施.txt", DENGFENG.encode())])
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
@@ -166,15 +168,18 @@ def test_the_direct_page_lists_cards_with_a_total_and_opens_the_clause(server, o
     expect(cards).to_have_count(3)
     expect(cards.first.locator(".hq-amount")).to_have_text("20%，最高200万元")
     expect(page.locator(".hq-total")).to_have_text("330万元")
+    page.get_by_label("小巨人的级别").select_option("")  # the level unknown: both awards are to be confirmed
+    page.get_by_role("button", name="查找可享政策").click()
     unsure = page.locator("#hq-result > section", has=page.get_by_role("heading", name="需确认：要看企业是否符合条件"))
-    expect(unsure.locator(".hq-card")).to_have_count(1)
-    expect(unsure).to_contain_text("总部企业")
+    expect(unsure.locator(".hq-card")).to_have_count(2)
+    expect(unsure.locator(".hq-badge.hq-check")).to_have_count(2)
+    expect(cards).to_have_count(1)
     violations = axe_violations(page)
     assert not violations, describe(violations)
     screenshot(page, f"direct-page-{label}")
 
     with page.context.expect_page() as opened:
-        cards.nth(1).get_by_role("link", name="查看原文").click()
+        unsure.locator(".hq-card").first.get_by_role("link", name="查看原文").click()
     document = opened.value
     expect(document.locator("section.hq-clause.hq-target")).to_contain_text("一次性奖励")
 
