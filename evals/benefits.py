@@ -167,6 +167,20 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
     return report
 
 
+def benefit_metrics(report: dict) -> dict[str, float]:
+    """The figures `huiqi eval` reports and thresholds.toml guards, per split."""
+    metrics = {}
+    for split in SPLITS:
+        extraction, matching = report["extraction"][split], report["matching"][split]
+        metrics[f"benefit_precision_{split}"] = extraction["precision"]
+        metrics[f"benefit_recall_{split}"] = extraction["recall"]
+        metrics[f"benefit_figure_precision_{split}"] = extraction["figure_precision"]
+        metrics[f"benefit_figure_recall_{split}"] = extraction["figure_recall"]
+        metrics[f"profile_match_precision_{split}"] = matching["precision"]
+        metrics[f"profile_match_recall_{split}"] = matching["recall"]
+    return metrics
+
+
 def _profile(gold: dict):
     if gold.get("question"):
         profile, assumed = profile_from_text(gold["question"])

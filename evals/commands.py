@@ -15,6 +15,8 @@ import yaml
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.service import Assistant
+from evals.benefits import benefit_metrics, evaluate_benefits
+from evals.benefits import summary as benefits_summary
 from evals.draft import draft_questions
 from evals.report import HEADLINE, below_thresholds, load_thresholds
 from evals.runner import evaluate, load_questions, memory_store
@@ -34,6 +36,8 @@ def run_eval(settings: Settings, embedders: Sequence[str] = (), thresholds: Path
     with tempfile.TemporaryDirectory(prefix="huiqi-eval-") as scratch:
         extra = {name: _ablation(settings, name, Path(scratch), assistant) for name in embedders}
         result = evaluate(assistant, load_questions(), extra)
+    result["benefits"] = evaluate_benefits()
+    result["metrics"].update(benefit_metrics(result["benefits"]))
     result["below_thresholds"] = below_thresholds(result, load_thresholds(thresholds))
     return result
 
@@ -59,6 +63,8 @@ def eval_summary(result: dict) -> str:
         fields = "，".join(f"{k} {v:.2f}" for k, v in corpus["metadata"].items())
         lines.append(f"  语料 {name}：{corpus['documents']} 份，条款覆盖率 {corpus['coverage']:.4f}"
                      + (f"；元数据 {fields}" if fields else ""))
+    if "benefits" in result:
+        lines.append(benefits_summary(result["benefits"]))
     return "\n".join(lines)
 
 

@@ -321,8 +321,9 @@ def _only_a_cap(part: _Part) -> bool:
     if _TOTAL_CAP.search(part.text):
         return True
     grants = [f for f in part.amounts if f.grant]
-    return bool(grants) and all(f.cap for f in grants) and not part.rates and bool(_CAP_ONLY.search(part.text)) \
-        and part.thresholds == 0 and not re.search(r"给予|奖励\d|补助\d", part.text.replace(" ", "")[:8])
+    # The cap's subject opens the sentence ("单一企业…", "累计…"); "…最高给予50万元" is a grant.
+    return bool(grants) and all(f.cap for f in grants) and not part.rates and bool(_CAP_ONLY.search(part.text[:8])) \
+        and part.thresholds == 0
 
 
 def _same_grant(previous: _Part, part: _Part, vocabulary: Terms) -> bool:
@@ -337,7 +338,8 @@ def _items_of_run(run: list[_Part], vocabulary: Terms, clause_id: str, doc_id: s
     grants = [f for f in part.amounts if f.grant]
     if "分别" in part.text and len(grants) >= 2 and not part.rates:
         head = part.text[: part.text.find("分别")]
-        if len([r for r in re.split(r"[、和及与]", head) if vocabulary.who_in(r)]) >= 2:
+        recipients = re.split(r"[、和及与]", head[head.rfind("对") + 1:] if "对" in head else head)
+        if len([r for r in recipients if vocabulary.who_in(r)]) >= 2 or len(recipients) == len(grants):
             yield from _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title)
         else:  # "分别给予30万元、50万元、80万元" for the tiers named before: one tiered grant
             yield _tiered(run, vocabulary, clause_id, doc_id, lead, path, title)
@@ -366,8 +368,10 @@ def _tiered(run, vocabulary, clause_id, doc_id, lead, path, title) -> BenefitIte
 
 def _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title):
     head = part.text[: part.text.find("分别")]
-    named = [vocabulary.who_in(r) for r in re.split(r"[、和及与]", head)]
-    named = [n for n in named if n] or [()]
+    recipients = re.split(r"[、和及与]", head[head.rfind("对") + 1:] if "对" in head else head)
+    named = [vocabulary.who_in(r) for r in recipients]
+    if len(named) != len(grants):
+        named = [n for n in named if n] or [()]
     for index, figure in enumerate(grants):
         who = named[index] if index < len(named) else named[-1]
         yield _item(part, part.text, [figure], [], vocabulary, clause_id, doc_id, lead, path, title, who=who)
@@ -410,11 +414,20 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
     )
 
 
+_RECIPIENT = re.compile(
+    r"对(?:[^，。；]{0,30}?的)?([^，。；、的对]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
+)
+""""对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
+
+
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
     for source in (text, lead, path):
         found = vocabulary.who_in(source)
         if found:
             return found
+        recipient = _RECIPIENT.search(source)
+        if recipient:
+            return (recipient.group(1),)
     return ()
 
 
