@@ -33,6 +33,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
+from assistant.direct import checked_profile, match
 from assistant.service import Assistant
 from evals.load import load_figures
 from evals.runner import load_questions
@@ -66,6 +67,25 @@ def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str]) -
         assistant.ask(question)
         timings.append((time.perf_counter() - started) * 1000)
     return percentiles(timings)
+
+
+def match_latency(kb: KnowledgeBase, rounds: int = 40) -> dict[str, float]:
+    """ms per 政策直达 match (`POST /api/match` without HTTP), after the items of the
+    current revision are loaded once; profiles cycle through the covered places."""
+    regions = sorted({d.region for d in kb.documents() if d.region}) or ["全国"]
+    profiles = [checked_profile(regions[i % len(regions)], "", "", ["专精特新"] if i % 2 else [])[0]
+                for i in range(rounds)]
+    started = time.perf_counter()
+    records = kb.benefits()
+    load_ms = (time.perf_counter() - started) * 1000
+    timings = []
+    for profile in profiles:
+        started = time.perf_counter()
+        match(kb.benefits(), profile)
+        timings.append((time.perf_counter() - started) * 1000)
+    figures = percentiles(timings)
+    return {"match_p50_ms": figures["p50"], "match_p95_ms": figures["p95"], "benefit_items": len(records),
+            "benefit_load_ms": round(load_ms, 1)}
 
 
 def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int = 7) -> KnowledgeBase:
@@ -197,6 +217,7 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
     result: dict = {
         "corpus_clauses": clauses,
         "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
+        **match_latency(kb),
         "exact_search_limit": EXACT_SEARCH_LIMIT,
         "sizes": {},
     }
@@ -206,6 +227,7 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
         synthetic = synthetic_corpus(kb, size, folder)
         built = time.perf_counter() - started
         figures = {**{f"query_{k}_ms": v for k, v in query_latency(synthetic, settings, questions).items()},
+                   **match_latency(synthetic),
                    "build_or_load_s": round(built, 1), "dense_search": "exact" if size <= EXACT_SEARCH_LIMIT else "hnsw"}
         if size > EXACT_SEARCH_LIMIT:
             figures["hnsw_recall@10"] = hnsw_recall(synthetic, questions[:20])

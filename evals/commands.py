@@ -78,12 +78,15 @@ def draft_yaml(settings: Settings, limit: int) -> str:
 def bench_summary(result: dict) -> str:
     """`huiqi bench` figures as printed: latency per corpus, ingest, cold start, memory."""
     lines = [f"内置语料（{result['corpus_clauses']} 条）：查询 p50 {result['query_p50_ms']} ms，"
-             f"p95 {result['query_p95_ms']} ms，p99 {result['query_p99_ms']} ms"]
+             f"p95 {result['query_p95_ms']} ms，p99 {result['query_p99_ms']} ms；"
+             f"政策直达 {result['benefit_items']} 项，匹配 p50 {result['match_p50_ms']} ms，p95 {result['match_p95_ms']} ms"]
     for size, figures in result["sizes"].items():
         extra = f"，HNSW recall@10 {figures['hnsw_recall@10']}" if "hnsw_recall@10" in figures else ""
         lines.append(f"合成语料 {size} 条（{figures['dense_search']}）：p50 {figures['query_p50_ms']} ms，"
                      f"p95 {figures['query_p95_ms']} ms，p99 {figures['query_p99_ms']} ms；"
-                     f"构建/加载 {figures['build_or_load_s']} s{extra}")
+                     f"构建/加载 {figures['build_or_load_s']} s{extra}；"
+                     f"政策直达 {figures['benefit_items']} 项，匹配 p95 {figures['match_p95_ms']} ms"
+                     f"（首次读取 {figures['benefit_load_ms']} ms）")
     lines.append(f"入库：{result['ingest_chunks']} 条 / {result['ingest_seconds']} s = {result['ingest_chunks_per_s']} 条/秒")
     if "cold_start_s" in result:
         lines.append(f"huiqi serve 冷启动：{result['cold_start_s']} s")

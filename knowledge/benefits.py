@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -79,6 +80,8 @@ class BenefitItem:
     """The figure as written when it could not be read as yuan (美元, 若干…)."""
     in_kind: bool = False
     """A grant with no figure: a tax exemption, land, a guarantee, "给予适当补助"."""
+    corrected: bool = False
+    """Set by the help desk rather than read by the rules."""
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -482,3 +485,36 @@ def valid_until(validity: str, date: str = "") -> str:
     except (ValueError, TypeError):
         return ""
     return last.isoformat()
+
+
+def clause_hash(text: str) -> str:
+    """What a correction is keyed by: the clause's words."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def correction_json(item: BenefitItem | None) -> str:
+    return json.dumps(item.as_json() if item is not None else {"removed": True}, ensure_ascii=False)
+
+
+def corrected(items: list[BenefitItem], clause, corrections: dict[tuple[str, int], str]) -> list[BenefitItem]:
+    """A clause's items with the help desk's corrections in place (struck-out ones left
+    out); a correction past the last extracted item adds one."""
+    if not corrections:
+        return items
+    key = clause_hash(clause.text)
+    positions = {p for h, p in corrections if h == key}
+    if not positions:
+        return items
+    out: list[BenefitItem] = []
+    for position in range(max(len(items), max(positions) + 1)):
+        stored = corrections.get((key, position))
+        if stored is None:
+            if position < len(items):
+                out.append(items[position])
+            continue
+        data = json.loads(stored)
+        if not data.get("removed"):
+            out.append(BenefitItem.from_json(
+                {**data, "clause_id": clause.clause_id, "doc_id": clause.doc_id, "corrected": True}
+            ))
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.benefits import BenefitRecord, stored_items
+from knowledge.benefits import BenefitItem, BenefitRecord, clause_hash, corrected, correction_json, stored_items
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
 from knowledge.ingest import PIPELINE_VERSION, IngestReport, Ingestor, Progress, bundled_policies
@@ -141,13 +141,19 @@ class KnowledgeBase:
             if self._benefits[0] == revision:
                 return self._benefits[1]
             documents = {d.doc_id: d for d in self.documents()}
+            corrections = self.registry.benefit_corrections()
             records = [
                 BenefitRecord(item, clause, documents[clause.doc_id])
                 for clause, stored in self.registry.benefit_rows() if clause.doc_id in documents
-                for item in stored_items(clause, documents[clause.doc_id], stored)
+                for item in corrected(stored_items(clause, documents[clause.doc_id], stored), clause, corrections)
             ]
             self._benefits = (revision, records)
             return records
+
+    def correct_benefit(self, clause: Clause, position: int, item: BenefitItem | None) -> None:
+        """Correct item `position` of a clause (None strikes it out); the correction holds
+        for as long as the clause's words stay the same."""
+        self.registry.correct_benefit(clause_hash(clause.text), position, correction_json(item))
 
     def clauses(self, doc_id: str) -> list[Clause]:
         self.document(doc_id)

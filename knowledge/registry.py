@@ -57,6 +57,13 @@ clauses_table = Table(
     Column("benefits", Text, nullable=True),
     Index("clauses_by_doc", "doc_id", "ordinal"),
 )
+benefit_corrections_table = Table(
+    "benefit_corrections", _metadata,
+    Column("clause_hash", Text, primary_key=True), Column("position", Integer, primary_key=True),
+    Column("item", Text, nullable=False), Column("updated_at", Float, nullable=False),
+)
+"""Help-desk corrections of benefit items, keyed by the clause's text (not its id), so
+they hold when an unchanged clause is ingested again and lapse when its words change."""
 meta_table = Table("meta", _metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
 pending_table = Table(
     "pending", _metadata, Column("doc_id", Text, primary_key=True), Column("started_at", Float, nullable=False)
@@ -204,6 +211,26 @@ class Registry:
                 select(*_CLAUSE_COLUMNS, clauses_table.c.benefits).order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)
             ).all()
         return [(_clause(row[:-1]), row[-1]) for row in rows]
+
+    def benefit_corrections(self) -> dict[tuple[str, int], str]:
+        """(clause text hash, item position) → the corrected item (JSON; {"removed": true}
+        for an item struck out)."""
+        with self._read() as conn:
+            rows = conn.execute(select(
+                benefit_corrections_table.c.clause_hash, benefit_corrections_table.c.position,
+                benefit_corrections_table.c.item,
+            )).all()
+        return {(h, p): item for h, p, item in rows}
+
+    def correct_benefit(self, clause_hash: str, position: int, item: str) -> None:
+        """Store one correction; every worker reads it from the next question on."""
+        with self._write() as conn, conn.begin():
+            _bump(conn)
+            key = (benefit_corrections_table.c.clause_hash == clause_hash) & (benefit_corrections_table.c.position == position)
+            conn.execute(delete(benefit_corrections_table).where(key))
+            conn.execute(insert(benefit_corrections_table).values(
+                clause_hash=clause_hash, position=position, item=item, updated_at=time.time(),
+            ))
 
     def clause_count(self) -> int:
         with self._read() as conn:

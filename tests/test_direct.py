@@ -20,6 +20,7 @@ from tests.test_pages import screenshot
 from tests.web import AppServer
 from ui.app import create_app
 
+TOKEN = "direct-console-token-93ab"
 # A county the bundled documents do not cover (nor any place containing it), so every item
 # below comes from this file.
 DENGFENG = (
@@ -65,7 +66,7 @@ def test_a_documents_term_decides_whether_its_items_are_in_force():
 def server(bundled_data_dir, e5, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("direct") / "data"
     shutil.copytree(bundled_data_dir, data_dir)
-    settings = Settings(data_dir=data_dir, rate_limit="off", rate_limit_per_ip="off")
+    settings = Settings(data_dir=data_dir, rate_limit="off", rate_limit_per_ip="off", admin_token=TOKEN)
     kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
     assistant = Assistant.open(settings, kb=kb)
     with AppServer(create_app(settings, assistant)) as running:
@@ -187,3 +188,38 @@ def test_the_direct_page_lists_cards_with_a_total_and_opens_the_clause(server, o
 def test_the_widget_links_to_the_direct_page_for_its_region(server, page):
     page.goto(server.url + "/embed")
     expect(page.get_by_role("link", name="政策直达：按企业情况查可享政策 ↗")).to_have_attribute("href", "/direct")
+
+
+def test_staff_correct_an_item_and_the_correction_outlives_a_reindex(server, open_page, api):
+    page = open_page(1366, 900, bypass_csp=True)
+    page.goto(server.url + "/console/")
+    page.locator("#hq-token input").fill(TOKEN)
+    page.locator("#hq-login").click()
+    page.get_by_role("tab", name="政策条目").click()
+    expect(page.locator("#hq-benefit-summary")).to_contain_text("共 6 份文件，提取出")
+    page.locator("#hq-benefit-doc input").click()
+    page.get_by_role("option", name="宁乡市支持企业高质量发展若干措施（5 条）").click()
+    table = page.locator("#hq-benefits")
+    expect(table).to_contain_text("每平方米10元，最高5万元")
+    page.get_by_label("更正第几条").fill("1")
+    page.get_by_label("更正第几条").press("Tab")
+    expect(page.get_by_label("金额（万元）")).to_have_value("100")
+    page.get_by_label("金额（万元）").fill("120")
+    page.get_by_role("button", name="保存更正").click()
+    expect(page.locator("#hq-benefit-note")).to_contain_text("已保存第 1 条的更正")
+    expect(table).to_contain_text("120万元")
+    expect(table).to_contain_text("人工更正")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    screenshot(page, "console-benefit-items")
+
+    library = server.app.state.library
+    doc_id = next(d.doc_id for d in library.documents() if d.title.startswith("宁乡市"))
+    library.reindex(doc_id)  # the same words: the correction holds
+    body = api.post("/api/match", json={"region": "宁乡", "titles": ["国家级小巨人"]}).json()
+    assert body["items"][0]["amount_yuan"] == 1_200_000
+    page.get_by_label("更正第几条").fill("1")
+    page.get_by_role("button", name="删除这一条").click()
+    expect(page.locator("#hq-benefit-note")).to_contain_text("已删除第 1 条")
+    body = api.post("/api/match", json={"region": "宁乡", "titles": ["国家级小巨人"]}).json()
+    assert [i["amount_yuan"] for i in body["items"]] == [300_000]

@@ -26,6 +26,7 @@ from assistant.upload_jobs import UploadJobs
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport
 from knowledge.models import LEVELS
+from ui.console_benefits import build_benefits_tab
 from ui.console_helpdesk import build_helpdesk_tabs
 
 UNKNOWN_REGION = "未识别地区"
@@ -123,6 +124,7 @@ def build_console(
                     column_widths=["9%", "6%", "7%", "15%", "13%", "9%", "29%", "5%", "7%"],
                 )
             helpdesk_opening, helpdesk_outputs = build_helpdesk_tabs(assistant, library, exports, check, describe)
+            build_benefits_tab(assistant, check)
 
         def on_open(request: gr.Request):
             check(request)

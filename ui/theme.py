@@ -13,6 +13,10 @@ def _static(name: str) -> str:
 
 
 FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]
-THEME = gr.themes.Soft(primary_hue="red", font=FONTS, font_mono=["Noto Sans Mono CJK SC", "monospace"])
+# A hovered primary button stays dark enough for white text (4.5:1); the theme's own
+# hover red is too light.
+THEME = gr.themes.Soft(primary_hue="red", font=FONTS, font_mono=["Noto Sans Mono CJK SC", "monospace"]).set(
+    button_primary_background_fill_hover="#b91c1c", button_primary_background_fill_hover_dark="#b91c1c",
+)
 CHAT_CSS = _static("chat.css")
 CLICK_TO_CITATION_JS = f"<script>{_static('chat.js')}</script>"
