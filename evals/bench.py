@@ -69,6 +69,28 @@ def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str]) -
     return percentiles(timings)
 
 
+def embed_latency(kb: KnowledgeBase, questions: list[str]) -> float:
+    """p50 ms of the query embedding alone, the floor every question pays (same run)."""
+    kb.embed_queries(questions[:3])
+    timings = []
+    for question in questions:
+        started = time.perf_counter()
+        kb.embed_queries([question])
+        timings.append((time.perf_counter() - started) * 1000)
+    return percentiles(timings)["p50"]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (not its peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def match_latency(kb: KnowledgeBase, rounds: int = 40) -> dict[str, float]:
     """ms per 政策直达 match (`POST /api/match` without HTTP), after the items of the
     current revision are loaded once; profiles cycle through the covered places."""
@@ -217,6 +239,7 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
     result: dict = {
         "corpus_clauses": clauses,
         "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
+        "embed_query_p50_ms": embed_latency(kb, questions),
         **match_latency(kb),
         "exact_search_limit": EXACT_SEARCH_LIMIT,
         "sizes": {},
@@ -227,10 +250,11 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
         synthetic = synthetic_corpus(kb, size, folder)
         built = time.perf_counter() - started
         figures = {**{f"query_{k}_ms": v for k, v in query_latency(synthetic, settings, questions).items()},
-                   **match_latency(synthetic),
+                   **match_latency(synthetic), "embed_query_p50_ms": embed_latency(synthetic, questions),
                    "build_or_load_s": round(built, 1), "dense_search": "exact" if size <= EXACT_SEARCH_LIMIT else "hnsw"}
         if size > EXACT_SEARCH_LIMIT:
             figures["hnsw_recall@10"] = hnsw_recall(synthetic, questions[:20])
+        figures["rss_mb"] = rss_mb()
         result["sizes"][str(size)] = figures
         synthetic.registry.close()
     result.update(ingest_throughput(settings, kb))

@@ -78,7 +78,8 @@ def draft_yaml(settings: Settings, limit: int) -> str:
 def bench_summary(result: dict) -> str:
     """`huiqi bench` figures as printed: latency per corpus, ingest, cold start, memory."""
     lines = [f"内置语料（{result['corpus_clauses']} 条）：查询 p50 {result['query_p50_ms']} ms，"
-             f"p95 {result['query_p95_ms']} ms，p99 {result['query_p99_ms']} ms；"
+             f"p95 {result['query_p95_ms']} ms，p99 {result['query_p99_ms']} ms"
+             f"（查询向量本身 p50 {result['embed_query_p50_ms']} ms）；"
              f"政策直达 {result['benefit_items']} 项，匹配 p50 {result['match_p50_ms']} ms，p95 {result['match_p95_ms']} ms"]
     for size, figures in result["sizes"].items():
         extra = f"，HNSW recall@10 {figures['hnsw_recall@10']}" if "hnsw_recall@10" in figures else ""

@@ -29,6 +29,10 @@ def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeyp
     assert (small["dense_search"], large["dense_search"]) == ("exact", "hnsw")
     assert 0 < small["query_p50_ms"] <= small["query_p99_ms"]
     assert 0.5 <= large["hnsw_recall@10"] <= 1.0
+    # The embedding floor and 政策直达 are timed in the same run, so ratios can be read off.
+    assert 0 < figures["embed_query_p50_ms"] < figures["query_p95_ms"]
+    assert figures["benefit_items"] > 0 and 0 < figures["match_p50_ms"] <= figures["match_p95_ms"]
+    assert large["benefit_items"] > figures["benefit_items"] and large["rss_mb"] > 100
     assert figures["ingest_chunks"] == bundled_clauses() and figures["ingest_chunks_per_s"] > 0
     assert 0 < figures["cold_start_s"] < 120
     assert figures["peak_rss_mb"] > 100
