@@ -30,8 +30,9 @@ _ASKS_FOR_BENEFITS = re.compile(
     r"(?:有|享受)(?:哪些|什么|啥)(?:政策|补贴|奖励|扶持|优惠)(?:可以|能)(?:享受|申请|拿)|适用(?:哪些|什么)政策|政策直达|免申即享"
 )
 _SELF = re.compile(r"我(?:们|司)?(?:是|公司|企业|家)|本(?:公司|企业)|我们")
-_LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级", "市")),
-                 ("district", ("区级", "县级", "区", "县")))
+_LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级",)),
+                 ("district", ("区县级", "区级", "县级")))
+"""Level words right before a title; a bare 市/区/县 is the end of a place name (温县专精特新)."""
 _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
 _IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 """A 小巨人 is a 专精特新 enterprise too."""
@@ -68,12 +69,12 @@ class MatchedItem:
 
     def sort_key(self) -> tuple:
         item = self.item
-        return (self.expired, -(item.amount_yuan or item.cap_yuan or 0), -(item.rate or 0), item.clause_id)
+        return (self.expired, -item_ceiling(item), -(item.rate or 0), item.clause_id)
 
     def as_json(self) -> dict:
         item, document = self.item, self.record.document
         return {
-            "benefit": item.benefit, "amount_yuan": item.amount_yuan, "rate": item.rate, "cap_yuan": item.cap_yuan,
+            "benefit": item.benefit, "figure": amount_text(item), "amount_yuan": item.amount_yuan, "rate": item.rate, "cap_yuan": item.cap_yuan,
             "tiers": list(item.tiers), "per_unit": item.per_unit, "amount_text": item.amount_text,
             "who": list(item.who), "title_level": item.title_level, "conditions": list(item.conditions),
             "industry": item.industry, "region": document.region, "doc_id": item.doc_id, "title": document.title,
@@ -94,14 +95,14 @@ class MatchResult:
     @property
     def total_yuan(self) -> int:
         """The fixed amounts and caps of the items that apply and are in force."""
-        return sum(m.item.amount_yuan or m.item.cap_yuan or 0 for m in self.items if not m.expired)
+        return sum(item_ceiling(m.item) for m in self.items if not m.expired)
 
     def as_json(self) -> dict:
         return {
             "profile": {"region": self.profile.region, "industry": self.profile.industry, "size": self.profile.size,
                         "titles": list(self.profile.titles)},
             "items": [m.as_json() for m in self.items], "unsure": [m.as_json() for m in self.unsure],
-            "total_yuan": self.total_yuan, "assumed": list(self.assumed),
+            "total_yuan": self.total_yuan, "total_text": yuan(self.total_yuan), "assumed": list(self.assumed),
         }
 
 
@@ -114,7 +115,7 @@ def asks_for_benefits(text: str) -> bool:
         >>> asks_for_benefits("温县对专精特新企业奖励多少？")
         False
     """
-    return bool(_ASKS_FOR_BENEFITS.search(text)) and (bool(_SELF.search(text)) or "直达" in text or "即享" in text)
+    return bool(_ASKS_FOR_BENEFITS.search(text)) and bool(_SELF.search(text))
 
 
 def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tuple[str, ...]]:
@@ -132,8 +133,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     levels = {}
     for title in titles:
         at = _find_title(text, title)
-        before = text[max(0, at - 3):at] if at >= 0 else ""
-        levels[title] = next((lv for lv, forms in _LEVEL_BEFORE if any(before.endswith(f) for f in forms)), "")
+        levels[title] = _level_before(text[max(0, at - 4):at]) if at > 0 else ""
     if not place:
         return None, ()
     return checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
@@ -167,7 +167,8 @@ def checked_profile(
     for title in titles or ():
         name = vocabulary.who_in(title)
         (known if name and name[0] not in vocabulary.sizes else unknown).append(name[0] if name else title)
-        level = next((lv for lv, forms in _LEVEL_BEFORE[:3] if any(f in title for f in forms)), "")
+        at = _find_title(title, name[0]) if name else -1
+        level = _level_before(title[:at]) if at > 0 else ""
         if name and level:
             title_levels.setdefault(name[0], level)
     if unknown:
@@ -210,7 +211,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 
 
 def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
-    status = MATCH
+    # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
+    status = CHECK if item.title_level and not item.who else MATCH
     for who in item.who:
         if who in vocabulary.titles:
             if who not in held:
@@ -236,6 +238,17 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
     return status
 
 
+def _level_before(text: str) -> str:
+    """The level word `text` ends with, if any ("评上省级" → provincial).
+
+    Example:
+        >>> _level_before("评上省级"), _level_before("我们是温县"), _level_before("国家")
+        ('provincial', '', 'national')
+    """
+    text = text.rstrip("“\"")
+    return next((lv for lv, forms in _LEVEL_BEFORE if any(text.endswith(f) for f in forms)), "")
+
+
 def _holder_of(title: str, profile: Profile) -> str:
     return next((t for t in profile.titles if title in _IMPLIED_TITLES.get(t, ())), "")
 
@@ -250,6 +263,14 @@ def _find_title(text: str, title: str) -> int:
 
 def _level_name(level: str) -> str:
     return {"national": "国家级", "provincial": "省级", "city": "市级", "district": "区级"}.get(level, "")
+
+
+def item_ceiling(item: BenefitItem) -> int:
+    """The most one item can bring, in yuan, where the text says (a per-unit amount counts
+    only through its cap)."""
+    if item.per_unit and item.amount_yuan:
+        return item.cap_yuan or 0
+    return item.amount_yuan or item.cap_yuan or 0
 
 
 def amount_text(item: BenefitItem) -> str:
@@ -277,13 +298,12 @@ def yuan(value: int | None) -> str:
     """Yuan as policy texts write them: 2000000 → 200万元, 150000000 → 1.5亿元.
 
     Example:
-        >>> yuan(2_000_000), yuan(150_000_000), yuan(3_000), yuan(15_000)
-        ('200万元', '1.5亿元', '3000元', '1.5万元')
+        >>> yuan(2_000_000), yuan(150_000_000), yuan(3_000), yuan(15_000), yuan(12_345_678)
+        ('200万元', '1.5亿元', '3000元', '1.5万元', '1234.5678万元')
     """
     if not value:
         return ""
-    if value >= 100_000_000:
-        return f"{value / 100_000_000:g}亿元"
-    if value >= 10_000:
-        return f"{value / 10_000:g}万元"
+    for size, unit in ((100_000_000, "亿元"), (10_000, "万元")):
+        if value >= size:
+            return f"{value / size:.4f}".rstrip("0").rstrip(".") + unit
     return f"{value}元"

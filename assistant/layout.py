@@ -16,7 +16,8 @@ LEAD, TEXT, ITEM, HEADING, NOTE = "lead", "text", "item", "heading", "note"
 
 _ITEM_MARK = re.compile(r"^\s*(?:[·•]|-(?=\s))\s*")
 _PART_HEADING = re.compile(r"^\d{1,2}\.\s")
-_NOTE = re.compile(r"^（.*）$")
+_NOTE = re.compile(r"^（(?![一二三四五六七八九十\d]+）).*）$")
+""""（以上摘自政策原文…）"; "（一）对企业奖励50万元（含）" is an enumerated quote, not a note."""
 _INTRO_END = ("：", ":")
 _TIER_END = re.compile(r"(?<=[；;])")
 _CITE = re.compile(r"\[\d+\]")

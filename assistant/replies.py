@@ -132,8 +132,10 @@ def benefit_list(result, contact: str) -> Draft:
                      f"如需人工咨询，{contact}。")
         return Draft("\n".join(lines), (), "direct")
     total = f"，有固定金额或上限的合计约{yuan(result.total_yuan)}" if result.total_yuan else ""
-    lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(result.items)} 项{total}：")
-    for group, title in ((shown_items, ""), (shown_unsure, f"以下 {len(result.unsure)} 项还要看企业是否符合条件，请对照原文确认：")):
+    in_force = [m for m in result.items if not m.expired]
+    unsure = [m for m in result.unsure if not m.expired]
+    lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(in_force)} 项{total}：")
+    for group, title in ((shown_items, ""), (shown_unsure, f"以下 {len(unsure)} 项还要看企业是否符合条件，请对照原文确认：")):
         if not group:
             continue
         if title:
@@ -142,8 +144,11 @@ def benefit_list(result, contact: str) -> Draft:
             hit = ClauseHit(matched.record.clause, matched.record.document, 1.0)
             citations.append(citation_for(len(citations) + 1, hit, matched.item.quote))
             lines.append(f"· {matched.item.benefit} {amount_text(matched.item)}：{matched.item.quote}[{len(citations)}]")
-    hidden = len(result.items) + len(result.unsure) - len(shown_items) - len(shown_unsure)
+    hidden = len(in_force) + len(unsure) - len(shown_items) - len(shown_unsure)
     if hidden:
-        lines.append(f"另有 {hidden} 项未列出，可用“政策直达”接口 /api/match 查看完整清单。")
+        lines.append(f"另有 {hidden} 项未列出，可在“政策直达”页（/direct）查看完整清单。")
+    expired = len(result.items) + len(result.unsure) - len(in_force) - len(unsure)
+    if expired:
+        lines.append(f"（另有 {expired} 项所在文件已过有效期，未列出。）")
     lines.append(BENEFIT_NOTE)
     return Draft("\n".join(lines), tuple(citations), "direct")

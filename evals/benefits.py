@@ -111,10 +111,10 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
     for item in gold["items"]:
         gold_by_clause[item["clause"]].append(item)
         split_of_doc[item["doc"]] = item["split"]
+    split_of_doc.update(gold.get("splits") or {})
     split_of_clause = {c: items[0]["split"] for c, items in gold_by_clause.items()}
     for clause_id in gold.get("no_items") or []:
-        doc = clause_id.split(":", 1)[0]
-        split_of_clause.setdefault(clause_id, split_of_doc.get(doc, "heldout" if doc not in split_of_doc else "fit"))
+        split_of_clause.setdefault(clause_id, split_of_doc[clause_id.split(":", 1)[0]])
 
     report: dict = {"extraction": {}, "matching": {}, "misses": []}
     item_key: dict[int, str] = {}

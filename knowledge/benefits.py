@@ -22,18 +22,21 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cn2an
 import yaml
 
 TERMS_FILE = Path(__file__).with_name("benefit_terms.yaml")
-RULES_VERSION = 1
-"""Bump when the rules or benefit_terms.yaml change, so stored items are read afresh."""
+RULES_VERSION = 2
+"""Bump when the rules change; with the vocabulary's own hash (`rules_version`) it tells
+stored items read by other rules, which are read afresh."""
 
-_NUMBER = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零一二三四五六七八九十百千两]+(?:点[零一二三四五六七八九]+)?)"
-_MONEY = re.compile(rf"({_NUMBER})\s*(亿|万|千)?\s*(元|美元)?(?:人民币)?")
+_NUMBER = r"(?<![\d.])(?:\d+(?:,\d{3})*(?:\.\d+)?(?![\d.])|[零一二三四五六七八九十百千万亿两]*[一二三四五六七八九十两][零一二三四五六七八九十百千两]*(?:点[零一二三四五六七八九]+)?)"
+_MONEY = re.compile(rf"({_NUMBER})\s*(亿|千万|百万|万|千)?\s*(元|美元)?(?:人民币)?")
+_MAX_YUAN = 100_000_000_000
+"""Above this (千亿元) a figure is a fund's size or a misprint, not a grant: kept as text."""
 _RATE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]|百分之([零一二三四五六七八九十百点]+)")
 _PART_END = re.compile(r"(?<=[。；;])|\n")
 _COMMA = re.compile(r"(?<=[，,])")
@@ -41,9 +44,14 @@ _THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上
 _THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
 _GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
 _CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
-_CAP_ONLY = re.compile(r"(?:单一|单个|单家|每家|同一|每个|每项|累计|总额|最高)")
-_LEVELS = (("national", ("国家级", "国家")), ("provincial", ("省级", "省")), ("city", ("市级",)),
-           ("district", ("区级", "县级")))
+_CAP_ONLY = re.compile(r"(?:单一|单个|单家|每家|同一|每个|每项|累计|总额)")
+_LEVEL_WORDS = re.compile(
+    r"(国家级|省级|市级|区级|县级)|(国家|省)(?=[“\"]?(?:专精特新|小巨人|单项冠军|隐形冠军|高新|科技型|重点|认定|级))"
+)
+_LEVEL_NAMES = {"国家级": "national", "国家": "national", "省级": "provincial", "省": "provincial",
+                "市级": "city", "区级": "district", "县级": "district"}
+_LEVEL_REACH = 12
+"""A level word counts for a title when it stands this near before it ("省级“专精特新”中小企业")."""
 _PER_UNIT = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年|家企业)")
 _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
@@ -53,9 +61,13 @@ _GRANT_IN_KIND = re.compile(
     r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)"
 )
 """Grants in kind or without a figure; a grant with a figure is read from the figure."""
+_GRANTED_RANGE = re.compile(
+    rf"(?:给予|奖励|补助|补贴|资助|奖补)[^，。；\d]{{0,4}}({_NUMBER}\s*(?:亿|千万|百万|万|千)?元?)\s*(?:至|到|-|—|～|~)\s*"
+    rf"({_NUMBER}\s*(?:亿|千万|百万|万|千)?元)"
+)
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
 _PER_UNIT_BEFORE = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年)[^，。；]{0,3}$")
-_CHINESE_DIGITS = set("零一二三四五六七八九十百千两")
+_CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
 
 
@@ -82,6 +94,8 @@ class BenefitItem:
     """A grant with no figure: a tax exemption, land, a guarantee, "给予适当补助"."""
     corrected: bool = False
     """Set by the help desk rather than read by the rules."""
+    origin: str = ""
+    """For a corrected item: the key (`item_key`) of the extracted item it replaces."""
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -140,6 +154,13 @@ class Terms:
                 return name
         return ""
 
+    def first_title_at(self, text: str) -> int:
+        """Where the first title (专精特新, 小巨人…) is named in `text`; -1 when none is."""
+        for match in self._who_pattern.finditer(text):
+            if self._form_to_name[match.group(0)] in self.titles:
+                return match.start()
+        return -1
+
     @functools.cached_property
     def _form_to_name(self) -> dict[str, str]:
         return {form: name for name, forms in self.who.items() for form in forms}
@@ -169,14 +190,24 @@ def parse_money(number: str, unit: str = "", currency: str = "元") -> int | Non
     Example:
         >>> parse_money("200", "万"), parse_money("1.5", "亿"), parse_money("五十", "万"), parse_money("3", "万", "美元")
         (2000000, 150000000, 500000, None)
+        >>> parse_money("5", "千万"), parse_money("一亿五千万"), parse_money("十万零五千")
+        (50000000, 150000000, 105000)
     """
     if currency == "美元":
         return None
+    scale = {"亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000, "万": 10_000, "千": 1_000}.get(unit, 1)
     try:
-        value = float(number.replace(",", "")) if not set(number) & _CHINESE_DIGITS else float(cn2an.cn2an(number, "smart"))
-    except (ValueError, TypeError):
+        if not set(number) & _CHINESE_DIGITS:
+            value = float(number.replace(",", ""))
+        else:
+            try:  # "一亿五千" + "万" is one numeral
+                value, scale = float(cn2an.cn2an(number + unit, "smart")), 1
+            except ValueError:
+                value = float(cn2an.cn2an(number, "smart"))
+    except (ValueError, TypeError, KeyError):
         return None
-    return round(value * {"亿": 100_000_000, "万": 10_000, "千": 1_000}.get(unit, 1))
+    yuan = round(value * scale)
+    return yuan if 0 < yuan <= _MAX_YUAN else None
 
 
 @dataclass
@@ -198,6 +229,8 @@ class _Part:
     thresholds: int
     context: str = ""
     in_kind: bool = False
+    inherits: bool = False
+    """A comma piece of a sentence whose earlier piece named the recipient."""
 
 
 def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "") -> list[BenefitItem]:
@@ -218,12 +251,15 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
 
     def flush() -> None:
         if run:
-            items.extend(_items_of_run(run, vocabulary, clause_id, doc_id, lead, clause_path, title))
+            new = list(_items_of_run(run, vocabulary, clause_id, doc_id, lead, clause_path, title))
+            if run[0].inherits and items:
+                new = [replace(i, who=items[-1].who) if not i.who else i for i in new]
+            items.extend(new)
             run.clear()
 
     for part in parts:
-        if _only_a_cap(part):
-            if not (run or items) or not any(f.yuan for f in part.amounts):
+        if _only_a_cap(part) and (run or items):
+            if not any(f.yuan for f in part.amounts):
                 continue
             cap = max(f.yuan for f in part.amounts if f.yuan)
             if run:
@@ -272,11 +308,15 @@ def _grant_parts(text: str, vocabulary: Terms):
 
 
 def _split_at_commas(sentence: str):
-    pending = ""
+    """A sentence's comma pieces that each grant a figure; a piece after the first names
+    its recipient only when it differs ("…给予20万元，对重新认定的给予10万元")."""
+    pending, first = "", True
     for piece in _COMMA.split(sentence):
         part = _part(pending + piece)
         if any(f.grant for f in part.amounts) or part.rates:
             part.context = pending
+            part.inherits = not first
+            first = False
             yield part
             pending = ""
         else:
@@ -309,7 +349,10 @@ def _part(text: str) -> _Part:
         if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低)\s*$", before):
             thresholds += 1
             continue
-        value = float(match.group(1)) if match.group(1) else float(cn2an.cn2an(match.group(2), "smart"))
+        try:
+            value = float(match.group(1)) if match.group(1) else float(cn2an.cn2an(match.group(2), "smart"))
+        except (ValueError, TypeError, KeyError):
+            continue  # "百分之百": read as no rate rather than stop the ingest
         rates.append(round(value / 100, 6))
     return _Part(text, amounts, rates, thresholds)
 
@@ -370,17 +413,25 @@ def _tiered(run, vocabulary, clause_id, doc_id, lead, path, title) -> BenefitIte
 
 
 def _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title):
+    """"对国家级、省级专精特新企业分别给予100万元、50万元": one item per recipient, a
+    recipient that names only a level sharing the others' kind of enterprise."""
     head = part.text[: part.text.find("分别")]
     recipients = re.split(r"[、和及与]", head[head.rfind("对") + 1:] if "对" in head else head)
     named = [vocabulary.who_in(r) for r in recipients]
-    if len(named) != len(grants):
+    shared = next((n for n in reversed(named) if n), ())
+    levels = [_LEVEL_WORDS.search(r) for r in recipients]
+    paired = len(recipients) == len(grants)
+    if not paired:
         named = [n for n in named if n] or [()]
     for index, figure in enumerate(grants):
-        who = named[index] if index < len(named) else named[-1]
-        yield _item(part, part.text, [figure], [], vocabulary, clause_id, doc_id, lead, path, title, who=who)
+        who = (named[index] or shared) if paired else (named[index] if index < len(named) else named[-1])
+        level = _LEVEL_NAMES[levels[index].group(0)] if paired and levels[index] else None
+        yield _item(part, part.text, [figure], [], vocabulary, clause_id, doc_id, lead, path, title, who=who,
+                    level=level)
 
 
-def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path, title, who=None) -> BenefitItem:
+def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path, title, who=None,
+          level=None) -> BenefitItem:
     text = part.context + part.text if part.context else part.text
     fixed = [f for f in grants if not f.cap and f.yuan]
     caps = [f for f in grants if f.cap and f.yuan]
@@ -388,27 +439,34 @@ def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path,
     if per_unit and rates == []:  # "按每平方米50元…，单个企业最高300万元": 50 a unit, capped
         others = [f.yuan for f in fixed + caps if f is not per_unit[0]]
         return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who,
-                       amount=per_unit[0].yuan, rate=None, cap=max(others) if others else None, unparsed=[])
+                       amount=per_unit[0].yuan, rate=None, cap=max(others) if others else None, unparsed=[],
+                       level=level)
     unparsed = [f for f in grants if f.yuan is None]
     rate = rates[0] if rates else None
     if rate is not None:
         amount, cap = None, (caps[0].yuan if caps else (fixed[0].yuan if fixed else None))
     else:
         amount, cap = (max(f.yuan for f in fixed + caps) if fixed + caps else None), None
-    return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed)
+    return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed,
+                   level)
 
 
-def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed):
+def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed,
+            level=None):
     benefit = vocabulary.benefit_in(text) or vocabulary.benefit_in(lead) or "其他"
     if who is None:
         who = _who(text, lead, path, title, vocabulary)
-    level = next((name for name, forms in _LEVELS if any(form in text for form in forms)), "")
-    if level == "provincial" and "省级" not in text and not re.search(r"省(?:级|认定|重点|专精特新|“)", text):
-        level = ""
+    level = level or _title_level(text, vocabulary)
     unit = _PER_UNIT.search(text)
+    tiers: tuple[int, ...] = ()
+    ranged = _GRANTED_RANGE.search(text)
+    if ranged and rate is None:  # "给予10万元至50万元奖励": at most 50万元, not 50万元 for sure
+        low, high = (parse_money(*_MONEY.match(g).group(1, 2)) for g in ranged.groups())
+        if low and high and low < high:
+            tiers, amount = (low, high), high
     return BenefitItem(
         clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip(),
-        amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "",
+        amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
         conditions=tuple(c for c in vocabulary.conditions if c in text),
         industry=vocabulary.industry_in(text) or vocabulary.industry_in(path) or vocabulary.industry_in(title),
@@ -421,6 +479,18 @@ _RECIPIENT = re.compile(
     r"对(?:[^，。；]{0,30}?的)?([^，。；、的对]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
 )
 """"对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
+
+
+def _title_level(text: str, vocabulary: Terms) -> str:
+    """The level of the title a grant is for: the level word nearest before the first
+    title named ("对认定为省级专精特新的企业，按照国家有关规定…" is provincial)."""
+    first_title = vocabulary.first_title_at(text)
+    levels = [(m.start(), _LEVEL_NAMES[m.group(0)]) for m in _LEVEL_WORDS.finditer(text)]
+    if first_title >= 0:
+        before = [name for at, name in levels if first_title - _LEVEL_REACH <= at < first_title]
+        if before:
+            return before[-1]
+    return next((name for at, name in levels if "级" in text[at:at + 3]), "")
 
 
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
@@ -440,17 +510,24 @@ def _with_cap(item: BenefitItem, cap: int, words: str) -> BenefitItem:
     return BenefitItem(**{**item.__dict__, "cap_yuan": cap})
 
 
+@functools.lru_cache(maxsize=1)
+def rules_version() -> str:
+    """The rules' version and the vocabulary's hash: a help desk's edit of
+    benefit_terms.yaml has its stored items read afresh."""
+    return f"{RULES_VERSION}-{hashlib.sha256(TERMS_FILE.read_bytes()).hexdigest()[:12]}"
+
+
 def benefits_json(clause, document) -> str:
     """A clause's items as stored with it in the registry, with the rules' version."""
     items = extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
-    return json.dumps({"rules": RULES_VERSION, "items": [i.as_json() for i in items]}, ensure_ascii=False)
+    return json.dumps({"rules": rules_version(), "items": [i.as_json() for i in items]}, ensure_ascii=False)
 
 
 def stored_items(clause, document, stored: str | None) -> list[BenefitItem]:
     """The items kept with a clause; a clause stored before items were extracted, or by
     older rules, gets them afresh (without re-embedding anything)."""
     data = json.loads(stored) if stored else None
-    if not isinstance(data, dict) or data.get("rules") != RULES_VERSION:
+    if not isinstance(data, dict) or data.get("rules") != rules_version():
         return extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
     return [BenefitItem.from_json(item) for item in data["items"]]
 
@@ -492,29 +569,34 @@ def clause_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def item_key(item: BenefitItem) -> str:
+    """What identifies an extracted item for a correction: its words and figures, not its
+    place in the list (which moves when rules change or another item is struck out)."""
+    if item.origin:
+        return item.origin
+    raw = json.dumps([item.quote, item.benefit, item.amount_yuan, item.rate, item.cap_yuan, list(item.tiers)],
+                     ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
+
+
 def correction_json(item: BenefitItem | None) -> str:
     return json.dumps(item.as_json() if item is not None else {"removed": True}, ensure_ascii=False)
 
 
-def corrected(items: list[BenefitItem], clause, corrections: dict[tuple[str, int], str]) -> list[BenefitItem]:
-    """A clause's items with the help desk's corrections in place (struck-out ones left
-    out); a correction past the last extracted item adds one."""
+def corrected(items: list[BenefitItem], clause, corrections: dict[tuple[str, str], str]) -> list[BenefitItem]:
+    """A clause's items with the help desk's corrections in place, struck-out ones left
+    out. A correction applies only while the item it corrects is still extracted."""
     if not corrections:
         return items
     key = clause_hash(clause.text)
-    positions = {p for h, p in corrections if h == key}
-    if not positions:
-        return items
     out: list[BenefitItem] = []
-    for position in range(max(len(items), max(positions) + 1)):
-        stored = corrections.get((key, position))
+    for item in items:
+        stored = corrections.get((key, item_key(item)))
         if stored is None:
-            if position < len(items):
-                out.append(items[position])
+            out.append(item)
             continue
         data = json.loads(stored)
         if not data.get("removed"):
-            out.append(BenefitItem.from_json(
-                {**data, "clause_id": clause.clause_id, "doc_id": clause.doc_id, "corrected": True}
-            ))
+            out.append(BenefitItem.from_json({**data, "clause_id": clause.clause_id, "doc_id": clause.doc_id,
+                                              "corrected": True, "origin": item_key(item)}))
     return out

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.benefits import BenefitItem, BenefitRecord, clause_hash, corrected, correction_json, stored_items
+from knowledge.benefits import (
+    BenefitItem, BenefitRecord, clause_hash, corrected, correction_json, item_key, stored_items,
+)
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
 from knowledge.ingest import PIPELINE_VERSION, IngestReport, Ingestor, Progress, bundled_policies
@@ -150,10 +152,10 @@ class KnowledgeBase:
             self._benefits = (revision, records)
             return records
 
-    def correct_benefit(self, clause: Clause, position: int, item: BenefitItem | None) -> None:
-        """Correct item `position` of a clause (None strikes it out); the correction holds
-        for as long as the clause's words stay the same."""
-        self.registry.correct_benefit(clause_hash(clause.text), position, correction_json(item))
+    def correct_benefit(self, clause: Clause, original: BenefitItem, item: BenefitItem | None) -> None:
+        """Replace `original`, an item of `clause` as listed, with `item` (None strikes it
+        out); the correction holds as long as the clause's words stay the same."""
+        self.registry.correct_benefit(clause_hash(clause.text), item_key(original), correction_json(item))
 
     def clauses(self, doc_id: str) -> list[Clause]:
         self.document(doc_id)

@@ -59,7 +59,7 @@ clauses_table = Table(
 )
 benefit_corrections_table = Table(
     "benefit_corrections", _metadata,
-    Column("clause_hash", Text, primary_key=True), Column("position", Integer, primary_key=True),
+    Column("clause_hash", Text, primary_key=True), Column("item_key", Text, primary_key=True),
     Column("item", Text, nullable=False), Column("updated_at", Float, nullable=False),
 )
 """Help-desk corrections of benefit items, keyed by the clause's text (not its id), so
@@ -107,6 +107,9 @@ class Registry:
                 return
             engine = open_engine(self.url)
             with engine.connect().execution_options(write=True) as conn, conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Workers starting together create tables and columns one at a time.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7310421)"))
                 _metadata.create_all(conn)
                 _add_missing_columns(conn)
                 if conn.execute(select(meta_table.c.value).where(meta_table.c.key == "revision")).first() is None:
@@ -212,24 +215,24 @@ class Registry:
             ).all()
         return [(_clause(row[:-1]), row[-1]) for row in rows]
 
-    def benefit_corrections(self) -> dict[tuple[str, int], str]:
-        """(clause text hash, item position) → the corrected item (JSON; {"removed": true}
-        for an item struck out)."""
+    def benefit_corrections(self) -> dict[tuple[str, str], str]:
+        """(clause text hash, key of the extracted item) → the corrected item (JSON;
+        {"removed": true} for an item struck out)."""
         with self._read() as conn:
             rows = conn.execute(select(
-                benefit_corrections_table.c.clause_hash, benefit_corrections_table.c.position,
+                benefit_corrections_table.c.clause_hash, benefit_corrections_table.c.item_key,
                 benefit_corrections_table.c.item,
             )).all()
-        return {(h, p): item for h, p, item in rows}
+        return {(h, k): item for h, k, item in rows}
 
-    def correct_benefit(self, clause_hash: str, position: int, item: str) -> None:
+    def correct_benefit(self, clause_hash: str, item_key: str, item: str) -> None:
         """Store one correction; every worker reads it from the next question on."""
+        table = benefit_corrections_table
         with self._write() as conn, conn.begin():
             _bump(conn)
-            key = (benefit_corrections_table.c.clause_hash == clause_hash) & (benefit_corrections_table.c.position == position)
-            conn.execute(delete(benefit_corrections_table).where(key))
-            conn.execute(insert(benefit_corrections_table).values(
-                clause_hash=clause_hash, position=position, item=item, updated_at=time.time(),
+            conn.execute(delete(table).where((table.c.clause_hash == clause_hash) & (table.c.item_key == item_key)))
+            conn.execute(insert(table).values(
+                clause_hash=clause_hash, item_key=item_key, item=item, updated_at=time.time(),
             ))
 
     def clause_count(self) -> int:

@@ -17,10 +17,11 @@ from knowledge.benefits import extract_benefits, valid_until
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
 from tests.test_pages import screenshot
-from tests.web import AppServer
+from tests.web import AppServer, StaticSite, free_port
 from ui.app import create_app
 
 TOKEN = "direct-console-token-93ab"
+SITE_PORT = free_port()
 # A county the bundled documents do not cover (nor any place containing it), so every item
 # below comes from this file.
 DENGFENG = (
@@ -56,6 +57,24 @@ def test_tiers_caps_and_units_are_kept_as_such():
     assert extract_benefits("支持企业加快发展，营业收入突破10亿元。") == []
 
 
+def test_amounts_as_policy_texts_write_them_and_odd_ones_never_guessed():
+    figures = [(i.amount_yuan, i.tiers) for t in (
+        "给予5千万元奖励。", "给予一亿五千万元补助。", "给予10万元至50万元奖励。",
+    ) for i in extract_benefits(t)]
+    assert figures == [(50_000_000, ()), (150_000_000, ()), (500_000, (100_000, 500_000))]
+    assert extract_benefits("给予99999999999999999999999亿元奖励。")[0].amount_yuan is None  # not a grant size
+    assert [i.rate for i in extract_benefits("按百分之百给予补贴。")] == [None]  # unread, and no crash
+
+
+def test_recipients_and_levels_are_read_from_where_they_stand():
+    both = extract_benefits("对国家级、省级专精特新企业分别给予100万元、50万元奖励。")
+    assert [(i.who, i.title_level) for i in both] == [(("专精特新",), "national"), (("专精特新",), "provincial")]
+    later, = extract_benefits("对认定为省级专精特新的企业给予50万元奖励，按照国家有关规定执行。")
+    assert later.title_level == "provincial"
+    renewed = extract_benefits("对新认定的高新技术企业给予20万元奖励，对重新认定的给予10万元奖励。")
+    assert [i.who for i in renewed] == [("高新技术企业",), ("高新技术企业",)]
+
+
 def test_a_documents_term_decides_whether_its_items_are_in_force():
     assert valid_until("自2019年3月1日起施行，有效期四年") == "2023-02-28"
     assert valid_until("有效期至2025年12月31日") == "2025-12-31"
@@ -66,7 +85,8 @@ def test_a_documents_term_decides_whether_its_items_are_in_force():
 def server(bundled_data_dir, e5, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("direct") / "data"
     shutil.copytree(bundled_data_dir, data_dir)
-    settings = Settings(data_dir=data_dir, rate_limit="off", rate_limit_per_ip="off", admin_token=TOKEN)
+    settings = Settings(data_dir=data_dir, rate_limit="off", rate_limit_per_ip="off", admin_token=TOKEN,
+                        allowed_origins=(f"http://127.0.0.1:{SITE_PORT}",))
     kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
     assistant = Assistant.open(settings, kb=kb)
     with AppServer(create_app(settings, assistant)) as running:
@@ -185,8 +205,18 @@ def test_the_direct_page_lists_cards_with_a_total_and_opens_the_clause(server, o
     expect(document.locator("section.hq-clause.hq-target")).to_contain_text("一次性奖励")
 
 
-def test_the_widget_links_to_the_direct_page_for_its_region(server, page):
-    page.goto(server.url + "/embed")
+def test_the_widget_links_to_the_direct_page_for_its_region(server, page, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>宁乡市政务网</title></head><body><h1>宁乡市政务网</h1>'
+        f'<script src="{server.url}/widget.js" data-region="宁乡市" async></script></body></html>', encoding="utf-8")
+    with StaticSite(site, port=SITE_PORT) as host:
+        page.goto(host.url + "/index.html")
+        page.locator("[data-huiqi-widget] .hq-bubble").click()
+        link = page.frame_locator("[data-huiqi-widget] iframe").get_by_role("link", name="政策直达：按企业情况查可享政策 ↗")
+        expect(link).to_have_attribute("href", "/direct?region=%E5%AE%81%E4%B9%A1%E5%B8%82")
+    page.goto(server.url + "/embed")  # opened directly, not framed: no region from the address
     expect(page.get_by_role("link", name="政策直达：按企业情况查可享政策 ↗")).to_have_attribute("href", "/direct")
 
 
@@ -223,3 +253,12 @@ def test_staff_correct_an_item_and_the_correction_outlives_a_reindex(server, ope
     expect(page.locator("#hq-benefit-note")).to_contain_text("已删除第 1 条")
     body = api.post("/api/match", json={"region": "宁乡", "titles": ["国家级小巨人"]}).json()
     assert [i["amount_yuan"] for i in body["items"]] == [300_000]
+    # Correcting the item now listed first leaves the strike-out alone.
+    page.get_by_label("更正第几条").fill("1")
+    page.get_by_label("更正第几条").press("Tab")
+    expect(page.get_by_label("金额（万元）")).to_have_value("30")
+    page.get_by_label("金额（万元）").fill("40")
+    page.get_by_role("button", name="保存更正").click()
+    expect(page.locator("#hq-benefit-note")).to_contain_text("已保存第 1 条的更正")
+    body = api.post("/api/match", json={"region": "宁乡", "titles": ["国家级小巨人"]}).json()
+    assert [i["amount_yuan"] for i in body["items"]] == [400_000]

@@ -79,7 +79,7 @@ def build_benefits_tab(assistant: Assistant, check: Callable[[gr.Request | None]
         check(request)
         record = _record_at(records_of(doc_id), number)
         if record is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (None, None, None, None, "")
         item = record.item
         return (item.benefit, item.amount_yuan / 10_000 if item.amount_yuan else None,
                 item.rate * 100 if item.rate is not None else None, item.cap_yuan / 10_000 if item.cap_yuan else None,
@@ -95,7 +95,7 @@ def build_benefits_tab(assistant: Assistant, check: Callable[[gr.Request | None]
             item = _edited(record.item, benefit, amount_wan, rate_percent, cap_wan, who_text)
         except ValueError as exc:
             return rows(doc_id), f"⚠️ {escape_text(str(exc))}"
-        kb.correct_benefit(record.clause, _position_in_clause(found, record), item)
+        kb.correct_benefit(record.clause, record.item, item)
         return rows(doc_id), f"已保存第 {int(number)} 条的更正；这条条款的文字不变时，重新入库也会保留。"
 
     def on_strike(doc_id, number, request: gr.Request):
@@ -103,14 +103,16 @@ def build_benefits_tab(assistant: Assistant, check: Callable[[gr.Request | None]
         found = records_of(doc_id)
         record = _record_at(found, number)
         if record is None:
-            return rows(doc_id), f"⚠️ 请先选择文件，并填写 1–{len(found) or 1} 之间的序号。"
-        kb.correct_benefit(record.clause, _position_in_clause(found, record), None)
-        return rows(doc_id), f"已删除第 {int(number)} 条（这条条款不再提供该条目）。"
+            return rows(doc_id), f"⚠️ 请先选择文件，并填写 1–{len(found) or 1} 之间的序号。", *(gr.skip(),) * 5
+        kb.correct_benefit(record.clause, record.item, None)
+        # The form now shows the item that took this number, so a next edit starts from it.
+        return (rows(doc_id), f"已删除第 {int(number)} 条（这条条款不再提供该条目）。",
+                *on_position(doc_id, number, request))
 
     document.change(on_choose, document, [table, note])
     position.change(on_position, [document, position], [kind, amount, rate, cap, who])
     save.click(on_save, [document, position, kind, amount, rate, cap, who], [table, note])
-    strike.click(on_strike, [document, position], [table, note])
+    strike.click(on_strike, [document, position], [table, note, kind, amount, rate, cap, who])
     tab.select(on_open, None, [overview, document, table])
     return on_open, [overview, document, table]
 
@@ -119,12 +121,6 @@ def _record_at(records: list[BenefitRecord], number: float | None) -> BenefitRec
     if number is None or not 1 <= int(number) <= len(records):
         return None
     return records[int(number) - 1]
-
-
-def _position_in_clause(records: list[BenefitRecord], record: BenefitRecord) -> int:
-    """Where the item stands among its clause's items (what a correction is keyed by)."""
-    same_clause = [r for r in records if r.clause.clause_id == record.clause.clause_id]
-    return same_clause.index(record)
 
 
 def _edited(item: BenefitItem, benefit, amount_wan, rate_percent, cap_wan, who_text) -> BenefitItem:
@@ -144,5 +140,8 @@ def _edited(item: BenefitItem, benefit, amount_wan, rate_percent, cap_wan, who_t
     canonical = tuple(dict.fromkeys(next(iter(terms().who_in(w)), w) for w in who))
     if benefit not in BENEFIT_KINDS:
         raise ValueError("请选择条目类型。")
-    return BenefitItem(**{**item.__dict__, **values, "benefit": benefit, "who": canonical, "tiers": (),
+    figures_changed = any(values[k] != getattr(item, k) for k in ("amount_yuan", "rate", "cap_yuan"))
+    # Unchanged figures keep what only the rules read (tiers, a per-unit amount, unread text).
+    kept = {} if not figures_changed else {"tiers": (), "per_unit": "", "amount_text": ""}
+    return BenefitItem(**{**item.__dict__, **values, **kept, "benefit": benefit, "who": canonical,
                           "in_kind": not any(values.values()), "corrected": True})

@@ -1,5 +1,5 @@
 /* huiqi 政策直达 page: the profile form posts to /api/match and shows each item as a
-   card (figure, whom it is for, conditions, document, validity, the words it comes from
+   card (its figure as the server writes it, whom it is for, conditions, document, validity, the words it comes from
    and a link to the clause). The form's choices come from /api/match/options; a place may
    also come from the address (?region=…). Everything shown is set with textContent. */
 (function () {
@@ -25,25 +25,9 @@
     select.appendChild(node);
   }
 
-  function yuan(value) {
-    if (!value) return "";
-    if (value >= 100000000) return +(value / 100000000).toFixed(4) + "亿元";
-    if (value >= 10000) return +(value / 10000).toFixed(4) + "万元";
-    return value + "元";
-  }
-
-  function figure(item) {
-    if (item.rate !== null && item.rate !== undefined) {
-      return +(item.rate * 100).toFixed(4) + "%" + (item.cap_yuan ? "，最高" + yuan(item.cap_yuan) : "");
-    }
-    if (item.tiers && item.tiers.length) return yuan(Math.min.apply(null, item.tiers)) + "–" + yuan(Math.max.apply(null, item.tiers)) + "（分档）";
-    if (item.amount_yuan) return (item.per_unit || "") + yuan(item.amount_yuan) + (item.cap_yuan ? "，最高" + yuan(item.cap_yuan) : "");
-    return item.amount_text || "见原文";
-  }
-
   function card(item) {
     var node = element("li", "hq-card" + (item.expired ? " hq-expired" : ""));
-    node.appendChild(element("p", "hq-amount", figure(item)));
+    node.appendChild(element("p", "hq-amount", item.figure));
     var tags = element("p", "hq-meta");
     tags.appendChild(element("span", "hq-kind", item.benefit));
     var badge = item.expired ? ["hq-badge hq-old", "已过有效期"] : item.status === "match" ? ["hq-badge", "符合"] : ["hq-badge hq-check", "需确认"];
@@ -81,7 +65,7 @@
     if (data.total_yuan) {
       var total = element("p");
       total.appendChild(document.createTextNode("有固定金额或上限的合计约 "));
-      total.appendChild(element("span", "hq-total", yuan(data.total_yuan)));
+      total.appendChild(element("span", "hq-total", data.total_text));
       summary.appendChild(total);
     }
     data.assumed.forEach(function (note) { summary.appendChild(element("p", "hq-assumed", note)); });

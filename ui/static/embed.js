@@ -79,14 +79,16 @@
   }
 
   // One block of the answer's layout (assistant/layout.py): the fact asked for in bold.
+  // Its spans count code points (Python's str), so the text is sliced as code points too.
   function appendBlockText(node, block, key, numbers) {
+    var chars = Array.from(block.text);
     var at = 0;
     (block.strong || []).forEach(function (span) {
-      appendWithRefs(node, block.text.slice(at, span[0]), key, numbers);
-      node.appendChild(element("strong", "hq-fact", block.text.slice(span[0], span[1])));
+      appendWithRefs(node, chars.slice(at, span[0]).join(""), key, numbers);
+      node.appendChild(element("strong", "hq-fact", chars.slice(span[0], span[1]).join("")));
       at = span[1];
     });
-    appendWithRefs(node, block.text.slice(at), key, numbers);
+    appendWithRefs(node, chars.slice(at).join(""), key, numbers);
   }
 
   function appendBlocks(body, blocks, key, numbers) {
