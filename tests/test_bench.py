@@ -34,6 +34,7 @@ def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeyp
     assert figures["benefit_items"] > 0 and 0 < figures["match_p50_ms"] <= figures["match_p95_ms"]
     assert large["benefit_items"] > figures["benefit_items"] and large["rss_mb"] > 100
     assert figures["ingest_chunks"] == bundled_clauses() and figures["ingest_chunks_per_s"] > 0
+    assert 0 < figures["ingest_share_of_floor"] and figures["ingest_floor_chunks_per_s"] > 0
     assert 0 < figures["cold_start_s"] < 120
     assert figures["peak_rss_mb"] > 100
 
