@@ -97,6 +97,10 @@ class HybridRetriever(BaseRetriever):
         k = self.k if k is None else k
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
+        with self.kb.registry.pinned_revision():
+            return self._retrieve(query, k, filters)
+
+    def _retrieve(self, query: str, k: int, filters: RetrievalFilters | None) -> list[ClauseHit]:
         depth = max(self.candidates, k)
         allowed: set[str] | None = None
         if filters is not None and filters.active:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -100,6 +101,7 @@ class Registry:
         self.url = url
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._pins = threading.local()
 
     def open(self) -> None:
         with self._lock:
@@ -138,7 +140,25 @@ class Registry:
     # --- reading -------------------------------------------------------------
 
     def revision(self) -> int:
+        pinned = getattr(self._pins, "revision", None)
+        if pinned is not None:
+            return pinned
         return int(self.get_meta("revision") or 0)
+
+    @contextmanager
+    def pinned_revision(self):
+        """Within the block, this thread reads the revision once: one search checks its
+        caches ten-odd times, and each check was a query. Whoever needs to notice a
+        change during the block reads the revision outside it (as `Assistant.retrieve`
+        does, and searches again)."""
+        if getattr(self._pins, "revision", None) is not None:
+            yield
+            return
+        self._pins.revision = self.revision()
+        try:
+            yield
+        finally:
+            self._pins.revision = None
 
     def get_meta(self, key: str) -> str | None:
         with self._read() as conn:

@@ -7,6 +7,7 @@ instead of once per worker or as a traceback.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 
 import uvicorn
@@ -70,7 +71,21 @@ def serve(settings: Settings, host: str, port: int, workers: int,
         uvicorn.run(web, host=host, port=port, log_level="warning")
     else:
         del web
+        # Read by each worker's embedding engine when it loads: N workers share the cores.
+        os.environ.setdefault("OMP_NUM_THREADS", str(embedding_threads(workers)))
         uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def embedding_threads(workers: int, cores: int | None = None) -> int:
+    """Threads each worker's embedding engine may use, so that N workers on C cores do
+    not run more threads than cores (each engine would otherwise start one per core).
+
+    Example:
+        >>> embedding_threads(1, 2), embedding_threads(2, 2), embedding_threads(4, 2), embedding_threads(2, 8)
+        (2, 1, 1, 4)
+    """
+    cores = cores or len(os.sched_getaffinity(0))
+    return max(1, cores // max(1, workers))
 
 
 def _admin_token(settings: Settings) -> str:
