@@ -73,6 +73,21 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 
+BENEFIT_LIST = re.compile(
+    r"(?:有|都有|能享受|可以享受|能拿|可以拿|能申请|可以申请)(?:哪些|什么|啥)(?:奖补|奖励|补贴|补助|扶持|优惠|支持|政策|资金)|"
+    r"(?:奖补|奖励|补贴|补助|扶持|优惠|支持)(?:政策|措施|资金)?(?:都)?有(?:哪些|什么|啥)"
+)
+"""A question for the grants on a subject, one by one ("大连物流企业有哪些奖补")."""
+
+
+def asks_for_benefit_list(text: str) -> bool:
+    """Example:
+        >>> asks_for_benefit_list("大连物流企业有哪些奖补？"), asks_for_benefit_list("物流奖补是多少？")
+        (True, False)
+    """
+    return bool(BENEFIT_LIST.search(text))
+
+
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|金额|额度|上限"),

@@ -291,7 +291,14 @@ def _lead(text: str) -> str:
 
 
 def _grant_parts(text: str, vocabulary: Terms):
-    for sentence in _PART_END.split(text):
+    for whole in _PART_END.split(text):
+        # "对A、B分别给予…，对C、D分别给予…": each 分别 with the recipients before it.
+        pieces = re.split(r"(?<=[，,])(?=对)", whole) if whole.count("分别") > 1 else [whole]
+        yield from _sentence_parts(pieces, vocabulary)
+
+
+def _sentence_parts(pieces: list[str], vocabulary: Terms):
+    for sentence in pieces:
         if not sentence.strip():
             continue
         part = _part(sentence)
@@ -465,7 +472,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         if low and high and low < high:
             tiers, amount = (low, high), high
     return BenefitItem(
-        clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip(),
+        clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip().rstrip("，,、"),
         amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
         conditions=tuple(c for c in vocabulary.conditions if c in text),

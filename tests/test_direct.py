@@ -262,3 +262,12 @@ def test_staff_correct_an_item_and_the_correction_outlives_a_reindex(server, ope
     expect(page.locator("#hq-benefit-note")).to_contain_text("已保存第 1 条的更正")
     body = api.post("/api/match", json={"region": "宁乡", "titles": ["国家级小巨人"]}).json()
     assert [i["amount_yuan"] for i in body["items"]] == [400_000]
+
+
+def test_a_list_question_is_answered_one_grant_a_line(api):
+    answer = api.post("/api/chat", json={"question": "宁乡市对专精特新企业有哪些奖励？"}).json()
+    lines = [line for line in answer["answer"].splitlines() if line.startswith("· ")]
+    assert lines[:2] == ["· 奖励 100万元：对首次认定的国家级专精特新“小巨人”企业给予一次性奖励100万元[1]",
+                         "· 奖励 30万元：省级专精特新中小企业奖励30万元。[1]"]
+    assert [b["kind"] for b in answer["blocks"]].count("item") == len(lines) >= 2
+    assert all(c["quote"] in c["text"] for c in answer["citations"])

@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 
 from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
-from assistant.questions import FACT_KINDS, QuestionFrame
+from assistant.direct import amount_text
+from assistant.questions import FACT_KINDS, QuestionFrame, asks_for_benefit_list
+from knowledge.benefits import extract_benefits
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
 
@@ -29,6 +31,8 @@ _TIER_PREFIX = 4
 _FACT_REACH = 2
 """A best sentence without the figure asked for is joined to one this near that has it."""
 _HEADING_END = "。；;：:，, \n"
+_LIST_ITEMS = 8
+_LIST_ITEMS_PER_CLAUSE = 4
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class ExtractiveAnswerer:
         picks = [self._best_sentence(hit, question, tokens, weights) for hit in hits[: self.max_clauses * 2]]
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
+        if asks_for_benefit_list(question.text):
+            listed = self._benefit_list(hits, picks)
+            if listed is not None:
+                return listed
         lead = max(picks, key=lambda p: p.score)
         chosen = [lead]
         for pick in picks:
@@ -117,6 +125,36 @@ class ExtractiveAnswerer:
             lines.append(f"{prefix}{_quoted(pick)}[{n}]")
         lines.append(OFFICIAL_NOTE)
         return Draft("\n".join(lines), tuple(citations), self.mode)
+
+    def _benefit_list(self, hits: list[ClauseHit], picks: list[_Pick]) -> Draft | None:
+        """"有哪些奖补": one line per grant of the best clauses, with its figure and [n];
+        None when they state fewer than two grants with a figure."""
+        best = max(picks, key=lambda p: p.score)
+        clauses = [p.hit for p in picks if p.score >= 0.6 * best.score][: self.max_clauses]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for hit in clauses:
+            items = [i for i in extract_benefits(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
+                                                 hit.clause.clause_path, hit.document.title)
+                     if i.amount_yuan or i.rate or i.cap_yuan]
+            if not items:
+                continue
+            n = len(citations) + 1
+            citations.append(citation_for(n, hit, items[0].quote))
+            by_quote: dict[str, list] = {}
+            for item in items[:_LIST_ITEMS_PER_CLAUSE]:
+                by_quote.setdefault(item.quote, []).append(item)
+            for quote, same in by_quote.items():
+                # "分别给予200万元、50万元": one sentence, one line, each figure with its recipient.
+                figures = "、".join(
+                    amount_text(i) + (f"（{'、'.join(i.who)}）" if len(same) > 1 and i.who else "") for i in same
+                )
+                lines.append(f"· {same[0].benefit} {figures}：{quote}[{n}]")
+        if len(lines) < 2:
+            return None
+        region = pick_region(best.hit, best.span.text)
+        head = f"{region}的相关扶持：" if region else "相关扶持："
+        return Draft("\n".join([head, *lines[:_LIST_ITEMS], OFFICIAL_NOTE]), tuple(citations), self.mode)
 
     def _by_region(self, picks: list[_Pick]) -> Draft:
         best: dict[str, _Pick] = {}
