@@ -4,7 +4,8 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
 - **Profile**: place, industry, size, titles held (with their level), from a form or
   read from the question itself ("我是甘井子的规上跨境电商企业，评上了省级专精特新").
 - **Place**: an item applies when its document's region is the profile's place or
-  contains it (district → city → province → 全国).
+  contains it (district → city → province → 全国); an item a city's document gives one of
+  its districts is 需确认 for a profile that names only the city.
 - **Who**: a title, size or kind of enterprise (外资企业, 总部企业…) the item asks for
   must be one the profile states, and an industry it is limited to must be the
   profile's. What the profile cannot settle (the level of a title it did not give, a
@@ -20,8 +21,10 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
 from knowledge.benefits import BenefitItem, BenefitRecord, terms, valid_until
+from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
 MATCH, CHECK = "match", "check"
@@ -77,7 +80,7 @@ class MatchedItem:
             "benefit": item.benefit, "figure": amount_text(item), "amount_yuan": item.amount_yuan, "rate": item.rate, "cap_yuan": item.cap_yuan,
             "tiers": list(item.tiers), "per_unit": item.per_unit, "amount_text": item.amount_text,
             "who": list(item.who), "title_level": item.title_level, "conditions": list(item.conditions),
-            "industry": item.industry, "region": document.region, "doc_id": item.doc_id, "title": document.title,
+            "industry": item.industry, "region": _applies_to(self.record), "doc_id": item.doc_id, "title": document.title,
             "doc_number": document.doc_number, "clause_id": item.clause_id, "clause_path": self.record.clause.clause_path,
             "quote": item.quote, "valid_until": self.valid_until or None, "expired": self.expired,
             "status": self.status,
@@ -196,7 +199,13 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         document = record.document
         if document.region not in chain:
             continue
+        place = _applies_to(record)
+        inside = place not in chain and profile.region in gazetteer().ancestors(place)
+        if place not in chain and not inside:
+            continue  # another district of the same city
         status = _status(record.item, profile, held, vocabulary)
+        if status is not None and inside:
+            status = CHECK  # for one district of the profile's city: is the enterprise there?
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
@@ -247,6 +256,12 @@ def _level_before(text: str) -> str:
     """
     text = text.rstrip("“\"")
     return next((lv for lv, forms in _LEVEL_BEFORE if any(text.endswith(f) for f in forms)), "")
+
+
+def _applies_to(record: BenefitRecord) -> str:
+    """The place an item is for: a district its clause's heading names inside a city's
+    document (a bulletin's "惠济区出台助企“三十条”"), else the document's region."""
+    return clause_region(ClauseHit(record.clause, record.document, 0.0))
 
 
 def _holder_of(title: str, profile: Profile) -> str:

@@ -124,6 +124,7 @@ def benefit_list(result, contact: str) -> Draft:
 
     lines = [f"（{note}）" for note in result.assumed]
     citations = []
+    numbers: dict[str, int] = {}
     shown_items = [m for m in result.items if not m.expired][:BENEFIT_LIST_LIMIT]
     shown_unsure = [m for m in result.unsure if not m.expired][: max(0, BENEFIT_LIST_LIMIT - len(shown_items))]
     described = result.profile.describe()
@@ -141,9 +142,13 @@ def benefit_list(result, contact: str) -> Draft:
         if title:
             lines.append(title)
         for matched in group:
-            hit = ClauseHit(matched.record.clause, matched.record.document, 1.0)
-            citations.append(citation_for(len(citations) + 1, hit, matched.item.quote))
-            lines.append(f"· {matched.item.benefit} {amount_text(matched.item)}：{matched.item.quote}[{len(citations)}]")
+            clause = matched.record.clause
+            if clause.clause_id not in numbers:  # one card per clause, however many of its items are listed
+                hit = ClauseHit(clause, matched.record.document, 1.0)
+                citations.append(citation_for(len(citations) + 1, hit, matched.item.quote))
+                numbers[clause.clause_id] = len(citations)
+            n = numbers[clause.clause_id]
+            lines.append(f"· {matched.item.benefit} {amount_text(matched.item)}：{matched.item.quote}[{n}]")
     hidden = len(in_force) + len(unsure) - len(shown_items) - len(shown_unsure)
     if hidden:
         lines.append(f"另有 {hidden} 项未列出，可在“政策直达”页（/direct）查看完整清单。")

@@ -279,7 +279,9 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
             flush()
     flush()
     # A grant with no figure at all is left to the documents' text: "支持…发展" is no item.
-    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text or i.in_kind]
+    # A grant in kind must say what it grants ("建立绿色通道" alone is no item).
+    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
+            or (i.in_kind and i.benefit != "其他")]
 
 
 def _lead(text: str) -> str:
@@ -519,9 +521,10 @@ def _with_cap(item: BenefitItem, cap: int, words: str) -> BenefitItem:
 
 @functools.lru_cache(maxsize=1)
 def rules_version() -> str:
-    """The rules' version and the vocabulary's hash: a help desk's edit of
-    benefit_terms.yaml has its stored items read afresh."""
-    return f"{RULES_VERSION}-{hashlib.sha256(TERMS_FILE.read_bytes()).hexdigest()[:12]}"
+    """The rules' version and a hash of the vocabulary and of this module: a help desk's
+    edit of benefit_terms.yaml, or new rules, has stored items read afresh."""
+    rules = hashlib.sha256(TERMS_FILE.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]
+    return f"{RULES_VERSION}-{rules}"
 
 
 def benefits_json(clause, document) -> str:

@@ -11,9 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.config import Settings
-from assistant.direct import amount_text
+from assistant.direct import amount_text, checked_profile, match
 from assistant.service import Assistant
-from knowledge.benefits import extract_benefits, valid_until
+from knowledge.benefits import BenefitRecord, extract_benefits, valid_until
+from knowledge.loaders import LoadedFile
+from knowledge.metadata import build_document
+from knowledge.outline import parse_clauses
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
 from tests.test_pages import screenshot
@@ -271,3 +274,18 @@ def test_a_list_question_is_answered_one_grant_a_line(api):
                          "· 奖励 30万元：省级专精特新中小企业奖励30万元。[1]"]
     assert [b["kind"] for b in answer["blocks"]].count("item") == len(lines) >= 2
     assert all(c["quote"] in c["text"] for c in answer["citations"])
+
+
+def test_a_citys_grant_for_one_district_is_to_confirm_for_the_city_and_missing_elsewhere():
+    bulletin = ("长沙市惠企政策简报\n长沙市工业和信息化局\n一、宁乡市出台助企措施\n"
+                "对首次上规的企业，给予一次性奖励10万元。\n")
+    document = build_document(LoadedFile("长沙简报.txt", bulletin))
+    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
+               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path)]
+    assert [r.item.amount_yuan for r in records] == [100_000]
+
+    def statuses(place: str) -> list[str]:
+        result = match(records, checked_profile(place)[0])
+        return [m.status for m in result.items + result.unsure]
+
+    assert (statuses("宁乡市"), statuses("长沙市"), statuses("浏阳市")) == (["match"], ["check"], [])
