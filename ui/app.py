@@ -68,17 +68,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
         )
 
-    @app.get("/embed/{name}", include_in_schema=False)
-    def embed_asset(name: str) -> Response:
-        if name not in ("embed.js", "embed.css"):
-            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
-        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+    app.get("/embed/{name}", include_in_schema=False)(_assets(("embed.js", "embed.css")))
 
-    @app.get("/documents/assets/{name}", include_in_schema=False)
-    def document_asset(name: str) -> Response:
-        if name not in ("document.js", "document.css"):
-            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
-        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+    app.get("/documents/assets/{name}", include_in_schema=False)(_assets(("document.js", "document.css")))
 
     @app.get("/documents/{doc_id}", include_in_schema=False)
     def document_page(doc_id: str) -> HTMLResponse:
@@ -86,11 +78,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # text from /api/documents/{doc_id}, so nothing of the address is written into HTML.
         return HTMLResponse(static_text("document.html"))
 
-    @app.get("/direct/assets/{name}", include_in_schema=False)
-    def direct_asset(name: str) -> Response:
-        if name not in ("direct.js", "direct.css"):
-            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
-        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+    app.get("/direct/assets/{name}", include_in_schema=False)(_assets(("direct.js", "direct.css")))
 
     @app.get("/direct", include_in_schema=False)
     def direct_page() -> HTMLResponse:
@@ -129,6 +117,17 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     handler_errors.install(chat_page, page="chat")
     gr.mount_gradio_app(app, chat_page, path="/", max_file_size=1024, **mount)
     return app
+
+
+def _assets(names: tuple[str, ...]):
+    """A route serving these static files by name (and a Chinese 404 for any other)."""
+
+    def asset(name: str) -> Response:
+        if name not in names:
+            return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
+        return Response(static_text(name), media_type=STATIC[name], headers={"Cache-Control": "public, max-age=300"})
+
+    return asset
 
 
 class SecurityHeaders:
