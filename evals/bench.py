@@ -9,6 +9,8 @@
   against exact search is reported.
 - Ingest throughput of the bundled policies (real embedding), peak memory, and the cold
   start of `huiqi serve` until /healthz answers.
+- What users would pick instead, timed in the same run: a bare LangChain
+  `Chroma.similarity_search` over the same texts and vectors with the same embedder.
 - With `--load`: concurrent chat clients against `huiqi serve` (see `evals.load`).
 """
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
@@ -108,6 +111,52 @@ def match_latency(kb: KnowledgeBase, rounds: int = 40) -> dict[str, float]:
     figures = percentiles(timings)
     return {"match_p50_ms": figures["p50"], "match_p95_ms": figures["p95"], "benefit_items": len(records),
             "benefit_load_ms": round(load_ms, 1)}
+
+
+class _PrecomputedPassages(Embeddings):
+    """The knowledge base's embedder for queries; for passages, the vectors already stored
+    (so the baseline's collection is built without embedding every clause again)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.pending: list[list[float]] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors, self.pending = self.pending[: len(texts)], self.pending[len(texts):]
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.kb.embedder.embed_query(text)
+
+
+def langchain_baseline(kb: KnowledgeBase, questions: list[str], folder: Path, k: int = 5) -> dict[str, float]:
+    """ms per question of `langchain_chroma.Chroma.similarity_search(question, k)` over the
+    same clause texts and vectors, on Chroma's defaults (built once in `folder`, then reused)."""
+    from langchain_chroma import Chroma
+
+    embeddings = _PrecomputedPassages(kb)
+    store = Chroma(collection_name="baseline", embedding_function=embeddings, persist_directory=str(folder))
+    ids, matrix = kb.vectors.all_vectors()
+    if store._collection.count() != len(ids):
+        store.reset_collection()
+        documents = {d.doc_id: d for d in kb.documents()}
+        clauses = kb.registry.clauses_by_vector_id(ids)
+        rows = [(vid, i) for i, vid in enumerate(ids) if vid in clauses]
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            embeddings.pending = [matrix[i].tolist() for _, i in chunk]
+            store.add_texts([embedding_text(documents[clauses[vid].doc_id], clauses[vid]) for vid, _ in chunk],
+                            metadatas=[{"doc_id": clauses[vid].doc_id} for vid, _ in chunk],
+                            ids=[vid for vid, _ in chunk])
+    for question in questions[:5]:
+        store.similarity_search(question, k=k)
+    timings = []
+    for question in questions:
+        started = time.perf_counter()
+        store.similarity_search(question, k=k)
+        timings.append((time.perf_counter() - started) * 1000)
+    figures = percentiles(timings)
+    return {"baseline_p50_ms": figures["p50"], "baseline_p95_ms": figures["p95"]}
 
 
 def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int = 7) -> KnowledgeBase:
@@ -251,6 +300,7 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
         "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
         "embed_query_p50_ms": embed_latency(kb, questions),
         **match_latency(kb),
+        **langchain_baseline(kb, questions, Path(settings.data_dir) / "bench" / "baseline-bundled"),
         "exact_search_limit": EXACT_SEARCH_LIMIT,
         "sizes": {},
     }
@@ -261,6 +311,7 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
         built = time.perf_counter() - started
         figures = {**{f"query_{k}_ms": v for k, v in query_latency(synthetic, settings, questions).items()},
                    **match_latency(synthetic), "embed_query_p50_ms": embed_latency(synthetic, questions),
+                   **langchain_baseline(synthetic, questions, folder / "baseline"),
                    "build_or_load_s": round(built, 1), "dense_search": "exact" if size <= EXACT_SEARCH_LIMIT else "hnsw"}
         if size > EXACT_SEARCH_LIMIT:
             figures["hnsw_recall@10"] = hnsw_recall(synthetic, questions[:20])

@@ -16,7 +16,9 @@ def open_engine(url: str) -> Engine:
     failing on a lock upgrade."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    # A ping before each checkout finds a server connection that died; a SQLite file has
+    # none to lose, and the ping doubled the cost of every small read.
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

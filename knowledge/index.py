@@ -158,8 +158,10 @@ class KnowledgeBase:
         self.registry.correct_benefit(clause_hash(clause.text), item_key(original), correction_json(item))
 
     def clauses(self, doc_id: str) -> list[Clause]:
-        self.document(doc_id)
-        return self.registry.clauses(doc_id)
+        clauses = self.search.clauses(doc_id)
+        if clauses is None:
+            raise DocumentNotFound(doc_id)
+        return clauses
 
     def dense_search(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
         """Clauses nearest to `query` by embedding, with cosine similarity as score."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable
 from importlib import resources
 
 import numpy as np
 
-from knowledge.models import doc_id_of_vector
+from knowledge.models import doc_id_of_vector, of_version
 
 _STOPWORDS = frozenset(
     "的 了 和 与 及 或 是 在 对 为 等 有 被 把 从 向 由 以 将 并 也 就 都 而 之 其 这 那 个 "
@@ -81,6 +82,17 @@ class DocumentColumn:
         return np.isin(self._codes, np.asarray(wanted, dtype=np.int32))
 
 
+# bm25s's defaults (Lucene's BM25), which the delta segment of LiveBm25 scores with too.
+BM25_K1, BM25_B = 1.5, 0.75
+# A delta past this share of the base index (or 500 clauses) is folded into a new base.
+DELTA_SHARE = 0.05
+
+
+def changed_documents(old: dict[str, str], new: dict[str, str]) -> set[str]:
+    """Doc ids added, removed or stored in another version between two {doc id: hash}."""
+    return {doc_id for doc_id in old.keys() | new.keys() if old.get(doc_id) != new.get(doc_id)}
+
+
 class Bm25Index:
     """An in-memory BM25 index (bm25s) over pre-tokenized clauses, keyed by vector id."""
 
@@ -93,6 +105,7 @@ class Bm25Index:
         for clause_tokens in tokens:
             for token in set(clause_tokens):
                 self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
+        self.average_length = sum(len(t) or 1 for t in tokens) / len(tokens) if tokens else 1.0
         self._bm25 = None
         if self.ids:
             self._bm25 = bm25s.BM25()
@@ -108,16 +121,29 @@ class Bm25Index:
         df = self._document_frequency.get(token, 0)
         return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
-    def search(self, tokens: list[str], k: int, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
+    def document_frequency(self, token: str) -> int:
+        return self._document_frequency.get(token, 0)
+
+    def rows_of(self, doc_ids: set[str]) -> np.ndarray:
+        """True on the rows of the given documents."""
+        return self._documents.mask(doc_ids)
+
+    def search(
+        self, tokens: list[str], k: int, allowed_docs: set[str] | None = None, dead: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         """Top `k` (vector id, score) with score > 0, optionally limited to clauses of the
-        documents in `allowed_docs`."""
+        documents in `allowed_docs`, never from rows marked in `dead`."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         if self._bm25 is None or not tokens:
             return []
         mask = None
-        if allowed_docs is not None:
-            mask = self._documents.mask(allowed_docs).astype(np.float32)
+        if allowed_docs is not None or dead is not None:
+            mask = np.ones(len(self.ids), dtype=np.float32)
+            if allowed_docs is not None:
+                mask *= self._documents.mask(allowed_docs)
+            if dead is not None:
+                mask[dead] = 0.0
             if not mask.any():
                 return []
         known = [t for t in tokens if t in self._bm25.vocab_dict]
@@ -130,3 +156,119 @@ class Bm25Index:
         return [
             (self.ids[int(p)], float(s)) for p, s in zip(positions[0], scores[0]) if s > 0
         ]
+
+
+class _DeltaSegment:
+    """The few clauses stored since the base index was built, scored with the base's
+    statistics so their BM25 scores stand next to the base's."""
+
+    def __init__(self, ids: list[str], tokens: list[list[str]]) -> None:
+        self.ids = ids
+        self.lengths = np.array([len(t) or 1 for t in tokens], dtype=np.float32)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        collected: dict[str, dict[int, int]] = {}
+        for row, clause_tokens in enumerate(tokens):
+            for token in clause_tokens:
+                counts = collected.setdefault(token, {})
+                counts[row] = counts.get(row, 0) + 1
+        for token, counts in collected.items():
+            self.postings[token] = (np.fromiter(counts, dtype=np.int32), np.fromiter(counts.values(), dtype=np.float32))
+        self.documents = DocumentColumn([doc_id_of_vector(vid) for vid in ids])
+
+    def document_frequency(self, token: str) -> int:
+        posting = self.postings.get(token)
+        return len(posting[0]) if posting is not None else 0
+
+    def search(self, tokens: list[str], k: int, idf: Callable[[str], float], average_length: float,
+               allowed_docs: set[str] | None) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        for token in tokens:
+            posting = self.postings.get(token)
+            if posting is None:
+                continue
+            rows, tf = posting
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[rows] / average_length)
+            scores[rows] += idf(token) * tf / (tf + norm)
+        if allowed_docs is not None:
+            scores *= self.documents.mask(allowed_docs)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+class LiveBm25:
+    """BM25 over the clauses of one set of document versions, kept current without a
+    rebuild: a base index, the base rows of documents changed since (left out), and a
+    small delta segment with those documents' current clauses. Each update returns a new
+    object, so a search in flight keeps reading the one it started with.
+
+    Example:
+        >>> base = LiveBm25.build({"a": "1"}, ["a:1@1"], [["贷款", "贴息"]])
+        >>> live = base.updated({"a": "1", "b": "2"}, lambda docs: (["b:1@2"], [["贴息", "奖励"]]))
+        >>> [vid for vid, _ in live.search(["奖励"], 5)]
+        ['b:1@2']
+        >>> live.updated({"b": "2"}, lambda docs: ([], [])).search(["贷款"], 5)
+        []
+    """
+
+    def __init__(self, base: Bm25Index, base_versions: dict[str, str], versions: dict[str, str],
+                 dead: np.ndarray | None, delta: _DeltaSegment, delta_tokens: dict[str, list[str]]) -> None:
+        self.base = base
+        self.base_versions = base_versions
+        self.versions = versions
+        self._dead = dead
+        self._delta = delta
+        self._delta_tokens = delta_tokens
+
+    @classmethod
+    def build(cls, versions: dict[str, str], ids: list[str], tokens: list[list[str]]) -> "LiveBm25":
+        return cls(Bm25Index(ids, tokens), dict(versions), dict(versions), None, _DeltaSegment([], []), {})
+
+    def __len__(self) -> int:
+        dead = int(self._dead.sum()) if self._dead is not None else 0
+        return len(self.base) - dead + len(self._delta.ids)
+
+    @property
+    def delta_size(self) -> int:
+        return len(self._delta.ids)
+
+    def needs_rebuild(self) -> bool:
+        """True when the delta has grown past what scoring with the base's statistics allows."""
+        return self.delta_size > max(500, DELTA_SHARE * len(self.base))
+
+    def updated(self, versions: dict[str, str],
+                rows_of: Callable[[set[str]], tuple[list[str], list[list[str]]]]) -> "LiveBm25":
+        """The index for `versions`; `rows_of(doc_ids)` gives (vector ids, tokens) of the
+        clauses of those documents as stored now."""
+        changed = changed_documents(self.base_versions, versions)
+        dead = self.base.rows_of(changed) if changed else None
+        wanted = {doc_id for doc_id in changed if doc_id in versions}
+        # Clauses already in the delta at the same version are reused, not read again.
+        kept = {vid: t for vid, t in self._delta_tokens.items()
+                if self.versions.get(doc_id_of_vector(vid)) == versions.get(doc_id_of_vector(vid))
+                and doc_id_of_vector(vid) in wanted}
+        missing = wanted - {doc_id_of_vector(vid) for vid in kept}
+        if missing:
+            ids, tokens = rows_of(missing)
+            # Rows of a version stored after `versions` was read wait for the next update.
+            kept.update((vid, t) for vid, t in zip(ids, tokens) if of_version(vid, versions))
+        delta = _DeltaSegment(list(kept), list(kept.values()))
+        return LiveBm25(self.base, self.base_versions, dict(versions), dead, delta, kept)
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency over base and delta; a term no clause contains
+        weighs the most."""
+        n = len(self.base) + len(self._delta.ids)
+        df = self.base.document_frequency(token) + self._delta.document_frequency(token)
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+
+    def search(self, tokens: list[str], k: int, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top `k` (vector id, score) with score > 0 over base and delta."""
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        found = self.base.search(tokens, k, allowed_docs, self._dead)
+        if self._delta.ids:
+            found += self._delta.search(tokens, k, self.idf, self.base.average_length, allowed_docs)
+            found.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found[:k]

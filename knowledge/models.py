@@ -31,6 +31,20 @@ def doc_id_of_vector(vector_id: str) -> str:
     return vector_id.split(":", 1)[0]
 
 
+def of_version(vector_id: str, versions: dict[str, str]) -> bool:
+    """True when `vector_id` belongs to the version of its document given in `versions`
+    ({doc id: content hash}).
+
+    Example:
+        >>> of_version("demo:2.1@0123456789ab", {"demo": "0123456789abcdef"})
+        True
+        >>> of_version("demo:2.1@0123456789ab", {"demo": "ffff"})
+        False
+    """
+    content_hash = versions.get(doc_id_of_vector(vector_id))
+    return content_hash is not None and vector_id.endswith("@" + hash_tag(content_hash))
+
+
 @dataclass(frozen=True)
 class PolicyDocument:
     """政策文件：一份文件的正文与元数据。

@@ -93,6 +93,8 @@ class Gazetteer:
             lengths = set(self._lengths.get(surface[0], ()))
             lengths.add(len(surface))
             self._lengths[surface[0]] = tuple(sorted(lengths, reverse=True))
+        # Clause sentences are checked for places on every answer that quotes them.
+        self._mentions = functools.lru_cache(maxsize=8192)(self._scan)
         self._children: dict[str, list[str]] = {}
         for region in self.regions.values():
             if region.parent:
@@ -104,6 +106,9 @@ class Gazetteer:
     def mentions(self, text: str, informal: bool = False) -> list[Mention]:
         """Every place named in `text`, longest form first, in order; `informal` also
         reads counties' short forms (for what visitors type)."""
+        return list(self._mentions(text or "", informal))
+
+    def _scan(self, text: str, informal: bool) -> tuple[Mention, ...]:
         found: list[Mention] = []
         i, n = 0, len(text or "")
         while i < n:
@@ -120,7 +125,7 @@ class Gazetteer:
                 i += length - 1
                 break
             i += 1
-        return found
+        return tuple(found)
 
     def resolve(self, mentions: list[Mention], context: Iterable[str] = ()) -> list[tuple[Mention, str]]:
         """Each mention with the region it names ('' when it stays ambiguous): a shared

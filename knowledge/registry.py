@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from knowledge.database import open_engine
-from knowledge.models import Clause, PolicyDocument, StoredDocument
+from knowledge.models import Clause, PolicyDocument, StoredDocument, hash_tag
 
 _metadata = MetaData()
 documents_table = Table(
@@ -102,6 +102,10 @@ class Registry:
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._pins = threading.local()
+        # Every question reads the revision a few times; a pooled checkout with its ping and
+        # BEGIN costs ~50x the SELECT, so one autocommit connection is kept for it.
+        self._revision_connection = None
+        self._revision_lock = threading.Lock()
 
     def open(self) -> None:
         with self._lock:
@@ -120,6 +124,7 @@ class Registry:
 
     def close(self) -> None:
         with self._lock:
+            self._drop_revision_connection()
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
@@ -143,7 +148,38 @@ class Registry:
         pinned = getattr(self._pins, "revision", None)
         if pinned is not None:
             return pinned
+        # An in-memory SQLite database lives in its one pooled connection: not taken out.
+        in_memory = self.url == "sqlite://" or ":memory:" in self.url
+        with self._revision_lock:
+            try:
+                if in_memory:
+                    raise LookupError
+                if self._revision_connection is None:
+                    connection = self.engine.raw_connection()
+                    connection.detach()  # kept for this registry's lifetime, never pooled
+                    if self.engine.dialect.name == "postgresql":
+                        connection.driver_connection.autocommit = True
+                    self._revision_connection = connection
+                cursor = self._revision_connection.cursor()
+                try:
+                    cursor.execute("SELECT value FROM meta WHERE key = 'revision'")
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                return int(row[0]) if row else 0
+            except Exception:
+                # A dropped connection (database restarted): the pooled path reconnects.
+                if not in_memory:
+                    self._drop_revision_connection()
         return int(self.get_meta("revision") or 0)
+
+    def _drop_revision_connection(self) -> None:
+        connection, self._revision_connection = self._revision_connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:
+                pass
 
     @contextmanager
     def pinned_revision(self):
@@ -189,11 +225,14 @@ class Registry:
         document = self.document(doc_id)
         return document.content_hash if document else None
 
-    def clauses(self, doc_id: str) -> list[Clause]:
+    def clauses(self, doc_id: str, content_hash: str | None = None) -> list[Clause]:
+        """A document's clauses in order; with `content_hash`, only while that version is
+        the one stored (none otherwise)."""
+        query = select(*_CLAUSE_COLUMNS).where(clauses_table.c.doc_id == doc_id)
+        if content_hash is not None:
+            query = query.where(clauses_table.c.vector_id.endswith("@" + hash_tag(content_hash), autoescape=True))
         with self._read() as conn:
-            rows = conn.execute(
-                select(*_CLAUSE_COLUMNS).where(clauses_table.c.doc_id == doc_id).order_by(clauses_table.c.ordinal)
-            ).all()
+            rows = conn.execute(query.order_by(clauses_table.c.ordinal)).all()
         return [_clause(row) for row in rows]
 
     def clauses_by_vector_id(self, vector_ids: list[str]) -> dict[str, Clause]:
@@ -216,6 +255,24 @@ class Registry:
                 ).all()
                 found.update({row[1]: _clause(row) for row in rows})
         return found
+
+    def versions(self) -> dict[str, str]:
+        """The content hash of every stored document, by doc id."""
+        with self._read() as conn:
+            return dict(conn.execute(select(documents_table.c.doc_id, documents_table.c.content_hash)).all())
+
+    def token_rows(self, doc_ids: set[str] | None = None) -> tuple[dict[str, str], list[str], list[list[str]]]:
+        """(document versions, vector ids, token lists) of the clauses of `doc_ids` (default:
+        every document), read in one transaction so the three agree."""
+        with self._read() as conn, conn.begin():
+            query = select(documents_table.c.doc_id, documents_table.c.content_hash)
+            clause_query = select(clauses_table.c.vector_id, clauses_table.c.tokens)
+            if doc_ids is not None:
+                query = query.where(documents_table.c.doc_id.in_(sorted(doc_ids)))
+                clause_query = clause_query.where(clauses_table.c.doc_id.in_(sorted(doc_ids)))
+            versions = dict(conn.execute(query).all())
+            rows = conn.execute(clause_query.order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)).all()
+        return versions, [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
 
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         """(vector ids, token lists) of every clause, for building BM25."""

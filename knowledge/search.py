@@ -2,18 +2,24 @@
 
 Every cache here (the document list, the exact-search vector matrix, the BM25 index) is
 keyed by the registry's revision, so a document stored or removed by any worker is seen
-by the next question on every worker.
+by the next question on every worker. A new revision does not rebuild them: the
+documents whose version changed are left out of the built index and their current
+clauses searched beside it (read from the registry and Chroma, a document's worth), and
+the BM25 base is rebuilt in the background once that delta grows. At 100k clauses a
+rebuild takes seconds; the next question would have waited for it on every worker.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
 from knowledge.embeddings import Embedder
-from knowledge.lexical import Bm25Index, DocumentColumn, Tokenizer
-from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument, doc_id_of_vector, vector_id
+from knowledge.lexical import DocumentColumn, LiveBm25, Tokenizer, changed_documents
+from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument, doc_id_of_vector, of_version, vector_id
 from knowledge.registry import Registry
 from knowledge.vectors import ChromaStore
 
@@ -24,6 +30,14 @@ from knowledge.vectors import ChromaStore
 # ~100 ms at recall@10 0.66. Beyond the limit (memory: 1.5 KB per clause), HNSW.
 EXACT_SEARCH_LIMIT = 200_000
 QUERY_CACHE_SIZE = 64
+# Clauses by vector id: a vector id names one version of one clause, so its clause never
+# changes and needs no invalidation (only the document check in `_hits`).
+CLAUSE_CACHE_SIZE = 20_000
+DOCUMENT_CACHE_SIZE = 64
+# The vector delta is folded into the exact matrix past this many rows (one copy).
+VECTOR_DELTA_LIMIT = 5_000
+
+log = logging.getLogger(__name__)
 
 
 def embedding_text(document: PolicyDocument, clause: Clause) -> str:
@@ -39,12 +53,16 @@ class ClauseSearch:
         self.vectors = vectors
         self.embedder = embedder
         self.tokenizer = tokenizer
-        self._bm25: Bm25Index | None = None
+        self._bm25: LiveBm25 | None = None
         self._bm25_revision = -1
         self._bm25_lock = threading.Lock()
-        self._matrix: _VectorMatrix | None = None
+        self._bm25_rebuilding = False
+        self._matrix: _VectorIndex | None = None
         self._matrix_revision = -1
         self._matrix_lock = threading.Lock()
+        self._clauses: OrderedDict[str, Clause] = OrderedDict()
+        self._clauses_lock = threading.Lock()
+        self._document_clauses: OrderedDict[tuple[str, str], list[Clause]] = OrderedDict()
         self._documents: tuple[int, dict[str, StoredDocument]] | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
@@ -60,6 +78,29 @@ class ClauseSearch:
             cached = (revision, {d.doc_id: d for d in self.registry.documents()})
             self._documents = cached
         return cached[1]
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        return self._documents_by_id().get(doc_id)
+
+    def clauses(self, doc_id: str) -> list[Clause] | None:
+        """The clauses of a stored document in order (None when it is not stored); the
+        answerer reads a cited document's neighbours for every question, so the last few
+        documents' clauses are kept, by version."""
+        document = self._documents_by_id().get(doc_id)
+        if document is None:
+            return None
+        key = (doc_id, document.content_hash)
+        with self._clauses_lock:
+            cached = self._document_clauses.get(key)
+            if cached is not None:
+                self._document_clauses.move_to_end(key)
+                return list(cached)
+        clauses = self.registry.clauses(doc_id, document.content_hash)
+        with self._clauses_lock:
+            self._document_clauses[key] = clauses
+            while len(self._document_clauses) > DOCUMENT_CACHE_SIZE:
+                self._document_clauses.popitem(last=False)
+        return list(clauses)
 
     def dense(self, query: str, k: int, allowed_docs: set[str] | None = None) -> list[ClauseHit]:
         """Clauses nearest to `query` by embedding, with cosine similarity as score."""
@@ -130,38 +171,151 @@ class ClauseSearch:
         return [index.idf(token) for token in tokens]
 
     def _hits(self, pairs: list[tuple[str, float]], kind: str) -> list[ClauseHit]:
-        clauses = self.registry.clauses_by_vector_id([vid for vid, _ in pairs])
+        clauses = self._clauses_by_vector_id([vid for vid, _ in pairs])
         # Documents from the per-revision cache: one read per change, not one per hit.
         documents = self._documents_by_id()
         hits = []
         for vid, score in pairs:
             clause = clauses.get(vid)
             document = documents.get(clause.doc_id) if clause is not None else None
-            if document is not None:
+            # Only the version of the clause that is stored now (a vector id ends with it).
+            if document is not None and vid == vector_id(clause.clause_id, document.content_hash):
                 hits.append(ClauseHit(clause, document, score, {kind: score}))
         return hits
 
-    def _vector_matrix(self) -> _VectorMatrix | None:
-        """All stored vectors as one normalized matrix, rebuilt when the registry changes;
-        None when the collection is beyond EXACT_SEARCH_LIMIT."""
+    def _clauses_by_vector_id(self, vector_ids: list[str]) -> dict[str, Clause]:
+        with self._clauses_lock:
+            found = {vid: self._clauses[vid] for vid in vector_ids if vid in self._clauses}
+        missing = [vid for vid in vector_ids if vid not in found]
+        if missing:
+            read = self.registry.clauses_by_vector_id(missing)
+            found.update(read)
+            with self._clauses_lock:
+                self._clauses.update(read)
+                while len(self._clauses) > CLAUSE_CACHE_SIZE:
+                    self._clauses.popitem(last=False)
+        return found
+
+    def _versions(self) -> dict[str, str]:
+        return {doc_id: d.content_hash for doc_id, d in self._documents_by_id().items()}
+
+    def _vector_matrix(self) -> _VectorIndex | None:
+        """All stored vectors as normalized matrices, brought up to date when the registry
+        changes; None when the collection is beyond EXACT_SEARCH_LIMIT."""
         revision = self.registry.revision()
         with self._matrix_lock:
             if self._matrix_revision != revision:
-                self._matrix = None
-                if self.vectors.count() <= EXACT_SEARCH_LIMIT:
+                versions = self._versions()
+                current = self._matrix
+                if current is not None and current.size + current.changed_rows(versions) <= EXACT_SEARCH_LIMIT:
+                    self._matrix = current.updated(versions, self._vectors_of)
+                elif self.vectors.count() <= EXACT_SEARCH_LIMIT:
                     ids, vectors = self.vectors.all_vectors()
-                    self._matrix = _VectorMatrix(ids, vectors)
+                    self._matrix = _VectorIndex(_VectorMatrix(ids, vectors), versions)
+                else:
+                    self._matrix = None
                 self._matrix_revision = revision
             return self._matrix
 
-    def _lexical_index(self) -> Bm25Index:
+    def _vectors_of(self, doc_ids: set[str]) -> tuple[list[str], np.ndarray]:
+        """Vector ids and vectors of the clauses of these documents, as stored now."""
+        ids = self.registry.token_rows(doc_ids)[1]
+        stored = self.vectors.vectors(ids)
+        found = [vid for vid in ids if vid in stored]
+        return found, np.vstack([stored[vid] for vid in found]) if found else np.zeros((0, 0), dtype=np.float32)
+
+    def _lexical_index(self) -> LiveBm25:
         revision = self.registry.revision()
         with self._bm25_lock:
             if self._bm25 is None or self._bm25_revision != revision:
-                ids, tokens = self.registry.all_tokens()
-                self._bm25 = Bm25Index(ids, tokens)
+                if self._bm25 is None:
+                    self._bm25 = LiveBm25.build(*self.registry.token_rows())
+                else:
+                    self._bm25 = self._bm25.updated(self._versions(), lambda docs: self.registry.token_rows(docs)[1:])
+                    if self._bm25.needs_rebuild() and not self._bm25_rebuilding:
+                        self._bm25_rebuilding = True
+                        threading.Thread(target=self._rebuild_lexical, name="huiqi-bm25-rebuild", daemon=True).start()
                 self._bm25_revision = revision
             return self._bm25
+
+    def _rebuild_lexical(self) -> None:
+        """A new BM25 base from the registry, swapped in with whatever changed meanwhile
+        applied on top (questions keep the old base until then)."""
+        try:
+            built = LiveBm25.build(*self.registry.token_rows())
+            with self._bm25_lock:
+                current = self._bm25
+                target = current.versions if current is not None else built.versions
+                self._bm25 = built.updated(target, lambda docs: self.registry.token_rows(docs)[1:])
+        except Exception:  # the old index keeps serving; the next change tries again
+            log.exception("BM25 rebuild failed")
+        finally:
+            self._bm25_rebuilding = False
+
+
+class _VectorIndex:
+    """The exact matrix of a set of document versions plus the vectors of documents
+    changed since (the matrix's rows of those documents left out). Each update returns a
+    new object, so a search in flight keeps reading the one it started with."""
+
+    def __init__(self, base: _VectorMatrix, base_versions: dict[str, str], versions: dict[str, str] | None = None,
+                 dead: np.ndarray | None = None, delta: _VectorMatrix | None = None) -> None:
+        self.base = base
+        self.base_versions = base_versions
+        self.versions = versions if versions is not None else base_versions
+        self._dead = dead
+        self.delta = delta if delta is not None else _VectorMatrix([], np.zeros((0, 0), dtype=np.float32))
+
+    @property
+    def size(self) -> int:
+        return len(self.base.ids) + len(self.delta.ids)
+
+    def changed_rows(self, versions: dict[str, str]) -> int:
+        """About how many rows an update to `versions` adds (the changed documents' clauses
+        are not known before they are read: the base's rows of them stand in)."""
+        changed = changed_documents(self.versions, versions)
+        return int(self.base.documents.mask(changed).sum()) if changed else 0
+
+    def updated(self, versions: dict[str, str], vectors_of) -> "_VectorIndex":
+        changed = changed_documents(self.base_versions, versions)
+        dead = self.base.documents.mask(changed) if changed else None
+        wanted = {doc_id for doc_id in changed if doc_id in versions}
+        kept = [i for i, vid in enumerate(self.delta.ids)
+                if doc_id_of_vector(vid) in wanted
+                and self.versions.get(doc_id_of_vector(vid)) == versions.get(doc_id_of_vector(vid))]
+        ids = [self.delta.ids[i] for i in kept]
+        parts = [self.delta.unit[kept]] if kept else []
+        missing = wanted - {doc_id_of_vector(vid) for vid in ids}
+        if missing:
+            new_ids, new_vectors = vectors_of(missing)
+            fresh = [i for i, vid in enumerate(new_ids) if of_version(vid, versions)]
+            if fresh:
+                ids += [new_ids[i] for i in fresh]
+                parts.append(new_vectors[fresh])
+        delta = _VectorMatrix(ids, np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32))
+        if len(delta.ids) > VECTOR_DELTA_LIMIT:
+            # Folded into one matrix: one copy now instead of a wide delta every question.
+            alive = ~dead if dead is not None else np.ones(len(self.base.ids), dtype=bool)
+            base_ids = [vid for vid, keep in zip(self.base.ids, alive) if keep]
+            matrix = _VectorMatrix(base_ids + delta.ids, np.vstack([self.base.unit[alive], delta.unit]))
+            return _VectorIndex(matrix, dict(versions))
+        return _VectorIndex(self.base, self.base_versions, dict(versions), dead, delta)
+
+    def has(self, vid: str) -> bool:
+        return self.delta.has(vid) or (self.base.has(vid) and not self._is_dead(vid))
+
+    def row(self, vid: str) -> np.ndarray:
+        return self.delta.row(vid) if self.delta.has(vid) else self.base.row(vid)
+
+    def _is_dead(self, vid: str) -> bool:
+        return self._dead is not None and bool(self._dead[self.base.position[vid]])
+
+    def nearest(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
+        found = self.base.nearest(vector, k, allowed_docs, self._dead)
+        if self.delta.ids:
+            found += self.delta.nearest(vector, k, allowed_docs)
+            found.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found[:k]
 
 
 class _VectorMatrix:
@@ -181,7 +335,8 @@ class _VectorMatrix:
         """The unit-length vector stored under `vid`."""
         return self.unit[self.position[vid]]
 
-    def nearest(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
+    def nearest(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None,
+                dead: np.ndarray | None = None) -> list[tuple[str, float]]:
         if not self.ids:
             return []
         query = np.asarray(vector, dtype=np.float32)
@@ -189,6 +344,8 @@ class _VectorMatrix:
         similarity = self.unit @ query
         if allowed_docs is not None:
             similarity = np.where(self.documents.mask(allowed_docs), similarity, -np.inf)
+        if dead is not None:
+            similarity[dead] = -np.inf
         k = min(k, len(self.ids))
         top = np.argpartition(-similarity, k - 1)[:k]
         # Ties broken by vector id, so equal scores come back in the same order every time.
