@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -118,7 +119,7 @@ def create_api(
         title="惠企政策助手 API",
         description="回答企业关于惠企政策的问题，并引用所依据的政策条款原文。",
         version="1",
-        lifespan=_upload_worker,
+        lifespan=_background_work,
     )
     # What the routes reach through their dependencies.
     app.state.assistant = assistant
@@ -145,7 +146,10 @@ def create_api(
 
 
 @asynccontextmanager
-async def _upload_worker(app: FastAPI) -> AsyncIterator[None]:
+async def _background_work(app: FastAPI) -> AsyncIterator[None]:
+    # The search indexes and 政策直达 items are built while the first visitors arrive
+    # (at 100k clauses that takes a minute), not by the first question that needs them.
+    threading.Thread(target=app.state.assistant.kb.prepare, name="huiqi-prepare", daemon=True).start()
     jobs: UploadJobs | None = app.state.jobs
     if jobs is not None:
         await run_in_threadpool(jobs.start)

@@ -107,3 +107,11 @@ def load_summary(figures: dict) -> str:
         lines.append(f"{row['clients']:>4}  {row['requests']:>4}  {row['ok']:>4}  {row['throughput_rps']:>11}  "
                      f"{row['p50_ms']:>7}  {row['p95_ms']:>7}  {row['max_ms']:>8}  {errors}")
     return "\n".join(lines)
+
+
+def freshness_summary(figures: dict) -> str:
+    """`huiqi bench --freshness` figures as printed."""
+    return (f"更新时效（{figures['clauses']} 条，{figures['workers']} 个工作进程，{figures['clients']} 个持续提问的客户端）："
+            f"改动提交后 {figures['fresh_after_s']} s 内每个进程都用上新版本；"
+            f"切换期间最慢 {figures['switch_max_ms']} ms，为改动前 p95 {figures['before_p95_ms']} ms 的 "
+            f"{figures['switch_max_over_p95']} 倍；错误 {figures['errors']}")

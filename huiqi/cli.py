@@ -220,6 +220,13 @@ def eval_draft(limit: Annotated[int, typer.Option("--limit", help="最多列出�
     typer.echo(draft_yaml(Settings(), limit))
 
 
+def _bench_report(folder: Path | None, part: str, figures: dict) -> None:
+    if folder is not None:
+        from evals.bench_report import record
+
+        typer.echo(f"报告：{record(folder, part, figures)}", err=True)
+
+
 @app.command()
 @handles_errors
 def bench(
@@ -231,16 +238,33 @@ def bench(
     clients: Annotated[str, typer.Option("--clients", help="压测的并发客户端数，逗号分隔")] = "1,10,50",
     load_requests: Annotated[int, typer.Option("--load-requests", help="压测时每个客户端的提问数")] = 10,
     workers: Annotated[int, typer.Option("--workers", help="压测时 huiqi serve 的工作进程数")] = 1,
+    freshness: Annotated[bool, typer.Option(
+        "--freshness", help="只测更新时效：改动一份文件后，各工作进程多久用上新版本（规模取 --sizes 的第一个）")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="把结果写成 HTML 报告（含图表）到这个目录")] = None,
 ) -> None:
     """性能基准：查询延迟 p50/p95/p99（内置语料与合成语料）、入库速度、峰值内存、冷启动；--load 做并发压测。"""
     from evals.bench import run, run_load
-    from evals.commands import bench_summary, load_summary
+    from evals.commands import bench_summary, freshness_summary, load_summary
 
+    if freshness:
+        from evals.freshness import run_freshness
+
+        wanted = _int_list(sizes)
+        if workers <= 0 or not wanted or wanted[0] <= 0:
+            raise ValueError("--sizes 与 --workers 必须是正整数")
+        figures = run_freshness(Settings(), wanted[0], workers=workers)
+        _bench_report(report, "freshness", figures)
+        if as_json:
+            _print_json(figures)
+        else:
+            typer.echo(freshness_summary(figures))
+        return
     if load:
         levels = _int_list(clients)
         if load_requests <= 0 or workers <= 0 or not levels or any(level <= 0 for level in levels):
             raise ValueError("--clients、--load-requests 与 --workers 必须是正整数")
         figures = run_load(Settings(), levels, load_requests, workers)
+        _bench_report(report, f"load-{workers}", figures)
         if as_json:
             _print_json(figures)
         else:
@@ -250,6 +274,7 @@ def bench(
     if queries <= 0 or any(size <= 0 for size in wanted):
         raise ValueError("--queries 与 --sizes 必须是正整数")
     result = run(Settings(), wanted, queries=queries, serve=serve)
+    _bench_report(report, "latency", result)
     if as_json:
         _print_json(result)
     else:

@@ -6,6 +6,7 @@ module opens the parts they share and gives callers one object to hold.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from knowledge.outline import DEFAULT_MAX_TOKENS
 from knowledge.registry import Registry, registry_url
 from knowledge.search import EXACT_SEARCH_LIMIT, ClauseSearch, embedding_text
 from knowledge.vectors import ChromaStore
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class KnowledgeBase:
                                config.max_file_bytes, config.max_chunk_tokens)
         self._benefits: tuple[int, list[BenefitRecord]] = (-1, [])
         self._benefits_lock = threading.Lock()
+        # Items as extracted, by document version (corrections are applied on top).
+        self._benefit_items: dict[tuple[str, str], list[tuple[Clause, list[BenefitItem]]]] = {}
 
     @classmethod
     def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None, rebuild: bool = False) -> KnowledgeBase:
@@ -92,6 +98,15 @@ class KnowledgeBase:
             self.registry.clear()
         self.tokenizer.warm_up()
         self.recover()
+
+    def prepare(self) -> None:
+        """Build what search and 政策直达 read (exact vectors, BM25, items) now rather than
+        at the first question; a failure is left for that question to report."""
+        try:
+            self.search.prepare()
+            self.benefits()
+        except Exception:  # e.g. the vector store is not reachable yet
+            log.warning("could not prepare the search indexes ahead of the first question", exc_info=True)
 
     def recover(self) -> None:
         """Finish what an interrupted ingest or removal left: drop orphan vectors."""
@@ -137,17 +152,29 @@ class KnowledgeBase:
         return document
 
     def benefits(self) -> list[BenefitRecord]:
-        """Every benefit item with its clause and document (read once per registry revision)."""
+        """Every benefit item with its clause and document (brought up to date once per
+        registry revision: only documents stored since are read again)."""
         revision = self.registry.revision()
         with self._benefits_lock:
             if self._benefits[0] == revision:
                 return self._benefits[1]
             documents = {d.doc_id: d for d in self.documents()}
+            versions = {(doc_id, d.content_hash) for doc_id, d in documents.items()}
+            self._benefit_items = {key: items for key, items in self._benefit_items.items() if key in versions}
+            missing = {doc_id for doc_id, content_hash in versions if (doc_id, content_hash) not in self._benefit_items}
+            if missing:
+                read: dict[str, list] = {doc_id: [] for doc_id in missing}
+                for clause, stored in self.registry.benefit_rows(missing):
+                    if clause.doc_id in read:
+                        read[clause.doc_id].append((clause, stored_items(clause, documents[clause.doc_id], stored)))
+                for doc_id, items in read.items():
+                    self._benefit_items[(doc_id, documents[doc_id].content_hash)] = items
             corrections = self.registry.benefit_corrections()
             records = [
-                BenefitRecord(item, clause, documents[clause.doc_id])
-                for clause, stored in self.registry.benefit_rows() if clause.doc_id in documents
-                for item in corrected(stored_items(clause, documents[clause.doc_id], stored), clause, corrections)
+                BenefitRecord(item, clause, documents[doc_id])
+                for (doc_id, _), clauses in sorted(self._benefit_items.items())
+                for clause, items in clauses
+                for item in corrected(items, clause, corrections)
             ]
             self._benefits = (revision, records)
             return records

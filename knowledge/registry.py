@@ -283,13 +283,14 @@ class Registry:
             ).all()
         return [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
 
-    def benefit_rows(self) -> list[tuple[Clause, str | None]]:
-        """Every clause with its benefit items as stored (JSON; None for a clause stored
-        before items were extracted)."""
+    def benefit_rows(self, doc_ids: set[str] | None = None) -> list[tuple[Clause, str | None]]:
+        """Every clause (of `doc_ids`, when given) with its benefit items as stored (JSON;
+        None for a clause stored before items were extracted)."""
+        query = select(*_CLAUSE_COLUMNS, clauses_table.c.benefits)
+        if doc_ids is not None:
+            query = query.where(clauses_table.c.doc_id.in_(sorted(doc_ids)))
         with self._read() as conn:
-            rows = conn.execute(
-                select(*_CLAUSE_COLUMNS, clauses_table.c.benefits).order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)
-            ).all()
+            rows = conn.execute(query.order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)).all()
         return [(_clause(row[:-1]), row[-1]) for row in rows]
 
     def benefit_corrections(self) -> dict[tuple[str, str], str]:

@@ -67,6 +67,12 @@ class ClauseSearch:
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """Build the per-revision indexes now (a server does it at start)."""
+        self._documents_by_id()
+        self._vector_matrix()
+        self._lexical_index()
+
     def documents(self) -> list[StoredDocument]:
         """Every stored document (read once per registry revision; every question asks)."""
         return list(self._documents_by_id().values())

@@ -58,3 +58,35 @@ def test_load_bench_reports_throughput_p95_and_errors_per_level(bundled_env):
 def test_load_bench_refuses_bad_levels(bundled_env):
     result = CliRunner().invoke(app, ["bench", "--load", "--clients", "0"])
     assert result.exit_code == 2 and "正整数" in result.output
+
+
+def test_freshness_bench_sees_a_changed_document_on_every_worker(bundled_env):
+    result = CliRunner().invoke(app, ["bench", "--freshness", "--json", "--sizes", "300", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert (figures["clauses"], figures["workers"], figures["errors"]) == (300, 2, 0)
+    assert 0 <= figures["fresh_after_s"] < 10
+    assert figures["questions_before"] > 0 and figures["questions_during"] > 0
+    assert figures["switch_max_ms"] > 0 and figures["before_p95_ms"] > 0
+
+
+def test_bench_report_shows_latency_against_size_and_throughput_against_clients(tmp_path):
+    from evals.bench_report import record
+
+    latency = {"corpus_clauses": 114, "query_p50_ms": 25.0, "query_p95_ms": 30.0, "embed_query_p50_ms": 14.0,
+               "baseline_p95_ms": 21.0, "sizes": {"10000": {"query_p50_ms": 29.0, "query_p95_ms": 34.0,
+                                                            "baseline_p95_ms": 23.0, "embed_query_p50_ms": 15.0,
+                                                            "dense_search": "exact", "rss_mb": 700.0}}}
+    load = {"workers": 2, "levels": [{"clients": 1, "requests": 10, "throughput_rps": 20.0, "p50_ms": 40.0,
+                                      "p95_ms": 60.0, "max_ms": 70.0, "errors": {}},
+                                     {"clients": 10, "requests": 100, "throughput_rps": 45.5, "p50_ms": 200.0,
+                                      "p95_ms": 280.0, "max_ms": 300.0, "errors": {"503": 1}}]}
+    record(tmp_path, "latency", latency)
+    page = record(tmp_path, "load-2", load).read_text("utf-8")
+    assert page.count("<svg") == 2 and "条款数（对数刻度）" in page and "并发客户端" in page
+    # Each ratio the targets are stated in is on the page: p95 over the embedding's p50
+    # (34 / 15) and over the LangChain baseline's p95 (34 / 23), at 10k clauses.
+    assert "10k" in page and "LangChain" in page and "<td>2.27</td>" in page and "<td>1.48</td>" in page
+    assert "45.5" in page and "核" in page
+    stored = json.loads((tmp_path / "bench.json").read_text("utf-8"))
+    assert set(stored) == {"latency", "load-2"} and stored["latency"]["machine"]["cores"] > 0

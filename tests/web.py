@@ -6,24 +6,19 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import socket
 import threading
 import time
 from pathlib import Path
 
 import uvicorn
 
+from evals.servers import free_port
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class AppServer:
