@@ -67,6 +67,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|多少(?:企业|人才|项目|平台)"),
         re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)"),
     ),
+    "who": (
+        re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|哪(?:几|些)个?(?:部门|单位)|谁(?:负责|来管|管|解释|牵头)|"
+                   r"由谁|主管部门|牵头(?:单位|部门)|负责解释|归(?:哪|谁)管"),
+        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|厅|办公室|管委会|部门)(?:负责|牵头|会同|解释|组织|受理|审核)"),
+    ),
     "list": (
         re.compile(r"哪些|有什么|包括|都有|条件|措施|怎么申请|如何申请|流程"),
         re.compile(r"[、；;]|一是|二是|\(\d\)|（\d）"),
@@ -88,10 +93,16 @@ def asks_for_benefit_list(text: str) -> bool:
     return bool(BENEFIT_LIST.search(text))
 
 
+_GRANT_WORDS = r"(?:奖励|补贴|补助|资助|奖补|返还|贴息|扶持)"
+GRANT_RATE = re.compile(
+    rf"\d+(?:\.\d+)?\s*[%％](?:的比例)?[^，。；]{{0,6}}?{_GRANT_WORDS}|{_GRANT_WORDS}[^，。；]{{0,12}}?\d+(?:\.\d+)?\s*[%％]"
+)
+"""A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"): it answers "返多少"."""
+
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|金额|额度|上限"),
-        FACT_KINDS["amount"][1],
+        re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
     ),
     "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
@@ -127,6 +138,8 @@ class QuestionFrame:
             >>> f = frame("众创空间房租补贴按多少比例给？")
             >>> f.states_a_figure_asked("给予适当的财政补贴。"), f.states_a_figure_asked("按租金的50%给予补贴。")
             (False, True)
+            >>> frame("个税能返多少？").states_a_figure_asked("地方留成部分按50%给予奖励。")
+            True
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
 
@@ -227,6 +240,11 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
     return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved), figures)
 
 
+def stated_pattern(kind: str) -> re.Pattern[str]:
+    """How a fact of `kind` looks in a clause; an amount may be a grant's rate (按50%给予奖励)."""
+    return FIGURE_ASKS["amount"][1] if kind == "amount" else FACT_KINDS[kind][1]
+
+
 def asked_fact_kinds(text: str) -> tuple[str, ...]:
     """The kinds of fact (FACT_KINDS keys) a question asks for.
 
@@ -259,6 +277,8 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '青山区新认定的省级小巨人企业奖励多少？'
         >>> rewrite_follow_up("义乌呢？", "金华对国家级隐形冠军奖励多少？")
         '义乌对国家级隐形冠军奖励多少？'
+        >>> rewrite_follow_up("租的话呢？", "总部企业购买办公用房有什么补助？")
+        '总部企业购买办公用房有什么补助，租的话？'
     """
     if not previous or not is_follow_up(question):
         return question
@@ -290,6 +310,11 @@ def rewrite_follow_up(question: str, previous: str) -> str:
     remainder = _strip_slots(_FILLERS.sub("", question))
     if replaced and len(remainder) <= 2:
         return rewritten
+    core = _FILLERS.sub("", question).lstrip("，,")
+    if not replaced and not new.fact_kinds and not (old.topics and not new.topics) and _is_condition(question, core):
+        # A what-if with no slot of its own ("租的话呢？" after a question about buying
+        # office space): the previous question is kept whole, the new condition added.
+        return previous.rstrip("？?。!！") + "，" + core + "？"
     # Something new is asked ("那怎么申请？"): keep the subject, ask the new thing.
     subject = "".join(
         (
@@ -298,7 +323,16 @@ def rewrite_follow_up(question: str, previous: str) -> str:
             old.topics[0] if old.topics and not new.topics else "",
         )
     )
-    return subject + _FILLERS.sub("", question).lstrip("，,") + "？"
+    return subject + core + "？"
+
+
+_CONDITION = re.compile(r"^(?:那么|那)?(?:要是|如果|假如|换成|改成)|的话|以上|以下|超过|不到|\d")
+
+
+def _is_condition(question: str, core: str) -> bool:
+    """A follow-up that varies a condition of the previous question ("租的话呢？",
+    "500万美元以上呢？", "改扩建的呢？") rather than naming a new subject ("那产业骨干人才呢？")."""
+    return bool(_CONDITION.search(question)) or len(core.rstrip("的")) <= 3
 
 
 def _strip_slots(text: str) -> str:

@@ -14,7 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
-from assistant.questions import FACT_KINDS, frame
+from assistant.questions import frame, stated_pattern
 from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
@@ -114,8 +114,10 @@ class HybridRetriever(BaseRetriever):
         if self.bm25_weight > 0:
             widened = None
             if self.wording:
-                widened = self.wording.expand(self.kb.tokenizer.tokenize(query))
+                tokens = self.kb.tokenizer.tokenize(query)
+                widened = self.wording.expand(tokens)
                 widened += [w for _, group in self.wording.phrases(query) for w in group if w not in widened]
+                widened += [w for t in tokens for w in self.kb.expansions(t) if w not in widened]
             lexical = self.kb.lexical_search(query, depth, allowed, tokens=widened)
         hits = drop_duplicates(self._fuse(dense, lexical), limit=k)
         if self.relevance is not None:
@@ -134,7 +136,8 @@ class HybridRetriever(BaseRetriever):
             for word in group:
                 rest = rest.replace(word, " ")
         words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2]
-        variants = [self.wording.variants(t) if self.wording else () for t in words]
+        # A short form no clause uses is covered by the full forms it may stand for.
+        variants = [(self.wording.variants(t) if self.wording else ()) + self.kb.expansions(t) for t in words]
         words += [word for word, _ in phrases]
         variants += [group for _, group in phrases]
         characters = "".join(ch for ch in content if "\u4e00" <= ch <= "\u9fff" or ch.isalnum())
@@ -144,7 +147,7 @@ class HybridRetriever(BaseRetriever):
             tokens=tuple(words), weights=tuple(self.kb.term_weights(words)), variants=tuple(variants),
             characters=characters.lower(), dense_median=cosines[len(cosines) // 2] if cosines else 0.0,
             bm25_max=max((hit.score for hit in lexical), default=0.0),
-            fact_patterns=tuple(FACT_KINDS[kind][1] for kind in asked[:1]),
+            fact_patterns=tuple(stated_pattern(kind) for kind in asked[:1]),
         )
 
     def _score_relevance(self, query: str, hits: list[ClauseHit], evidence: QuestionEvidence) -> list[ClauseHit]:

@@ -90,9 +90,9 @@ def html_page(results: dict) -> str:
             f"<td>{_value(r['baseline_p95'])}</td><td>{_ratio(r['p95'], r['baseline_p95'])}</td>"
             f"<td>{_value(r['recall'])}</td><td>{_value(r['rss_mb'])}</td></tr>" for r in rows)
         sections.append(
-            "<table><tr><th>语料</th><th>条款</th><th>向量检索</th><th>p50 ms</th><th>p95 ms</th><th>查询向量 p50 ms</th>"
+            "<div class='scroll'><table><tr><th>语料</th><th>条款</th><th>向量检索</th><th>p50 ms</th><th>p95 ms</th><th>查询向量 p50 ms</th>"
             "<th>p95 ÷ 查询向量</th><th>LangChain 基线 p95 ms</th><th>p95 ÷ 基线</th><th>HNSW recall@10</th>"
-            f"<th>内存 MB</th></tr>{table}</table>")
+            f"<th>内存 MB</th></tr>{table}</table></div>")
         latency = results["latency"]
         if "ingest_chunks_per_s" in latency:
             sections.append(f"<p>入库 {latency['ingest_chunks_per_s']} 条/秒，模型逐条编码上限 "
@@ -108,8 +108,8 @@ def html_page(results: dict) -> str:
             f"<td>{row['throughput_rps']}</td><td>{row['p50_ms']}</td><td>{row['p95_ms']}</td><td>{row['max_ms']}</td>"
             f"<td>{sum(row['errors'].values())}</td></tr>"
             for figures in loads.values() for row in figures["levels"])
-        sections.append("<table><tr><th>工作进程</th><th>客户端</th><th>请求</th><th>问/秒</th><th>p50 ms</th>"
-                        f"<th>p95 ms</th><th>最长 ms</th><th>错误</th></tr>{table}</table>")
+        sections.append("<div class='scroll'><table><tr><th>工作进程</th><th>客户端</th><th>请求</th><th>问/秒</th><th>p50 ms</th>"
+                        f"<th>p95 ms</th><th>最长 ms</th><th>错误</th></tr>{table}</table></div>")
     if "freshness" in results:
         f = results["freshness"]
         sections.append(
@@ -119,8 +119,8 @@ def html_page(results: dict) -> str:
     style = (
         "body{font-family:'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;max-width:1100px;margin:2em auto;"
         "padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:14px}"
-        "td,th{border:1px solid #ccc;padding:4px 6px;text-align:right}th{background:#f5f5f5}.machine{color:#555}"
-        "svg{max-width:100%;height:auto}"
+        "td,th{border:1px solid #ccc;padding:4px 6px;text-align:right;white-space:nowrap}th{background:#f5f5f5}.machine{color:#555}"
+        "svg{max-width:100%;height:auto}.scroll{overflow-x:auto}"
     )
     return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'><title>huiqi 性能报告</title>"
@@ -139,6 +139,8 @@ def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_lab
 
     xs = [fx(x) for x, _ in points]
     x_min, x_max = min(xs), max(xs)
+    if log_x:  # whole decades, so every point sits between labelled ticks
+        x_min, x_max = math.floor(x_min), math.ceil(x_max)
     if x_max == x_min:
         x_min, x_max = x_min - 1, x_max + 1
     y_max = max(y for _, y in points) * 1.1 or 1.0

@@ -176,12 +176,15 @@ def main() -> None:
     kb = KnowledgeBase.open(settings.knowledge_config())
     # The features do not depend on the model; any weights will do while fitting.
     placeholder = RelevanceModel((0.0,) * len(FEATURES), 0.0, 0.5)
-    assistant = Assistant(settings, kb, ConversationStore("sqlite://"), relevance=placeholder)
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(settings, kb, store, relevance=placeholder)
     model = calibrate(assistant, load_gold(args.gold))
     model.save(args.out)
     if args.verbose:
+        checked = Assistant(settings, kb, store, relevance=model)
         for item in load_gold(args.gold):
-            retrieval = Assistant(settings, kb, ConversationStore("sqlite://"), relevance=model).retrieve(item.question)
+            retrieval = checked.retrieve(item.question)
             print(f"{retrieval.top_relevance:.3f} {'REFUSE' if item.refuse else 'answer'} {item.id}")
     print(f"weights={model.weights} intercept={model.intercept:.3f} threshold={model.threshold:.3f}")
     print(f"details={model.details}")

@@ -207,6 +207,11 @@ class KnowledgeBase:
         """Exact cosine similarity of `query` to each hit's stored vector, by clause id."""
         return self.search.similarities(query, hits)
 
+    def expansions(self, token: str) -> tuple[str, ...]:
+        """Words of the indexed clauses that `token`, a word none of them contains, may
+        abbreviate (个税 ~ 个人所得税, 高企 ~ 高新技术企业)."""
+        return self.search.expansions(token)
+
     def term_weights(self, tokens: list[str]) -> list[float]:
         """IDF of each token over the indexed clauses (rare terms weigh more)."""
         return self.search.term_weights(tokens)

@@ -23,6 +23,13 @@ _STOPWORDS = frozenset(
     "咋 啥 咋样 咋办 怎么办 能不能 有没 多大 多久 不 嘛 哈 哦 呗 俺 咱 咱们 俺们 我司 那个 这个".split()
 )
 _TOKEN = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _in_order(short: str, full: str) -> bool:
+    """True when every character of `short` appears in `full`, in order."""
+    rest = iter(full)
+    return all(ch in rest for ch in short)
 
 
 class Tokenizer:
@@ -75,11 +82,33 @@ class DocumentColumn:
         names, codes = np.unique(np.array(doc_ids, dtype=object), return_inverse=True) if doc_ids else ([], [])
         self._code = {name: i for i, name in enumerate(names)}
         self._codes = np.asarray(codes, dtype=np.int32)
+        self._runs: dict[int, tuple[int, int]] | None = None
 
     def mask(self, doc_ids: set[str]) -> np.ndarray:
         """True on the rows of the given documents."""
         wanted = [self._code[d] for d in doc_ids if d in self._code]
         return np.isin(self._codes, np.asarray(wanted, dtype=np.int32))
+
+    def spans(self, doc_ids: set[str]) -> list[tuple[int, int]] | None:
+        """The rows of the given documents as merged [start, end) runs, when rows are
+        grouped by document (None otherwise)."""
+        if self._runs is None:
+            codes = self._codes
+            if len(codes) and np.any(codes[1:] < codes[:-1]):
+                self._runs = {}
+                return None
+            values, starts, counts = np.unique(codes, return_index=True, return_counts=True)
+            self._runs = {int(v): (int(s), int(s + c)) for v, s, c in zip(values, starts, counts)}
+        if not self._runs and len(self._codes):
+            return None
+        runs = sorted(self._runs[self._code[d]] for d in doc_ids if d in self._code)
+        merged: list[tuple[int, int]] = []
+        for start, end in runs:
+            if merged and merged[-1][1] == start:
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        return merged
 
 
 # bm25s's defaults (Lucene's BM25), which the delta segment of LiveBm25 scores with too.
@@ -106,6 +135,7 @@ class Bm25Index:
             for token in set(clause_tokens):
                 self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
         self.average_length = sum(len(t) or 1 for t in tokens) / len(tokens) if tokens else 1.0
+        self._by_ends: dict[tuple[str, str], list[str]] | None = None
         self._bm25 = None
         if self.ids:
             self._bm25 = bm25s.BM25()
@@ -123,6 +153,24 @@ class Bm25Index:
 
     def document_frequency(self, token: str) -> int:
         return self._document_frequency.get(token, 0)
+
+    def expansions(self, token: str, limit: int = 3) -> tuple[str, ...]:
+        """Indexed words that `token`, a word no clause contains, may abbreviate: Chinese
+        short forms keep the full form's characters in order, first and last included
+        (个税 ~ 个人所得税, 高企 ~ 高新技术企业). The `limit` most frequent; none for a
+        word the clauses contain or one that is not Chinese."""
+        if not 2 <= len(token) <= 4 or token in self._document_frequency or not _CJK.fullmatch(token):
+            return ()
+        if self._by_ends is None:
+            by_ends: dict[tuple[str, str], list[str]] = {}
+            for word in self._document_frequency:
+                if len(word) >= 3 and _CJK.fullmatch(word):
+                    by_ends.setdefault((word[0], word[-1]), []).append(word)
+            self._by_ends = by_ends
+        found = [w for w in self._by_ends.get((token[0], token[-1]), ())
+                 if len(token) < len(w) <= 3 * len(token) and _in_order(token, w)]
+        found.sort(key=lambda w: (-self._document_frequency[w], w))
+        return tuple(found[:limit])
 
     def rows_of(self, doc_ids: set[str]) -> np.ndarray:
         """True on the rows of the given documents."""
@@ -151,7 +199,8 @@ class Bm25Index:
             return []
         limit = min(k, len(self.ids))
         positions, scores = self._bm25.retrieve(
-            [known], k=limit, show_progress=False, weight_mask=mask, n_threads=1
+            # n_threads=0 scores inline; 1 would start a thread pool for every question.
+            [known], k=limit, show_progress=False, weight_mask=mask, n_threads=0
         )
         return [
             (self.ids[int(p)], float(s)) for p, s in zip(positions[0], scores[0]) if s > 0
@@ -255,6 +304,12 @@ class LiveBm25:
             kept.update((vid, t) for vid, t in zip(ids, tokens) if of_version(vid, versions))
         delta = _DeltaSegment(list(kept), list(kept.values()))
         return LiveBm25(self.base, self.base_versions, dict(versions), dead, delta, kept)
+
+    def expansions(self, token: str) -> tuple[str, ...]:
+        """Indexed words `token` may abbreviate (see Bm25Index.expansions)."""
+        if self._delta.document_frequency(token):
+            return ()
+        return self.base.expansions(token)
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency over base and delta; a term no clause contains

@@ -135,3 +135,29 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     first, second = answer.text.index("1. "), answer.text.index("2. ")
     assert "20万元" in answer.text[first:second] and "3000元" in answer.text[second:]
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
+
+
+def test_a_short_form_no_clause_uses_finds_its_full_form(e5, tmp_path):
+    """个税 is nowhere in the document; 个人所得税 is, and keeps 个 and 税 in order."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对企业高级管理人员缴纳的个人所得税地方留成部分，按50%给予奖励。")
+    answer = assistant.ask("宁陵县企业高管交的个税能返多少？")
+    assert not answer.refused and "50%" in answer.text
+    assert "个人所得税" in answer.citations[0].quote
+
+
+def test_a_what_if_follow_up_keeps_the_subject_of_the_question_before(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、总部企业购买自用办公用房的，按每平方米1000元给予补助，最高500万元。"
+                      "租用自用办公用房的，按每平方米每月30元给予租金补贴，连续补贴3年。")
+    first = assistant.ask("宁陵县总部企业购买办公用房补多少？")
+    assert "1000元" in first.text
+    follow_up = assistant.ask("租的话呢？", session_id=first.session_id)
+    assert not follow_up.refused and "30元" in follow_up.text and "租用" in follow_up.citations[0].quote
+
+
+def test_who_is_in_charge_is_answered_with_the_department(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、本措施由县工业和信息化局负责解释，自发布之日起施行。")
+    answer = assistant.ask("宁陵县这个扶持措施由哪个部门负责解释？")
+    assert not answer.refused and "县工业和信息化局负责解释" in answer.text

@@ -322,8 +322,14 @@ def _bare(text: str) -> str:
 
 def _headings(hit: ClauseHit) -> set[str]:
     """The clause's headings as its path gives them (a path part cut short with … is the
-    clause's opening words, not a heading)."""
-    return {_bare(part) for part in hit.clause.clause_path.split(" > ") if not part.endswith("…")}
+    clause's opening words, not a heading). A numbered line that is a whole rule
+    ("二、总部企业购买办公用房的，按每平方米1000元给予补助。") heads its clause in the
+    outline but is content: a line with a comma or a figure is never a mere heading."""
+    return {_bare(part) for part in hit.clause.clause_path.split(" > ")
+            if not part.endswith("…") and not _RULE_MARKS.search(part)}
+
+
+_RULE_MARKS = re.compile(r"[，,；;]|\d")
 
 
 def _quoted(pick: _Pick) -> str:
