@@ -209,7 +209,7 @@ class KnowledgeBase:
 
     def expansions(self, token: str) -> tuple[str, ...]:
         """Words of the indexed clauses that `token`, a word none of them contains, may
-        abbreviate (个税 ~ 个人所得税, 高企 ~ 高新技术企业)."""
+        abbreviate (个税 ~ 个人所得税, 工信局 ~ 工业和信息化局)."""
         return self.search.expansions(token)
 
     def term_weights(self, tokens: list[str]) -> list[float]:

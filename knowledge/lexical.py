@@ -157,7 +157,7 @@ class Bm25Index:
     def expansions(self, token: str, limit: int = 3) -> tuple[str, ...]:
         """Indexed words that `token`, a word no clause contains, may abbreviate: Chinese
         short forms keep the full form's characters in order, first and last included
-        (个税 ~ 个人所得税, 高企 ~ 高新技术企业). The `limit` most frequent; none for a
+        (个税 ~ 个人所得税, 工信局 ~ 工业和信息化局). The `limit` most frequent; none for a
         word the clauses contain or one that is not Chinese."""
         if not 2 <= len(token) <= 4 or token in self._document_frequency or not _CJK.fullmatch(token):
             return ()

@@ -238,3 +238,32 @@ def test_a_changed_document_is_searched_at_once_without_rebuilding_the_index(kb_
     assert kb_copy.search._lexical_index().base is not built_bm25
     cold = KnowledgeBase.open(kb_copy.config, embedder=kb_copy.embedder)
     assert [lexical for _, lexical in _searches(kb_copy, queries)] == [lexical for _, lexical in _searches(cold, queries)]
+
+
+def test_a_search_scoped_to_some_documents_ranks_as_the_whole_matrix_does():
+    """Rows are grouped by document so a scoped search multiplies only its documents'
+    rows; the result must be the same as masking the full product."""
+    import numpy as np
+
+    from knowledge.search import _VectorMatrix
+
+    rng = np.random.default_rng(3)
+    ids = [f"d{rng.integers(0, 40):02d}:{i}@abc" for i in range(2000)]
+    matrix = _VectorMatrix(ids, rng.normal(size=(2000, 16)).astype(np.float32))
+    query = rng.normal(size=16).astype(np.float32)
+    for allowed in ({"d03", "d17"}, {f"d{i:02d}" for i in range(0, 40, 3)}, {"nowhere"}):
+        scoped = matrix.nearest(query, 10, allowed)
+        full = [(vid, s) for vid, s in matrix.nearest(query, 2000, None) if vid.split(":")[0] in allowed][:10]
+        assert [vid for vid, _ in scoped] == [vid for vid, _ in full]
+    dead = matrix.documents.mask({"d03"})
+    assert all(not vid.startswith("d03:") for vid, _ in matrix.nearest(query, 50, {"d03", "d17"}, dead))
+
+
+def test_a_short_form_is_read_as_the_indexed_words_it_may_abbreviate():
+    from knowledge.lexical import Bm25Index
+
+    index = Bm25Index(["a:1@x", "a:2@x", "a:3@x"], [["个人所得税", "奖励"], ["工业和信息化局", "认定"], ["个人", "纳税"]])
+    assert index.expansions("个税") == ("个人所得税",)
+    assert index.expansions("工信局") == ("工业和信息化局",)
+    assert index.expansions("奖励") == (), "a word the clauses use is left as it is"
+    assert index.expansions("税企") == () and index.expansions("ab") == ()
