@@ -161,3 +161,13 @@ def test_who_is_in_charge_is_answered_with_the_department(e5, tmp_path):
         e5, tmp_path, "二、本措施由县工业和信息化局负责解释，自发布之日起施行。")
     answer = assistant.ask("宁陵县这个扶持措施由哪个部门负责解释？")
     assert not answer.refused and "县工业和信息化局负责解释" in answer.text
+
+
+def test_a_figure_the_question_states_is_placed_in_its_tier(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对年度地方经济贡献100万元至500万元的总部企业，奖励20万元；"
+                      "500万元以上的，奖励50万元。")
+    answer = assistant.ask("宁陵县总部企业一年贡献1000万，能奖励多少？")
+    assert not answer.refused and "奖励20万元；" in answer.text, "the tiers are quoted whole"
+    assert answer.text.startswith("宁陵县：按您所说的1000万，适用“500万元以上的，奖励50万元”。[1]")
+    assert "适用" not in assistant.ask("宁陵县总部企业贡献奖励标准是什么？").text, "no figure asked, no tier named"

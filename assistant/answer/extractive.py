@@ -13,6 +13,7 @@ from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
 from assistant.questions import FACT_KINDS, QuestionFrame, asks_for_benefit_list
+from assistant.tiers import matching_tier, question_figure
 from knowledge.benefits import extract_benefits
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
@@ -122,7 +123,15 @@ class ExtractiveAnswerer:
                 prefix = f"{region}：" if region else ""
             else:
                 prefix = "另见：" if region == lead_region or not region else f"另见（{region}）："
-            lines.append(f"{prefix}{_quoted(pick)}[{n}]")
+            # The question states its own figure (贡献1000万): the tier it falls in leads, in
+            # the clause's words, and the whole tiers follow.
+            tier = matching_tier(question.text, pick.span.text) if pick is lead else None
+            if tier is not None:
+                asked = question_figure(question.text)[2]
+                lines.append(f"{prefix}按您所说的{asked}，适用“{tier.rstrip('。；;')}”。[{n}]")
+                lines.append(f"各档标准：{_quoted(pick)}[{n}]")
+            else:
+                lines.append(f"{prefix}{_quoted(pick)}[{n}]")
         lines.append(OFFICIAL_NOTE)
         return Draft("\n".join(lines), tuple(citations), self.mode)
 

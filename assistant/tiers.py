@@ -1,0 +1,85 @@
+"""Which tier of a tiered rule a question's own figure falls in ("贡献超过1000万的企业按多少
+比例奖励？" against "……100万元至500万元的，按30%……；500万元以上的，按50%……").
+
+A tier's condition is the part of it before the grant ("的，按…", "给予…"); its bounds are
+read from there only, so a cap after the grant ("最高不超过200万元") is never a bound.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_SCALE = {"亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3, "": 1.0}
+_NUMBER = r"(\d+(?:\.\d+)?)\s*(亿|千万|百万|万|千)?\s*(美元|元)?"
+_FIGURE = re.compile(_NUMBER + r"(?![\d.%％])")
+_RANGE = re.compile(_NUMBER + r"\s*(?:至|到|—|-|~|～)\s*" + _NUMBER)
+_AT_LEAST = re.compile(r"(?:超过|高于|大于|不低于|达到|满)\s*" + _NUMBER + r"|" + _NUMBER + r"\s*(?:以上|及以上|（含）以上)")
+_BELOW = re.compile(r"(?:不足|低于|少于|未达到|未满)\s*" + _NUMBER + r"|" + _NUMBER + r"\s*(?:以下|及以下)")
+_GRANT = re.compile(r"的[，,]|给予|奖励|补助|补贴|奖补|资助|按照|按")
+
+
+def _value(number: str, unit: str | None) -> float:
+    return float(number) * _SCALE[unit or ""]
+
+
+def question_figure(question: str) -> tuple[float, str, str] | None:
+    """The one amount a question states (value, currency, as typed), if it states exactly
+    one with a unit (1000万, 500万美元, 3亿元); a bare number (2023, 3家) is no amount."""
+    found = [(m, m.group(2) or "", m.group(3) or "") for m in _FIGURE.finditer(question)]
+    amounts = [(_value(m.group(1), unit), currency or "元", m.group(0).strip())
+               for m, unit, currency in found if unit or currency]
+    return amounts[0] if len(amounts) == 1 else None
+
+
+def _bounds(condition: str) -> tuple[float, float, str] | None:
+    """[low, high) and the currency of a tier's condition ("200万美元以上、500万美元以下",
+    "100万元至500万元", "不足1000万元"); None when it states no bound."""
+    low, high, currencies = -math.inf, math.inf, set()
+    for match in _RANGE.finditer(condition):
+        low = max(low, _value(match.group(1), match.group(2) or match.group(5)))
+        high = min(high, _value(match.group(4), match.group(5)))
+        currencies.add(match.group(6) or match.group(3) or "元")
+    for pattern, is_low in ((_AT_LEAST, True), (_BELOW, False)):
+        for match in pattern.finditer(condition):
+            number, unit, currency = match.groups()[0:3] if match.group(1) else match.groups()[3:6]
+            if is_low:
+                low = max(low, _value(number, unit))
+            else:
+                high = min(high, _value(number, unit))
+            currencies.add(currency or "元")
+    if not currencies or len(currencies) > 1:
+        return None
+    return low, high, currencies.pop()
+
+
+def matching_tier(question: str, quote: str) -> str | None:
+    """The tier of `quote` (its parts between ；) whose condition holds the amount the
+    question states; None unless exactly one of two or more tiers does.
+
+    Example:
+        >>> tiers = "贡献100万元至500万元的，按30%给予奖励；500万元以上的，按50%给予奖励，最高不超过200万元。"
+        >>> matching_tier("贡献超过1000万的总部企业奖励比例是多少？", tiers)
+        '500万元以上的，按50%给予奖励，最高不超过200万元。'
+        >>> matching_tier("贡献300万奖多少？", tiers)
+        '贡献100万元至500万元的，按30%给予奖励'
+        >>> matching_tier("奖励比例是多少？", tiers) is None
+        True
+    """
+    asked = question_figure(question)
+    if asked is None:
+        return None
+    value, currency, _ = asked
+    parts = [p.strip() for p in re.split(r"[；;]", quote) if p.strip()]
+    if len(parts) < 2:
+        return None
+    fitting = []
+    for part in parts:
+        grant = _GRANT.search(part)
+        bounds = _bounds(part[: grant.start()] if grant else part)
+        if bounds is None:
+            continue
+        low, high, tier_currency = bounds
+        if tier_currency == currency and low <= value < high:
+            fitting.append(part)
+    return fitting[0] if len(fitting) == 1 else None
