@@ -70,7 +70,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "who": (
         re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|哪(?:几|些)个?(?:部门|单位)|谁(?:负责|来管|管|解释|牵头)|"
                    r"由谁|主管部门|牵头(?:单位|部门)|负责解释|归(?:哪|谁)管"),
-        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|厅|办公室|管委会|部门)(?:负责|牵头|会同|解释|组织|受理|审核)"),
+        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办)"
+                   r"(?:负责|牵头|会同|解释|组织|受理|审核)"),
     ),
     "list": (
         re.compile(r"哪些|有什么|包括|都有|条件|措施|怎么申请|如何申请|流程"),
@@ -94,8 +95,12 @@ def asks_for_benefit_list(text: str) -> bool:
 
 
 _GRANT_WORDS = r"(?:奖励|补贴|补助|资助|奖补|返还|贴息|扶持)"
+# A rate that is a threshold ("增长10%以上的给予奖励") is a condition, not what is granted.
+_THRESHOLD_BEFORE = r"(?<!增长)(?<!提高)(?<!超过)(?<!达到)(?<!不低于)(?<![\d.])"
+_THRESHOLD_AFTER = r"(?!\s*(?:及)?(?:以上|以下))"
 GRANT_RATE = re.compile(
-    rf"\d+(?:\.\d+)?\s*[%％](?:的比例)?[^，。；]{{0,6}}?{_GRANT_WORDS}|{_GRANT_WORDS}[^，。；]{{0,12}}?\d+(?:\.\d+)?\s*[%％]"
+    rf"{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}(?:的比例)?[^，。；]{{0,6}}?{_GRANT_WORDS}|"
+    rf"{_GRANT_WORDS}[^，。；]{{0,12}}?{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}"
 )
 """A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"): it answers "返多少"."""
 
@@ -140,6 +145,8 @@ class QuestionFrame:
             (False, True)
             >>> frame("个税能返多少？").states_a_figure_asked("地方留成部分按50%给予奖励。")
             True
+            >>> frame("返多少？").states_a_figure_asked("营业收入增长10%以上的给予奖励。")
+            False
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
 
@@ -327,12 +334,16 @@ def rewrite_follow_up(question: str, previous: str) -> str:
 
 
 _CONDITION = re.compile(r"^(?:那么|那)?(?:要是|如果|假如|换成|改成)|的话|以上|以下|超过|不到|\d")
+# What an owner does to the subject asked about (租, 买, 扩建, 搬迁…), as one or two characters.
+_ACTION = re.compile(r"[租买购建扩搬迁改设招投贷借]")
 
 
 def _is_condition(question: str, core: str) -> bool:
     """A follow-up that varies a condition of the previous question ("租的话呢？",
-    "500万美元以上呢？", "改扩建的呢？") rather than naming a new subject ("那产业骨干人才呢？")."""
-    return bool(_CONDITION.search(question)) or len(core.rstrip("的")) <= 3
+    "500万美元以上呢？", "改扩建的呢？") rather than naming a new subject ("那人才呢？",
+    "那产业骨干人才呢？")."""
+    short = core.rstrip("的")
+    return bool(_CONDITION.search(question)) or (len(short) <= 3 and bool(_ACTION.search(short)))
 
 
 def _strip_slots(text: str) -> str:

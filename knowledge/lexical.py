@@ -134,7 +134,7 @@ class Bm25Index:
         for clause_tokens in tokens:
             for token in set(clause_tokens):
                 self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
-        self.average_length = sum(len(t) or 1 for t in tokens) / len(tokens) if tokens else 1.0
+        self.average_length = sum(len(t) or 1 for t in tokens) / len(tokens) if tokens else 0.0
         self._by_ends: dict[tuple[str, str], list[str]] | None = None
         self._bm25 = None
         if self.ids:
@@ -167,8 +167,9 @@ class Bm25Index:
                 if len(word) >= 3 and _CJK.fullmatch(word):
                     by_ends.setdefault((word[0], word[-1]), []).append(word)
             self._by_ends = by_ends
+        # A short form drops two characters or more (天气 is no short form of 天然气).
         found = [w for w in self._by_ends.get((token[0], token[-1]), ())
-                 if len(token) < len(w) <= 3 * len(token) and _in_order(token, w)]
+                 if len(token) + 2 <= len(w) <= 3 * len(token) and _in_order(token, w)]
         found.sort(key=lambda w: (-self._document_frequency[w], w))
         return tuple(found[:limit])
 
@@ -283,8 +284,11 @@ class LiveBm25:
         return len(self._delta.ids)
 
     def needs_rebuild(self) -> bool:
-        """True when the delta has grown past what scoring with the base's statistics allows."""
-        return self.delta_size > max(500, DELTA_SHARE * len(self.base))
+        """True when the clauses changed since the base was built (stored anew or left out)
+        pass DELTA_SHARE of it: its statistics no longer stand for the whole. A small base
+        is rebuilt at almost every change, which is cheap."""
+        dead = int(self._dead.sum()) if self._dead is not None else 0
+        return self.delta_size + dead > DELTA_SHARE * len(self.base)
 
     def updated(self, versions: dict[str, str],
                 rows_of: Callable[[set[str]], tuple[list[str], list[list[str]]]]) -> "LiveBm25":
@@ -324,6 +328,8 @@ class LiveBm25:
             raise ValueError(f"k must be > 0, got {k}")
         found = self.base.search(tokens, k, allowed_docs, self._dead)
         if self._delta.ids:
-            found += self._delta.search(tokens, k, self.idf, self.base.average_length, allowed_docs)
+            lengths = self.base.average_length * len(self.base) + float(self._delta.lengths.sum())
+            average = lengths / (len(self.base) + len(self._delta.ids))
+            found += self._delta.search(tokens, k, self.idf, average, allowed_docs)
             found.sort(key=lambda pair: (-pair[1], pair[0]))
         return found[:k]

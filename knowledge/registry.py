@@ -156,9 +156,10 @@ class Registry:
                     raise LookupError
                 if self._revision_connection is None:
                     connection = self.engine.raw_connection()
-                    connection.detach()  # kept for this registry's lifetime, never pooled
                     if self.engine.dialect.name == "postgresql":
+                        connection.driver_connection.rollback()  # idle, so autocommit may be set
                         connection.driver_connection.autocommit = True
+                    connection.detach()  # kept for this registry's lifetime, never pooled
                     self._revision_connection = connection
                 cursor = self._revision_connection.cursor()
                 try:

@@ -102,6 +102,8 @@ class ClauseSearch:
                 self._document_clauses.move_to_end(key)
                 return list(cached)
         clauses = self.registry.clauses(doc_id, document.content_hash)
+        if not clauses:  # stored again meanwhile: the next revision reads it afresh
+            return clauses
         with self._clauses_lock:
             self._document_clauses[key] = clauses
             while len(self._document_clauses) > DOCUMENT_CACHE_SIZE:
@@ -244,7 +246,10 @@ class ClauseSearch:
                     self._bm25 = self._bm25.updated(self._versions(), lambda docs: self.registry.token_rows(docs)[1:])
                     if self._bm25.needs_rebuild() and not self._bm25_rebuilding:
                         self._bm25_rebuilding = True
-                        threading.Thread(target=self._rebuild_lexical, name="huiqi-bm25-rebuild", daemon=True).start()
+                        try:
+                            threading.Thread(target=self._rebuild_lexical, name="huiqi-bm25-rebuild", daemon=True).start()
+                        except RuntimeError:  # no thread to be had: the next change tries again
+                            self._bm25_rebuilding = False
                 self._bm25_revision = revision
             return self._bm25
 
@@ -307,7 +312,8 @@ class _VectorIndex:
             # Folded into one matrix: one copy now instead of a wide delta every question.
             alive = ~dead if dead is not None else np.ones(len(self.base.ids), dtype=bool)
             base_ids = [vid for vid, keep in zip(self.base.ids, alive) if keep]
-            matrix = _VectorMatrix(base_ids + delta.ids, np.vstack([self.base.unit[alive], delta.unit]))
+            rows = [self.base.unit[alive]] if base_ids else []  # an empty base is (0, 0)
+            matrix = _VectorMatrix(base_ids + delta.ids, np.vstack([*rows, delta.unit]))
             return _VectorIndex(matrix, dict(versions))
         return _VectorIndex(self.base, self.base_versions, dict(versions), dead, delta)
 

@@ -333,12 +333,16 @@ def _headings(hit: ClauseHit) -> set[str]:
     """The clause's headings as its path gives them (a path part cut short with … is the
     clause's opening words, not a heading). A numbered line that is a whole rule
     ("二、总部企业购买办公用房的，按每平方米1000元给予补助。") heads its clause in the
-    outline but is content: a line with a comma or a figure is never a mere heading."""
+    outline but is content: a line that states a figure (3年, 1000元, 50%) is never a mere
+    heading."""
     return {_bare(part) for part in hit.clause.clause_path.split(" > ")
-            if not part.endswith("…") and not _RULE_MARKS.search(part)}
+            if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
 
 
-_RULE_MARKS = re.compile(r"[，,；;]|\d")
+# A figure in the line, once its own number ("3.", "（二）", "第五条") is dropped.
+_LINE_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零\d]+[条章节款]|[（(][一二三四五六七八九十\d]+[)）]|"
+                          r"[一二三四五六七八九十\d]+[、.．])\s*")
+_RULE_MARKS = re.compile(r"\d")
 
 
 def _quoted(pick: _Pick) -> str:
