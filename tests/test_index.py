@@ -269,3 +269,29 @@ def test_a_short_form_is_read_as_the_indexed_words_it_may_abbreviate():
     assert index.expansions("工信局") == ("工业和信息化局",)
     assert index.expansions("奖励") == (), "a word the clauses use is left as it is"
     assert index.expansions("税企") == () and index.expansions("ab") == ()
+
+
+def test_a_server_started_empty_keeps_searching_as_documents_arrive(monkeypatch):
+    """Folding the delta into the exact matrix once it grows must work on an empty base."""
+    import numpy as np
+
+    import knowledge.search
+    from knowledge.search import _VectorIndex, _VectorMatrix
+
+    monkeypatch.setattr(knowledge.search, "VECTOR_DELTA_LIMIT", 10)
+    rng = np.random.default_rng(5)
+    index = _VectorIndex(_VectorMatrix([], np.zeros((0, 0), dtype=np.float32)), {})
+    stored = {f"d{i}": [f"d{i}:{j}@{'%012d' % i}" for j in range(4)] for i in range(5)}
+    vectors = {vid: rng.normal(size=8).astype(np.float32) for ids in stored.values() for vid in ids}
+
+    def vectors_of(docs):
+        ids = [vid for d in sorted(docs) for vid in stored[d]]
+        return ids, np.vstack([vectors[vid] for vid in ids])
+
+    versions = {}
+    for i in range(5):
+        versions = {**versions, f"d{i}": "%012d" % i + "ffff"}
+        index = index.updated(versions, vectors_of)
+        found = {vid for vid, _ in index.nearest(rng.normal(size=8), 50, None)}
+        assert found == {vid for d in versions for vid in stored[d]}
+    assert len(index.base.ids) == 12 and len(index.delta.ids) == 8, "past 10 rows the delta was folded in"
