@@ -389,20 +389,27 @@ def test_the_figure_asked_for_stands_out_and_tiers_read_as_a_list(server, open_p
     page.goto(server.url + "/")
     ask_on_chat_page(page, "巩义总部企业贡献400万能奖励多少？")
     answer = last_answer(page)
+    # The tier the owner's own figure falls in leads, its award marked, not the threshold.
+    lead = answer.locator("p", has_text="按您所说的400万")
+    expect(lead).to_contain_text("适用“贡献300万元至500万元的，奖励30万元”")
+    expect(lead.locator("strong.hq-fact")).to_have_text("30万元")
+    expect(answer.locator("strong.hq-fact", has_text="300万元")).to_have_count(0)
+    # The whole tiers follow, one a line.
     expect(answer.locator("li")).to_have_count(3)
     expect(answer.locator("li").nth(1)).to_contain_text("贡献300万元至500万元的，奖励30万元")
-    # The award is marked, not the threshold it depends on.
-    expect(answer.locator("li").nth(1).locator("strong.hq-fact")).to_have_text("30万元")
-    expect(answer.locator("strong.hq-fact", has_text="300万元")).to_have_count(0)
     screenshot(page, f"chat-page-tiers-{label}")
 
     page.goto(server.url + "/embed")
-    page.locator("#hq-input").fill("巩义总部企业贡献400万能奖励多少？")
+    page.locator("#hq-input").fill("巩义总部企业的贡献奖励标准是什么？")
     page.locator("#hq-send").click()
     bot = page.locator(".hq-bot").last
     expect(bot.locator("ul.hq-list li")).to_have_count(3)
     expect(bot.locator("li").nth(2).locator("strong.hq-fact")).to_have_text("50万元")
     expect(bot.locator("p.hq-lead")).to_contain_text("对总部企业按年度地方财政贡献给予奖励")
+    page.locator("#hq-input").fill("巩义总部企业贡献400万能奖励多少？")
+    page.locator("#hq-send").click()
+    expect(page.locator(".hq-bot").last.locator("p.hq-lead")).to_contain_text("适用“贡献300万元至500万元的，奖励30万元”")
+    expect(page.locator(".hq-bot").last.locator("p.hq-lead strong.hq-fact")).to_have_text("30万元")
     screenshot(page, f"widget-tiers-{label}")
 
 
