@@ -23,7 +23,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from assistant.direct import checked_profile, match
 from assistant.service import Assistant
 from evals.load import load_figures
 from evals.runner import load_questions
+from evals.servers import free_port
 from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig, embedding_text
 from knowledge.models import Clause, PolicyDocument, vector_id
@@ -250,9 +250,7 @@ def ingest_throughput(settings: Settings, source: KnowledgeBase) -> dict[str, fl
 @contextmanager
 def serving(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, timeout: float = 180.0):
     """`huiqi serve` on a free loopback port; yields (base URL, seconds until /healthz answered)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     script = Path(sys.executable).with_name("huiqi")
     command = [str(script), "serve", "--port", str(port), "--workers", str(workers)]
     started = time.perf_counter()

@@ -257,11 +257,6 @@ class Registry:
                 found.update({row[1]: _clause(row) for row in rows})
         return found
 
-    def versions(self) -> dict[str, str]:
-        """The content hash of every stored document, by doc id."""
-        with self._read() as conn:
-            return dict(conn.execute(select(documents_table.c.doc_id, documents_table.c.content_hash)).all())
-
     def token_rows(self, doc_ids: set[str] | None = None) -> tuple[dict[str, str], list[str], list[list[str]]]:
         """(document versions, vector ids, token lists) of the clauses of `doc_ids` (default:
         every document), read in one transaction so the three agree."""
