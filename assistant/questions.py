@@ -120,6 +120,61 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
 how that figure looks in a clause. Looser wording ("有什么补贴") asks for no figure."""
 
+_MEASURE_WORDS = (
+    "倍", "家", "项", "条", "类", "种", "批", "次", "场", "人次", "人", "名", "户", "所", "座", "套", "件", "台",
+    "亩", "平方米", "张", "个月", "天", "方面", "领域", "行动", "工程", "环节", "阶段", "步", "级",
+)
+_ASKED_MEASURE = re.compile(
+    r"(?:几|多少)(个)?(大)?(" + "|".join(sorted(_MEASURE_WORDS, key=len, reverse=True)) + ")?"
+    r"(?=(.?))"
+)
+_BARE_ASK_END = "？?。！!，,呢啊吧呀"
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)"
+_ANY_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千]+(?:万|亿)?(?:元|家|个|项|人|倍)")
+_FOCUS_REACH = 6
+"""Characters before the question word that name what is counted (已经过会的有几家)."""
+_QUESTION_WORD = re.compile(r"几|多少|什么|啥|哪|谁|怎么|如何|是否")
+
+
+def asked_measure(text: str) -> str | None:
+    """The measure word a question counts in ("几倍" -> "倍", "几大方面" -> "方面",
+    "多少家" -> "家"), "" when it asks "多少" with no measure ("产值目标多少？"), None when
+    it counts nothing. Money (多少钱, 多少万) and time (几年) have their own fact kinds.
+
+    Example:
+        >>> asked_measure("按年度目标的几倍建？"), asked_measure("聚焦了几大方面？"), asked_measure("目标多少")
+        ('倍', '方面', '')
+        >>> asked_measure("奖励多少钱？") is None
+        True
+    """
+    for match in _ASKED_MEASURE.finditer(text):
+        counter, _, word, after = match.groups()
+        if word:
+            return word
+        if counter:
+            return "个"
+        if not after or after in _BARE_ASK_END:
+            return ""
+    return None
+
+
+def measure_pattern(measure: str) -> re.Pattern[str]:
+    """How a figure in `measure` looks in a clause (1.2倍, 8大方面, 22家, 三个阶段); any
+    figure for the bare ""."""
+    if not measure:
+        return _ANY_FIGURE
+    return re.compile(rf"{_NUMBER}\s*(?:余|多)?个?大?{re.escape(measure)}")
+
+
+def focus_words(text: str, tokens: list[str]) -> set[str]:
+    """The tokens just before the question word: what the question counts or asks about
+    ("郑州白名单企业里已经过会的有几家" -> 过会, 已经), which the answering sentence must name."""
+    match = _QUESTION_WORD.search(text)
+    if match is None:
+        return set()
+    before = text[max(0, match.start() - _FOCUS_REACH):match.start()]
+    return {t for t in tokens if len(t) > 1 and t in before}
+
 
 @dataclass(frozen=True)
 class QuestionFrame:
@@ -134,6 +189,8 @@ class QuestionFrame:
     """全国多处同名、无法从上下文确定的地名：(原文, 可能的地区)。"""
     figures: tuple[str, ...] = ()
     """问题明确要问的数字类型（FIGURE_ASKS 的键），如“补多少”“百分之几”。"""
+    measure: str | None = None
+    """问题计数所用的量词（“几倍”的“倍”）；只问“多少”为空串；不计数为 None。"""
 
     def states_a_figure_asked(self, text: str) -> bool:
         """`text` holds a figure of a kind the question asks for in so many words (always
@@ -244,7 +301,9 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
         elif not name and mention.text not in [u[0] for u in unresolved]:
             unresolved.append((mention.text, mention.candidates))
     figures = tuple(kind for kind, (asks, _) in FIGURE_ASKS.items() if asks.search(text))
-    return QuestionFrame(text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved), figures)
+    return QuestionFrame(
+        text, tuple(regions), tuple(levels), tuple(topics), kinds, tuple(unresolved), figures, asked_measure(text)
+    )
 
 
 def stated_pattern(kind: str) -> re.Pattern[str]:

@@ -153,3 +153,26 @@ def test_tiers_after_a_lead_in_are_quoted_whole(extractive):
     quote = final_draft(extractive.stream(frame("总部企业财政贡献扶持标准是多少比例？"), [_hit(text)])).citations[0].quote
     assert quote.startswith("总部企业财政贡献扶持的标准为")
     assert all(tier in quote for tier in ("12%", "20%", "25%"))
+
+
+def test_the_sentence_with_the_figure_counted_in_the_measure_asked_answers(extractive):
+    text = (
+        "扎实推进小微企业上规模。按年度预期目标的1.5倍建立培育库，实施分类帮扶。"
+        "力争全年新增规模以上工业企业30家。"
+    )
+    quote = final_draft(extractive.stream(frame("培育库按年度目标的几倍建？"), [_hit(text)])).citations[0].quote
+    assert "1.5倍" in quote and "30家" not in quote
+    overview = _hit(
+        "示例市出台惠企十条。该意见聚焦融资、用工、用地等6大方面，提出10条具体举措。",
+        path="示例市出台惠企十条",
+    )
+    assert "6大方面" in final_draft(extractive.stream(frame("惠企十条聚焦几大方面？"), [overview])).citations[0].quote
+
+
+def test_of_several_counts_the_one_next_to_the_words_asked_about_answers(extractive):
+    text = (
+        "示例市遴选了30家企业列入上市后备“白名单”企业库，为每家企业配备一名服务专员。"
+        "截至目前，全市已有过会企业4家，在审企业2家，在辅导企业15家。"
+    )
+    quote = final_draft(extractive.stream(frame("白名单企业里已经过会的有几家？"), [_hit(text)])).citations[0].quote
+    assert "过会企业4家" in quote and "30家" not in quote

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
-from assistant.questions import FACT_KINDS, QuestionFrame, asks_for_benefit_list
+from assistant.questions import FACT_KINDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern
 from assistant.tiers import matching_tier, question_figure
 from knowledge.benefits import extract_benefits
 from knowledge.models import ClauseHit
@@ -20,6 +20,14 @@ from knowledge.regions import ancestors, find_regions
 
 FACT_BONUS = 0.6
 """Added to a sentence's term coverage when it holds the kind of fact asked for."""
+MEASURE_BONUS = 0.4
+"""Added when it states a figure in the measure the question counts in (几倍 -> 1.2倍)."""
+PROXIMITY_WEIGHT = 0.5
+"""Weight of the question's words found right around the figure: in a sentence with
+several figures, the one next to the words asked about is the answer."""
+FOCUS_WEIGHT = 2.0
+"""The words just before the question word (已经过会的有几家) count this many times."""
+_PROXIMITY_REACH = 14
 
 
 # Tiers are sentences ending in ；that each state the figure asked for; a run of them is
@@ -95,7 +103,8 @@ class ExtractiveAnswerer:
         if not hits:
             raise ValueError("hits must not be empty; refuse before answering")
         tokens = list(dict.fromkeys(self._tokenize(question.text)))
-        weights = self._weigh(tokens)
+        focus = focus_words(question.text, tokens)
+        weights = [w * FOCUS_WEIGHT if t in focus else w for t, w in zip(tokens, self._weigh(tokens))]
         picks = [self._best_sentence(hit, question, tokens, weights) for hit in hits[: self.max_clauses * 2]]
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
@@ -270,16 +279,18 @@ class ExtractiveAnswerer:
     @staticmethod
     def _states_fact(text: str, question: QuestionFrame) -> bool:
         """The sentence holds the kind of fact asked for (any sentence, if none is asked)."""
-        # "有什么奖励" asks for a list and an amount; the amount is what must be there.
-        kinds = [k for k in question.fact_kinds if k != "list"] or question.fact_kinds
-        return not kinds or any(FACT_KINDS[kind][1].search(text) for kind in kinds)
+        return not _asks_a_fact(question) or any(p.search(text) for p in _fact_patterns(question))
 
     def _score(self, text: str, question: QuestionFrame, tokens: list[str], weights: list[float]) -> float:
         lowered = text.lower()
         total = sum(weights) or 1.0
         coverage = sum(w for t, w in zip(tokens, weights) if t in lowered) / total
-        facts = question.fact_kinds and self._states_fact(text, question)
-        return coverage + (FACT_BONUS if facts else 0.0)
+        score = coverage
+        if _asks_a_fact(question) and self._states_fact(text, question):
+            score += FACT_BONUS + PROXIMITY_WEIGHT * _coverage_near_figures(lowered, question, tokens, weights)
+        if question.measure and measure_pattern(question.measure).search(text):
+            score += MEASURE_BONUS
+        return score
 
     def _narrow(self, span: Span, question: QuestionFrame, tokens: list[str], weights: list[float]) -> Span:
         """The run of comma-separated parts around the best part, within the length limit."""
@@ -302,6 +313,33 @@ class ExtractiveAnswerer:
         offset = span.start
         text = clause_text[start - offset : end - offset].rstrip(",，、：:")
         return Span(start, start + len(text), text)
+
+
+def _asks_a_fact(question: QuestionFrame) -> bool:
+    return bool(question.fact_kinds) or question.measure is not None
+
+
+def _fact_patterns(question: QuestionFrame) -> list:
+    """How the fact asked for looks in a sentence. "有什么奖励" asks for a list and an
+    amount; the amount is what must be there. A count in a measure (几倍) is such a fact;
+    a bare "多少" after a vague ask (目标多少) takes any figure."""
+    kinds = [k for k in question.fact_kinds if k != "list"] or list(question.fact_kinds)
+    patterns = [FACT_KINDS[kind][1] for kind in kinds]
+    if question.measure or question.measure == "" and set(question.fact_kinds) <= {"count", "list"}:
+        patterns.append(measure_pattern(question.measure))
+    return patterns
+
+
+def _coverage_near_figures(text: str, question: QuestionFrame, tokens: list[str], weights: list[float]) -> float:
+    """The largest weighted share of the question's words within a few characters of one
+    figure of the kind asked for."""
+    total = sum(weights) or 1.0
+    best = 0.0
+    for pattern in _fact_patterns(question):
+        for match in pattern.finditer(text):
+            window = text[max(0, match.start() - _PROXIMITY_REACH):match.end() + _PROXIMITY_REACH]
+            best = max(best, sum(w for t, w in zip(tokens, weights) if t in window) / total)
+    return best
 
 
 def pick_region(hit: ClauseHit, quote: str) -> str:
