@@ -18,6 +18,12 @@ MAX_PARTS = 3
 _PART_END = re.compile(r"(?<=[？?；;])")
 _LEADING_JOINERS = re.compile(r"^(?:另外|还有|以及|再就是|然后|那|并且|同时)[，,、]?")
 _MIN_PART_CHARS = 5
+_ASKS = re.compile(r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有")
+_COMMA = re.compile(r"(?<=[，,])")
+# "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
+_SIDE_BY_SIDE = re.compile(
+    r"^(?P<head>(?:.*[，,])?)(?P<first>[^，,]+?)(?:和|与|以及|及)(?P<second>[^，,]+?)(?:分别|各自|各)(?P<tail>[^，,]*)$"
+)
 NOT_STATED = "（这一问，知识库的政策文件中没有找到直接规定。）"
 
 
@@ -28,10 +34,20 @@ def question_parts(question: str) -> list[str]:
     Example:
         >>> question_parts("甘井子开O2O体验店能补多少？另外建保税仓区里咋配套？")
         ['甘井子开O2O体验店能补多少？', '甘井子建保税仓区里咋配套？']
+        >>> question_parts("新建床位一张补多少，运营补贴又是多少？")
+        ['新建床位一张补多少？', '运营补贴又是多少？']
+        >>> question_parts("温县人才引进目标和技能人才目标各是多少？")
+        ['温县人才引进目标是多少？', '温县技能人才目标是多少？']
+        >>> question_parts("专精特新企业奖励郑州和金华各给多少")
+        ['专精特新企业奖励郑州给多少', '专精特新企业奖励金华给多少']
+        >>> question_parts("我们是甘井子的租赁公司，今年融资了5000万，能拿多少补贴")
+        ['我们是甘井子的租赁公司，今年融资了5000万，能拿多少补贴']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
     pieces = [p.strip() for p in _PART_END.split(question) if p.strip()]
+    if len(pieces) == 1:
+        pieces = _asks_between_commas(question) or _side_by_side(question) or pieces
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
@@ -39,6 +55,34 @@ def question_parts(question: str) -> list[str]:
     if places:
         parts = [p if region_mentions(p) else places[0][0] + p for p in parts]
     return parts
+
+
+def _asks_between_commas(question: str) -> list[str] | None:
+    """"床位一张补多少，运营补贴又是多少？": pieces between commas that each ask something;
+    a piece that asks nothing ("跨境电商人才培训，") is context for the ask after it."""
+    pieces = [p for p in _COMMA.split(question.strip()) if p.strip()]
+    if sum(1 for p in pieces if _ASKS.search(p)) < 2:
+        return None
+    asks, context = [], ""
+    for piece in pieces:
+        if _ASKS.search(piece):
+            asks.append((context + piece).rstrip("，,") + ("" if piece.rstrip().endswith(("？", "?")) else "？"))
+        else:
+            context += piece
+    return asks
+
+
+def _side_by_side(question: str) -> list[str] | None:
+    """"紧缺人才引进目标和新增技能人才目标各是多少？" -> the same ask of each."""
+    match = _SIDE_BY_SIDE.match(question.strip())
+    if match is None or not _ASKS.search(match["tail"]):
+        return None
+    head, first, second, tail = match["head"], match["first"], match["second"], match["tail"]
+    # "专精特新企业奖励郑州和金华各给多少": two places; what comes before the first is shared.
+    places = region_mentions(first)
+    if places and first.endswith(places[-1][0]) and [m for m, _ in region_mentions(second)] == [second]:
+        head, first = head + first[: -len(places[-1][0])], places[-1][0]
+    return [f"{head}{first}{tail}", f"{head}{second}{tail}"]
 
 
 def combine(parts: Sequence[str], drafts: Sequence[Draft | None], mode: str) -> Draft:

@@ -137,6 +137,18 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
 
 
+@pytest.mark.parametrize("question", [
+    "宁陵县省级专精特新企业奖励多少钱，引进博士每月补贴多少？",
+    "宁陵县省级专精特新企业奖励和引进博士每月生活补贴分别是多少？",
+])
+def test_two_asks_in_one_sentence_are_answered_one_by_one(e5, tmp_path, question):
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。")
+    answer = assistant.ask(question)
+    assert not answer.refused and "2. " in answer.text, answer.text
+    first, second = answer.text.index("1. "), answer.text.index("2. ")
+    assert "20万元" in answer.text[first:second] and "3000元" in answer.text[second:]
+
+
 def test_a_short_form_no_clause_uses_finds_its_full_form(e5, tmp_path):
     """个税 is nowhere in the document; 个人所得税 is, and keeps 个 and 税 in order."""
     assistant = assistant_on_one_policy(
