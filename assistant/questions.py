@@ -53,7 +53,12 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "date": (
         re.compile(r"什么时候|何时|哪天|日期|时间|期限|哪一年|几月|截至|起施行|开始实施"),
-        re.compile(r"\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d+个工作日|\d+周"),
+        # Policy texts also date by the part of a month or year (3月底前, 年底前) and from
+        # the day of issue (自发布之日起施行).
+        re.compile(
+            r"\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|[〇零一二三四五六七八九]{4}年|\d{1,2}月(?:\d{1,2}日|底|末|初|上旬|中旬|下旬)|"
+            r"(?:年|季度?|月)(?:底|末)前|(?:发布|印发|公布)之日起|\d+个工作日|\d+周"
+        ),
     ),
     "doc_number": (
         re.compile(r"文号|哪个文件|什么文件|依据"),

@@ -19,8 +19,14 @@ from pathlib import Path
 
 from knowledge.models import ClauseHit
 
-FEATURES = ("dense", "dense_gap", "coverage", "bigrams", "bm25_share", "states_fact")
-FEATURE_KEYS = ("cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share", "states_fact")
+FEATURES = (
+    "dense", "dense_gap", "coverage", "bigrams", "bm25_share", "states_fact", "body_coverage", "sentence_coverage",
+    "sentence_states_fact",
+)
+FEATURE_KEYS = (
+    "cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share", "states_fact", "body_coverage",
+    "sentence_coverage", "sentence_states_fact",
+)
 """Where a scored hit keeps its features in `ClauseHit.scores` (for calibration and the console)."""
 
 
@@ -45,8 +51,8 @@ class RelevanceModel:
     """相关度模型：逻辑回归系数与拒答阈值。
 
     Example:
-        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0), intercept=-12.05, threshold=0.5)
-        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0)), 3)
+        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0), intercept=-12.05, threshold=0.5)
+        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0, 0.5, 0.5, 1.0)), 3)
         0.5
     """
 
@@ -97,17 +103,26 @@ class RelevanceModel:
         Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+
+
 def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...]:
     """The relevance signals of one hit, each on a scale that does not depend on the
     corpus or on how the question is worded:
 
     - dense cosine, and its gap above the median cosine of this question's candidates;
-    - IDF-weighted share of the question's content words found in the clause, a word
-      counting as found when a synonym is (给多少钱 ~ 奖励);
+    - IDF-weighted share of the question's content words found in the clause with its
+      document title and heading trail, a word counting as found when a synonym is
+      (给多少钱 ~ 奖励);
     - share of the question's content character pairs found (wording and typo tolerant);
     - BM25 as a share of the best BM25 score for this question;
     - whether the clause states the kind of fact asked for (an amount when the question
-      asks how much), 1.0 when the question asks for no particular kind.
+      asks how much), 1.0 when the question asks for no particular kind;
+    - the same word coverage in the clause's own words only: the title lends its words to
+      every clause of a document, so this tells the clause that says it from its siblings;
+    - the coverage of the clause's best single sentence, and whether that sentence states
+      the kind of fact asked for: an answer is one sentence that names the subject and
+      gives the figure, not a subject in one place and some figure in another.
 
     The cosine is the dense search's, or `scores["dense_exact"]` for a clause only BM25
     found (the retriever looks it up).
@@ -117,16 +132,34 @@ def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...
         # No stored vector to measure (a document swapped in a moment ago): unknown is
         # not dissimilar, so the clause counts as typical of this question's candidates.
         dense = evidence.dense_median
-    text = f"{hit.document.title}\n{hit.clause.clause_path}\n{hit.clause.text}".lower()
-    total = sum(evidence.weights)
-    covered = sum(
-        w for token, w, others in zip(evidence.tokens, evidence.weights, evidence.variants)
-        if token in text or any(other in text for other in others)
-    )
-    coverage = covered / total if total > 0 else 0.0
+    body = hit.clause.text.lower()
+    text = f"{hit.document.title}\n{hit.clause.clause_path}\n{body}".lower()
+    coverage = _coverage(text, evidence)
     pairs = {evidence.characters[i:i + 2] for i in range(len(evidence.characters) - 1)}
     bigrams = sum(1 for pair in pairs if pair in text) / len(pairs) if pairs else 0.0
     bm25 = hit.scores.get("bm25", 0.0)
     share = bm25 / evidence.bm25_max if evidence.bm25_max > 0 else 0.0
-    states = 1.0 if not evidence.fact_patterns or any(p.search(hit.clause.text) for p in evidence.fact_patterns) else 0.0
-    return (dense, dense - evidence.dense_median, coverage, bigrams, share, states)
+    states = 1.0 if _states_fact(hit.clause.text, evidence) else 0.0
+    sentences = [s for s in _SENTENCE_END.split(body) if s.strip()] or [body]
+    best_coverage, best_sentence = max((_coverage(s, evidence), s) for s in sentences)
+    sentence_states = 1.0 if _states_fact(best_sentence, evidence) else 0.0
+    return (
+        dense, dense - evidence.dense_median, coverage, bigrams, share, states, _coverage(body, evidence),
+        best_coverage, sentence_states,
+    )
+
+
+def _coverage(text: str, evidence: QuestionEvidence) -> float:
+    """IDF-weighted share of the question's content words (or their synonyms) in `text`."""
+    total = sum(evidence.weights)
+    if total <= 0:
+        return 0.0
+    covered = sum(
+        w for token, w, others in zip(evidence.tokens, evidence.weights, evidence.variants)
+        if token in text or any(other in text for other in others)
+    )
+    return covered / total
+
+
+def _states_fact(text: str, evidence: QuestionEvidence) -> bool:
+    return not evidence.fact_patterns or any(p.search(text) for p in evidence.fact_patterns)
