@@ -3,8 +3,9 @@
     python -m evals.calibrate [--out assistant/calibration.json]
 
 Per retrieved clause, the label is whether it is one of the question's gold clauses
-(every clause of an out-of-scope question is a negative). A logistic regression on the
-clause features gives the calibrated relevance. The threshold is then chosen on whole
+(every clause of an out-of-scope question is a negative). The weights are learnt from
+pairs inside each question (gold clause against the others retrieved with it), then
+scaled to a calibrated probability by one logistic fit over every clause. The threshold is then chosen on whole
 questions: a question is answered when its best clause reaches it. Among the
 thresholds with the highest refusal accuracy, the midpoint of the widest gap between
 neighbouring top scores is taken, so small shifts in scores do not flip decisions.
@@ -46,7 +47,7 @@ def calibrate(assistant, gold: list[EvalQuestion]) -> RelevanceModel:
         "refused_by_region_scope": sum(1 for s in samples if s.features is None and s.item.refuse),
         "clause_samples": sum(len(s.features or ()) for s in samples),
         "leave_documents_out": folds,
-        "method": "logistic regression on per-clause features; answer threshold = midpoint of the widest gap "
+        "method": "pairwise logistic ranking within each question, Platt-scaled over every clause; answer threshold = midpoint of the widest gap "
         "among thresholds with the best refusal accuracy; related threshold = highest top score of an "
         "out-of-scope question, when below the answer threshold",
     }
@@ -80,17 +81,38 @@ def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
 
 
 def fit(samples: list[Sample]) -> RelevanceModel:
+    """Weights that rank, scaled to a probability that calibrates.
+
+    Ranking is learnt from comparisons inside one question (each gold clause against each
+    other clause retrieved for it): what sets the clause that answers apart from its
+    neighbours, whatever the question's overall level of similarity. A pooled per-clause
+    fit mixes that with how alike questions and clauses are in general, and ranks worse
+    on documents it was not fitted on. The ranking score is then mapped to a probability
+    by one logistic fit on every clause (Platt scaling), so the model stays one linear
+    logistic function of the features and the threshold reads as a probability.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    rows = [x for s in samples for x in (s.features or ())]
+    differences, preferred = [], []
+    for sample in samples:
+        rows = sample.features or []
+        gold = [x for x, y in zip(rows, sample.labels) if y]
+        other = [x for x, y in zip(rows, sample.labels) if not y]
+        for better in gold:
+            for worse in other:
+                delta = np.subtract(better, worse)
+                differences += [delta, -delta]
+                preferred += [1, 0]
+    # Standardized so the penalty treats the narrow cosine range like the others.
+    pairs = np.asarray(differences, dtype=float)
+    scale = pairs.std(axis=0) + 1e-9
+    ranker = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000).fit(pairs / scale, preferred)
+    direction = ranker.coef_[0] / scale
+    rows = np.asarray([x for s in samples for x in (s.features or ())], dtype=float)
     labels = [y for s in samples for y in s.labels]
-    # Standardize so the penalty treats the narrow cosine range like the others, then
-    # fold the scaling back into plain weights on the raw features.
-    x = np.asarray(rows, dtype=float)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / std, labels)
-    weights = tuple(float(w) for w in model.coef_[0] / std)
-    intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
+    platt = LogisticRegression(C=1.0, max_iter=1000).fit((rows @ direction)[:, None], labels)
+    weights = tuple(float(w) for w in platt.coef_[0][0] * direction)
+    intercept = float(platt.intercept_[0])
     draft = RelevanceModel(weights, intercept, 0.5)
     tops = [(top_score(draft, s), s.item.refuse) for s in samples if s.features is not None]
     threshold, accuracy, margin = _choose_threshold(tops)

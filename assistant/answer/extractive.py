@@ -26,6 +26,9 @@ PROXIMITY_WEIGHT = 0.5
 """Weight of the question's words found right around the figure: in a sentence with
 several figures, the one next to the words asked about is the answer."""
 FOCUS_WEIGHT = 2.0
+SUPPORT_SHARE = 1 / 3
+"""A clause is quoted beside the lead (另见) only when its relevance is at least this share of
+the best clause's: one far less likely to be about the question adds noise, not a fact."""
 """The words just before the question word (已经过会的有几家) count this many times."""
 _PROXIMITY_REACH = 14
 
@@ -105,7 +108,13 @@ class ExtractiveAnswerer:
         tokens = list(dict.fromkeys(self._tokenize(question.text)))
         focus = focus_words(question.text, tokens)
         weights = [w * FOCUS_WEIGHT if t in focus else w for t, w in zip(tokens, self._weigh(tokens))]
-        picks = [self._best_sentence(hit, question, tokens, weights) for hit in hits[: self.max_clauses * 2]]
+        # Relevance counts as a share of the best clause's: the calibrated probabilities
+        # sit on whatever scale the fit gives, the order among this question's clauses not.
+        best_relevance = max(hit.scores.get("relevance", 0.5) for hit in hits) or 1.0
+        picks = [
+            self._best_sentence(hit, question, tokens, weights, hit.scores.get("relevance", 0.5) / best_relevance)
+            for hit in hits[: self.max_clauses * 2]
+        ]
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
         if asks_for_benefit_list(question.text):
@@ -119,6 +128,8 @@ class ExtractiveAnswerer:
                 break
             if pick is lead or pick.score < 0.6 * lead.score or not self._states_fact(pick.span.text, question):
                 continue
+            if pick.hit.scores.get("relevance", 0.5) < SUPPORT_SHARE * best_relevance:
+                continue  # far less likely than the best clause to be about this question
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
@@ -190,8 +201,9 @@ class ExtractiveAnswerer:
         lines.append(OFFICIAL_NOTE)
         return Draft("\n".join(lines), tuple(citations), self.mode)
 
-    def _best_sentence(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> _Pick:
-        relevance = hit.scores.get("relevance", 0.5)
+    def _best_sentence(
+        self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float], relevance: float
+    ) -> _Pick:
         best: _Pick | None = None
         spans = sentences(hit.clause.text)
         headings = _headings(hit)
