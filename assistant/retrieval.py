@@ -14,7 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
-from assistant.questions import frame, stated_pattern
+from assistant.questions import ASKING_WORDS, frame, stated_pattern
 from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
@@ -135,7 +135,11 @@ class HybridRetriever(BaseRetriever):
         for _, group in phrases:
             for word in group:
                 rest = rest.replace(word, " ")
-        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2]
+        # How the question asks (几家, 能返, 要是…的话) is not what it asks about: cut before
+        # tokenizing, or jieba glues it to a neighbour into a word no clause has (能返, 要额),
+        # and such a word would weigh the most in every coverage.
+        rest = ASKING_WORDS.sub(" ", rest)
+        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2 and not t.isdigit()]
         # A short form no clause uses is covered by the full forms it may stand for.
         variants = [(self.wording.variants(t) if self.wording else ()) + self.kb.expansions(t) for t in words]
         words += [word for word, _ in phrases]

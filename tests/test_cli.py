@@ -61,8 +61,11 @@ def test_search_scopes_regions_as_ask_does_and_prints_relevance(bundled_env):
     named = json.loads(run("search", "金华隐形冠军奖励", "--json").output)
     assert named and {row["region"] for row in named} == {"金华市"}
 
+    # The terminal shows the same hits, in the same order, as the JSON rows.
+    top3 = json.loads(run("search", "小巨人企业奖励", "--region", "郑州市", "--k", "3", "--json").output)
     shown = run("search", "小巨人企业奖励", "--region", "郑州市", "--k", "3").output
-    for row in rows[:3]:
+    assert len(top3) == 3
+    for row in top3:
         assert f"[{row['rank']}] 相关度 {row['relevance']:.3f}  {row['title']}（{row['region']}）" in shown
     assert "拒答阈值：相关度 <" in shown
 
