@@ -9,7 +9,7 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
 - **Who**: a title, size or kind of enterprise (外资企业, 总部企业…) the item asks for
   must be one the profile states, and an industry it is limited to must be the
   profile's. What the profile cannot settle (the level of a title it did not give, a
-  size it did not say, an item for 新引进企业) makes the item "check" (需确认) instead
+  size it did not say, an item only for newly set-up enterprises) makes the item "check" (需确认) instead
   of "match".
 - **Validity**: an item of a document whose stated term has ended is marked expired and
   left out of the total.
@@ -236,14 +236,14 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
             if not profile.size:
                 status = CHECK
-        elif who in vocabulary.undecided:
-            status = CHECK
         elif who not in held:
             industry = vocabulary.industry_in(who)
             if not (industry and industry == profile.industry):
                 return None  # an item for 外资企业, 总部企业…: the profile would say so
     if item.industry and item.industry != profile.industry:
         return None  # limited to another industry, or to one the profile does not name
+    if any(condition in vocabulary.undecided for condition in item.conditions):
+        status = CHECK  # "对新引进的…": is the enterprise new here?
     return status
 
 

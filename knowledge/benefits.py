@@ -9,7 +9,12 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
   ("营业收入10亿元（含）以上的"); a percentage is a rate unless it is a threshold;
 - a run of parts that each set a threshold and grant one figure is one tiered item;
 - "分别给予200万元、50万元" pairs the figures with the recipients listed before it;
-- a part that only states a cap ("单一企业最高补贴300万元") caps the item before it.
+- a part that only states a cap ("单一企业最高补贴300万元") caps the item before it;
+- a bracket that grants figures of its own is a sentence of its own, and a bare
+  "省级专精特新20万元" after a granted figure continues that list;
+- a grant without a figure (免征…, 优先供应土地, 准予…扣除) is one item per comma piece
+  that grants ("对A免征…，对B减半征收…" is two); "落实…税收优惠政策" only announces;
+- a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind.
 
 Every item quotes the words it came from. An amount the rules cannot parse is kept as
 quoted text (`amount_text`), never guessed.
@@ -55,12 +60,16 @@ _LEVEL_REACH = 12
 _PER_UNIT = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年|家企业)")
 _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
-    r"免征|减征|减按|免收|免缴|减半征收|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
+    r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
     r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
     r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券)|"
-    r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)"
+    r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)|准予[^，。；]{0,24}扣除|免税收入|暂不征收|暂免征收"
 )
 """Grants in kind or without a figure; a grant with a figure is read from the figure."""
+_GRANTING_BRACKET = re.compile(
+    r"[（(]([^（()）]{0,80}?(?:给予|奖励|补助|补贴|资助)[^（()）]{0,80}?\d[^（()）]{0,6}?元[^（()）]{0,80}?)[)）]"
+)
+_ANNOUNCES = re.compile(r"(?:落实|贯彻|执行|宣传|用好)[^，,]*$")
 _GRANTED_RANGE = re.compile(
     rf"(?:给予|奖励|补助|补贴|资助|奖补)[^，。；\d]{{0,4}}({_NUMBER}\s*(?:亿|千万|百万|万|千)?元?)\s*(?:至|到|-|—|～|~)\s*"
     rf"({_NUMBER}\s*(?:亿|千万|百万|万|千)?元)"
@@ -68,6 +77,7 @@ _GRANTED_RANGE = re.compile(
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
 _PER_UNIT_BEFORE = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年)[^，。；]{0,3}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
+_CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
 
 
@@ -138,6 +148,8 @@ class Terms:
         found: list[str] = []
         for match in self._who_pattern.finditer(text):
             name = self._form_to_name[match.group(0)]
+            if name in self.titles and _CANDIDATE_AFTER.match(text, match.end()):
+                name += "培育企业"  # "隐形冠军培育企业" is a candidate for the title, not a holder
             if name not in found:
                 found.append(name)
         return tuple(found)
@@ -149,10 +161,14 @@ class Terms:
         return ""
 
     def benefit_in(self, text: str) -> str:
+        """The kind of grant `text` names: the longest form found ("融资支持" over "支持"),
+        ties going to the kind listed first (贴息 before 贷款)."""
+        best, length = "", 0
         for name, forms in self.benefits.items():
-            if any(form in text for form in forms):
-                return name
-        return ""
+            found = max((len(form) for form in forms if form in text), default=0)
+            if found > length:
+                best, length = name, found
+        return best
 
     def first_title_at(self, text: str) -> int:
         """Where the first title (专精特新, 小巨人…) is named in `text`; -1 when none is."""
@@ -229,6 +245,9 @@ class _Part:
     thresholds: int
     context: str = ""
     in_kind: bool = False
+    grant_words: str = ""
+    """For a grant in kind: the words from its grant phrase on ("优先为…提供担保"), which name
+    what is granted better than the whole sentence does."""
     inherits: bool = False
     """A comma piece of a sentence whose earlier piece named the recipient."""
 
@@ -253,7 +272,8 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
         if run:
             new = list(_items_of_run(run, vocabulary, clause_id, doc_id, lead, clause_path, title))
             if run[0].inherits and items:
-                new = [replace(i, who=items[-1].who) if not i.who else i for i in new]
+                new = [replace(i, who=i.who or items[-1].who,
+                               benefit=items[-1].benefit if i.benefit == "其他" else i.benefit) for i in new]
             items.extend(new)
             run.clear()
 
@@ -293,6 +313,9 @@ def _lead(text: str) -> str:
 
 
 def _grant_parts(text: str, vocabulary: Terms):
+    # A bracket that grants figures of its own ("（2021年起对小巨人奖励提高到100万元，省级
+    # 专精特新20万元）") is a sentence of its own, not more figures of the one around it.
+    text = _GRANTING_BRACKET.sub(lambda m: "。" + m.group(1) + "。", text)
     for whole in _PART_END.split(text):
         # "对A、B分别给予…，对C、D分别给予…": each 分别 with the recipients before it.
         pieces = re.split(r"(?<=[，,])(?=对)", whole) if whole.count("分别") > 1 else [whole]
@@ -305,15 +328,45 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
             continue
         part = _part(sentence)
         if not any(f.grant for f in part.amounts) and not part.rates and _GRANT_IN_KIND.search(sentence):
-            part.in_kind = True  # "免征房产税", "优先供应土地", "给予适当补助": a grant with no figure
-            yield part
+            # "免征房产税", "优先供应土地", "给予适当补助": grants with no figure, one item per
+            # comma piece that grants ("对A免征…，对B减半征收…" is two).
+            yield from _in_kind_parts(sentence)
             continue
         grants = [f for f in part.amounts if f.grant and not f.cap]
-        if len(grants) >= 2 and "分别" not in sentence and not part.rates:
+        # Two rates, each in its own comma piece and neither a tier ("按投资额的10%给予补助，
+        # 或按年利率6%给予贴息"), are two grants, as two figures are.
+        two_rates = len(part.rates) >= 2 and not part.thresholds and not grants and all(
+            len(_part(piece).rates) <= 1 for piece in _COMMA.split(sentence))
+        if ((len(grants) >= 2 and not part.rates) or two_rates) and "分别" not in sentence:
             yield from _split_at_commas(sentence)
         elif part.amounts or part.rates:
             if any(verb in sentence for verb in vocabulary.grant_verbs):
                 yield part
+
+
+def _in_kind_parts(sentence: str):
+    pending = ""
+    pieces = _COMMA.split(sentence)
+    granting = [i for i, piece in enumerate(pieces) if _grants_in_kind(piece)]
+    if len(granting) <= 1:
+        granting = [len(pieces) - 1]  # one grant: the whole sentence is its quote
+    for index, piece in enumerate(pieces):
+        pending += piece
+        if index in granting or (index == len(pieces) - 1 and pending.strip("，,。；; ")):
+            found = _GRANT_IN_KIND.search(pending)
+            if found is None:
+                continue
+            part = _part(pending)
+            part.in_kind, part.grant_words = True, pending[found.start():]
+            yield part
+            pending = ""
+
+
+def _grants_in_kind(piece: str) -> bool:
+    """Whether a comma piece grants something without a figure; "落实…税收优惠政策" only
+    announces the grants that follow it."""
+    found = _GRANT_IN_KIND.search(piece)
+    return bool(found) and not _ANNOUNCES.search(piece[: found.start()])
 
 
 def _split_at_commas(sentence: str):
@@ -321,8 +374,9 @@ def _split_at_commas(sentence: str):
     its recipient only when it differs ("…给予20万元，对重新认定的给予10万元")."""
     pending, first = "", True
     for piece in _COMMA.split(sentence):
-        part = _part(pending + piece)
-        if any(f.grant for f in part.amounts) or part.rates:
+        part = _part(pending + piece, after_grant=not first)
+        rate_granted = part.rates and any(verb in piece for verb in terms().grant_verbs)
+        if any(f.grant for f in part.amounts) or rate_granted:
             part.context = pending
             part.inherits = not first
             first = False
@@ -332,7 +386,9 @@ def _split_at_commas(sentence: str):
             pending += piece
 
 
-def _part(text: str) -> _Part:
+def _part(text: str, after_grant: bool = False) -> _Part:
+    """The figures and rates of one piece; `after_grant` when a piece before it in the same
+    sentence granted a figure, so a bare "省级专精特新20万元" continues that list."""
     amounts: list[_Figure] = []
     rates: list[float] = []
     thresholds = 0
@@ -350,6 +406,9 @@ def _part(text: str) -> _Part:
                                    or bool(_GRANT_NOUN_AFTER.match(after)))
         if threshold:
             thresholds += 1
+        if not grant and not threshold and (after_grant or any(f.grant for f in amounts)) \
+                and _names_a_recipient(before_clause):
+            grant = True  # "…奖励提高到100万元，省“隐形冠军”50万元": the list of grants goes on
         amounts.append(_Figure(match.start(), match.end(), parse_money(number, unit, currency or "元"),
                                match.group(0), grant, cap and grant, threshold))
     for match in _RATE.finditer(text):
@@ -366,6 +425,12 @@ def _part(text: str) -> _Part:
     return _Part(text, amounts, rates, thresholds)
 
 
+def _names_a_recipient(piece: str) -> bool:
+    """A comma piece that is only a kind or level of enterprise ("省级“专精特新”中小企业")."""
+    return len(piece) <= 16 and bool(terms().who_in(piece) or _LEVEL_WORDS.search(piece)) \
+        and not re.search(r"[的在达超]|以上|以下", piece)
+
+
 def _grant_before(before: str) -> bool:
     return bool(re.search(r"(?:给予|奖励|奖补|补贴|补助|资助|贴息|扶持|支持|奖|补|安排|核定|享受|提供)[^，。；]{0,8}$", before))
 
@@ -373,8 +438,9 @@ def _grant_before(before: str) -> bool:
 def _only_a_cap(part: _Part) -> bool:
     """"单一企业最高补贴300万元", "两项合计最多不超过…的20%": a cap on the grant before it,
     not a grant of its own."""
-    if _TOTAL_CAP.search(part.text):
-        return True
+    total = _TOTAL_CAP.search(part.text)
+    if total and not re.search(r"(?:给予|奖励|补助|补贴)[^，,]*[，,]", part.text[: total.start()]):
+        return True  # "…给予投资额20%的支持，总额不超过500万元" is a grant with its own cap
     grants = [f for f in part.amounts if f.grant]
     # The cap's subject opens the sentence ("单一企业…", "累计…"); "…最高给予50万元" is a grant.
     return bool(grants) and all(f.cap for f in grants) and not part.rates and bool(_CAP_ONLY.search(part.text[:8])) \
@@ -392,14 +458,27 @@ def _items_of_run(run: list[_Part], vocabulary: Terms, clause_id: str, doc_id: s
     part = run[0]
     grants = [f for f in part.amounts if f.grant]
     if "分别" in part.text and len(grants) >= 2 and not part.rates:
-        head = part.text[: part.text.find("分别")]
-        recipients = re.split(r"[、和及与]", head[head.rfind("对") + 1:] if "对" in head else head)
-        if len([r for r in recipients if vocabulary.who_in(r)]) >= 2 or len(recipients) == len(grants):
+        recipients = _recipients(part.text)
+        # Figures paired with kinds or levels of enterprise are items of their own; paired with
+        # stages or sizes ("改制、辅导验收、申报、上市四个环节分别给予…") they are one tiered grant.
+        distinct = [r for r in recipients if vocabulary.who_in(r) or _LEVEL_WORDS.search(r)]
+        if len([r for r in recipients if vocabulary.who_in(r)]) >= 2 or (len(recipients) == len(grants) and distinct):
             yield from _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title)
         else:  # "分别给予30万元、50万元、80万元" for the tiers named before: one tiered grant
             yield _tiered(run, vocabulary, clause_id, doc_id, lead, path, title)
         return
     yield _item(part, part.text, grants, part.rates, vocabulary, clause_id, doc_id, lead, path, title)
+
+
+def _recipients(text: str) -> list[str]:
+    """What the figures after 分别 are paired with: the list after the last 对 before it
+    ("对国家级、省级专精特新企业分别…"), else the list in the comma piece before it."""
+    head = text[: text.find("分别")]
+    if "对" in head:
+        head = head[head.rfind("对") + 1:]
+    else:
+        head = re.split(r"[，,]", head.rstrip("，, "))[-1]
+    return re.split(r"[、和及与]", head)
 
 
 def _tiers_inside(part: _Part) -> bool:
@@ -424,8 +503,7 @@ def _tiered(run, vocabulary, clause_id, doc_id, lead, path, title) -> BenefitIte
 def _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title):
     """"对国家级、省级专精特新企业分别给予100万元、50万元": one item per recipient, a
     recipient that names only a level sharing the others' kind of enterprise."""
-    head = part.text[: part.text.find("分别")]
-    recipients = re.split(r"[、和及与]", head[head.rfind("对") + 1:] if "对" in head else head)
+    recipients = _recipients(part.text)
     named = [vocabulary.who_in(r) for r in recipients]
     shared = next((n for n in reversed(named) if n), ())
     levels = [_LEVEL_WORDS.search(r) for r in recipients]
@@ -462,7 +540,7 @@ def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path,
 
 def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed,
             level=None):
-    benefit = vocabulary.benefit_in(text) or vocabulary.benefit_in(lead) or "其他"
+    benefit = vocabulary.benefit_in(part.grant_words) or vocabulary.benefit_in(text) or vocabulary.benefit_in(lead) or "其他"
     if who is None:
         who = _who(text, lead, path, title, vocabulary)
     level = level or _title_level(text, vocabulary)
@@ -474,7 +552,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         if low and high and low < high:
             tiers, amount = (low, high), high
     return BenefitItem(
-        clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip().rstrip("，,、"),
+        clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip().strip("，,、"),
         amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
         conditions=tuple(c for c in vocabulary.conditions if c in text),
@@ -503,14 +581,17 @@ def _title_level(text: str, vocabulary: Terms) -> str:
 
 
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
+    # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
+    # throughout, whoever else a clause names.
+    scope = vocabulary.who_in(title)
     for source in (text, lead, path):
         found = vocabulary.who_in(source)
         if found:
-            return found
+            return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)
         if recipient:
-            return (recipient.group(1),)
-    return ()
+            return (recipient.group(1),) + scope
+    return scope
 
 
 def _with_cap(item: BenefitItem, cap: int, words: str) -> BenefitItem:
