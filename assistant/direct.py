@@ -237,9 +237,12 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             if not profile.size:
                 status = CHECK
         elif who not in held:
+            # An item for 外资企业, 总部企业…: the profile would say so. One for the
+            # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
+            # talent or a platform of that industry is not.
             industry = vocabulary.industry_in(who)
-            if not (industry and industry == profile.industry):
-                return None  # an item for 外资企业, 总部企业…: the profile would say so
+            if not (industry and industry == profile.industry and who.endswith(("企业", "公司", "厂"))):
+                return None
     if item.industry and item.industry != profile.industry:
         return None  # limited to another industry, or to one the profile does not name
     if any(condition in vocabulary.undecided for condition in item.conditions):

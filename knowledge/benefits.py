@@ -563,7 +563,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
 
 
 _RECIPIENT = re.compile(
-    r"对(?:[^，。；]{0,30}?的)?([^，。；、的对]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
+    r"对(?:于)?(?:[^，。；]{0,30}?的)?([^，。；、的对于]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
 )
 """"对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
 
