@@ -335,7 +335,11 @@ class Assistant:
         regions, ranked by calibrated relevance (`hit.scores["relevance"]`); the question
         and region are checked as `ask` checks them."""
         question = validate_question(question, self.settings.max_question_chars)
-        return self.retrieve(question, validate_region(region), k)
+        # Hits are gathered by fused score and then ranked by relevance: gather as many as
+        # `ask` does, so the first k shown are the k most relevant whatever k is.
+        wanted = k or RETRIEVE_K
+        found = self.retrieve(question, validate_region(region), max(wanted, RETRIEVE_K))
+        return replace(found, hits=found.hits[:wanted])
 
     def retrieve(self, question: str, region: str | None = None, k: int | None = None) -> Retrieval:
         """Clauses for `question`, limited to the region chain it (or the selector) names.

@@ -210,7 +210,7 @@ def build_console(
         def on_probe(text: str, region: str, k: float, request: gr.Request):
             check(request)
             try:
-                retrieval = assistant.retrieve(text, region=None if region == "全部" else region, k=int(k))
+                retrieval = assistant.search(text, region=None if region == "全部" else region, k=int(k))
             except (AssistantError, KnowledgeError) as exc:
                 return f"⚠️ {escape_text(str(exc))}", []
             threshold = assistant.relevance.threshold
