@@ -14,7 +14,8 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
   "省级专精特新20万元" after a granted figure continues that list;
 - a grant without a figure (免征…, 优先供应土地, 准予…扣除) is one item per comma piece
   that grants ("对A免征…，对B减半征收…" is two); "落实…税收优惠政策" only announces;
-- a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind.
+- a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind;
+  a grant whose sentence names no one is for whom the sentence before it names.
 
 Every item quotes the words it came from. An amount the rules cannot parse is kept as
 quoted text (`amount_text`), never guessed.
@@ -300,8 +301,26 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     flush()
     # A grant with no figure at all is left to the documents' text: "支持…发展" is no item.
     # A grant in kind must say what it grants ("建立绿色通道" alone is no item).
-    return [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
+    kept = [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
             or (i.in_kind and i.benefit != "其他")]
+    return [i if i.who or _OWN_SUBJECT.search(i.quote) else replace(i, who=_subject_before(text, i.quote, vocabulary))
+            for i in kept]
+
+
+_OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
+"""A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the
+vocabulary knows."""
+
+
+def _subject_before(text: str, quote: str, vocabulary: Terms) -> tuple[str, ...]:
+    """Who a clause is about when a grant's own sentence names no one ("对民办养老机构…。
+    新建每张床位补贴1万元"): the kinds of enterprise named in the nearest sentence before it."""
+    at = text.find(quote[:12])
+    for sentence in reversed(re.split(r"[。；;\n]", text[:at]) if at > 0 else []):
+        found = vocabulary.who_in(sentence)
+        if found:
+            return found
+    return ()
 
 
 def _lead(text: str) -> str:
