@@ -15,7 +15,11 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
 - a grant without a figure (免征…, 优先供应土地, 准予…扣除) is one item per comma piece
   that grants ("对A免征…，对B减半征收…" is two); "落实…税收优惠政策" only announces;
 - a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind;
-  a grant whose sentence names no one is for whom the sentence before it names.
+  a grant whose sentence names no one is for whom the sentence before it names;
+- a cap stated alone ("单项补助最高不超过40万元") caps every rate before it without one; a
+  rate a grant is raised by ("比例可上调10%") is no grant of its own;
+- a grant announced without a figure and stated with one next is one item, and the same
+  figure for the same recipients stated again for another tier is not a second one.
 
 Every item quotes the words it came from. An amount the rules cannot parse is kept as
 quoted text (`amount_text`), never guessed.
@@ -50,7 +54,7 @@ _THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上
 _THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
 _GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
 _CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
-_CAP_ONLY = re.compile(r"(?:单一|单个|单家|每家|同一|每个|每项|累计|总额)")
+_CAP_ONLY = re.compile(r"(?:单一|单个|单家|单项|每家|同一|每个|每项|累计|总额)")
 _LEVEL_WORDS = re.compile(
     r"(国家级|省级|市级|区级|县级)|(国家|省)(?=[“\"]?(?:专精特新|小巨人|单项冠军|隐形冠军|高新|科技型|重点|认定|级))"
 )
@@ -287,8 +291,15 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
                 run[-1].context += part.text
                 run.append(part)
                 flush()
-            elif items and items[-1].cap_yuan is None:
-                items[-1] = _with_cap(items[-1], cap, part.text)
+            else:
+                # "…30%给予补助；…40%给予补助。单项补助最高不超过40万元。" caps every rate
+                # before it that has no cap of its own.
+                index = len(items) - 1
+                while index >= 0 and items[index].cap_yuan is None:
+                    items[index] = _with_cap(items[index], cap, part.text)
+                    if items[index].rate is None:
+                        break
+                    index -= 1
             continue
         tier = part.thresholds > 0 and (len([f for f in part.amounts if f.grant]) + len(part.rates)) == 1
         if tier and run and run[-1].text.rstrip().endswith(("；", ";")) and _same_grant(run[-1], part, vocabulary):
@@ -303,6 +314,7 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     # A grant in kind must say what it grants ("建立绿色通道" alone is no item).
     kept = [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
             or (i.in_kind and i.benefit != "其他")]
+    kept = _one_each(kept)
     return [i if i.who or _OWN_SUBJECT.search(i.quote) else replace(i, who=_subject_before(text, i.quote, vocabulary))
             for i in kept]
 
@@ -310,6 +322,33 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 """A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the
 vocabulary knows."""
+
+
+_ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|如下")
+
+
+def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
+    """A grant announced without a figure and stated with one in the next sentence, which
+    names no recipient of its own or states the tiers announced ("…通过银行按揭贷款的，给予
+    贴息。贴息贷款最高不超过200万元…"; "根据投资额分级给予奖励。单笔投资额不超过500万元的，
+    按4%给予奖励"), is one grant; so is
+    the same figure of the same kind for the same recipients stated again for another tier."""
+    out: list[BenefitItem] = []
+    seen: set[tuple] = set()
+    for index, item in enumerate(items):
+        following = items[index + 1] if index + 1 < len(items) else None
+        if item.in_kind and following is not None and not following.in_kind and following.benefit == item.benefit \
+                and (_ANNOUNCES_TIERS.search(item.quote) or not _OWN_SUBJECT.search(following.quote)):
+            following_who = following.who or item.who
+            items[index + 1] = replace(following, who=following_who)
+            continue
+        key = (item.benefit, item.amount_yuan, item.rate, item.cap_yuan, item.tiers, item.who, item.title_level,
+               item.amount_text)
+        if not item.in_kind and key in seen:
+            continue
+        seen.add(key)
+        out.append(item)
+    return out
 
 
 def _subject_before(text: str, quote: str, vocabulary: Terms) -> tuple[str, ...]:
@@ -433,7 +472,7 @@ def _part(text: str, after_grant: bool = False) -> _Part:
     for match in _RATE.finditer(text):
         after = text[match.end():match.end() + 4]
         before = re.split(r"[，,；;。]", text[max(0, match.start() - _PRE_WINDOW):match.start()])[-1]
-        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低)\s*$", before):
+        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$", before):
             thresholds += 1
             continue
         try:
