@@ -12,8 +12,9 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
 - a part that only states a cap ("单一企业最高补贴300万元") caps the item before it;
 - a bracket that grants figures of its own is a sentence of its own, and a bare
   "省级专精特新20万元" after a granted figure continues that list;
-- a grant without a figure (免征…, 优先供应土地, 准予…扣除) is one item per comma piece
-  that grants ("对A免征…，对B减半征收…" is two); "落实…税收优惠政策" only announces;
+- a grant without a figure (免征…, 优先供应土地, 准予…扣除, 给予倾斜性支持) is one item
+  per recipient it names ("对A免征…，对B减半征收…" is two; "实行递延纳税政策，暂不征收…"
+  one), also after the figures of a sentence; "落实…税收优惠政策" only announces;
 - a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind;
   a grant whose sentence names no one is for whom the sentence before it names;
 - a cap stated alone ("单项补助最高不超过40万元") caps every rate before it without one; a
@@ -67,13 +68,15 @@ _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
     r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
     r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
-    r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券)|"
+    r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券|支持|倾斜)|"
+    r"兑现[^，。；]{0,10}(?:奖励|补贴|补助|待遇)|"
     r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)|准予[^，。；]{0,24}扣除|免税收入|暂不征收|暂免征收"
 )
 """Grants in kind or without a figure; a grant with a figure is read from the figure."""
 _GRANTING_BRACKET = re.compile(
     r"[（(]([^（()）]{0,80}?(?:给予|奖励|补助|补贴|资助)[^（()）]{0,80}?\d[^（()）]{0,6}?元[^（()）]{0,80}?)[)）]"
 )
+_MONEY_WITH_UNIT = re.compile(rf"{_NUMBER}\s*(?:亿|千万|百万|万|千)?\s*(?:元|美元)|{_NUMBER}\s*(?:亿|千万|百万|万|千)")
 _ANNOUNCES = re.compile(r"(?:落实|贯彻|执行|宣传|用好)[^，,]*$")
 _GRANTED_RANGE = re.compile(
     rf"(?:给予|奖励|补助|补贴|资助|奖补)[^，。；\d]{{0,4}}({_NUMBER}\s*(?:亿|千万|百万|万|千)?元?)\s*(?:至|到|-|—|～|~)\s*"
@@ -384,6 +387,11 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
     for sentence in pieces:
         if not sentence.strip():
             continue
+        sentence, in_kind_tail = _in_kind_tail(sentence)
+        if in_kind_tail:
+            yield from _sentence_parts([sentence], vocabulary)
+            yield from _in_kind_parts(in_kind_tail)
+            continue
         part = _part(sentence)
         if not any(f.grant for f in part.amounts) and not part.rates and _GRANT_IN_KIND.search(sentence):
             # "免征房产税", "优先供应土地", "给予适当补助": grants with no figure, one item per
@@ -402,10 +410,33 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
                 yield part
 
 
+def _in_kind_tail(sentence: str) -> tuple[str, str]:
+    """A sentence that grants figures and then, after its last figure, something without one
+    ("…分别给予80万元和10万元奖励，对培育库企业给予相应服务券"): (the part with figures, the
+    grant in kind after it), or (sentence, "") when there is no such tail."""
+    pieces = _COMMA.split(sentence)
+    last_figure = max((i for i, piece in enumerate(pieces) if _MONEY_WITH_UNIT.search(piece) or _RATE.search(piece)),
+                      default=-1)
+    if last_figure < 0 or last_figure == len(pieces) - 1:
+        return sentence, ""
+    tail = "".join(pieces[last_figure + 1:])
+    if not any(_grants_in_kind(piece) for piece in pieces[last_figure + 1:]):
+        return sentence, ""
+    return "".join(pieces[: last_figure + 1]), tail
+
+
 def _in_kind_parts(sentence: str):
     pending = ""
     pieces = _COMMA.split(sentence)
-    granting = [i for i, piece in enumerate(pieces) if _grants_in_kind(piece)]
+    granting: list[int] = []
+    for index, piece in enumerate(pieces):
+        if not _grants_in_kind(piece):
+            continue
+        since = "".join(pieces[granting[-1] + 1: index + 1]) if granting else ""
+        if granting and not (since.lstrip().startswith("对") or terms().who_in(since)):
+            granting[-1] = index  # "实行递延纳税政策，暂不征收预提所得税": the same grant, said twice
+        else:
+            granting.append(index)
     if len(granting) <= 1:
         granting = [len(pieces) - 1]  # one grant: the whole sentence is its quote
     for index, piece in enumerate(pieces):
