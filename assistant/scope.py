@@ -43,6 +43,8 @@ def scope_question(question: QuestionFrame, region: str | None, covered: set[str
         ('大连市', '辽宁省')
         >>> scope_question(frame("上海市有什么奖励"), None, {"大连市"}).uncovered
         ('上海市',)
+        >>> tuple(scope_question(frame("西安高新区研发补贴多少"), None, {"郑州市", "郑州高新技术产业开发区"}))[:2]
+        ((), ('西安市',))
     """
     places = gazetteer()
     named = list(question.regions)
@@ -58,6 +60,12 @@ def scope_question(question: QuestionFrame, region: str | None, covered: set[str
             uncovered.append(name)
     ambiguous = []
     for text, candidates in question.unresolved:
+        if question.regions:
+            # "西安高新区": a short form many places share, said of a place the question
+            # names, is that place's own; another city's 高新区 never scopes it.
+            candidates = tuple(c for c in candidates if set(places.chain(c)) & set(question.regions))
+            if not candidates:
+                continue
         reachable = [c for c in candidates if set(places.chain(c)) - {"全国"} & covered]
         if not reachable and text in places.informal:
             # A short form several places share (新城) is as often an ordinary word
