@@ -52,7 +52,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d[\d.]*\s*[%％]|百分之"),
     ),
     "date": (
-        re.compile(r"什么时候|何时|哪天|日期|时间|期限|哪一年|几月|截至|起施行|开始实施"),
+        re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|日期|时间|期限|哪一年|几月|截至|起施行|开始实施"),
         # Policy texts also date by the part of a month or year (3月底前, 年底前) and from
         # the day of issue (自发布之日起施行).
         re.compile(

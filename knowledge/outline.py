@@ -36,6 +36,7 @@ _ID_PREFIX = {"chapter": "ch", "section": "se", "article": "art"}
 _RUN_MARKER = re.compile(r"(?:^|(?<=[。；;！？!?：:\n]))\s*([一二三四五六七八九十]{1,2})是")
 _LABEL_END = re.compile(r"[。；;：:]")
 _MAX_LABEL = 40
+_ATTACHMENTS = re.compile(r"^附件\s*[：:]")
 
 
 @dataclass
@@ -148,9 +149,17 @@ def _headings(lines: list[str]) -> list[_Heading]:
     headings: list[_Heading] = []
     sibling_counts: dict[str, int] = {}
     index = 0
+    attachments = False
     while index < len(lines):
         line = lines[index]
         heading = _marked_heading(line)
+        # "附件：" then "1.…办法" "2.…细则": the titles of attached files, listed in the
+        # clause before them, not clauses of their own under it.
+        if attachments and heading is not None and heading.kind in ("num", "pnum") \
+                and not line.rstrip().endswith(tuple(SENTENCE_END)):
+            index += 1
+            continue
+        attachments = bool(_ATTACHMENTS.match(line.strip()))
         if heading is None:
             span = _title_lines(lines, index)
             if span:

@@ -137,6 +137,14 @@ def test_full_width_parentheses_and_numbered_items_with_dunhao():
     assert [c.clause_id for c in clauses] == ["d:1.1.1", "d:1.1.2", "d:1.2"]
 
 
+def test_a_list_of_attached_files_stays_with_the_article_that_lists_them():
+    text = ("第一条 对研发投入给予补助。\n第二条 本办法自2018年1月1日起施行。\n附件：\n"
+            "1.研究与开发资金管理办法\n2.创新主体培育实施细则")
+    clauses = parse_clauses(PolicyDocument("d", "t", text))
+    assert [c.clause_id for c in clauses] == ["d:art1", "d:art2"]
+    assert clauses[-1].text.startswith("第二条 本办法自2018年1月1日起施行。") and clauses[-1].text.endswith("实施细则")
+
+
 EXPECTED_METADATA = {
     "huiji": ("关于“产业强区推动惠济区高质量发展”提案的答复", "", "惠济区科技和工业信息化局", "2023-05-15", "惠济区", "区县"),
     "zhengzhou": ("关于促进中小企业健康发展建议的答复", "", "郑州市工业和信息化局", "2024-06-28", "郑州市", "市"),
