@@ -76,7 +76,6 @@ _GRANT_IN_KIND = re.compile(
 _GRANTING_BRACKET = re.compile(
     r"[（(]([^（()）]{0,80}?(?:给予|奖励|补助|补贴|资助)[^（()）]{0,80}?\d[^（()）]{0,6}?元[^（()）]{0,80}?)[)）]"
 )
-_MONEY_WITH_UNIT = re.compile(rf"{_NUMBER}\s*(?:亿|千万|百万|万|千)?\s*(?:元|美元)|{_NUMBER}\s*(?:亿|千万|百万|万|千)")
 _ANNOUNCES = re.compile(r"(?:落实|贯彻|执行|宣传|用好)[^，,]*$")
 _GRANTED_RANGE = re.compile(
     rf"(?:给予|奖励|补助|补贴|资助|奖补)[^，。；\d]{{0,4}}({_NUMBER}\s*(?:亿|千万|百万|万|千)?元?)\s*(?:至|到|-|—|～|~)\s*"
@@ -338,12 +337,15 @@ def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
     the same figure of the same kind for the same recipients stated again for another tier."""
     out: list[BenefitItem] = []
     seen: set[tuple] = set()
+    announced: BenefitItem | None = None
     for index, item in enumerate(items):
+        if announced is not None and not item.who:
+            item = replace(item, who=announced.who)  # stated for whom the announcement named
+        announced = None
         following = items[index + 1] if index + 1 < len(items) else None
         if item.in_kind and following is not None and not following.in_kind and following.benefit == item.benefit \
                 and (_ANNOUNCES_TIERS.search(item.quote) or not _OWN_SUBJECT.search(following.quote)):
-            following_who = following.who or item.who
-            items[index + 1] = replace(following, who=following_who)
+            announced = item
             continue
         key = (item.benefit, item.amount_yuan, item.rate, item.cap_yuan, item.tiers, item.who, item.title_level,
                item.amount_text)
@@ -415,14 +417,15 @@ def _in_kind_tail(sentence: str) -> tuple[str, str]:
     ("…分别给予80万元和10万元奖励，对培育库企业给予相应服务券"): (the part with figures, the
     grant in kind after it), or (sentence, "") when there is no such tail."""
     pieces = _COMMA.split(sentence)
-    last_figure = max((i for i, piece in enumerate(pieces) if _MONEY_WITH_UNIT.search(piece) or _RATE.search(piece)),
-                      default=-1)
-    if last_figure < 0 or last_figure == len(pieces) - 1:
+    last_figure = max((i for i, piece in enumerate(pieces) if _states_money(piece) or _RATE.search(piece)), default=-1)
+    if last_figure < 0 or not any(_grants_in_kind(piece) for piece in pieces[last_figure + 1:]):
         return sentence, ""
-    tail = "".join(pieces[last_figure + 1:])
-    if not any(_grants_in_kind(piece) for piece in pieces[last_figure + 1:]):
-        return sentence, ""
-    return "".join(pieces[: last_figure + 1]), tail
+    return "".join(pieces[: last_figure + 1]), "".join(pieces[last_figure + 1:])
+
+
+def _states_money(text: str) -> bool:
+    """A sum with its unit (50万元, 3亿); a bare number (年份, 条款号) is none, as in `_part`."""
+    return any(match.group(2) or match.group(3) for match in _MONEY.finditer(text))
 
 
 def _in_kind_parts(sentence: str):
