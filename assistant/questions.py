@@ -60,6 +60,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             r"(?:年|季度?|月)(?:底|末)前|(?:发布|印发|公布)之日起|\d+个工作日|\d+周"
         ),
     ),
+    # How long (经营六年以上, 补贴期限3年, 30个工作日内): asked as 几年, 多久, 多少天.
+    "duration": (
+        re.compile(r"几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|多少个工作日"),
+        re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
+    ),
     "doc_number": (
         re.compile(r"文号|哪个文件|什么文件|依据"),
         re.compile(r"〔\d{4}〕\d+号"),
@@ -125,10 +130,7 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
-    "duration": (
-        re.compile(r"几年|多少年|多久|多长时间|几个月|几天"),
-        re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
-    ),
+    "duration": FACT_KINDS["duration"],
     "count": (re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and

@@ -35,6 +35,7 @@ from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.scope import scope_question
 from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
+from assistant.tiers import beyond_tiers
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit
@@ -258,6 +259,10 @@ class Assistant:
         figure ("补多少") that no relevant clause states (they are related, not an answer)."""
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
         if not any(retrieval.frame.states_a_figure_asked(h.clause.text) for h in relevant):
+            return []
+        # The most relevant clause's tiers all lie on one side of the figure the question
+        # states (贡献超过1000万 against tiers up to 1000万元): what applies is not stated.
+        if relevant and beyond_tiers(retrieval.frame.text, relevant[0].clause.text):
             return []
         return relevant
 

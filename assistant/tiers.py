@@ -53,6 +53,35 @@ def _bounds(condition: str) -> tuple[float, float, str] | None:
     return low, high, currencies.pop()
 
 
+def beyond_tiers(question: str, text: str) -> bool:
+    """The question states an amount that none of two or more tiers of `text` holds (贡献
+    超过1000万 against tiers that end at 1000万元): the text does not say what applies.
+
+    Example:
+        >>> tiers = "贡献100万元至300万元的，扶持12%；300万元至1000万元（含1000万元）的，扶持25%。"
+        >>> beyond_tiers("贡献超过2000万的扶持比例是多少？", tiers), beyond_tiers("贡献400万扶持多少？", tiers)
+        (True, False)
+        >>> beyond_tiers("扶持比例是多少？", tiers)
+        False
+    """
+    asked = question_figure(question)
+    if asked is None:
+        return False
+    value, currency, _ = asked
+    bounded = [b for b in (_tier_bounds(part) for part in _tier_parts(text)) if b is not None and b[2] == currency]
+    # Bounds count as inclusive here (（含1000万元）): refusing a figure a tier may hold is worse.
+    return len(bounded) >= 2 and not any(low <= value <= high for low, high, _ in bounded)
+
+
+def _tier_parts(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[；;。]", text) if p.strip()]
+
+
+def _tier_bounds(part: str) -> tuple[float, float, str] | None:
+    grant = _GRANT.search(part)
+    return _bounds(part[: grant.start()] if grant else part)
+
+
 def matching_tier(question: str, quote: str) -> str | None:
     """The tier of `quote` (its parts between ；) whose condition holds the amount the
     question states; None unless exactly one of two or more tiers does.

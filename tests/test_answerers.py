@@ -176,3 +176,55 @@ def test_of_several_counts_the_one_next_to_the_words_asked_about_answers(extract
     )
     quote = final_draft(extractive.stream(frame("白名单企业里已经过会的有几家？"), [_hit(text)])).citations[0].quote
     assert "过会企业4家" in quote and "30家" not in quote
+
+
+def test_a_sentence_negating_the_words_asked_about_does_not_answer(extractive):
+    text = (
+        "企业境内非首发上市，迁入本市的，一次性给予200万元补贴。"
+        "拟在境内首发上市的企业，按完成辅导、正式申报两个环节分别给予50万元和80万元补贴。"
+    )
+    quote = final_draft(extractive.stream(frame("我们准备境内首发上市，补贴多少？"), [_hit(text)])).citations[0].quote
+    assert "80万元" in quote and "非首发" not in quote
+    graded = _hit("评价结果分为优秀、合格、不合格。被评为基本合格的工程实验室，给予通报。评为不合格的工程实验室，予以撤销。")
+    quote = final_draft(extractive.stream(frame("工程实验室评价要是不合格会怎么样？"), [graded])).citations[0].quote
+    assert "撤销" in quote and "通报" not in quote
+
+
+def test_a_grant_stated_as_a_rate_answers_how_much(extractive):
+    text = (
+        "对新建的芯片制造项目，按其固定资产投资额的10%给予投资补助。"
+        "对于引进的知名设计企业，给予不超过实际投资总额8%的补助，补助金额不超过2000万元。"
+    )
+    quote = final_draft(extractive.stream(frame("新建芯片制造项目投资补助怎么给？"), [_hit(text)])).citations[0].quote
+    assert "10%" in quote and "设计企业" not in quote
+
+
+def test_how_many_years_is_answered_by_a_duration_in_chinese_numerals(extractive):
+    stay = _hit(
+        "第十一条 享受本办法扶持的企业，自享受年度起，应在本区持续经营六年以上。",
+        path="第十一条享受本办法扶持的企业，自享受年度起，应在本区持续经营六年以上",
+    )
+    other = ClauseHit(
+        Clause("demo:5", "demo", "第五条", "第五条 对融资租赁企业按贷款利息的20%给予补贴，补贴期限3年。", 0, 30, 2),
+        stay.document, 0.9, {"relevance": 0.8},
+    )
+    draft = final_draft(extractive.stream(frame("拿了扶持，得在区里经营多少年？"), [stay, other]))
+    assert "六年以上" in draft.citations[0].quote
+
+
+def test_the_rule_for_the_askers_own_figure_answers(extractive):
+    text = (
+        "养老机构中设立的医疗机构纳入远程医疗管理平台。"
+        "300张床位以下的养老机构应设置医务室，300张床位（含）以上的养老机构应设置综合门诊部。"
+    )
+    quote = final_draft(extractive.stream(frame("我们开了个350张床的养老院，得配啥医疗机构？"), [_hit(text)])).citations[0].quote
+    assert "综合门诊部" in quote and "远程医疗" not in quote
+
+
+def test_the_place_asked_about_is_quoted_before_the_wider_one(extractive):
+    district = StoredDocument("d", "示例区答复", "", "惠济区人民政府", "2024-01-01", "惠济区", "区", "", 1, "0" * 16)
+    city = StoredDocument("c", "示例市答复", "", "郑州市人民政府", "2024-01-01", "郑州市", "市", "", 1, "1" * 16)
+    own = ClauseHit(Clause("d:1", "d", "一", "目前我区共有省级“专精特新”中小企业4家。", 0, 20, 0), district, 1.0, {"relevance": 0.8})
+    wider = ClauseHit(Clause("c:1", "c", "一", "截至目前，我市已累计培育省级专精特新企业920家。", 0, 24, 0), city, 1.0, {"relevance": 0.3})
+    draft = final_draft(extractive.stream(frame("惠济区现在有几家省级专精特新企业？"), [wider, own]))
+    assert "4家" in draft.citations[0].quote

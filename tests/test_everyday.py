@@ -183,3 +183,20 @@ def test_a_figure_the_question_states_is_placed_in_its_tier(e5, tmp_path):
     assert not answer.refused and "奖励20万元；" in answer.text, "the tiers are quoted whole"
     assert answer.text.startswith("宁陵县：按您所说的1000万，适用“500万元以上的，奖励50万元”。[1]")
     assert "适用" not in assistant.ask("宁陵县总部企业贡献奖励标准是什么？").text, "no figure asked, no tier named"
+
+
+def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_path):
+    policy = (
+        "惠济区总部企业财政贡献扶持办法\n"
+        "第一条 对总部企业按年度区级贡献给予扶持。"
+        "年度区级贡献在100万元至300万元的，扶持12%；年度区级贡献在300万元至1000万元的，扶持20%。\n"
+        "第二条 本办法自2024年1月1日起施行。\n"
+    )
+    kb_copy.ingest_bytes("huiji-hq-tiers.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    inside = assistant.ask("惠济区总部企业年度区级贡献400万，扶持比例是多少？")
+    assert not inside.refused and not inside.related and "20%" in inside.text, inside.text
+    beyond = assistant.ask("惠济区总部企业年度区级贡献5000万，扶持比例是多少？")
+    assert beyond.related or beyond.refused, beyond.text

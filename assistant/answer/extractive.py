@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
-from assistant.questions import FACT_KINDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern
+from assistant.questions import ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, stated_pattern
 from assistant.tiers import matching_tier, question_figure
 from knowledge.benefits import extract_benefits
 from knowledge.models import ClauseHit
@@ -25,6 +25,14 @@ MEASURE_BONUS = 0.4
 PROXIMITY_WEIGHT = 0.5
 """Weight of the question's words found right around the figure: in a sentence with
 several figures, the one next to the words asked about is the answer."""
+OTHER_PLACE_PENALTY = 0.3
+"""Taken from a sentence about a sub-region the question did not ask about."""
+WIDER_PLACE_PENALTY = 0.2
+"""Taken from a sentence of a document for a wider region than the one asked about
+(惠济区有几家… quotes 惠济区's own count before 郑州市's)."""
+STATED_UNIT_BONUS = 0.3
+"""Added when it states a figure in a unit the question states its own in (350张床 ->
+300张床位以上的…应设置综合门诊部): the rule that sorts the asker's case is there."""
 FOCUS_WEIGHT = 2.0
 SUPPORT_SHARE = 1 / 3
 """A clause is quoted beside the lead (另见) only when its relevance is at least this share of
@@ -105,7 +113,7 @@ class ExtractiveAnswerer:
         """
         if not hits:
             raise ValueError("hits must not be empty; refuse before answering")
-        tokens = list(dict.fromkeys(self._tokenize(question.text)))
+        tokens = question_words(question.text, self._tokenize)
         focus = focus_words(question.text, tokens)
         weights = [w * FOCUS_WEIGHT if t in focus else w for t, w in zip(tokens, self._weigh(tokens))]
         # Relevance counts as a share of the best clause's: the calibrated probabilities
@@ -216,7 +224,9 @@ class ExtractiveAnswerer:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
             score = self._score(span.text, question, tokens, weights) + 0.3 * relevance
             if _names_other_place(span.text, hit, question):
-                score -= 0.3
+                score -= OTHER_PLACE_PENALTY
+            elif question.regions and clause_region(hit) not in question.regions:
+                score -= WIDER_PLACE_PENALTY
             if best is None or score > best.score:
                 best = _Pick(hit, span, score, trimmed, index)
         if best is None:  # a clause of only very short lines: quote it whole
@@ -248,13 +258,13 @@ class ExtractiveAnswerer:
         """A figure that is one tier of several (……的，奖励10万元；……的，奖励20万元；) is
         quoted with its sibling tiers: one tier alone reads as the whole rule."""
         kinds = [k for k in question.fact_kinds if k in _TIERED_KINDS]
-        if not kinds or not any(FACT_KINDS[k][1].search(spans[index].text) for k in kinds):
+        if not kinds or not any(stated_pattern(k).search(spans[index].text) for k in kinds):
             return spans[index]
 
         opening = _after_lead_in(spans[index].text)[:_TIER_PREFIX]
 
         def tier(i: int) -> bool:
-            return any(FACT_KINDS[k][1].search(spans[i].text) for k in kinds)
+            return any(stated_pattern(k).search(spans[i].text) for k in kinds)
 
         def joined(before: int, after: int) -> bool:
             """Two neighbouring sentences are tiers of one rule: the first ends in ；, or
@@ -285,8 +295,8 @@ class ExtractiveAnswerer:
         kinds = [k for k in question.fact_kinds if k != "list"]
         if not kinds:
             return True
-        figures = {m.group(0) for k in kinds for m in FACT_KINDS[k][1].finditer(pick.span.text)}
-        return not figures <= {m.group(0) for k in kinds for m in FACT_KINDS[k][1].finditer(quoted)}
+        figures = {m.group(0) for k in kinds for m in stated_pattern(k).finditer(pick.span.text)}
+        return not figures <= {m.group(0) for k in kinds for m in stated_pattern(k).finditer(quoted)}
 
     @staticmethod
     def _states_fact(text: str, question: QuestionFrame) -> bool:
@@ -296,12 +306,17 @@ class ExtractiveAnswerer:
     def _score(self, text: str, question: QuestionFrame, tokens: list[str], weights: list[float]) -> float:
         lowered = text.lower()
         total = sum(weights) or 1.0
-        coverage = sum(w for t, w in zip(tokens, weights) if t in lowered) / total
+        asked = question.text.lower()
+        coverage = sum(w for t, w in zip(tokens, weights) if said_alike(t, asked, lowered)) / total
         score = coverage
         if _asks_a_fact(question) and self._states_fact(text, question):
             score += FACT_BONUS + PROXIMITY_WEIGHT * _coverage_near_figures(lowered, question, tokens, weights)
         if question.measure and measure_pattern(question.measure).search(text):
             score += MEASURE_BONUS
+        if any(measure_pattern(unit).search(text) for unit in stated_units(question.text)):
+            score += STATED_UNIT_BONUS
+        if "date" in question.fact_kinds and _ASKS_A_DAY.search(question.text) and _FULL_DATE.search(text):
+            score += MEASURE_BONUS  # 哪天 is answered by a day (2016年9月7日), not a year
         return score
 
     def _narrow(self, span: Span, question: QuestionFrame, tokens: list[str], weights: list[float]) -> Span:
@@ -327,6 +342,54 @@ class ExtractiveAnswerer:
         return Span(start, start + len(text), text)
 
 
+_ASKS_A_DAY = re.compile(r"哪天|哪一天|几号|哪日|日期")
+_FULL_DATE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日")
+_STATED_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(张|亩|平方米|人|名|家|台|套|辆|间|户|个)")
+
+
+def stated_units(text: str) -> set[str]:
+    """The units the question states its own figures in (350张床 -> 张); money and dates
+    are read by their own rules.
+
+    Example:
+        >>> sorted(stated_units("我们有350张床、招了20人，补多少？"))
+        ['人', '张']
+    """
+    return {match.group(1) for match in _STATED_UNIT.finditer(text)}
+
+
+def question_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
+    """The words a question asks about: how it asks (要是, 多少年, 能不能) is cut before
+    tokenizing, as retrieval does; a rare asking word would outweigh every word of substance."""
+    return [t for t in dict.fromkeys(tokenize(ASKING_WORDS.sub(" ", text))) if t.strip()]
+
+
+_NEGATION = "非不未无"
+
+
+def said_alike(word: str, question: str, sentence: str) -> bool:
+    """`sentence` says `word` the way `question` does: negated by the character before it
+    (非首发, 不合格) in both or in neither. 境内首发上市 is not covered by 境内非首发上市,
+    nor 不合格 by 基本合格.
+
+    Example:
+        >>> said_alike("首发", "准备境内首发上市", "企业境内非首发上市的"), said_alike("首发", "准备境内首发上市", "拟在境内首发上市的")
+        (False, True)
+        >>> said_alike("合格", "评价要是不合格", "评为不合格的，予以撤销"), said_alike("合格", "评价要是不合格", "被评为基本合格的")
+        (True, False)
+    """
+    start = sentence.find(word)
+    if start == -1:
+        return False
+    at = question.find(word)
+    negated = at > 0 and question[at - 1] in _NEGATION
+    while start != -1:
+        if (start > 0 and sentence[start - 1] in _NEGATION) == negated:
+            return True
+        start = sentence.find(word, start + 1)
+    return False
+
+
 def _asks_a_fact(question: QuestionFrame) -> bool:
     return bool(question.fact_kinds) or question.measure is not None
 
@@ -336,7 +399,7 @@ def _fact_patterns(question: QuestionFrame) -> list:
     amount; the amount is what must be there. A count in a measure (几倍) is such a fact;
     a bare "多少" after a vague ask (目标多少) takes any figure."""
     kinds = [k for k in question.fact_kinds if k != "list"] or list(question.fact_kinds)
-    patterns = [FACT_KINDS[kind][1] for kind in kinds]
+    patterns = [stated_pattern(kind) for kind in kinds]
     if question.measure or question.measure == "" and set(question.fact_kinds) <= {"count", "list"}:
         patterns.append(measure_pattern(question.measure))
     return patterns
@@ -350,7 +413,8 @@ def _coverage_near_figures(text: str, question: QuestionFrame, tokens: list[str]
     for pattern in _fact_patterns(question):
         for match in pattern.finditer(text):
             window = text[max(0, match.start() - _PROXIMITY_REACH):match.end() + _PROXIMITY_REACH]
-            best = max(best, sum(w for t, w in zip(tokens, weights) if t in window) / total)
+            asked = question.text.lower()
+            best = max(best, sum(w for t, w in zip(tokens, weights) if said_alike(t, asked, window)) / total)
     return best
 
 
@@ -383,8 +447,8 @@ def _headings(hit: ClauseHit) -> set[str]:
     """The clause's headings as its path gives them (a path part cut short with … is the
     clause's opening words, not a heading). A numbered line that is a whole rule
     ("二、总部企业购买办公用房的，按每平方米1000元给予补助。") heads its clause in the
-    outline but is content: a line that states a figure (3年, 1000元, 50%) is never a mere
-    heading."""
+    outline but is content: a line that states a figure (3年, 六年以上, 1000元, 50%) or goes
+    on past a comma is never a mere heading."""
     return {_bare(part) for part in hit.clause.clause_path.split(" > ")
             if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
 
@@ -392,7 +456,7 @@ def _headings(hit: ClauseHit) -> set[str]:
 # A figure in the line, once its own number ("3.", "（二）", "第五条") is dropped.
 _LINE_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零\d]+[条章节款]|[（(][一二三四五六七八九十\d]+[)）]|"
                           r"[一二三四五六七八九十\d]+[、.．])\s*")
-_RULE_MARKS = re.compile(r"\d")
+_RULE_MARKS = re.compile(r"\d|[一二三四五六七八九十两百千]+(?:个)?(?:年|月|日|天|工作日|万|元|倍|家|项|人|名)|，")
 
 
 def _quoted(pick: _Pick) -> str:
