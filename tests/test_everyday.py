@@ -200,3 +200,24 @@ def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_
     assert not inside.refused and not inside.related and "20%" in inside.text, inside.text
     beyond = assistant.ask("惠济区总部企业年度区级贡献5000万，扶持比例是多少？")
     assert beyond.related or beyond.refused, beyond.text
+
+
+def test_asking_what_a_document_grants_lists_every_grant_of_it(kb_copy, tmp_path):
+    policy = (
+        "惠济区促进融资租赁行业发展扶持办法\n"
+        "第一条 为促进融资租赁行业发展，制定本办法。\n"
+        "第二条 新注册的融资租赁企业，到位注册资本1亿元的，给予100万元奖励。\n"
+        "第三条 融资租赁企业利用商业贷款购买大型设备的，按年贷款利息的20%给予补贴，最高50万元。\n"
+        "第四条 融资租赁企业为区内企业提供融资的，按融资总额的1%给予补贴。\n"
+        "第五条 本办法自2024年1月1日起施行。\n"
+    )
+    kb_copy.ingest_bytes("huiji-leasing.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    listed = assistant.ask("惠济区对融资租赁公司有哪些扶持政策？")
+    assert "融资租赁行业发展扶持办法" in listed.text.splitlines()[0], listed.text
+    assert all(figure in listed.text for figure in ("100万元", "20%", "1%")), listed.text
+    assert len(listed.citations) == 3 and all(c.quote in c.text for c in listed.citations)
+    one = assistant.ask("惠济区融资租赁企业买设备贷款，利息补贴多少？")
+    assert "20%" in one.text and "100万元" not in one.text, one.text

@@ -14,9 +14,9 @@ from assistant.citations import Citation, Span, citation_for, clause_region, par
 from assistant.direct import amount_text
 from assistant.questions import ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, stated_pattern
 from assistant.tiers import matching_tier, question_figure
-from knowledge.benefits import extract_benefits
+from knowledge.benefits import BenefitRecord, extract_benefits
 from knowledge.models import ClauseHit
-from knowledge.regions import ancestors, find_regions
+from knowledge.regions import ancestors, find_regions, gazetteer
 
 FACT_BONUS = 0.6
 """Added to a sentence's term coverage when it holds the kind of fact asked for."""
@@ -73,6 +73,8 @@ class ExtractiveAnswerer:
         weigh: IDF weight per token, so rare terms decide which sentence answers.
         max_clauses: at most this many clauses are cited.
         max_quote_chars: longer sentences are narrowed to their best comma-separated part run.
+        grants_of: a document's benefit items as stored (with the help desk's corrections),
+            for "有哪些扶持" asked of what a document is about (融资租赁 -> 《…融资租赁…扶持办法》).
 
     Usage::
 
@@ -88,6 +90,7 @@ class ExtractiveAnswerer:
         weigh: Callable[[list[str]], list[float]],
         max_clauses: int = 3,
         max_quote_chars: int = 160,
+        grants_of: Callable[[str], list[BenefitRecord]] | None = None,
     ) -> None:
         if max_clauses <= 0:
             raise ValueError(f"max_clauses must be > 0, got {max_clauses}")
@@ -97,6 +100,7 @@ class ExtractiveAnswerer:
         self._weigh = weigh
         self.max_clauses = max_clauses
         self.max_quote_chars = max_quote_chars
+        self._grants_of = grants_of
 
     def stream(
         self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence = (), by_region: bool = False
@@ -126,7 +130,7 @@ class ExtractiveAnswerer:
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
         if asks_for_benefit_list(question.text):
-            listed = self._benefit_list(hits, picks)
+            listed = self._document_grants(question, hits) or self._benefit_list(hits, picks)
             if listed is not None:
                 return listed
         lead = max(picks, key=lambda p: p.score)
@@ -163,17 +167,49 @@ class ExtractiveAnswerer:
         lines.append(OFFICIAL_NOTE)
         return Draft("\n".join(lines), tuple(citations), self.mode)
 
+    def _document_grants(self, question: QuestionFrame, hits: list[ClauseHit]) -> Draft | None:
+        """"甘井子对融资租赁公司有哪些扶持政策": the question names what the best clause's
+        document is about (its title holds every word of substance), so its answer is
+        that document's grants, one line each in the document's order; None otherwise."""
+        if self._grants_of is None:
+            return None
+        document = hits[0].document
+        subject = subject_words(question.text, self._tokenize)
+        if not subject or not all(word in document.title for word in subject):
+            return None
+        records = [r for r in self._grants_of(document.doc_id) if _listable(r.item)]
+        if len(records) < 2:
+            return None
+        lines: list[str] = []
+        citations: list[Citation] = []
+        numbers: dict[str, int] = {}
+        for record in records[:_DOCUMENT_LIST_ITEMS]:
+            clause_id = record.clause.clause_id
+            if clause_id not in numbers:
+                numbers[clause_id] = len(citations) + 1
+                hit = ClauseHit(record.clause, document, 0.0, {})
+                citations.append(citation_for(numbers[clause_id], hit, record.item.quote))
+            lines.append(f"· {_grant_line(record.item)}：{record.item.quote}[{numbers[clause_id]}]")
+        more = len(records) - _DOCUMENT_LIST_ITEMS
+        head = f"《{document.title}》的扶持事项："
+        tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
+        return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
+
     def _benefit_list(self, hits: list[ClauseHit], picks: list[_Pick]) -> Draft | None:
         """"有哪些奖补": one line per grant of the best clauses, with its figure and [n];
         None when they state fewer than two grants with a figure."""
         best = max(picks, key=lambda p: p.score)
-        clauses = [p.hit for p in picks if p.score >= 0.6 * best.score][: self.max_clauses]
+        # A document's grants are spread over its articles: every clause about as likely
+        # to be about the question as the best one lends its grants, not only the
+        # sentences that read best.
+        top_relevance = max(p.hit.scores.get("relevance", 0.5) for p in picks) or 1.0
+        clauses = [p.hit for p in picks if p.hit.scores.get("relevance", 0.5) >= SUPPORT_SHARE * top_relevance]
         lines: list[str] = []
         citations: list[Citation] = []
         for hit in clauses:
             items = [i for i in extract_benefits(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
                                                  hit.clause.clause_path, hit.document.title)
-                     if i.amount_yuan or i.rate or i.cap_yuan]
+                     if _listable(i)]
             if not items:
                 continue
             n = len(citations) + 1
@@ -184,9 +220,10 @@ class ExtractiveAnswerer:
             for quote, same in by_quote.items():
                 # "分别给予200万元、50万元": one sentence, one line, each figure with its recipient.
                 figures = "、".join(
-                    amount_text(i) + (f"（{'、'.join(i.who)}）" if len(same) > 1 and i.who else "") for i in same
+                    amount_text(i) + (f"（{'、'.join(i.who)}）" if len(same) > 1 and i.who else "")
+                    for i in same if _states_figure(i)
                 )
-                lines.append(f"· {same[0].benefit} {figures}：{quote}[{n}]")
+                lines.append(f"· {same[0].benefit} {figures}".rstrip() + f"：{quote}[{n}]")
         if len(lines) < 2:
             return None
         region = pick_region(best.hit, best.span.text)
@@ -356,6 +393,33 @@ def stated_units(text: str) -> set[str]:
         ['人', '张']
     """
     return {match.group(1) for match in _STATED_UNIT.finditer(text)}
+
+
+_GENERIC_ASK = re.compile(
+    r"扶持|政策|奖励|奖补|补贴|补助|资助|优惠|支持|资金|措施|企业|公司|单位|拿到|享受|申请|都有|哪些"
+)
+_DOCUMENT_LIST_ITEMS = 10
+
+
+def subject_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
+    """What a list question is about, without places and the words every such question
+    uses (扶持, 政策, 企业…): "甘井子对融资租赁公司有哪些扶持政策" -> 融资, 租赁."""
+    for mention in gazetteer().mentions(text, informal=True):
+        text = text.replace(mention.text, " ")
+    return [w for w in question_words(_GENERIC_ASK.sub(" ", text), tokenize) if len(w) >= 2]
+
+
+def _states_figure(item) -> bool:
+    return bool(item.amount_yuan or item.rate or item.cap_yuan or item.tiers)
+
+
+def _listable(item) -> bool:
+    """A grant worth a line: it states a figure, or grants something in kind (免征…)."""
+    return _states_figure(item) or item.in_kind
+
+
+def _grant_line(item) -> str:
+    return f"{item.benefit} {amount_text(item) if _states_figure(item) else ''}".strip()
 
 
 def question_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
