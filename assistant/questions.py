@@ -24,6 +24,20 @@ LEVEL_FORMS: dict[str, tuple[str, ...]] = {
     "区级": ("区级", "县级"),
 }
 _LEVEL_PATTERN = re.compile("|".join(sorted({f for fs in LEVEL_FORMS.values() for f in fs}, key=len, reverse=True)))
+# In a clause, only the explicit forms: 国家 alone is 国家规定, 国家法律法规 as often as a level.
+_STATED_LEVEL = re.compile(r"国家级|省级|市级|区级|县级")
+
+
+def title_levels(text: str) -> set[str]:
+    """The levels of title a clause names in so many words (国家级, 省级…), canonical.
+
+    Example:
+        >>> sorted(title_levels("对列入国家级和省级公共海外仓试点的企业，再给予50万元。"))
+        ['国家级', '省级']
+        >>> title_levels("按国家规定落实税收优惠。")
+        set()
+    """
+    return {_canonical_level(match.group(0)) for match in _STATED_LEVEL.finditer(text)}
 
 # Kinds of enterprise or programme a policy targets; a follow-up may swap one for another.
 TOPICS = (
@@ -42,7 +56,7 @@ _FILLERS = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改�
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(
-            r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持)多少|金额|额度|多少资金|投资多少|投放|"
+            r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
             r"奖励|补助|资助|补贴|贴息|奖补"
         ),
         re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
@@ -125,7 +139,8 @@ GRANT_RATE = re.compile(
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|金额|额度|上限"),
+        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
+                   r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
     ),
     "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),

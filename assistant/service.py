@@ -21,7 +21,8 @@ import yaml
 
 from assistant import replies
 from assistant.answer.base import Answer, Answerer, Draft, final_draft
-from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.extractive import SUPPORT_SHARE, ExtractiveAnswerer
+from assistant.citations import sentences
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
 from assistant.direct import asks_for_benefits, match, profile_from_text
@@ -30,7 +31,9 @@ from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts
 from assistant.privacy import mask_pii
-from assistant.questions import QuestionFrame, frame, rewrite_follow_up, searchable, validate_question, validate_region
+from assistant.questions import (
+    QuestionFrame, frame, rewrite_follow_up, searchable, title_levels, validate_question, validate_region,
+)
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.scope import scope_question
@@ -258,7 +261,11 @@ class Assistant:
         """The hits relevant enough to answer from; none when the question asks for a
         figure ("补多少") that no relevant clause states (they are related, not an answer)."""
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
-        if not any(retrieval.frame.states_a_figure_asked(h.clause.text) for h in relevant):
+        # The figure must come from a clause about as likely to be about the question as the
+        # best one: a clause far down the list that happens to hold a figure is no answer.
+        best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
+        if not any(_states_the_figure_asked(retrieval.frame, h.clause.text) for h in relevant
+                   if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best):
             return []
         # The most relevant clause's tiers all lie on one side of the figure the question
         # states (贡献超过1000万 against tiers up to 1000万元): what applies is not stated.
@@ -378,6 +385,19 @@ class Assistant:
         shared place names to ask about): see `assistant.scope`."""
         question_frame = question_frame or frame(question, (region,) if region else ())
         return scope_question(question_frame, region, set(self.covered_regions()))
+
+
+def _states_the_figure_asked(question: QuestionFrame, text: str) -> bool:
+    """`text` states a figure of the kind asked for; when the question asks of one level
+    of title (市级海外仓), in a sentence that names that level or none: "对国家级和省级…
+    再给予50万元" does not say what a 市级 one gets."""
+    if len(question.levels) != 1 or not question.figures:
+        return question.states_a_figure_asked(text)
+    for sentence in sentences(text):
+        named = title_levels(sentence.text)
+        if question.states_a_figure_asked(sentence.text) and (not named or question.levels[0] in named):
+            return True
+    return False
 
 
 @functools.cache

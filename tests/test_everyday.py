@@ -221,3 +221,20 @@ def test_asking_what_a_document_grants_lists_every_grant_of_it(kb_copy, tmp_path
     assert len(listed.citations) == 3 and all(c.quote in c.text for c in listed.citations)
     one = assistant.ask("惠济区融资租赁企业买设备贷款，利息补贴多少？")
     assert "20%" in one.text and "100万元" not in one.text, one.text
+
+
+def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):
+    policy = (
+        "惠济区跨境电子商务扶持办法\n"
+        "第一条 鼓励跨境电商企业建设公共海外仓。对列入国家级和省级公共海外仓建设试点的企业，再给予50万元的扶持资金；"
+        "被认定为市级公共海外仓建设试点的企业，给予一定的资金扶持（具体标准另行制定）。\n"
+        "第二条 对跨境电商企业租用仓储空间的，按租赁费用的10%给予补贴，每家最高2万元。\n"
+    )
+    kb_copy.ingest_bytes("huiji-cbec.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    provincial = assistant.ask("惠济区省级公共海外仓试点扶持标准是多少？")
+    assert not provincial.related and not provincial.refused and "50万元" in provincial.text, provincial.text
+    city = assistant.ask("惠济区市级公共海外仓试点扶持标准是多少？")
+    assert city.related or city.refused, city.text
