@@ -117,8 +117,15 @@ def asks_for_benefits(text: str) -> bool:
         True
         >>> asks_for_benefits("温县对专精特新企业奖励多少？")
         False
+        >>> asks_for_benefits("我们是甘井子的租赁公司，今年给区里企业融资了5000万，能拿多少补贴")
+        False
     """
-    return bool(_ASKS_FOR_BENEFITS.search(text)) and bool(_SELF.search(text))
+    asked = _ASKS_FOR_BENEFITS.search(text)
+    if asked is None or not _SELF.search(text):
+        return False
+    # "能拿多少" about a case the question states in figures (融资了5000万) asks what that
+    # case gets, a question for the clauses, not the list of everything the profile may get.
+    return not ("多少" in asked.group(0) and re.search(r"\d", text))
 
 
 def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tuple[str, ...]]:
