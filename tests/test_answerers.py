@@ -228,3 +228,21 @@ def test_the_place_asked_about_is_quoted_before_the_wider_one(extractive):
     wider = ClauseHit(Clause("c:1", "c", "一", "截至目前，我市已累计培育省级专精特新企业920家。", 0, 24, 0), city, 1.0, {"relevance": 0.3})
     draft = final_draft(extractive.stream(frame("惠济区现在有几家省级专精特新企业？"), [wider, own]))
     assert "4家" in draft.citations[0].quote
+
+
+def test_whom_to_go_to_is_answered_with_the_body_that_takes_it(extractive):
+    text = (
+        "第十四条 项目建设单位应根据批复实施工程实验室建设项目。"
+        "项目完成后，应及时编制竣工验收报告，向市发展改革委提出验收申请。"
+    )
+    quote = final_draft(extractive.stream(frame("工程实验室建完了找谁验收？"), [_hit(text)])).citations[0].quote
+    assert "向市发展改革委提出验收申请" in quote
+
+
+def test_a_duty_line_answers_only_whom(extractive):
+    text = (
+        "（十五）促进房地产市场健康发展。督促银行金融机构落实好首套房贷款的首付款比例和贷款利率政策。\n"
+        "责任单位：市国土房屋局、财政局、公积金管理中心"
+    )
+    quote = final_draft(extractive.stream(frame("公积金管理中心贷款最高能贷多少？"), [_hit(text)])).citations[0].quote
+    assert not quote.startswith("责任单位")

@@ -256,6 +256,8 @@ class ExtractiveAnswerer:
         for index, span in enumerate(spans):
             if len(span.text) < 4 or has_body and _bare(span.text) in headings:
                 continue  # a heading alone is never an answer
+            if "who" not in question.fact_kinds and _DUTY_LINE.match(span.text):
+                continue  # "责任单位：…" says who carries a measure out, an answer to whom only
             trimmed = False
             if len(span.text) > self.max_quote_chars:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
@@ -379,6 +381,7 @@ class ExtractiveAnswerer:
         return Span(start, start + len(text), text)
 
 
+_DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _ASKS_A_DAY = re.compile(r"哪天|哪一天|几号|哪日|日期")
 _FULL_DATE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日")
 _STATED_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(张|亩|平方米|人|名|家|台|套|辆|间|户|个)")
