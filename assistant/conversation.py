@@ -118,6 +118,8 @@ class ConversationStore:
         self.retention_days = retention_days
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._writer: Engine | None = None
+        self._writer_of: Engine | None = None
         self._purged_at: float | None = None
         self.on_purge: list = []
         """Callables given the cutoff whenever turns are purged (what else dies with them)."""
@@ -138,26 +140,51 @@ class ConversationStore:
             raise RuntimeError("ConversationStore.open() must be called first")
         return self._engine
 
+    @property
+    def _write_engine(self) -> Engine:
+        # A write transaction takes SQLite's write lock up front (see knowledge.database).
+        if self._writer is None or self._writer_of is not self.engine:
+            self._writer, self._writer_of = self.engine.execution_options(write=True), self.engine
+        return self._writer
+
     def _writing(self) -> Session:
         # A write transaction takes SQLite's write lock up front (see knowledge.database).
         return Session(self.engine.execution_options(write=True))
 
+    # Every question starts or resumes a session, reads its history and logs a turn: these
+    # run as plain SQL statements (SQLAlchemy Core), not through the ORM's unit of work,
+    # whose bookkeeping cost more than the statements themselves.
+
     def start(self, session_id: str | None = None, channel: str = "cli") -> str:
         """The id of session `session_id`, created if new; a fresh id when none is given."""
+        return self.resume(session_id, channel, limit=0)[0]
+
+    def resume(self, session_id: str | None = None, channel: str = "cli", limit: int = 6) -> tuple[str, list[Turn]]:
+        """Session `session_id` (created if new; a fresh one when none is given) and its
+        last `limit` turns, oldest first. A session created here has none to read."""
+        conversations = ConversationRow.__table__
         if session_id is None:
             session_id = uuid.uuid4().hex
-        else:
-            validate_session_id(session_id)
-        with self._writing() as db, db.begin():
-            if db.get(ConversationRow, session_id) is None:
-                db.add(ConversationRow(session_id=session_id, channel=channel, created_at=_now()))
-        return session_id
+            with self._write_engine.begin() as conn:
+                conn.execute(conversations.insert().values(session_id=session_id, channel=channel, created_at=_now()))
+            return session_id, []
+        validate_session_id(session_id)
+        with self._write_engine.begin() as conn:
+            known = conn.execute(
+                select(conversations.c.session_id).where(conversations.c.session_id == session_id)
+            ).first()
+            if known is None:
+                conn.execute(conversations.insert().values(session_id=session_id, channel=channel, created_at=_now()))
+                return session_id, []
+        return session_id, self.history(session_id, limit) if limit else []
 
     def history(self, session_id: str, limit: int = 6) -> list[Turn]:
         """The last `limit` turns of a session, oldest first."""
-        with Session(self.engine) as db:
-            rows = db.scalars(
-                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.id.desc()).limit(limit)
+        turns = TurnRow.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(turns.c.question, turns.c.standalone_question, turns.c.answer, turns.c.refused)
+                .where(turns.c.session_id == session_id).order_by(turns.c.id.desc()).limit(limit)
             ).all()
         return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
 
@@ -165,18 +192,16 @@ class ConversationStore:
         """Store one answered turn, personal numbers masked; its id is what feedback refers to."""
         self._purge_expired()
         typed = find_pii(answer.question) + find_pii(answer.standalone_question)
-        with self._writing() as db, db.begin():
-            row = TurnRow(
-                session_id=session_id, question=mask_values(answer.question, typed),
-                standalone_question=mask_values(answer.standalone_question, typed),
-                answer=mask_values(answer.text, typed),
-                refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
-                citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
-                created_at=_now(), related=answer.related, region=region,
-            )
-            db.add(row)
-            db.flush()
-            return row.id
+        row = dict(
+            session_id=session_id, question=mask_values(answer.question, typed),
+            standalone_question=mask_values(answer.standalone_question, typed),
+            answer=mask_values(answer.text, typed),
+            refused=answer.refused, mode=answer.mode, top_relevance=top_relevance,
+            citations=json.dumps([c.as_json() for c in answer.citations], ensure_ascii=False),
+            created_at=_now(), related=answer.related, region=region,
+        )
+        with self._write_engine.begin() as conn:
+            return int(conn.execute(TurnRow.__table__.insert().values(**row)).inserted_primary_key[0])
 
     def add_feedback(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
         """👍/👎 on one answer of a session, with an optional comment; the latest counts."""

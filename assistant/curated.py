@@ -255,9 +255,10 @@ class CuratedAnswers:
 
     def _entries(self) -> list[tuple[CuratedAnswer, np.ndarray, tuple[str, ...]]]:
         # One small query per question tells whether any worker changed the answers.
-        with Session(self.engine) as db:
-            signature = tuple(db.execute(
-                select(func.count(CuratedRow.id), func.max(CuratedRow.id), func.max(CuratedRow.updated_at))
+        table = CuratedRow.__table__
+        with self.engine.connect() as conn:
+            signature = tuple(conn.execute(
+                select(func.count(table.c.id), func.max(table.c.id), func.max(table.c.updated_at))
             ).one())
         with self._lock:
             if self._cached is not None and self._cached[0] == signature:

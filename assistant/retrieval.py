@@ -6,6 +6,7 @@ range), so a filter never lets one side leak clauses the other would exclude.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
@@ -207,7 +208,7 @@ def drop_duplicates(hits: list[ClauseHit], limit: int | None = None) -> list[Cla
     `limit` of them when given (the rest are never compared, so the cost stays
     proportional to `limit` times the candidates, not to the candidates squared)."""
     kept: list[ClauseHit] = []
-    grams: list[set[str]] = []
+    grams: list[frozenset[str]] = []
     for hit in hits:
         if limit is not None and len(kept) >= limit:
             break
@@ -224,13 +225,18 @@ def drop_duplicates(hits: list[ClauseHit], limit: int | None = None) -> list[Cla
     return kept
 
 
-def _bigrams(text: str) -> set[str]:
+@functools.lru_cache(maxsize=20_000)
+def _bigrams(text: str) -> frozenset[str]:
+    # Kept per clause text: the same clauses come back question after question.
     compact = "".join(text.split())
-    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+    return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 def to_langchain_document(hit: ClauseHit) -> Document:

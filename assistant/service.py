@@ -161,8 +161,7 @@ class Assistant:
         """
         question = validate_question(question, self.settings.max_question_chars)
         region = validate_region(region)
-        session_id = self.conversations.start(session_id, channel=channel)
-        history = self.conversations.history(session_id)
+        session_id, history = self.conversations.resume(session_id, channel=channel)
         started = time.perf_counter()
         intent = classify(question, [text for text, _ in region_mentions(question)])
         if intent.kind == "overview" and self.region_scope(question, region).uncovered:
