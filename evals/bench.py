@@ -44,6 +44,7 @@ from evals.runner import load_questions
 from evals.servers import free_port
 from evals.stats import percentile
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig, embedding_text
+from knowledge.search import COARSE_MIN_ROWS
 from knowledge.models import Clause, PolicyDocument, vector_id
 from knowledge.registry import Registry, registry_url
 
@@ -165,6 +166,12 @@ def langchain_baseline(kb: KnowledgeBase, questions: list[str], folder: Path, k:
     return {"baseline_p50_ms": figures["p50"], "baseline_p95_ms": figures["p95"]}
 
 
+def _dense_kind(size: int) -> str:
+    if size > EXACT_SEARCH_LIMIT:
+        return "hnsw"
+    return "exact" if size < COARSE_MIN_ROWS else "projected candidates, scored exactly"
+
+
 def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int = 7) -> KnowledgeBase:
     """A knowledge base of `size` recombined clauses in `folder` (built once, then reused)."""
     config = KnowledgeConfig(data_dir=folder, embedder=source.config.embedder)
@@ -214,6 +221,18 @@ def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int =
 def hnsw_recall(kb: KnowledgeBase, questions: list[str], k: int = 10) -> float:
     """Share of Chroma's HNSW top-k that is in the exact top-k (mean over questions); a
     vector tied with the exact k-th counts as found."""
+    return dense_recall(kb, questions, lambda vector, question: [vid for vid, _ in kb.vectors.query(vector, k)], k)
+
+
+def search_recall(kb: KnowledgeBase, questions: list[str], k: int = 10) -> float:
+    """The same share for huiqi's own dense search (past COARSE_MIN_ROWS, candidates chosen
+    on a narrower projection, then scored exactly)."""
+    def found(vector, question):
+        return [vector_id(h.clause.clause_id, h.document.content_hash) for h in kb.dense_search(question, k)]
+    return dense_recall(kb, questions, found, k)
+
+
+def dense_recall(kb: KnowledgeBase, questions: list[str], search, k: int) -> float:
     ids, matrix = kb.vectors.all_vectors()
     unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
     position = {vid: i for i, vid in enumerate(ids)}
@@ -223,7 +242,7 @@ def hnsw_recall(kb: KnowledgeBase, questions: list[str], k: int = 10) -> float:
         vector = vector / np.linalg.norm(vector)
         similarity = unit @ vector
         kth = np.partition(similarity, -k)[-k]
-        approximate = [vid for vid, _ in kb.vectors.query(vector, k)]
+        approximate = search(vector, question)
         found.append(sum(1 for vid in approximate if similarity[position[vid]] >= kth - 1e-6) / k)
     return round(sum(found) / len(found), 4)
 
@@ -328,10 +347,12 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
         figures = {**{f"query_{k}_ms": v for k, v in query_latency(synthetic, settings, questions).items()},
                    **match_latency(synthetic), "embed_query_p50_ms": embed_latency(synthetic, questions),
                    **langchain_baseline(synthetic, questions, folder / "baseline"),
-                   "build_or_load_s": round(built, 1), "dense_search": "exact" if size <= EXACT_SEARCH_LIMIT else "hnsw"}
+                   "build_or_load_s": round(built, 1), "dense_search": _dense_kind(size)}
         if size > EXACT_SEARCH_LIMIT:
             recall = hnsw_recall(synthetic, questions[:20])
             figures["hnsw_recall@10"] = figures["hnsw_recall_at_10"] = recall
+        elif size >= COARSE_MIN_ROWS:
+            figures["search_recall_at_10"] = search_recall(synthetic, questions[:20])
         figures["rss_mb"] = rss_mb()
         result["sizes"][str(size)] = figures
         synthetic.registry.close()

@@ -198,14 +198,14 @@ class Bm25Index:
         known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:
             return []
-        limit = min(k, len(self.ids))
-        positions, scores = self._bm25.retrieve(
-            # n_threads=0 scores inline; 1 would start a thread pool for every question.
-            [known], k=limit, show_progress=False, weight_mask=mask, n_threads=0
-        )
-        return [
-            (self.ids[int(p)], float(s)) for p, s in zip(positions[0], scores[0]) if s > 0
-        ]
+        scores = self._bm25.get_scores(known, weight_mask=mask)
+        # Only clauses holding a query word score above 0; the top k is chosen among those
+        # (a selection over every row, most of them tied at 0, cost ~12 ms at 100k rows).
+        scoring = np.flatnonzero(scores > 0)
+        if len(scoring) > k:
+            scoring = scoring[np.argpartition(scores[scoring], -k)[-k:]]
+        ranked = sorted(scoring.tolist(), key=lambda row: (-scores[row], self.ids[row]))
+        return [(self.ids[row], float(scores[row])) for row in ranked]
 
 
 class _DeltaSegment:

@@ -29,6 +29,11 @@ from knowledge.vectors import ChromaStore
 # Measured at 100k clauses on 2 cores: exact ~15 ms, Chroma HNSW with a region filter
 # ~100 ms at recall@10 0.66. Beyond the limit (memory: 1.5 KB per clause), HNSW.
 EXACT_SEARCH_LIMIT = 200_000
+# Past this many rows, a narrower projection of the matrix picks the candidates that are
+# then scored exactly (see _VectorMatrix).
+COARSE_MIN_ROWS = 20_000
+COARSE_DIMENSIONS = 128
+COARSE_CANDIDATES = 400
 QUERY_CACHE_SIZE = 64
 # Clauses by vector id: a vector id names one version of one clause, so its clause never
 # changes and needs no invalidation (only the document check in `_hits`).
@@ -337,7 +342,13 @@ class _VectorIndex:
 class _VectorMatrix:
     """Vector ids and their unit-length vectors, searched exactly. Rows are kept grouped
     by document, so a search limited to some documents (a region's) multiplies only
-    their rows: at 100k clauses the full product alone is ~12 ms, bound by memory."""
+    their rows.
+
+    The product is bound by memory bandwidth (~12 ms over 100k rows of 384 floats on one
+    core). Past COARSE_MIN_ROWS rows, every row is also kept projected onto the
+    COARSE_DIMENSIONS directions along which the stored vectors vary most: the product
+    over that narrower matrix picks COARSE_CANDIDATES rows, and those are scored exactly.
+    """
 
     def __init__(self, ids: list[str], vectors: np.ndarray) -> None:
         doc_ids = [doc_id_of_vector(vid) for vid in ids]
@@ -348,6 +359,11 @@ class _VectorMatrix:
         vectors = vectors[order] if len(ids) else vectors
         norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(ids) else np.ones((0, 1))
         self.unit = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        self._basis: np.ndarray | None = None
+        self._coarse: np.ndarray | None = None
+        if len(self.ids) >= COARSE_MIN_ROWS and self.unit.shape[1] > COARSE_DIMENSIONS:
+            self._basis = _principal_directions(self.unit, COARSE_DIMENSIONS)
+            self._coarse = np.ascontiguousarray(self.unit @ self._basis)
 
     def has(self, vid: str) -> bool:
         return vid in self.position
@@ -362,22 +378,43 @@ class _VectorMatrix:
             return []
         query = np.asarray(vector, dtype=np.float32)
         query = query / (np.linalg.norm(query) or 1.0)
+        coarse = self._coarse is not None
+        matrix, probe = (self._coarse, query @ self._basis) if coarse else (self.unit, query)
         spans = self.documents.spans(allowed_docs) if allowed_docs is not None else None
         if spans is not None and sum(end - start for start, end in spans) < len(self.ids) // 2:
             if not spans:
                 return []
             rows = np.concatenate([np.arange(start, end) for start, end in spans])
-            similarity = np.concatenate([self.unit[start:end] @ query for start, end in spans])
+            similarity = np.concatenate([matrix[start:end] @ probe for start, end in spans])
         else:
             rows = None
-            similarity = self.unit @ query
+            similarity = matrix @ probe
             if allowed_docs is not None:
                 similarity = np.where(self.documents.mask(allowed_docs), similarity, -np.inf)
         if dead is not None:
             similarity[dead[rows] if rows is not None else dead] = -np.inf
-        k = min(k, len(similarity))
-        top = np.argpartition(-similarity, k - 1)[:k]
+        wanted = min(max(k, COARSE_CANDIDATES) if coarse else k, len(similarity))
+        top = np.argpartition(-similarity, wanted - 1)[:wanted]
         positions = rows[top] if rows is not None else top
+        scores = similarity[top]
+        if coarse:  # the candidates scored exactly, the k best kept
+            reachable = scores != -np.inf
+            positions = positions[reachable]
+            scores = self.unit[positions] @ query
+            if len(scores) > k:
+                best = np.argpartition(-scores, k - 1)[:k]
+                positions, scores = positions[best], scores[best]
         # Ties broken by vector id, so equal scores come back in the same order every time.
-        order = sorted(zip(similarity[top], positions), key=lambda pair: (-pair[0], self.ids[pair[1]]))
+        order = sorted(zip(scores, positions), key=lambda pair: (-pair[0], self.ids[pair[1]]))
         return [(self.ids[i], float(score)) for score, i in order if score != -np.inf]
+
+
+def _principal_directions(unit: np.ndarray, count: int, sample: int = 20_000, seed: int = 7) -> np.ndarray:
+    """The `count` directions along which the rows vary most (right singular vectors of a
+    sample of them), as a (dimension, count) matrix: projected onto these, dot products
+    keep their order well enough to choose candidates."""
+    rows = unit
+    if len(unit) > sample:
+        rows = unit[np.random.default_rng(seed).choice(len(unit), sample, replace=False)]
+    _, _, directions = np.linalg.svd(rows, full_matrices=False)
+    return np.ascontiguousarray(directions[:count].T.astype(np.float32))

@@ -261,6 +261,40 @@ def test_a_search_scoped_to_some_documents_ranks_as_the_whole_matrix_does():
     assert all(not vid.startswith("d03:") for vid, _ in matrix.nearest(query, 50, {"d03", "d17"}, dead))
 
 
+def test_past_the_coarse_limit_candidates_from_the_projection_are_scored_exactly(monkeypatch):
+    """A large matrix picks candidates on its principal directions, then scores them on
+    the full vectors: the neighbours found are (nearly all) the exact ones, their scores
+    are exact cosines, and scoping and dead rows hold as before."""
+    import numpy as np
+
+    import knowledge.search
+    from knowledge.search import _VectorMatrix
+
+    monkeypatch.setattr(knowledge.search, "COARSE_MIN_ROWS", 3000)
+    monkeypatch.setattr(knowledge.search, "COARSE_DIMENSIONS", 24)
+    monkeypatch.setattr(knowledge.search, "COARSE_CANDIDATES", 100)
+    rng = np.random.default_rng(5)
+    # Like text embeddings: most of the variance in a few directions, plus noise.
+    vectors = (rng.normal(size=(4000, 12)) @ rng.normal(size=(12, 64)) + 0.3 * rng.normal(size=(4000, 64)))
+    ids = [f"d{i % 50:02d}:{i}@abc" for i in range(4000)]
+    projected = _VectorMatrix(ids, vectors.astype(np.float32))
+    monkeypatch.setattr(knowledge.search, "COARSE_MIN_ROWS", 10**9)
+    exact = _VectorMatrix(ids, vectors.astype(np.float32))
+    found = []
+    for query in rng.normal(size=(20, 12)) @ rng.normal(size=(12, 64)):
+        query = query.astype(np.float32)
+        near, truth = projected.nearest(query, 10, None), dict(exact.nearest(query, 10, None))
+        found += [vid in truth for vid, _ in near]
+        for vid, score in near:
+            if vid in truth:
+                assert abs(score - truth[vid]) < 1e-5, "scores are exact cosines"
+        scoped = projected.nearest(query, 5, {"d07", "d21"})
+        assert scoped and all(vid.split(":")[0] in {"d07", "d21"} for vid, _ in scoped)
+        dead = projected.documents.mask({"d07"})
+        assert all(not vid.startswith("d07:") for vid, _ in projected.nearest(query, 30, None, dead))
+    assert sum(found) / len(found) >= 0.95
+
+
 def test_a_short_form_is_read_as_the_indexed_words_it_may_abbreviate():
     from knowledge.lexical import Bm25Index
 
