@@ -13,7 +13,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, Callba
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import ASKING_WORDS, frame, stated_pattern
 from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
@@ -21,6 +21,8 @@ from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
 from knowledge.regions import gazetteer
+
+_ADMITTED_CACHE_SIZE = 64
 
 # Two clauses this alike (character-bigram Jaccard) say the same thing, e.g. one
 # measure reported in both a bulletin and a reply; only the better-ranked one is kept.
@@ -73,6 +75,7 @@ class HybridRetriever(BaseRetriever):
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    _admitted_cache: dict = PrivateAttr(default_factory=dict)
 
     kb: KnowledgeBase
     k: int = 5
@@ -105,7 +108,7 @@ class HybridRetriever(BaseRetriever):
         depth = max(self.candidates, k)
         allowed: set[str] | None = None
         if filters is not None and filters.active:
-            allowed = {d.doc_id for d in self.kb.documents() if filters.admits(d)}
+            allowed = self._admitted(filters)
             if not allowed:
                 return []
         dense = []
@@ -124,6 +127,19 @@ class HybridRetriever(BaseRetriever):
         if self.relevance is not None:
             hits = self._score_relevance(query, hits, self._evidence(query, dense, lexical))
         return hits
+
+    def _admitted(self, filters: RetrievalFilters) -> set[str]:
+        """The documents `filters` admits, kept per registry revision: most questions are
+        scoped to one of a few region chains, and at 100k clauses reading every document's
+        fields again costs more than the search itself."""
+        key = (self.kb.registry.revision(), filters)
+        found = self._admitted_cache.get(key)
+        if found is None:
+            found = frozenset(d.doc_id for d in self.kb.documents() if filters.admits(d))
+            if len(self._admitted_cache) >= _ADMITTED_CACHE_SIZE:
+                self._admitted_cache.clear()
+            self._admitted_cache[key] = found
+        return set(found)
 
     def _evidence(self, query: str, dense: list[ClauseHit], lexical: list[ClauseHit]) -> QuestionEvidence:
         content = query

@@ -86,6 +86,12 @@ class DocumentColumn:
 
     def mask(self, doc_ids: set[str]) -> np.ndarray:
         """True on the rows of the given documents."""
+        spans = self.spans(doc_ids)
+        if spans is not None:  # rows grouped by document: set the runs, not a lookup per row
+            mask = np.zeros(len(self._codes), dtype=bool)
+            for start, end in spans:
+                mask[start:end] = True
+            return mask
         wanted = [self._code[d] for d in doc_ids if d in self._code]
         return np.isin(self._codes, np.asarray(wanted, dtype=np.int32))
 
