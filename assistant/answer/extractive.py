@@ -180,17 +180,19 @@ class ExtractiveAnswerer:
         records = [r for r in self._grants_of(document.doc_id) if _listable(r.item)]
         if len(records) < 2:
             return None
+        by_clause: dict[str, list] = {}
+        for record in records:
+            by_clause.setdefault(record.clause.clause_id, []).append(record)
         lines: list[str] = []
         citations: list[Citation] = []
-        numbers: dict[str, int] = {}
-        for record in records[:_DOCUMENT_LIST_ITEMS]:
-            clause_id = record.clause.clause_id
-            if clause_id not in numbers:
-                numbers[clause_id] = len(citations) + 1
-                hit = ClauseHit(record.clause, document, 0.0, {})
-                citations.append(citation_for(numbers[clause_id], hit, record.item.quote))
-            lines.append(f"· {_grant_line(record.item)}：{record.item.quote}[{numbers[clause_id]}]")
-        more = len(records) - _DOCUMENT_LIST_ITEMS
+        for same_clause in by_clause.values():
+            clause = same_clause[0].clause
+            n = len(citations) + 1
+            citations.append(citation_for(n, ClauseHit(clause, document, 0.0, {}), same_clause[0].item.quote))
+            lines += _grant_lines([record.item for record in same_clause], n)
+        more = len(lines) - _DOCUMENT_LIST_ITEMS
+        lines = lines[:_DOCUMENT_LIST_ITEMS]
+        citations = [c for c in citations if any(line.endswith(f"[{c.n}]") for line in lines)]
         head = f"《{document.title}》的扶持事项："
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
@@ -214,16 +216,7 @@ class ExtractiveAnswerer:
                 continue
             n = len(citations) + 1
             citations.append(citation_for(n, hit, items[0].quote))
-            by_quote: dict[str, list] = {}
-            for item in items[:_LIST_ITEMS_PER_CLAUSE]:
-                by_quote.setdefault(item.quote, []).append(item)
-            for quote, same in by_quote.items():
-                # "分别给予200万元、50万元": one sentence, one line, each figure with its recipient.
-                figures = "、".join(
-                    amount_text(i) + (f"（{'、'.join(i.who)}）" if len(same) > 1 and i.who else "")
-                    for i in same if _states_figure(i)
-                )
-                lines.append(f"· {same[0].benefit} {figures}".rstrip() + f"：{quote}[{n}]")
+            lines += _grant_lines(items[:_LIST_ITEMS_PER_CLAUSE], n)
         if len(lines) < 2:
             return None
         region = pick_region(best.hit, best.span.text)
@@ -421,8 +414,20 @@ def _listable(item) -> bool:
     return _states_figure(item) or item.in_kind
 
 
-def _grant_line(item) -> str:
-    return f"{item.benefit} {amount_text(item) if _states_figure(item) else ''}".strip()
+def _grant_lines(items: list, n: int) -> list[str]:
+    """One line per sentence of one clause's grants: "分别给予200万元、50万元" is one line,
+    each figure with its recipient; a grant in kind has no figure to show."""
+    by_quote: dict[str, list] = {}
+    for item in items:
+        by_quote.setdefault(item.quote, []).append(item)
+    lines = []
+    for quote, same in by_quote.items():
+        figures = "、".join(
+            amount_text(i) + (f"（{'、'.join(i.who)}）" if len(same) > 1 and i.who else "")
+            for i in same if _states_figure(i)
+        )
+        lines.append(f"· {same[0].benefit} {figures}".rstrip() + f"：{quote}[{n}]")
+    return lines
 
 
 def question_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
