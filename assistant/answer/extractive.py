@@ -190,8 +190,9 @@ class ExtractiveAnswerer:
             n = len(citations) + 1
             citations.append(citation_for(n, ClauseHit(clause, document, 0.0, {}), same_clause[0].item.quote))
             lines += _grant_lines([record.item for record in same_clause], n)
-        more = len(lines) - _DOCUMENT_LIST_ITEMS
-        lines = lines[:_DOCUMENT_LIST_ITEMS]
+        # A line or two past the limit are shown rather than hidden behind "另有1项".
+        more = len(lines) - _DOCUMENT_LIST_ITEMS if len(lines) > _DOCUMENT_LIST_ITEMS + 2 else 0
+        lines = lines[:_DOCUMENT_LIST_ITEMS] if more else lines
         citations = [c for c in citations if any(line.endswith(f"[{c.n}]") for line in lines)]
         head = f"《{document.title}》的扶持事项："
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
