@@ -360,9 +360,22 @@ def _canonical_level(form: str) -> str:
 
 
 def is_follow_up(text: str) -> bool:
-    """A question that leans on the previous one ("那省级的呢？", "郑州呢？")."""
+    """A question that leans on the previous one ("那省级的呢？", "郑州呢？", "我们是高新技术
+    企业，能多补点不？")."""
     core = _FILLERS.sub("", text)
-    return bool(_FOLLOW_UP_START.search(text) or _FOLLOW_UP_END.search(text)) or len(core) <= 4
+    return bool(_FOLLOW_UP_START.search(text) or _FOLLOW_UP_END.search(text)) or len(core) <= 4 \
+        or _states_own_case(text)
+
+
+_SELF_CASE = re.compile(r"^(?:我们|我司|我|本企业|本公司)(?:是|属于|算)")
+_SELF_CASE_LENGTH = 20
+
+
+def _states_own_case(text: str) -> bool:
+    """"我们是高新技术企业，能多补点不？": the asker states what their enterprise is and asks
+    again, naming no place: the previous question, for their case. A longer question that
+    says what it is about stands on its own."""
+    return bool(_SELF_CASE.search(text)) and not region_mentions(text) and len(text) <= _SELF_CASE_LENGTH
 
 
 def rewrite_follow_up(question: str, previous: str) -> str:
@@ -379,9 +392,14 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '义乌对国家级隐形冠军奖励多少？'
         >>> rewrite_follow_up("租的话呢？", "总部企业购买办公用房有什么补助？")
         '总部企业购买办公用房有什么补助，租的话？'
+        >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
+        '甘井子科技型中小企业创新项目最多补多少，我们是高新技术企业，能多补点不？'
     """
     if not previous or not is_follow_up(question):
         return question
+    if _states_own_case(question):
+        # The previous question kept whole, the asker's case added to it.
+        return previous.rstrip("？?。!！") + "，" + question.rstrip("？?。!！") + "？"
     new, old = frame(question), frame(previous)
     rewritten = previous
     replaced = False
