@@ -410,6 +410,12 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
         elif part.amounts or part.rates:
             if any(verb in sentence for verb in vocabulary.grant_verbs):
                 yield part
+            elif _GRANT_IN_KIND.search(sentence):
+                # Its figures grant nothing ("…优先供应土地，底价可按不低于…70%执行"): what it
+                # grants is in kind, and the figures are no part of it.
+                for in_kind in _in_kind_parts(sentence):
+                    in_kind.amounts, in_kind.rates = [], []
+                    yield in_kind
 
 
 def _in_kind_tail(sentence: str) -> tuple[str, str]:

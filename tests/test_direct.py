@@ -60,6 +60,11 @@ def test_tiers_caps_and_units_are_kept_as_such():
     assert extract_benefits("支持企业加快发展，营业收入突破10亿元。") == []
 
 
+def test_a_grant_in_kind_beside_a_figure_that_grants_nothing_is_read():
+    land, = extract_benefits("对集约用地的鼓励类工业项目优先供应土地，出让底价可按不低于最低价标准的70%执行。")
+    assert land.in_kind and land.benefit == "用地" and land.rate is None
+
+
 def test_amounts_as_policy_texts_write_them_and_odd_ones_never_guessed():
     figures = [(i.amount_yuan, i.tiers) for t in (
         "给予5千万元奖励。", "给予一亿五千万元补助。", "给予10万元至50万元奖励。",
