@@ -102,6 +102,11 @@ def test_an_llm_answerer_without_a_fallback_says_so(hits):
         final_draft(answerer.stream(frame(QUESTION), hits))
 
 
+def lead_quote(answerer, question: str, *hits: ClauseHit) -> str:
+    """The quote the answer to `question` leads with."""
+    return final_draft(answerer.stream(frame(question), list(hits))).citations[0].quote
+
+
 def _hit(text: str, path: str = "二、支持措施 > （二）总部企业奖励") -> ClauseHit:
     document = StoredDocument("demo", "示例市总部经济扶持办法", "", "示例市人民政府", "2024-01-01", "", "市", "", 1, "0" * 16)
     clause = Clause("demo:2.2", "demo", path, text, 0, len(text), 0)
@@ -134,14 +139,14 @@ def test_a_heading_is_never_the_answer_and_the_figure_comes_with_the_benefit(ext
         "（三）鼓励建立体验店。对建立并经营线下体验店，面积在300平方米以上的，区政府一次性补贴30万元。",
         path="二、支持措施 > （三）鼓励建立体验店",
     )
-    quote = final_draft(extractive.stream(frame("开体验店能补多少？"), [heading])).citations[0].quote
+    quote = lead_quote(extractive, "开体验店能补多少？", heading)
     assert "30万元" in quote and not quote.startswith("（三）")
     named_first = _hit(
         "对先期入驻的高端科技服务机构，按照实际投资择优给予一定额度的资金补贴。"
         "实际资金到位额超过2000万元的，按照总投资额6%的比例给予补贴，最高不超过300万元。",
         path="第八条对先期入驻的高端科技服务机构…",
     )
-    quote = final_draft(extractive.stream(frame("高端科技服务机构先期入驻，投资2500万能补多少？"), [named_first])).citations[0].quote
+    quote = lead_quote(extractive, "高端科技服务机构先期入驻，投资2500万能补多少？", named_first)
     assert "6%" in quote and "300万元" in quote
 
 
@@ -150,7 +155,7 @@ def test_tiers_after_a_lead_in_are_quoted_whole(extractive):
         "总部企业财政贡献扶持的标准为：年度贡献在100万元至300万元的，扶持12%。"
         "年度贡献在300万元至500万元的，扶持20%。年度贡献在500万元以上的，扶持25%。扶持期限为三年。"
     )
-    quote = final_draft(extractive.stream(frame("总部企业财政贡献扶持标准是多少比例？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "总部企业财政贡献扶持标准是多少比例？", _hit(text))
     assert quote.startswith("总部企业财政贡献扶持的标准为")
     assert all(tier in quote for tier in ("12%", "20%", "25%"))
 
@@ -160,13 +165,13 @@ def test_the_sentence_with_the_figure_counted_in_the_measure_asked_answers(extra
         "扎实推进小微企业上规模。按年度预期目标的1.5倍建立培育库，实施分类帮扶。"
         "力争全年新增规模以上工业企业30家。"
     )
-    quote = final_draft(extractive.stream(frame("培育库按年度目标的几倍建？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "培育库按年度目标的几倍建？", _hit(text))
     assert "1.5倍" in quote and "30家" not in quote
     overview = _hit(
         "示例市出台惠企十条。该意见聚焦融资、用工、用地等6大方面，提出10条具体举措。",
         path="示例市出台惠企十条",
     )
-    assert "6大方面" in final_draft(extractive.stream(frame("惠企十条聚焦几大方面？"), [overview])).citations[0].quote
+    assert "6大方面" in lead_quote(extractive, "惠企十条聚焦几大方面？", overview)
 
 
 def test_of_several_counts_the_one_next_to_the_words_asked_about_answers(extractive):
@@ -174,7 +179,7 @@ def test_of_several_counts_the_one_next_to_the_words_asked_about_answers(extract
         "示例市遴选了30家企业列入上市后备“白名单”企业库，为每家企业配备一名服务专员。"
         "截至目前，全市已有过会企业4家，在审企业2家，在辅导企业15家。"
     )
-    quote = final_draft(extractive.stream(frame("白名单企业里已经过会的有几家？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "白名单企业里已经过会的有几家？", _hit(text))
     assert "过会企业4家" in quote and "30家" not in quote
 
 
@@ -183,10 +188,10 @@ def test_a_sentence_negating_the_words_asked_about_does_not_answer(extractive):
         "企业境内非首发上市，迁入本市的，一次性给予200万元补贴。"
         "拟在境内首发上市的企业，按完成辅导、正式申报两个环节分别给予50万元和80万元补贴。"
     )
-    quote = final_draft(extractive.stream(frame("我们准备境内首发上市，补贴多少？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "我们准备境内首发上市，补贴多少？", _hit(text))
     assert "80万元" in quote and "非首发" not in quote
     graded = _hit("评价结果分为优秀、合格、不合格。被评为基本合格的工程实验室，给予通报。评为不合格的工程实验室，予以撤销。")
-    quote = final_draft(extractive.stream(frame("工程实验室评价要是不合格会怎么样？"), [graded])).citations[0].quote
+    quote = lead_quote(extractive, "工程实验室评价要是不合格会怎么样？", graded)
     assert "撤销" in quote and "通报" not in quote
 
 
@@ -195,7 +200,7 @@ def test_a_grant_stated_as_a_rate_answers_how_much(extractive):
         "对新建的芯片制造项目，按其固定资产投资额的10%给予投资补助。"
         "对于引进的知名设计企业，给予不超过实际投资总额8%的补助，补助金额不超过2000万元。"
     )
-    quote = final_draft(extractive.stream(frame("新建芯片制造项目投资补助怎么给？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "新建芯片制造项目投资补助怎么给？", _hit(text))
     assert "10%" in quote and "设计企业" not in quote
 
 
@@ -217,7 +222,7 @@ def test_the_rule_for_the_askers_own_figure_answers(extractive):
         "养老机构中设立的医疗机构纳入远程医疗管理平台。"
         "300张床位以下的养老机构应设置医务室，300张床位（含）以上的养老机构应设置综合门诊部。"
     )
-    quote = final_draft(extractive.stream(frame("我们开了个350张床的养老院，得配啥医疗机构？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "我们开了个350张床的养老院，得配啥医疗机构？", _hit(text))
     assert "综合门诊部" in quote and "远程医疗" not in quote
 
 
@@ -235,7 +240,7 @@ def test_whom_to_go_to_is_answered_with_the_body_that_takes_it(extractive):
         "第十四条 项目建设单位应根据批复实施工程实验室建设项目。"
         "项目完成后，应及时编制竣工验收报告，向市发展改革委提出验收申请。"
     )
-    quote = final_draft(extractive.stream(frame("工程实验室建完了找谁验收？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "工程实验室建完了找谁验收？", _hit(text))
     assert "向市发展改革委提出验收申请" in quote
 
 
@@ -244,5 +249,5 @@ def test_a_duty_line_answers_only_whom(extractive):
         "（十五）促进房地产市场健康发展。督促银行金融机构落实好首套房贷款的首付款比例和贷款利率政策。\n"
         "责任单位：市国土房屋局、财政局、公积金管理中心"
     )
-    quote = final_draft(extractive.stream(frame("公积金管理中心贷款最高能贷多少？"), [_hit(text)])).citations[0].quote
+    quote = lead_quote(extractive, "公积金管理中心贷款最高能贷多少？", _hit(text))
     assert not quote.startswith("责任单位")

@@ -185,6 +185,14 @@ def test_a_figure_the_question_states_is_placed_in_its_tier(e5, tmp_path):
     assert "适用" not in assistant.ask("宁陵县总部企业贡献奖励标准是什么？").text, "no figure asked, no tier named"
 
 
+def assistant_with_huiji_policy(kb: KnowledgeBase, tmp_path, name: str, policy: str) -> Assistant:
+    """An assistant over the bundled policies plus `policy`, a 惠济区 document stored as `name`."""
+    kb.ingest_bytes(name, policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
+    store = ConversationStore("sqlite://")
+    store.open()
+    return Assistant(Settings(data_dir=tmp_path), kb, store)
+
+
 def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_path):
     policy = (
         "惠济区总部企业财政贡献扶持办法\n"
@@ -192,10 +200,7 @@ def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_
         "年度区级贡献在100万元至300万元的，扶持12%；年度区级贡献在300万元至1000万元的，扶持20%。\n"
         "第二条 本办法自2024年1月1日起施行。\n"
     )
-    kb_copy.ingest_bytes("huiji-hq-tiers.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
-    store = ConversationStore("sqlite://")
-    store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-hq-tiers.txt", policy)
     inside = assistant.ask("惠济区总部企业年度区级贡献400万，扶持比例是多少？")
     assert not inside.refused and not inside.related and "20%" in inside.text, inside.text
     beyond = assistant.ask("惠济区总部企业年度区级贡献5000万，扶持比例是多少？")
@@ -211,10 +216,7 @@ def test_asking_what_a_document_grants_lists_every_grant_of_it(kb_copy, tmp_path
         "第四条 融资租赁企业为区内企业提供融资的，按融资总额的1%给予补贴。\n"
         "第五条 本办法自2024年1月1日起施行。\n"
     )
-    kb_copy.ingest_bytes("huiji-leasing.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
-    store = ConversationStore("sqlite://")
-    store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-leasing.txt", policy)
     listed = assistant.ask("惠济区对融资租赁公司有哪些扶持政策？")
     assert "融资租赁行业发展扶持办法" in listed.text.splitlines()[0], listed.text
     assert all(figure in listed.text for figure in ("100万元", "20%", "1%")), listed.text
@@ -230,10 +232,7 @@ def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb
         "被认定为市级公共海外仓建设试点的企业，给予一定的资金扶持（具体标准另行制定）。\n"
         "第二条 对跨境电商企业租用仓储空间的，按租赁费用的10%给予补贴，每家最高2万元。\n"
     )
-    kb_copy.ingest_bytes("huiji-cbec.txt", policy.encode("utf-8"), sidecar_text="region: 惠济区\n")
-    store = ConversationStore("sqlite://")
-    store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb_copy, store)
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec.txt", policy)
     provincial = assistant.ask("惠济区省级公共海外仓试点扶持标准是多少？")
     assert not provincial.related and not provincial.refused and "50万元" in provincial.text, provincial.text
     city = assistant.ask("惠济区市级公共海外仓试点扶持标准是多少？")

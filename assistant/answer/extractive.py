@@ -482,11 +482,11 @@ def _coverage_near_figures(text: str, question: QuestionFrame, tokens: list[str]
     """The largest weighted share of the question's words within a few characters of one
     figure of the kind asked for."""
     total = sum(weights) or 1.0
+    asked = question.text.lower()
     best = 0.0
     for pattern in _fact_patterns(question):
         for match in pattern.finditer(text):
             window = text[max(0, match.start() - _PROXIMITY_REACH):match.end() + _PROXIMITY_REACH]
-            asked = question.text.lower()
             best = max(best, sum(w for t, w in zip(tokens, weights) if said_alike(t, asked, window)) / total)
     return best
 
