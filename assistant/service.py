@@ -258,7 +258,8 @@ class Assistant:
 
     def _answering(self, retrieval: Retrieval) -> list[ClauseHit]:
         """The hits relevant enough to answer from; none when the question asks for a
-        figure ("补多少") that no relevant clause states (they are related, not an answer)."""
+        figure ("补多少") that no relevant clause states, or that the sentences quoted in
+        answer do not state (they are related, not an answer)."""
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
         # The figure must come from a clause about as likely to be about the question as the
         # best one: a clause far down the list that happens to hold a figure is no answer.
@@ -270,6 +271,12 @@ class Assistant:
         # states (贡献超过1000万 against tiers up to 1000万元): what applies is not stated.
         if relevant and beyond_tiers(retrieval.frame.text, relevant[0].clause.text):
             return []
+        # The sentences that answer may still not state it, the figure belonging to another
+        # measure of the clause (对等级评定…给予一次性奖励, beside 责任险补助80%).
+        if relevant and retrieval.frame.figures:
+            quotes = self.extractive.answer(retrieval.frame, relevant).citations
+            if not any(_states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
+                return []
         return relevant
 
     def _by_parts(self, parts: list[str], region: str | None, history: list[Turn]) -> Draft | None:

@@ -61,16 +61,25 @@ def beyond_tiers(question: str, text: str) -> bool:
         >>> tiers = "贡献100万元至300万元的，扶持12%；300万元至1000万元（含1000万元）的，扶持25%。"
         >>> beyond_tiers("贡献超过2000万的扶持比例是多少？", tiers), beyond_tiers("贡献400万扶持多少？", tiers)
         (True, False)
-        >>> beyond_tiers("扶持比例是多少？", tiers)
-        False
+        >>> beyond_tiers("扶持比例是多少？", tiers), beyond_tiers("贡献超过1000万的扶持比例是多少？", tiers)
+        (False, True)
     """
     asked = question_figure(question)
     if asked is None:
         return False
-    value, currency, _ = asked
+    value, currency, typed = asked
     bounded = [b for b in (_tier_bounds(part) for part in _tier_parts(text)) if b is not None and b[2] == currency]
+    if _asks_above(question, typed):  # 超过1000万: a tier ending at 1000万元 does not say
+        return len(bounded) >= 2 and not any(high > value for _, high, _ in bounded)
     # Bounds count as inclusive here (（含1000万元）): refusing a figure a tier may hold is worse.
     return len(bounded) >= 2 and not any(low <= value <= high for low, high, _ in bounded)
+
+
+def _asks_above(question: str, typed: str) -> bool:
+    """The question states its figure as a floor (超过1000万, 1000万以上), not as the amount."""
+    at = question.find(typed)
+    before, after = question[max(0, at - 3):at], question[at + len(typed):at + len(typed) + 3]
+    return bool(re.search(r"(?:超过|高于|大于|多于|超)$", before) or re.match(r"(?:以上|多)", after))
 
 
 def _tier_parts(text: str) -> list[str]:

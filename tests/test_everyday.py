@@ -237,3 +237,17 @@ def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb
     assert not provincial.related and not provincial.refused and "50万元" in provincial.text, provincial.text
     city = assistant.ask("惠济区市级公共海外仓试点扶持标准是多少？")
     assert city.related or city.refused, city.text
+
+
+def test_a_figure_of_another_measure_in_the_clause_does_not_answer(kb_copy, tmp_path):
+    policy = (
+        "惠济区促进养老服务业发展若干措施\n"
+        "第一条 对民办养老机构参加团体责任险的，所需经费由区财政补助80%，人均补助不超过100元。"
+        "对参加养老机构等级评定并获得相应等级的养老机构，给予一次性奖励。\n"
+        "第二条 本措施自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-elderly.txt", policy)
+    grading = assistant.ask("惠济区养老机构评上等级，一次性奖多少钱？")
+    assert grading.related or grading.refused, grading.text
+    insurance = assistant.ask("惠济区养老机构参加责任险，财政补助多少？")
+    assert not insurance.related and not insurance.refused and "80%" in insurance.text, insurance.text

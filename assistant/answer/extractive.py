@@ -273,18 +273,18 @@ class ExtractiveAnswerer:
         return best
 
     def _with_the_fact(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
-        """The best-matching sentence may name the benefit while the next one states the
+        """The best-matching sentence may name the benefit while a following one states the
         figure asked for (……给予一定额度的资金补贴。……按6%的比例给予补贴，最高300万元。):
-        the two are quoted together so the lead states the fact."""
+        the two are quoted together so the lead states the fact. Only a following one: the
+        sentence before is another measure's (……责任险补助80%。对等级评定…给予一次性奖励。)."""
         kinds = [k for k in question.fact_kinds if k != "list"]
         if not kinds or self._states_fact(spans[index].text, question):
             return spans[index]
-        for distance in range(1, _FACT_REACH + 1):
-            for other in (index + distance, index - distance):
-                if 0 <= other < len(spans) and self._states_fact(spans[other].text, question):
-                    start, end = spans[min(index, other)].start, spans[max(index, other)].end
-                    if end - start <= 2 * self.max_quote_chars:
-                        return Span(start, end, text[start:end])
+        for other in range(index + 1, min(index + _FACT_REACH + 1, len(spans))):
+            if self._states_fact(spans[other].text, question):
+                start, end = spans[index].start, spans[other].end
+                if end - start <= 2 * self.max_quote_chars:
+                    return Span(start, end, text[start:end])
         return spans[index]
 
     def _whole_tiers(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
