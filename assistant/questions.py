@@ -136,9 +136,11 @@ _THRESHOLD_BEFORE = r"(?<!增长)(?<!提高)(?<!超过)(?<!达到)(?<!不低于)
 _THRESHOLD_AFTER = r"(?!\s*(?:及)?(?:以上|以下))"
 GRANT_RATE = re.compile(
     rf"{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}(?:的比例)?[^，。；]{{0,6}}?{_GRANT_WORDS}|"
-    rf"{_GRANT_WORDS}[^，。；]{{0,12}}?{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}"
+    rf"{_GRANT_WORDS}[^，。；]{{0,12}}?{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}|"
+    r"(?<![\d.])\d+(?:\.\d+)?\s*[%％]的(?:资金|经费)"
 )
-"""A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"): it answers "返多少"."""
+"""A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"), or a share of money
+set aside ("留取不低于5%的资金"): it answers "返多少", "拿多少"."""
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
@@ -238,6 +240,8 @@ class QuestionFrame:
             True
             >>> frame("返多少？").states_a_figure_asked("营业收入增长10%以上的给予奖励。")
             False
+            >>> frame("每年从收益里拿多少建平台？").states_a_figure_asked("每年从收益中留取不低于5%的资金用于平台建设。")
+            True
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
 
