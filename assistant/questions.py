@@ -88,11 +88,12 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{3,4}-\d{7,8}|联系人|联系电话|热线"),
     ),
     "count": (
-        re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|多少(?:企业|人才|项目|平台)"),
+        re.compile(r"多少家|几家|(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
+                   r"多少(?:企业|人才|项目|平台)"),
         re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)"),
     ),
     "who": (
-        re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|哪(?:几|些)个?(?:部门|单位)|谁(?:负责|来管|管|解释|牵头)|"
+        re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|(?:哪几|哪些|几)个?(?:部门|单位)|谁(?:负责|来管|管|解释|牵头)|"
                    r"由谁|找谁|向谁|主管部门|牵头(?:单位|部门)|负责解释|归(?:哪|谁)管|"
                    r"(?:去|到|在)?哪(?:里|儿)(?:申请|申报|提交|办理|办)"),
         # 由…局(统一)受理, 向市发展改革委提出验收申请: the body that takes it.
@@ -151,7 +152,7 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
-    "count": (re.compile(r"多少家|几家|多少个|几个|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
+    "count": (re.compile(r"多少家|几家|(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
 how that figure looks in a clause. Looser wording ("有什么补贴") asks for no figure."""
@@ -355,6 +356,8 @@ def asked_fact_kinds(text: str) -> tuple[str, ...]:
     Example:
         >>> asked_fact_kinds("补贴比例是多少，什么时候申报？")
         ('amount', 'ratio', 'date')
+        >>> asked_fact_kinds("这笔资金是哪几个部门管的？"), asked_fact_kinds("有几个项目？")
+        (('who',), ('count',))
     """
     return tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
 

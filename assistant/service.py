@@ -32,7 +32,8 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, frame, rewrite_follow_up, searchable, title_levels, validate_question, validate_region,
+    QuestionFrame, frame, rewrite_follow_up, searchable, stated_pattern, title_levels, validate_question,
+    validate_region,
 )
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
@@ -45,6 +46,8 @@ from knowledge.models import ClauseHit
 from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
+DOCUMENT_FACTS = ("who", "date")
+"""Facts a policy states once for all its measures (who takes applications, when it applies)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,8 @@ class Assistant:
         else:
             # Region by region when no place narrows it, or when several are asked side by side.
             by_region = len(retrieval.frame.regions) > 1 or not retrieval.frame.regions and region is None
-            draft = yield from self.answerer.stream(retrieval.frame, relevant, history, by_region)
+            quoted = self._with_document_facts(retrieval.frame, relevant)
+            draft = yield from self.answerer.stream(retrieval.frame, quoted, history, by_region)
         if retrieval.uncovered_regions and draft.citations:
             note = replies.uncovered_note(retrieval.uncovered_regions)
             draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
@@ -279,6 +283,22 @@ class Assistant:
                 return []
         return relevant
 
+    def _with_document_facts(self, question: QuestionFrame, relevant: list[ClauseHit]) -> list[ClauseHit]:
+        """Who takes applications and from when a policy applies are stated once, in an
+        article that names neither the subject nor the grant ("本办法各类扶持申请由区商务局
+        统一受理"): asked for one, the best clause's document lends the articles that state
+        it, for the answer to quote. Whether to answer was decided without them."""
+        kinds = [k for k in question.fact_kinds if k in DOCUMENT_FACTS]
+        if not kinds or not relevant:
+            return relevant
+        patterns = [stated_pattern(k) for k in kinds]
+        have = {h.clause.clause_id for h in relevant}
+        document = relevant[0].document
+        floor = self.relevance.threshold
+        lent = [ClauseHit(c, document, 0.0, {"relevance": floor}) for c in self.kb.clauses(document.doc_id)
+                if c.clause_id not in have and any(p.search(c.text) for p in patterns)]
+        return relevant + lent
+
     def _by_parts(self, parts: list[str], region: str | None, history: list[Turn]) -> Draft | None:
         """Each part searched and answered on its own; None when no part can be answered
         (the question is then answered, related or refused as a whole)."""
@@ -286,7 +306,8 @@ class Assistant:
         for part in parts:
             retrieval = self.retrieve(part, region)
             relevant = [] if retrieval.ambiguous else self._answering(retrieval)
-            drafts.append(final_draft(self.answerer.stream(retrieval.frame, relevant, history)) if relevant else None)
+            quoted = self._with_document_facts(retrieval.frame, relevant)
+            drafts.append(final_draft(self.answerer.stream(retrieval.frame, quoted, history)) if relevant else None)
         answered = [d for d in drafts if d is not None]
         if not answered:
             return None

@@ -251,3 +251,23 @@ def test_a_figure_of_another_measure_in_the_clause_does_not_answer(kb_copy, tmp_
     assert grading.related or grading.refused, grading.text
     insurance = assistant.ask("惠济区养老机构参加责任险，财政补助多少？")
     assert not insurance.related and not insurance.refused and "80%" in insurance.text, insurance.text
+
+
+def test_who_takes_applications_is_quoted_from_the_article_that_says_so(kb_copy, tmp_path):
+    """The article naming the office names neither the subject nor the grant; the
+    document's other articles do."""
+    grants = "".join(
+        f"第{n}条 融资租赁企业申请{kind}扶持资金的，按{rate}%给予补贴，最高{cap}万元。\n"
+        for n, (kind, rate, cap) in enumerate(
+            [("设备购置", 20, 50), ("区内融资", 1, 100), ("新设", 5, 30), ("增资", 3, 40), ("人才引进", 10, 20),
+             ("办公用房", 30, 60), ("租赁业务", 2, 80), ("信息系统", 15, 25)], start=1)
+    )
+    policy = (
+        "惠济区促进融资租赁行业发展扶持办法\n" + grants +
+        "第九条 申报本办法规定的各类扶持资金须提供以下材料：\n（一）融资租赁企业扶持资金申请书；\n（二）营业执照复印件。\n"
+        "第十条 本办法各类扶持申请由惠济区商务局统一受理，组织相关单位审核。\n"
+        "第十一条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-leasing-apply.txt", policy)
+    answer = assistant.ask("惠济区融资租赁扶持资金去哪儿申请？")
+    assert not answer.refused and "惠济区商务局" in answer.text.split("[1]")[0], answer.text

@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
         best_relevance = max(hit.scores.get("relevance", 0.5) for hit in hits) or 1.0
         picks = [
             self._best_sentence(hit, question, tokens, weights, hit.scores.get("relevance", 0.5) / best_relevance)
-            for hit in hits[: self.max_clauses * 2]
+            for hit in hits[: self.max_clauses * 4]
         ]
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
