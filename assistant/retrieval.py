@@ -57,6 +57,10 @@ class RetrievalFilters:
         return True
 
 
+SPEECH_WEIGHT = 0.6
+"""How much a word of how the owner talks, found in no clause, counts in term coverage."""
+
+
 class HybridRetriever(BaseRetriever):
     """Dense + BM25, fused with weighted reciprocal-rank fusion, de-duplicated, and
     scored with a calibrated relevance (`scores["relevance"]`, 0–1) when a
@@ -164,8 +168,14 @@ class HybridRetriever(BaseRetriever):
         characters = "".join(ch for ch in content if "\u4e00" <= ch <= "\u9fff" or ch.isalnum())
         cosines = sorted(hit.score for hit in dense)
         asked = frame(query).fact_kinds
+        # A word no clause has weighs the most. When it names a thing (光伏, 社保) the
+        # knowledge base may well not cover the question; when it is how the owner talks
+        # (区里, 今年, 打算, 能补) it says nothing of the subject, and at full weight would make
+        # every clause look uncovered.
+        weights = [w * SPEECH_WEIGHT if df == 0 and not self.kb.tokenizer.names_a_thing(t) else w
+                   for t, w, df in zip(words, self.kb.term_weights(words), self.kb.document_frequencies(words))]
         return QuestionEvidence(
-            tokens=tuple(words), weights=tuple(self.kb.term_weights(words)), variants=tuple(variants),
+            tokens=tuple(words), weights=tuple(weights), variants=tuple(variants),
             characters=characters.lower(), dense_median=cosines[len(cosines) // 2] if cosines else 0.0,
             bm25_max=max((hit.score for hit in lexical), default=0.0),
             fact_patterns=tuple(stated_pattern(kind) for kind in asked[:1]),

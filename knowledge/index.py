@@ -220,6 +220,10 @@ class KnowledgeBase:
         """IDF of each token over the indexed clauses (rare terms weigh more)."""
         return self.search.term_weights(tokens)
 
+    def document_frequencies(self, tokens: list[str]) -> list[int]:
+        """How many indexed clauses contain each token (0: a word no clause uses)."""
+        return self.search.document_frequencies(tokens)
+
     def clear_query_cache(self) -> None:
         """Forget cached query embeddings (benchmarks time the embedding too)."""
         self.search.clear_query_cache()

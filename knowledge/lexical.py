@@ -42,6 +42,7 @@ class Tokenizer:
 
     def __init__(self) -> None:
         self._jieba = None
+        self._tags: dict[str, str] | None = None
         self._lock = threading.Lock()
         # A question is tokenized by retrieval, relevance and the answerer in turn; the
         # same text is cut once.
@@ -65,6 +66,23 @@ class Tokenizer:
     def tokenize(self, text: str) -> list[str]:
         self.warm_up()
         return list(self._cut(text))
+
+    def names_a_thing(self, token: str) -> bool:
+        """`token` is a noun, a place, an abbreviation or a noun-like verb in jieba's
+        general dictionary (光伏, 宅基地, 社保, 深圳, 发电), not a word of how a sentence
+        is said (区里, 今年, 打算, 这边) nor a fragment jieba glued together (能补, 对省).
+
+        Example:
+            >>> [Tokenizer().names_a_thing(w) for w in ("光伏", "社保", "区里", "打算", "能补")]
+            [True, True, False, False, False]
+        """
+        self.warm_up()
+        if self._tags is None:
+            import jieba.posseg
+
+            self._tags = jieba.posseg.POSTokenizer(self._jieba).word_tag_tab
+        tag = self._tags.get(token)
+        return tag is not None and (tag.startswith("n") or tag in ("vn", "j", "eng"))
 
     def _cut_for_search(self, text: str) -> tuple[str, ...]:
         tokens = []
@@ -325,8 +343,11 @@ class LiveBm25:
         """BM25 inverse document frequency over base and delta; a term no clause contains
         weighs the most."""
         n = len(self.base) + len(self._delta.ids)
-        df = self.base.document_frequency(token) + self._delta.document_frequency(token)
-        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+        return float(np.log((n - self.document_frequency(token) + 0.5) / (self.document_frequency(token) + 0.5) + 1.0))
+
+    def document_frequency(self, token: str) -> int:
+        """How many clauses of base and delta contain `token`."""
+        return self.base.document_frequency(token) + self._delta.document_frequency(token)
 
     def search(self, tokens: list[str], k: int, allowed_docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Top `k` (vector id, score) with score > 0 over base and delta."""

@@ -187,6 +187,11 @@ class ClauseSearch:
         index = self._lexical_index()
         return [index.idf(token) for token in tokens]
 
+    def document_frequencies(self, tokens: list[str]) -> list[int]:
+        """How many indexed clauses contain each token."""
+        index = self._lexical_index()
+        return [index.document_frequency(token) for token in tokens]
+
     def _hits(self, pairs: list[tuple[str, float]], kind: str) -> list[ClauseHit]:
         clauses = self._clauses_by_vector_id([vid for vid, _ in pairs])
         # Documents from the per-revision cache: one read per change, not one per hit.

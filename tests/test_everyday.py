@@ -271,3 +271,18 @@ def test_who_takes_applications_is_quoted_from_the_article_that_says_so(kb_copy,
     assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-leasing-apply.txt", policy)
     answer = assistant.ask("惠济区融资租赁扶持资金去哪儿申请？")
     assert not answer.refused and "惠济区商务局" in answer.text.split("[1]")[0], answer.text
+
+
+def test_a_question_in_everyday_speech_is_answered(kb_copy, tmp_path):
+    """区里, 今年, 开个, 头一回 are in no clause: they say how the owner talks, and do not
+    make the clause that answers look unrelated."""
+    policy = (
+        "惠济区跨境电子商务扶持资金管理办法\n"
+        "第一条 鼓励跨境电子商务平台针对特定国家和地区开设小语种子网站，对年交易额超过1亿美元的平台，"
+        "每开设1个子网站给予一次性扶持资金15万元。\n"
+        "第二条 对新建跨境电子商务公共海外仓的企业，按实际投资额的10%给予补助，最高100万元。\n"
+        "第三条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec-sites.txt", policy)
+    answer = assistant.ask("我们在惠济区做跨境电商平台，今年头一回想开个小语种子网站，区里能补多少啊？")
+    assert not answer.refused and not answer.related and "15万元" in answer.text, answer.text

@@ -63,3 +63,18 @@ def test_an_article_quoted_in_two_policies_is_one_hit_and_distinct_clauses_stay(
     sentence = replace(whole, clause_id=f"{WX_PROCUREMENT}.s", text=whole.text[begin:end],
                        start=whole.start + begin, end=whole.start + end)
     assert drop_duplicates([original, replace(original, clause=sentence)]) == [original]
+
+
+def test_how_an_owner_talks_counts_less_than_what_they_ask_about(bundled_kb):
+    """The coverage the console shows: a word of how the owner talks (打算, in no clause)
+    lowers it less than a subject no clause has (光伏)."""
+    retriever = HybridRetriever(kb=bundled_kb, k=5, relevance=RelevanceModel.load())
+
+    def coverage(question: str) -> float:
+        hits = retriever.retrieve(question)
+        return next(h for h in hits if h.clause.clause_id == WX_PROCUREMENT).scores["coverage"]
+
+    plain = coverage("温县政府采购工程项目预留比例是多少？")
+    chatty = coverage("温县政府采购打算把工程项目预留比例定多少？")
+    off_subject = coverage("温县政府采购光伏工程项目预留比例定多少？")
+    assert plain - chatty < plain - off_subject, (plain, chatty, off_subject)
