@@ -19,9 +19,10 @@ from knowledge.regions import gazetteer, is_region, region_mentions
 # Policy levels as users write them; the first form of each tuple is canonical.
 LEVEL_FORMS: dict[str, tuple[str, ...]] = {
     "国家级": ("国家级", "国家"),
-    "省级": ("省级",),
-    "市级": ("市级",),
-    "区级": ("区级", "县级"),
+    # 省里 alone is the provincial government (省里能补多少); 省里认定的 is a provincial title.
+    "省级": ("省级", "省里认定", "省里评", "省认定"),
+    "市级": ("市级", "市里认定", "市里评", "市认定"),
+    "区级": ("区级", "县级", "区里认定", "区里评", "县里认定", "县里评"),
 }
 _LEVEL_PATTERN = re.compile("|".join(sorted({f for fs in LEVEL_FORMS.values() for f in fs}, key=len, reverse=True)))
 # In a clause, only the explicit forms: 国家 alone is 国家规定, 国家法律法规 as often as a level.
@@ -138,10 +139,11 @@ _THRESHOLD_AFTER = r"(?!\s*(?:及)?(?:以上|以下))"
 GRANT_RATE = re.compile(
     rf"{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}(?:的比例)?[^，。；]{{0,6}}?{_GRANT_WORDS}|"
     rf"{_GRANT_WORDS}[^，。；]{{0,12}}?{_THRESHOLD_BEFORE}\d+(?:\.\d+)?\s*[%％]{_THRESHOLD_AFTER}|"
-    r"(?<![\d.])\d+(?:\.\d+)?\s*[%％]的(?:资金|经费)"
+    r"(?<![\d.])\d+(?:\.\d+)?\s*[%％]的(?:资金|经费)|"
+    rf"(?<![\d.])(?:\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*倍[^，。；]{{0,4}}?{_GRANT_WORDS}"
 )
-"""A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"), or a share of money
-set aside ("留取不低于5%的资金"): it answers "返多少", "拿多少"."""
+"""A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"), a multiple ("按月租金
+的3倍进行补助") or a share of money set aside ("留取不低于5%的资金"): it answers "返多少", "拿多少"."""
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
@@ -242,6 +244,8 @@ class QuestionFrame:
             >>> frame("返多少？").states_a_figure_asked("营业收入增长10%以上的给予奖励。")
             False
             >>> frame("每年从收益里拿多少建平台？").states_a_figure_asked("每年从收益中留取不低于5%的资金用于平台建设。")
+            True
+            >>> frame("租办公楼补多少？").states_a_figure_asked("租用办公用房的，按月租金的3倍进行补助。")
             True
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
@@ -395,10 +399,14 @@ def rewrite_follow_up(question: str, previous: str) -> str:
     Example:
         >>> rewrite_follow_up("那省级的呢？", "青山区新认定的国家级小巨人企业奖励多少？")
         '青山区新认定的省级小巨人企业奖励多少？'
+        >>> rewrite_follow_up("省里认定的呢？", "检测平台评上国家级重点实验室，市里给多少钱？")
+        '检测平台评上省级重点实验室，市里给多少钱？'
         >>> rewrite_follow_up("义乌呢？", "金华对国家级隐形冠军奖励多少？")
         '义乌对国家级隐形冠军奖励多少？'
         >>> rewrite_follow_up("租的话呢？", "总部企业购买办公用房有什么补助？")
-        '总部企业购买办公用房有什么补助，租的话？'
+        '总部企业租办公用房有什么补助？'
+        >>> rewrite_follow_up("3000万以上呢？", "总部企业购买办公用房有什么补助？")
+        '总部企业购买办公用房有什么补助，3000万以上？'
         >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
         '甘井子科技型中小企业创新项目最多补多少，我们是高新技术企业，能多补点不？'
     """
@@ -437,8 +445,11 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         return rewritten
     core = _FILLERS.sub("", question).lstrip("，,")
     if not replaced and not new.fact_kinds and not (old.topics and not new.topics) and _is_condition(question, core):
-        # A what-if with no slot of its own ("租的话呢？" after a question about buying
-        # office space): the previous question is kept whole, the new condition added.
+        swapped = _swap_alternative(previous, core)
+        if swapped is not None:  # "租的话呢？" after "买办公楼补多少？": 租办公楼补多少？
+            return swapped
+        # A what-if with no slot of its own: the previous question is kept whole, the new
+        # condition added.
         return previous.rstrip("？?。!！") + "，" + core + "？"
     # Something new is asked ("那怎么申请？"): keep the subject, ask the new thing.
     subject = "".join(
@@ -462,6 +473,54 @@ def _is_condition(question: str, core: str) -> bool:
     "那产业骨干人才呢？")."""
     short = core.rstrip("的")
     return bool(_CONDITION.search(question)) or (len(short) <= 3 and bool(_ACTION.search(short)))
+
+
+ALTERNATIVES = (
+    (("租用", "租赁", "承租", "租"), ("购买", "购置", "买"), ("自建", "新建")),
+    (("新建",), ("改扩建", "扩建", "改建")),
+)
+"""Ways of getting premises or building one, each set exclusive: a follow-up naming one
+("租的话呢？") asks the previous question again with it in place of the other."""
+
+
+def _swap_alternative(previous: str, core: str) -> str | None:
+    """`previous` with its way of doing the thing replaced by the one `core` names; None
+    when `core` names none, or `previous` names no other of the same set."""
+    wanted = core.replace("的话", "").strip("的，, ")
+    previous_plain = previous.replace("融资租赁", "")
+    for options in ALTERNATIVES:
+        chosen = next((i for i, words in enumerate(options) if wanted in words), None)
+        if chosen is None:
+            continue
+        for i, words in enumerate(options):
+            said = next((w for w in words if w in previous_plain), None)
+            if i != chosen and said is not None:
+                return previous.replace(said, wanted, 1)
+    return None
+
+
+def other_alternative(question: str, text: str) -> bool:
+    """`text` names another way of doing what the question asks about (购买 where the
+    question asks about 租), and not the question's own.
+
+    Example:
+        >>> other_alternative("租办公楼补多少？", "购买办公楼的，按5%给予补助。")
+        True
+        >>> other_alternative("租办公楼补多少？", "购买或租用办公用房的，不得改变用途。")
+        False
+        >>> other_alternative("融资租赁公司有哪些补贴？", "融资租赁企业购买大型设备的，按利息的20%给予补贴。")
+        False
+    """
+    # 融资租赁 is a line of business, not a way of getting premises.
+    question, text = question.replace("融资租赁", ""), text.replace("融资租赁", "")
+    for options in ALTERNATIVES:
+        asked = [i for i, words in enumerate(options) if any(w in question for w in words)]
+        if len(asked) != 1:
+            continue
+        named = {i for i, words in enumerate(options) if any(w in text for w in words)}
+        if named and asked[0] not in named:
+            return True
+    return False
 
 
 def _strip_slots(text: str) -> str:

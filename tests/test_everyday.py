@@ -286,3 +286,14 @@ def test_a_question_in_everyday_speech_is_answered(kb_copy, tmp_path):
     assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec-sites.txt", policy)
     answer = assistant.ask("我们在惠济区做跨境电商平台，今年头一回想开个小语种子网站，区里能补多少啊？")
     assert not answer.refused and not answer.related and "15万元" in answer.text, answer.text
+
+
+def test_renting_instead_of_buying_is_answered_with_the_rent_rule_and_its_cap(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、总部企业购买自用办公楼的，按购房价的5%给予补助，补助金额最高不超过200万元。\n"
+                      "三、总部企业租用自用办公用房的，按月租金的3倍进行补助。补助金额最高不超过100万元。")
+    first = assistant.ask("宁陵县总部企业买办公楼补多少？")
+    assert "5%" in first.text
+    follow_up = assistant.ask("租的话呢？", session_id=first.session_id)
+    lead = follow_up.text.split("[1]")[0]
+    assert "3倍" in lead and "100万元" in lead and "5%" not in lead, follow_up.text

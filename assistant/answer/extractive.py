@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
-from assistant.questions import ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, stated_pattern
+from assistant.questions import (
+    ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, other_alternative, stated_pattern,
+)
 from assistant.tiers import matching_tier, question_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
 from knowledge.models import ClauseHit
@@ -256,6 +258,8 @@ class ExtractiveAnswerer:
             if len(span.text) > self.max_quote_chars:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
             score = self._score(span.text, question, tokens, weights) + 0.3 * relevance
+            if other_alternative(question.text, span.text):
+                score -= OTHER_PLACE_PENALTY  # 购买 asked about 租: another measure
             if _names_other_place(span.text, hit, question):
                 score -= OTHER_PLACE_PENALTY
             elif question.regions and clause_region(hit) not in question.regions:
@@ -269,8 +273,18 @@ class ExtractiveAnswerer:
             span = self._with_the_fact(hit.clause.text, spans, best.sentence, question)
             if span is spans[best.sentence]:
                 span = self._whole_tiers(hit.clause.text, spans, best.sentence, question)
-            best = replace(best, span=span)
+            best = replace(best, span=self._with_the_cap(hit.clause.text, spans, span, question))
         return best
+
+    def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
+        """A grant's cap often follows in a sentence of its own (……按月租金的3倍进行补助。
+        补助金额最高不超过100万元。): asked how much, the two are quoted together."""
+        if "amount" not in question.fact_kinds:
+            return span
+        after = next((s for s in spans if s.start >= span.end), None)
+        if after is None or not _CAP_SENTENCE.match(after.text) or after.end - span.start > 2 * self.max_quote_chars:
+            return span
+        return Span(span.start, after.end, text[span.start:after.end])
 
     def _with_the_fact(self, text: str, spans: list[Span], index: int, question: QuestionFrame) -> Span:
         """The best-matching sentence may name the benefit while a following one states the
@@ -375,6 +389,8 @@ class ExtractiveAnswerer:
         return Span(start, start + len(text), text)
 
 
+_CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:最高|最多|上限|累计)(?:不超过|不得超过|为)?\s*\d")
+"""A sentence that caps the grant before it (补助金额最高不超过100万元, 每家企业最多50万元)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _ASKS_A_DAY = re.compile(r"哪天|哪一天|几号|哪日|日期")
 _FULL_DATE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日")
