@@ -21,7 +21,7 @@ import yaml
 
 from assistant import replies
 from assistant.answer.base import Answer, Answerer, Draft, final_draft
-from assistant.answer.extractive import SUPPORT_SHARE, ExtractiveAnswerer
+from assistant.answer.extractive import SUPPORT_SHARE, ExtractiveAnswerer, names_the_document
 from assistant.citations import sentences
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
@@ -195,7 +195,7 @@ class Assistant:
         elif retrieval.ambiguous:
             draft = replies.which_place(retrieval.ambiguous)
             yield draft.text
-        elif retrieval.uncovered_regions and not retrieval.scope or not related:
+        elif retrieval.uncovered_regions and not retrieval.scope or not related and not relevant:
             draft = replies.refusal(
                 retrieval.uncovered_regions, retrieval.hits, self.covered_regions(), self.settings.helpdesk_contact,
                 self.mode,
@@ -265,9 +265,18 @@ class Assistant:
         figure ("补多少") that no relevant clause states, or that the sentences quoted in
         answer do not state (they are related, not an answer)."""
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
+        # "XX办法从哪天施行": asked of a document named by its title, whose articles share
+        # no other word with the question; those stating the fact are as relevant as the best.
+        named = next((h for h in retrieval.hits
+                      if names_the_document(retrieval.frame.text, h.document.title, self.kb.tokenizer.tokenize)), None)
+        if named is not None:
+            lent = self._with_document_facts(retrieval.frame, [named], max(best, self.relevance.threshold))[1:]
+            have = {h.clause.clause_id for h in relevant}
+            relevant += [h for h in lent if h.clause.clause_id not in have]
+            best = max(best, self.relevance.threshold) if lent else best
         # The figure must come from a clause about as likely to be about the question as the
         # best one: a clause far down the list that happens to hold a figure is no answer.
-        best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
         if not any(_states_the_figure_asked(retrieval.frame, h.clause.text) for h in relevant
                    if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best):
             return []
@@ -283,7 +292,9 @@ class Assistant:
                 return []
         return relevant
 
-    def _with_document_facts(self, question: QuestionFrame, relevant: list[ClauseHit]) -> list[ClauseHit]:
+    def _with_document_facts(
+        self, question: QuestionFrame, relevant: list[ClauseHit], relevance: float | None = None,
+    ) -> list[ClauseHit]:
         """Who takes applications and from when a policy applies are stated once, in an
         article that names neither the subject nor the grant ("本办法各类扶持申请由区商务局
         统一受理"): asked for one, the best clause's document lends the articles that state
@@ -294,7 +305,7 @@ class Assistant:
         patterns = [stated_pattern(k) for k in kinds]
         have = {h.clause.clause_id for h in relevant}
         document = relevant[0].document
-        floor = self.relevance.threshold
+        floor = self.relevance.threshold if relevance is None else relevance
         lent = [ClauseHit(c, document, 0.0, {"relevance": floor}) for c in self.kb.clauses(document.doc_id)
                 if c.clause_id not in have and any(p.search(c.text) for p in patterns)]
         return relevant + lent

@@ -253,9 +253,9 @@ def test_a_figure_of_another_measure_in_the_clause_does_not_answer(kb_copy, tmp_
     assert not insurance.related and not insurance.refused and "80%" in insurance.text, insurance.text
 
 
-def test_who_takes_applications_is_quoted_from_the_article_that_says_so(kb_copy, tmp_path):
-    """The article naming the office names neither the subject nor the grant; the
-    document's other articles do."""
+def test_who_takes_applications_and_from_when_are_quoted_from_the_articles_that_say_so(kb_copy, tmp_path):
+    """The articles naming the office and the day name neither the subject nor the grant;
+    the document's other articles do."""
     grants = "".join(
         f"第{n}条 融资租赁企业申请{kind}扶持资金的，按{rate}%给予补贴，最高{cap}万元。\n"
         for n, (kind, rate, cap) in enumerate(
@@ -271,6 +271,9 @@ def test_who_takes_applications_is_quoted_from_the_article_that_says_so(kb_copy,
     assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-leasing-apply.txt", policy)
     answer = assistant.ask("惠济区融资租赁扶持资金去哪儿申请？")
     assert not answer.refused and "惠济区商务局" in answer.text.split("[1]")[0], answer.text
+    effective = assistant.ask("惠济区促进融资租赁行业发展扶持办法从哪天开始施行？")
+    assert not effective.refused and not effective.related, effective.text
+    assert "2024年1月1日" in effective.text.split("[1]")[0], effective.text
 
 
 def test_a_question_in_everyday_speech_is_answered(kb_copy, tmp_path):
