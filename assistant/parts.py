@@ -24,6 +24,11 @@ _COMMA = re.compile(r"(?<=[，,])")
 _SIDE_BY_SIDE = re.compile(
     r"^(?P<head>(?:.*[，,])?)(?P<first>[^，,]+?)(?:和|与|以及|及)(?P<second>[^，,]+?)(?:分别|各自|各)(?P<tail>[^，,]*)$"
 )
+# How a part asks, and fillers: what is left is what it is about.
+_CONTENT_FREE = re.compile(r"[\W\d]|几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|"
+                           r"[啊呢吧呀哦嘛得要有又还能会都再就是的了个家年天]")
+_SUBJECTLESS_CHARS = 2
+"""A part with no more than this many characters of content asks about the part before it."""
 NOT_STATED = "（这一问，知识库的政策文件中没有找到直接规定。）"
 
 
@@ -42,6 +47,8 @@ def question_parts(question: str) -> list[str]:
         ['专精特新企业奖励郑州给多少', '专精特新企业奖励金华给多少']
         >>> question_parts("我们是甘井子的租赁公司，今年融资了5000万，能拿多少补贴")
         ['我们是甘井子的租赁公司，今年融资了5000万，能拿多少补贴']
+        >>> question_parts("甘井子认定总部企业，对外地分公司有啥要求？得有几家啊")
+        ['甘井子认定总部企业，对外地分公司有啥要求？', '甘井子认定总部企业，对外地分公司得有几家啊']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
@@ -51,10 +58,21 @@ def question_parts(question: str) -> list[str]:
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
+    for i in range(1, len(parts)):
+        if len(_CONTENT_FREE.sub("", parts[i])) <= _SUBJECTLESS_CHARS:
+            parts[i] = _subject_of(parts[i - 1]) + parts[i]
     places = region_mentions(question)
     if places:
         parts = [p if region_mentions(p) else places[0][0] + p for p in parts]
     return parts
+
+
+def _subject_of(part: str) -> str:
+    """What a part asks about: its words before the ask ("对外地分公司有啥要求？" ->
+    "对外地分公司"), lent to a next part that names nothing ("得有几家啊？")."""
+    ask = _ASKS.search(part)
+    head = part[: ask.start()] if ask else part
+    return head.rstrip("有是要的，, ")
 
 
 def _asks_between_commas(question: str) -> list[str] | None:
