@@ -21,7 +21,7 @@ import yaml
 
 from assistant import replies
 from assistant.answer.base import Answer, Answerer, Draft, final_draft
-from assistant.answer.extractive import SUPPORT_SHARE, ExtractiveAnswerer, names_the_document
+from assistant.answer.extractive import SUPPORT_SHARE, ExtractiveAnswerer, names_the_document, subject_words
 from assistant.citations import sentences
 from assistant.config import Settings
 from assistant.conversation import ConversationStore, Turn, database_url
@@ -268,8 +268,8 @@ class Assistant:
         best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
         # "XX办法从哪天施行": asked of a document named by its title, whose articles share
         # no other word with the question; those stating the fact are as relevant as the best.
-        named = next((h for h in retrieval.hits
-                      if names_the_document(retrieval.frame.text, h.document.title, self.kb.tokenizer.tokenize)), None)
+        words = subject_words(retrieval.frame.text, self.kb.tokenizer.tokenize)
+        named = next((h for h in retrieval.hits if names_the_document(words, h.document.title)), None)
         if named is not None:
             lent = self._with_document_facts(retrieval.frame, [named], max(best, self.relevance.threshold))[1:]
             have = {h.clause.clause_id for h in relevant}

@@ -422,10 +422,10 @@ def subject_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
     return [w for w in question_words(_GENERIC_ASK.sub(" ", text), tokenize) if len(w) >= 2]
 
 
-def names_the_document(text: str, title: str, tokenize: Callable[[str], list[str]]) -> bool:
-    """The question names a document by its title ("大连工程实验室管理暂行办法从哪天施行"):
-    three or more of its words of substance, and two thirds of them, are the title's."""
-    words = subject_words(text, tokenize)
+def names_the_document(words: list[str], title: str) -> bool:
+    """A question whose words of substance (`subject_words`) are `words` names a document by
+    its title ("大连工程实验室管理暂行办法从哪天施行"): three or more of them, and two thirds,
+    are the title's."""
     named = sum(1 for word in words if word in title)
     return named >= 3 and named >= 2 * len(words) / 3
 
