@@ -88,12 +88,31 @@ def _canonical_who(names) -> set[str]:
     return found
 
 
+def _same_words(gold: dict, item: BenefitItem) -> bool:
+    """A grant without a figure is the gold one when it quotes the same words: most of the
+    shorter quote lies in the longer (without it, figure-less items pair in any order)."""
+    if any(gold.get(k) is not None for k in ("amount_yuan", "rate", "cap_yuan")):
+        return True
+    ours, theirs = _bare(item.quote), _bare(gold.get("quote", ""))
+    shorter, longer = sorted((ours, theirs), key=len)
+    if not shorter:
+        return False
+    pairs = {shorter[i:i + 2] for i in range(len(shorter) - 1)}
+    return sum(1 for pair in pairs if pair in longer) >= 0.6 * len(pairs)
+
+
+def _bare(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 def _pairs(gold_items: list[dict], items: list[BenefitItem], with_who: bool) -> list[tuple[dict, BenefitItem]]:
-    """Gold and extracted items of one clause paired one to one, figure (and who) equal."""
+    """Gold and extracted items of one clause paired one to one, figure (and who) equal;
+    figure-less ones by their words."""
     pairs, free = [], list(items)
     for gold in gold_items:
         for item in free:
-            if _same_figure(gold, item) and (not with_who or _canonical_who(gold.get("who")) == set(item.who)):
+            if _same_figure(gold, item) and _same_words(gold, item) and (
+                    not with_who or _canonical_who(gold.get("who")) == set(item.who)):
                 pairs.append((gold, item))
                 free.remove(item)
                 break
