@@ -88,17 +88,20 @@ def _canonical_who(names) -> set[str]:
     return found
 
 
+def _shared_words(gold: dict, item: BenefitItem) -> float:
+    """Share of the shorter quote's character pairs found in the longer."""
+    ours, theirs = _bare(item.quote), _bare(gold.get("quote", ""))
+    shorter, longer = sorted((ours, theirs), key=len)
+    pairs = {shorter[i:i + 2] for i in range(len(shorter) - 1)}
+    return sum(1 for pair in pairs if pair in longer) / len(pairs) if pairs else 0.0
+
+
 def _same_words(gold: dict, item: BenefitItem) -> bool:
     """A grant without a figure is the gold one when it quotes the same words: most of the
     shorter quote lies in the longer (without it, figure-less items pair in any order)."""
     if any(gold.get(k) is not None for k in ("amount_yuan", "rate", "cap_yuan")):
         return True
-    ours, theirs = _bare(item.quote), _bare(gold.get("quote", ""))
-    shorter, longer = sorted((ours, theirs), key=len)
-    if not shorter:
-        return False
-    pairs = {shorter[i:i + 2] for i in range(len(shorter) - 1)}
-    return sum(1 for pair in pairs if pair in longer) >= 0.6 * len(pairs)
+    return _shared_words(gold, item) >= 0.6
 
 
 def _bare(text: str) -> str:
@@ -110,12 +113,12 @@ def _pairs(gold_items: list[dict], items: list[BenefitItem], with_who: bool) -> 
     figure-less ones by their words."""
     pairs, free = [], list(items)
     for gold in gold_items:
-        for item in free:
-            if _same_figure(gold, item) and _same_words(gold, item) and (
-                    not with_who or _canonical_who(gold.get("who")) == set(item.who)):
-                pairs.append((gold, item))
-                free.remove(item)
-                break
+        fitting = [item for item in free if _same_figure(gold, item) and _same_words(gold, item) and (
+            not with_who or _canonical_who(gold.get("who")) == set(item.who))]
+        if fitting:  # the one quoting most of its words (对非营利性… and 对营利性… read alike)
+            best = max(fitting, key=lambda item: _shared_words(gold, item))
+            pairs.append((gold, best))
+            free.remove(best)
     return pairs
 
 

@@ -268,6 +268,8 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
         [('奖励', 1000000, ('小巨人',), 'national'), ('奖励', 500000, ('专精特新',), 'provincial')]
         >>> [(i.rate, i.cap_yuan) for i in extract_benefits("按研发投入的30%给予补助，最高不超过200万元。")]
         [(0.3, 2000000)]
+        >>> [(i.benefit, i.rate) for i in extract_benefits("对营利性养老机构建设减半征收有关行政事业性收费。")]
+        [('减免', 0.5)]
     """
     vocabulary = terms()
     lead = _lead(text)
@@ -565,7 +567,12 @@ def _items_of_run(run: list[_Part], vocabulary: Terms, clause_id: str, doc_id: s
         else:  # "分别给予30万元、50万元、80万元" for the tiers named before: one tiered grant
             yield _tiered(run, vocabulary, clause_id, doc_id, lead, path, title)
         return
-    yield _item(part, part.text, grants, part.rates, vocabulary, clause_id, doc_id, lead, path, title)
+    rates = part.rates or ([0.5] if part.in_kind and _HALVED.search(part.grant_words) else [])
+    yield _item(part, part.text, grants, rates, vocabulary, clause_id, doc_id, lead, path, title)
+
+
+_HALVED = re.compile(r"减半")
+"""减半征收 halves what is levied: a rate of 0.5."""
 
 
 def _recipients(text: str) -> list[str]:
