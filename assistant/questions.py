@@ -118,7 +118,9 @@ ASKING_WORDS = re.compile(
 what it asks about. Cut from the question before its content words are read for coverage."""
 
 BENEFIT_LIST = re.compile(
-    r"(?:有|都有|能享受|可以享受|能拿|可以拿|能申请|可以申请)(?:哪些|什么|啥)(?:奖补|奖励|补贴|补助|扶持|优惠|支持|政策|资金)|"
+    r"(?:有|都有|能享受|可以享受|能拿到?|可以拿到?|能得到|能获得|可以获得|能申请|可以申请)(?:哪些|什么|啥)"
+    r"(?:奖补|奖励|补贴|补助|扶持|优惠|支持|政策|资金)|"
+    r"哪些[\u4e00-\u9fff]{0,2}(?:奖补|奖励|补贴|补助|扶持|优惠|支持|照顾)|"
     r"(?:奖补|奖励|补贴|补助|扶持|优惠|支持)(?:政策|措施|资金)?(?:都)?有(?:哪些|什么|啥)"
 )
 """A question for the grants on a subject, one by one ("大连物流企业有哪些奖补")."""
@@ -128,6 +130,8 @@ def asks_for_benefit_list(text: str) -> bool:
     """Example:
         >>> asks_for_benefit_list("大连物流企业有哪些奖补？"), asks_for_benefit_list("物流奖补是多少？")
         (True, False)
+        >>> asks_for_benefit_list("办民办养老院能拿到哪些补贴？"), asks_for_benefit_list("给企业哪些财税支持？")
+        (True, True)
     """
     return bool(BENEFIT_LIST.search(text))
 

@@ -300,3 +300,17 @@ def test_renting_instead_of_buying_is_answered_with_the_rent_rule_and_its_cap(e5
     follow_up = assistant.ask("租的话呢？", session_id=first.session_id)
     lead = follow_up.text.split("[1]")[0]
     assert "3倍" in lead and "100万元" in lead and "5%" not in lead, follow_up.text
+
+
+def test_a_list_leads_with_the_grants_for_what_the_owner_runs(kb_copy, tmp_path):
+    policy = (
+        "惠济区加快发展养老服务业若干措施\n"
+        "第一条 对区公办养老机构新建床位，区财政每张床位给予5000元建设补助；公办养老机构改造床位，每张给予2000元补助。\n"
+        "第二条 对城市困难老年人的居家养老服务补贴，按每人每月200元发放；入住养老机构的，每人每月补贴600元。\n"
+        "第三条 对社会力量举办的民办养老机构新建床位，每张床位给予10000元一次性补助；民办养老机构运营的，每收住1名老人每月补贴300元。\n"
+        "第四条 本措施自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-elderly-list.txt", policy)
+    answer = assistant.ask("在惠济区办民办养老院，能拿到哪些补贴？")
+    lines = [line for line in answer.text.splitlines() if line.startswith("· ")]
+    assert len(lines) >= 2 and "民办" in lines[0] and "10000元" in lines[0], answer.text

@@ -132,7 +132,7 @@ class ExtractiveAnswerer:
         if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
             return self._by_region(picks)
         if asks_for_benefit_list(question.text):
-            listed = self._document_grants(question, hits) or self._benefit_list(hits, picks)
+            listed = self._document_grants(question, hits) or self._benefit_list(hits, picks, question, tokens, weights)
             if listed is not None:
                 return listed
         lead = max(picks, key=lambda p: p.score)
@@ -200,31 +200,47 @@ class ExtractiveAnswerer:
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
 
-    def _benefit_list(self, hits: list[ClauseHit], picks: list[_Pick]) -> Draft | None:
-        """"有哪些奖补": one line per grant of the best clauses, with its figure and [n];
-        None when they state fewer than two grants with a figure."""
+    def _benefit_list(
+        self, hits: list[ClauseHit], picks: list[_Pick], question: QuestionFrame, tokens: list[str], weights: list[float],
+    ) -> Draft | None:
+        """"有哪些奖补": one line per grant of the best clauses, with its figure and [n],
+        the clauses whose grants best match the question's words first (民办养老院: the
+        grants for 民办 ones before the rest); None when they state fewer than two grants."""
         best = max(picks, key=lambda p: p.score)
         # A document's grants are spread over its articles: every clause about as likely
         # to be about the question as the best one lends its grants, not only the
         # sentences that read best.
         top_relevance = max(p.hit.scores.get("relevance", 0.5) for p in picks) or 1.0
         clauses = [p.hit for p in picks if p.hit.scores.get("relevance", 0.5) >= SUPPORT_SHARE * top_relevance]
-        lines: list[str] = []
-        citations: list[Citation] = []
-        for hit in clauses:
+        found: list[tuple[float, int, ClauseHit, list]] = []
+        for order, hit in enumerate(clauses):
             items = [i for i in extract_benefits(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
                                                  hit.clause.clause_path, hit.document.title)
-                     if _listable(i)]
-            if not items:
-                continue
-            n = len(citations) + 1
-            citations.append(citation_for(n, hit, items[0].quote))
-            lines += _grant_lines(items[:_LIST_ITEMS_PER_CLAUSE], n)
-        if len(lines) < 2:
+                     if _listable(i)][:_LIST_ITEMS_PER_CLAUSE]
+            by_quote: dict[str, list] = {}
+            for item in items:
+                by_quote.setdefault(item.quote, []).append(item)
+            found += [(self._score(quote, question, tokens, weights), order, hit, same) for quote, same in by_quote.items()]
+        if len(found) < 2:
             return None
+        # Clause by clause, the clause whose grant reads best first; a clause's own grants
+        # keep the document's order.
+        best_of = {}
+        for score, order, _, _ in found:
+            best_of[order] = max(best_of.get(order, score), score)
+        found = sorted(found, key=lambda f: (-round(best_of[f[1]], 6), f[1]))[:_LIST_ITEMS]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        numbers: dict[str, int] = {}
+        for _, _, hit, same in found:
+            key = hit.clause.clause_id
+            if key not in numbers:
+                numbers[key] = len(citations) + 1
+                citations.append(citation_for(numbers[key], hit, same[0].quote))
+            lines += _grant_lines(same, numbers[key])
         region = pick_region(best.hit, best.span.text)
         head = f"{region}的相关扶持：" if region else "相关扶持："
-        return Draft("\n".join([head, *lines[:_LIST_ITEMS], OFFICIAL_NOTE]), tuple(citations), self.mode)
+        return Draft("\n".join([head, *lines, OFFICIAL_NOTE]), tuple(citations), self.mode)
 
     def _by_region(self, picks: list[_Pick]) -> Draft:
         best: dict[str, _Pick] = {}
