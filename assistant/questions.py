@@ -491,7 +491,7 @@ def _swap_alternative(previous: str, core: str) -> str | None:
     """`previous` with its way of doing the thing replaced by the one `core` names; None
     when `core` names none, or `previous` names no other of the same set."""
     wanted = core.replace("的话", "").strip("的，, ")
-    previous_plain = previous.replace("融资租赁", "")
+    previous_plain = _without_leasing(previous)
     for options in ALTERNATIVES:
         chosen = next((i for i, words in enumerate(options) if wanted in words), None)
         if chosen is None:
@@ -501,6 +501,11 @@ def _swap_alternative(previous: str, core: str) -> str | None:
             if i != chosen and said is not None:
                 return previous.replace(said, wanted, 1)
     return None
+
+
+def _without_leasing(text: str) -> str:
+    """融资租赁 is a line of business, not a way of getting premises (租)."""
+    return text.replace("融资租赁", "")
 
 
 def other_alternative(question: str, text: str) -> bool:
@@ -515,8 +520,7 @@ def other_alternative(question: str, text: str) -> bool:
         >>> other_alternative("融资租赁公司有哪些补贴？", "融资租赁企业购买大型设备的，按利息的20%给予补贴。")
         False
     """
-    # 融资租赁 is a line of business, not a way of getting premises.
-    question, text = question.replace("融资租赁", ""), text.replace("融资租赁", "")
+    question, text = _without_leasing(question), _without_leasing(text)
     for options in ALTERNATIVES:
         asked = [i for i, words in enumerate(options) if any(w in question for w in words)]
         if len(asked) != 1:

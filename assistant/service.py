@@ -268,8 +268,10 @@ class Assistant:
         best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
         # "XX办法从哪天施行": asked of a document named by its title, whose articles share
         # no other word with the question; those stating the fact are as relevant as the best.
-        words = subject_words(retrieval.frame.text, self.kb.tokenizer.tokenize)
-        named = next((h for h in retrieval.hits if names_the_document(words, h.document.title)), None)
+        named = None
+        if any(k in DOCUMENT_FACTS for k in retrieval.frame.fact_kinds):
+            words = subject_words(retrieval.frame.text, self.kb.tokenizer.tokenize)
+            named = next((h for h in retrieval.hits if names_the_document(words, h.document.title)), None)
         if named is not None:
             lent = self._with_document_facts(retrieval.frame, [named], max(best, self.relevance.threshold))[1:]
             have = {h.clause.clause_id for h in relevant}

@@ -343,7 +343,8 @@ class LiveBm25:
         """BM25 inverse document frequency over base and delta; a term no clause contains
         weighs the most."""
         n = len(self.base) + len(self._delta.ids)
-        return float(np.log((n - self.document_frequency(token) + 0.5) / (self.document_frequency(token) + 0.5) + 1.0))
+        df = self.document_frequency(token)
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
     def document_frequency(self, token: str) -> int:
         """How many clauses of base and delta contain `token`."""
