@@ -15,6 +15,7 @@ from assistant.config import Settings
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
 from tests.accessibility import axe_violations, describe
+from tests.openai_server import OpenAICompatibleServer
 from tests.web import AppServer, StaticSite, free_port
 from ui.app import create_app
 
@@ -223,8 +224,12 @@ def test_new_conversation_forgets_the_previous_question(server, page):
     page.locator("#hq-new").click()
     expect(page.locator("#hq-chat")).not_to_contain_text("100万元")
     ask_on_chat_page(page, "那省级的呢？")
+    expect(page.locator("#hq-chat [data-testid='bot']")).to_have_count(1)
+    expect(page.locator("#hq-chat [data-testid='bot']")).not_to_contain_text("正在查找")
     # Without the earlier turn there is no region or topic to carry over.
-    expect(page.locator("#hq-chat")).not_to_contain_text("30万元")
+    log = server.app.state.assistant.conversations.log()
+    asked = [t for t in log if t.question == "那省级的呢？"][-1]
+    assert "金华" not in asked.standalone_question and "小巨人" not in asked.standalone_question
 
 
 def test_widget_on_a_district_page(server, page, tmp_path):
@@ -434,20 +439,39 @@ def test_chat_page_says_so_when_a_visitor_asks_too_fast(bundled_data_dir, e5, tm
         expect(answers.last).to_contain_text("提问过于频繁，请")
 
 
+def test_typing_while_an_answer_streams_keeps_the_words_and_sends_them_after(bundled_data_dir, e5, tmp_path, page):
+    reply = "2023年政府采购工程项目预留比例提高至40%以上[1]。"
+    data_dir = tmp_path / "data"
+    shutil.copytree(bundled_data_dir, data_dir)
+    with OpenAICompatibleServer(lambda messages: reply, chunk_chars=1, chunk_delay_s=0.15) as model:
+        settings = Settings(data_dir=data_dir, llm_base_url=model.base_url, llm_model="m", rate_limit="off")
+        kb = KnowledgeBase.open(settings.knowledge_config(), embedder=e5)
+        with AppServer(create_app(settings, Assistant.open(settings, kb=kb))) as slow:
+            page.goto(slow.url + "/")
+            answers = page.locator("#hq-chat [data-testid='bot']")
+            box = page.locator("#hq-question textarea")
+            ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+            expect(answers.last).to_contain_text("2023年", timeout=WAIT_MS)
+            assert "40%" not in answers.last.inner_text(), "the answer should still be streaming"
+            box.fill("那中小企业预留多少？")
+            expect(answers.last.locator("details.hq-cite")).to_have_count(1, timeout=WAIT_MS)  # the answer is done
+            expect(box).to_have_value("那中小企业预留多少？")
+            screenshot(page, "chat-typed-while-streaming")
+
+            ask_on_chat_page(page, "温县政府采购工程项目预留比例是多少？")
+            expect(answers).to_have_count(2, timeout=WAIT_MS)
+            expect(answers.last).to_contain_text("2023年", timeout=WAIT_MS)
+            ask_on_chat_page(page, "温县技术改造投资增长目标是多少？")  # sent while the answer still streams
+            expect(answers).to_have_count(3, timeout=WAIT_MS)
+            expect(page.locator("#hq-chat [data-testid='user']").last).to_contain_text("温县技术改造投资增长目标")
+            expect(box).to_have_value("")
+
+
 def ask_once_the_last_is_done(page, question: str, answers, count: int) -> None:
-    """Asks and waits for the `count`-th answer. The page takes no new question while the
-    last answer is still finishing (Gradio ignores a send while its event is pending, and
-    that event then empties the box): the question is sent again until the page takes it;
-    a send while the taken one is pending is ignored the same way."""
-    for _ in range(10):
-        if answers.count() < count:
-            ask_on_chat_page(page, question)
-        try:
-            expect(answers).to_have_count(count, timeout=2000)
-            return
-        except AssertionError:
-            continue
-    expect(answers).to_have_count(count)
+    """Asks and waits for the `count`-th answer (a question sent while the last answer is
+    still finishing runs once it is done)."""
+    ask_on_chat_page(page, question)
+    expect(answers).to_have_count(count, timeout=WAIT_MS)
 
 
 def test_console_export_downloads_with_the_login_and_logout_ends_it(server, page):

@@ -129,7 +129,9 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                     else:
                         streamed += event
                         history[-1] = {"role": "assistant", "content": answer_markdown(streamed, (), key, text)}
-                    yield history, history, session_id, turn_ids, "", *suggestions, *callback
+                    # The box was emptied when the question was taken; leave it alone from
+                    # here on, or whatever the visitor types meanwhile is wiped.
+                    yield history, history, session_id, turn_ids, gr.skip(), *suggestions, *callback
             except (AssistantError, KnowledgeError) as exc:
                 history[-1] = {"role": "assistant", "content": "⚠️ " + escape_text(str(exc))}
                 yield history, history, session_id, turn_ids, text, *hidden, *keep
@@ -193,8 +195,10 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
 
         ask_inputs = [question, shown, session, region, turns]
         ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons, unanswered, callback_box, callback_note]
-        question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
-        send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+        # A question sent while the last answer is still streaming runs once that one
+        # is done (Gradio's default drops it).
+        question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None, trigger_mode="always_last")
+        send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None, trigger_mode="always_last")
         for button in [*suggestion_buttons, *example_buttons]:
             button.click(respond, [button, shown, session, region, turns], ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])
