@@ -49,6 +49,8 @@ def question_parts(question: str) -> list[str]:
         ['我们是甘井子的租赁公司，今年融资了5000万，能拿多少补贴']
         >>> question_parts("甘井子认定总部企业，对外地分公司有啥要求？得有几家啊")
         ['甘井子认定总部企业，对外地分公司有啥要求？', '甘井子认定总部企业，对外地分公司得有几家啊']
+        >>> question_parts("甘井子总部企业申报扶持，材料谁来审？批下来公示几天？")
+        ['甘井子总部企业申报扶持，材料谁来审？', '甘井子总部企业申报扶持，批下来公示几天？']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
@@ -56,15 +58,32 @@ def question_parts(question: str) -> list[str]:
     if len(pieces) == 1:
         pieces = _asks_between_commas(question) or _side_by_side(question) or pieces
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
+    # "还有…", "另外…" open an ask of its own; without one, a part goes on about the first's subject.
+    joined = [p != piece for p, piece in zip(parts, pieces)]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
+    context = _leading_context(parts[0])
     for i in range(1, len(parts)):
         if len(_CONTENT_FREE.sub("", parts[i])) <= _SUBJECTLESS_CHARS:
             parts[i] = _subject_of(parts[i - 1]) + parts[i]
+        elif context and not joined[i] and not parts[i].startswith(context):
+            parts[i] = context + parts[i]
     places = region_mentions(question)
     if places:
         parts = [p if region_mentions(p) else places[0][0] + p for p in parts]
     return parts
+
+
+def _leading_context(part: str) -> str:
+    """What the first part says before its ask, between commas ("甘井子总部企业申报扶持，"
+    of "甘井子总部企业申报扶持，材料谁来审？"): the subject of every part after it."""
+    pieces = [p for p in _COMMA.split(part) if p.strip()]
+    context = ""
+    for piece in pieces[:-1]:
+        if _ASKS.search(piece):
+            break
+        context += piece
+    return context
 
 
 def _subject_of(part: str) -> str:

@@ -89,17 +89,19 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{3,4}-\d{7,8}|联系人|联系电话|热线"),
     ),
     "count": (
-        re.compile(r"多少家|几家|(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
+        re.compile(r"多少家|(?<!们)几家|(?<!们)(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
                    r"多少(?:企业|人才|项目|平台)"),
-        re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)"),
+        # 至少建设一个物流中心, 认定三家: small counts are written in characters.
+        re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)|"
+                   r"(?<![统唯第每])[一二两三四五六七八九十]+(?:家|个|项|场|座|所)"),
     ),
     "who": (
-        re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|(?:哪几|哪些|几)个?(?:部门|单位)|谁(?:负责|来管|管|解释|牵头)|"
+        re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|(?:哪几|哪些|几)个?(?:部门|单位)|谁(?:来)?(?:负责|管|审|批|办|解释|牵头|受理)|"
                    r"由谁|找谁|向谁|主管部门|牵头(?:单位|部门)|负责解释|归(?:哪|谁)管|"
                    r"(?:去|到|在)?哪(?:里|儿)(?:申请|申报|提交|办理|办)"),
         # 由…局(统一)受理, 向市发展改革委提出验收申请: the body that takes it.
-        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办)"
-                   r"[^，。；]{0,4}?(?:负责|牵头|会同|解释|组织|受理|审核|验收)|"
+        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办|机构|小组)"
+                   r"[^，。；]{0,6}?(?:负责|牵头|会同|解释|组织|受理|审核|审查|审批|验收)|"
                    r"向[^，。；]{1,15}?(?:局|委员会|委|厅|办公室|管委会|部门|政府|中心)(?:提出|提交|申报|报送|申请)"),
     ),
     "list": (
@@ -155,10 +157,12 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
     ),
-    "ratio": (re.compile(r"比例|百分之几|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
+    "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
-    "count": (re.compile(r"多少家|几家|(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|几人|多少名"), FACT_KINDS["count"][1]),
+    # 我们几个退役兵想创业: 几 counts the askers, it asks no figure.
+    "count": (re.compile(r"多少家|(?<!们)几家|(?<!们)(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<!们)几人|多少名"),
+              FACT_KINDS["count"][1]),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
 how that figure looks in a clause. Looser wording ("有什么补贴") asks for no figure."""
@@ -250,6 +254,12 @@ class QuestionFrame:
             >>> frame("每年从收益里拿多少建平台？").states_a_figure_asked("每年从收益中留取不低于5%的资金用于平台建设。")
             True
             >>> frame("租办公楼补多少？").states_a_figure_asked("租用办公用房的，按月租金的3倍进行补助。")
+            True
+            >>> frame("每个县要建几个物流中心？").states_a_figure_asked("每个涉农县至少建设一个综合性物流中心。")
+            True
+            >>> frame("我们几个退役兵想创业，有场地没？").figures, frame("房租能补百分之多少？").figures
+            ((), ('ratio',))
+            >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
@@ -411,6 +421,8 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '总部企业租办公用房有什么补助？'
         >>> rewrite_follow_up("3000万以上呢？", "总部企业购买办公用房有什么补助？")
         '总部企业购买办公用房有什么补助，3000万以上？'
+        >>> rewrite_follow_up("过5个亿呢？", "总部企业营收第一次过1.5亿，区里奖多少？")
+        '总部企业营收第一次过5亿，区里奖多少？'
         >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
         '甘井子科技型中小企业创新项目最多补多少，我们是高新技术企业，能多补点不？'
     """
@@ -449,7 +461,7 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         return rewritten
     core = _FILLERS.sub("", question).lstrip("，,")
     if not replaced and not new.fact_kinds and not (old.topics and not new.topics) and _is_condition(question, core):
-        swapped = _swap_alternative(previous, core)
+        swapped = _swap_alternative(previous, core) or _swap_figure(previous, core)
         if swapped is not None:  # "租的话呢？" after "买办公楼补多少？": 租办公楼补多少？
             return swapped
         # A what-if with no slot of its own: the previous question is kept whole, the new
@@ -501,6 +513,29 @@ def _swap_alternative(previous: str, core: str) -> str | None:
             if i != chosen and said is not None:
                 return previous.replace(said, wanted, 1)
     return None
+
+
+_STATED_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*个?\s*(?:(?:亿|万)(?:元|美元)?|元|美元|[%％])")
+
+
+def _swap_figure(previous: str, core: str) -> str | None:
+    """`previous` with its first sum (or rate) replaced by the one `core` states: "过5个亿呢？"
+    after "营收过1.5亿奖多少？" asks of 5亿. None when either states none of that kind.
+
+    Example:
+        >>> _swap_figure("总部企业营收第一次过1.5亿，区里奖多少？", "过5个亿")
+        '总部企业营收第一次过5亿，区里奖多少？'
+        >>> _swap_figure("研发投入占比3%能补多少？", "5个亿") is None
+        True
+    """
+    new = _STATED_FIGURE.search(core)
+    if new is None:
+        return None
+    is_rate = new.group(0)[-1] in "%％"
+    old = next((m for m in _STATED_FIGURE.finditer(previous) if (m.group(0)[-1] in "%％") == is_rate), None)
+    if old is None:
+        return None
+    return previous[: old.start()] + re.sub(r"\s|个", "", new.group(0)) + previous[old.end():]
 
 
 def _without_leasing(text: str) -> str:
