@@ -6,6 +6,8 @@ range), so a filter never lets one side leak clauses the other would exclude.
 
 from __future__ import annotations
 
+import re
+
 import functools
 from dataclasses import dataclass, replace
 
@@ -58,6 +60,7 @@ class RetrievalFilters:
 
 
 SPEECH_WEIGHT = 0.6
+_FIGURE = re.compile(r"[\d.,%％]+")
 """How much a word of how the owner talks, found in no clause, counts in term coverage."""
 
 
@@ -160,7 +163,9 @@ class HybridRetriever(BaseRetriever):
         # tokenizing, or jieba glues it to a neighbour into a word no clause has (能返, 要额),
         # and such a word would weigh the most in every coverage.
         rest = ASKING_WORDS.sub(" ", rest)
-        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2 and not t.isdigit()]
+        # Figures the question states (1.5亿, 5000) are its conditions, read by the tier
+        # rules; as words they would favour the clause that happens to print the same digits.
+        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2 and not _FIGURE.fullmatch(t)]
         # A short form no clause uses is covered by the full forms it may stand for.
         variants = [(self.wording.variants(t) if self.wording else ()) + self.kb.expansions(t) for t in words]
         words += [word for word, _ in phrases]
