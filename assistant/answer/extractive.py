@@ -36,6 +36,7 @@ STATED_UNIT_BONUS = 0.3
 """Added when it states a figure in a unit the question states its own in (350张床 ->
 300张床位以上的…应设置综合门诊部): the rule that sorts the asker's case is there."""
 FOCUS_WEIGHT = 2.0
+PICKS_KEPT = 512
 SUPPORT_SHARE = 1 / 3
 """A clause is quoted beside the lead (另见) only when its relevance is at least this share of
 the best clause's: one far less likely to be about the question adds noise, not a fact."""
@@ -103,6 +104,9 @@ class ExtractiveAnswerer:
         self.max_clauses = max_clauses
         self.max_quote_chars = max_quote_chars
         self._grants_of = grants_of
+        # A question's best sentence per clause, for the next draft of the same question
+        # (the service drafts once to check a figure is stated, then answers).
+        self._picks: dict[tuple, _Pick] = {}
 
     def stream(
         self, question: QuestionFrame, hits: list[ClauseHit], history: Sequence = (), by_region: bool = False
@@ -259,6 +263,17 @@ class ExtractiveAnswerer:
         return Draft("\n".join(lines), tuple(citations), self.mode)
 
     def _best_sentence(
+        self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float], relevance: float
+    ) -> _Pick:
+        key = (question, hit.clause.clause_id, hit.clause.text, tuple(weights), relevance)
+        pick = self._picks.get(key)
+        if pick is None or pick.hit.document != hit.document:
+            if len(self._picks) > PICKS_KEPT:
+                self._picks.clear()
+            pick = self._picks[key] = self._find_best_sentence(hit, question, tokens, weights, relevance)
+        return pick if pick.hit is hit else replace(pick, hit=hit)
+
+    def _find_best_sentence(
         self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float], relevance: float
     ) -> _Pick:
         best: _Pick | None = None
