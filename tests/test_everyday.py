@@ -314,3 +314,19 @@ def test_a_list_leads_with_the_grants_for_what_the_owner_runs(kb_copy, tmp_path)
     answer = assistant.ask("在惠济区办民办养老院，能拿到哪些补贴？")
     lines = [line for line in answer.text.splitlines() if line.startswith("· ")]
     assert len(lines) >= 2 and "民办" in lines[0] and "10000元" in lines[0], answer.text
+
+
+def test_an_article_opening_with_the_departments_in_charge_is_quoted_for_who(kb_copy, tmp_path):
+    """The outline reads "第五条 …为本办法的具体实施部门。" as the article's heading; it ends
+    a sentence, so it is what the article says, and what answers who is in charge."""
+    policy = (
+        "惠济区跨境电子商务发展扶持资金管理规定\n"
+        "第一条 对跨境电子商务线下园区，每新入驻1家企业给予园区扶持资金1万元，最多200万元。\n"
+        "第二条 惠济区商务局和惠济区财政局为本规定的具体实施部门。惠济区商务局提出年度扶持资金安排建议，"
+        "编制专项资金使用方案；惠济区财政局按使用方案拨付资金。\n"
+        "第三条 本规定自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec-departments.txt", policy)
+    answer = assistant.ask("惠济区跨境电商扶持资金的具体实施部门是谁？")
+    assert not answer.refused, answer.text
+    assert "惠济区商务局和惠济区财政局为本规定的具体实施部门" in answer.citations[0].quote, answer.text

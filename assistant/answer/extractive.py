@@ -279,9 +279,9 @@ class ExtractiveAnswerer:
         best: _Pick | None = None
         spans = sentences(hit.clause.text)
         headings = _headings(hit)
-        has_body = any(_bare(span.text) not in headings for span in spans)
+        has_body = any(not _is_heading(span.text, headings) for span in spans)
         for index, span in enumerate(spans):
-            if len(span.text) < 4 or has_body and _bare(span.text) in headings:
+            if len(span.text) < 4 or has_body and _is_heading(span.text, headings):
                 continue  # a heading alone is never an answer
             if "who" not in question.fact_kinds and _DUTY_LINE.match(span.text):
                 continue  # "责任单位：…" says who carries a measure out, an answer to whom only
@@ -579,6 +579,13 @@ def _headings(hit: ClauseHit) -> set[str]:
     on past a comma is never a mere heading."""
     return {_bare(part) for part in hit.clause.clause_path.split(" > ")
             if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
+
+
+def _is_heading(sentence: str, headings: set[str]) -> bool:
+    """A heading of the clause standing as a line of its own. An article whose first
+    sentence the outline took for its heading ("第五条 市外经贸局和市财政局为本规定的具体
+    实施部门。") ends that sentence with 。: it is content."""
+    return _bare(sentence) in headings and not sentence.rstrip().endswith(("。", "；", ";"))
 
 
 # A figure in the line, once its own number ("3.", "（二）", "第五条") is dropped.
