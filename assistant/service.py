@@ -279,7 +279,7 @@ class Assistant:
             best = max(best, self.relevance.threshold) if lent else best
         # The figure must come from a clause about as likely to be about the question as the
         # best one: a clause far down the list that happens to hold a figure is no answer.
-        if not any(_states_the_figure_asked(retrieval.frame, h.clause.text) for h in relevant
+        if not any(states_the_figure_asked(retrieval.frame, h.clause.text) for h in relevant
                    if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best):
             return []
         # The most relevant clause's tiers all lie on one side of the figure the question
@@ -290,7 +290,7 @@ class Assistant:
         # measure of the clause (对等级评定…给予一次性奖励, beside 责任险补助80%).
         if relevant and retrieval.frame.figures:
             quotes = self.extractive.answer(retrieval.frame, relevant).citations
-            if not any(_states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
+            if not any(states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
                 return []
         return relevant
 
@@ -427,7 +427,7 @@ class Assistant:
         return scope_question(question_frame, region, set(self.covered_regions()))
 
 
-def _states_the_figure_asked(question: QuestionFrame, text: str) -> bool:
+def states_the_figure_asked(question: QuestionFrame, text: str) -> bool:
     """`text` states a figure of the kind asked for; when the question asks of one level
     of title (市级海外仓), in a sentence that names that level or none: "对国家级和省级…
     再给予50万元" does not say what a 市级 one gets."""

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answer.extractive import SUPPORT_SHARE
 from assistant.relevance import FEATURE_KEYS, FEATURES, RelevanceModel
+from assistant.service import states_the_figure_asked
 from evals.runner import EvalQuestion, load_questions, parse_gold
 
 RELATED_SHARE = 0.5
@@ -50,8 +52,9 @@ def calibrate(assistant, gold: list[EvalQuestion]) -> RelevanceModel:
         "refused_by_region_scope": sum(1 for s in samples if s.features is None and s.item.refuse),
         "clause_samples": sum(len(s.features or ()) for s in samples),
         "leave_documents_out": folds,
-        "method": "pairwise logistic ranking within each question, Platt-scaled over every clause; answer threshold = midpoint of the widest gap "
-        "among thresholds with the best refusal accuracy; related threshold = half the answer threshold",
+        "method": "pairwise logistic ranking within each question, Platt-scaled over every clause; answer threshold = "
+        "midpoint of the widest gap among thresholds where the service's decisions (a figure asked must be stated by a "
+        "clause about as relevant as the best) are most often right; related threshold = half the answer threshold",
     }
     return RelevanceModel(
         model.weights, model.intercept, model.threshold, related_threshold=model.related_threshold, details=details
@@ -66,6 +69,27 @@ class Sample:
     features: list[tuple[float, ...]] | None
     labels: list[int]
     group: str
+    states_figure: list[bool] | None = None
+    """Per clause: it states the figure the question asks for in so many words ("补多少"),
+    always true when it asks none. The service answers only from such a clause."""
+
+    def outcome(self, model: RelevanceModel, threshold: float | None = None) -> str:
+        """answer, related or refuse, as the service decides: the best clause reaches the
+        threshold and a clause about as relevant states the figure asked for."""
+        if not self.features:
+            return "refuse"
+        scores = np.asarray([model.probability(x) for x in self.features])
+        return decide(scores, self.states_figure, model.threshold if threshold is None else threshold)
+
+
+def decide(scores: np.ndarray, stated: list[bool] | None, threshold: float) -> str:
+    """The decision on one question's clause scores (see `Sample.outcome`)."""
+    best = float(scores.max())
+    if best >= threshold:
+        floor = max(threshold, SUPPORT_SHARE * best)
+        if stated is None or any(ok for p, ok in zip(scores, stated) if p >= floor):
+            return "answer"
+    return "related" if best >= RELATED_SHARE * threshold else "refuse"
 
 
 def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
@@ -78,7 +102,8 @@ def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
             continue
         features = [tuple(hit.scores[key] for key in FEATURE_KEYS) for hit in retrieval.hits]
         labels = [int(hit.clause.clause_id in item.clauses) for hit in retrieval.hits]
-        samples.append(Sample(item, features, labels, group))
+        stated = [states_the_figure_asked(retrieval.frame, hit.clause.text) for hit in retrieval.hits]
+        samples.append(Sample(item, features, labels, group, stated))
     return samples
 
 
@@ -116,8 +141,11 @@ def fit(samples: list[Sample]) -> RelevanceModel:
     weights = tuple(float(w) for w in platt.coef_[0][0] * direction)
     intercept = float(platt.intercept_[0])
     draft = RelevanceModel(weights, intercept, 0.5)
-    tops = [(top_score(draft, s), s.item.refuse) for s in samples if s.features is not None]
-    threshold, accuracy, margin = _choose_threshold(tops)
+    questions = [
+        (np.asarray([draft.probability(x) for x in s.features]), s.states_figure, s.item.refuse)
+        for s in samples if s.features is not None
+    ]
+    threshold, accuracy, margin = _choose_threshold(questions)
     # Below the answer threshold, a clause at least RELATED_SHARE as likely is shown as
     # possibly related (没有找到直接规定，以下条款可能相关) rather than refused outright:
     # either way nothing is answered, and a wrongly missed answer is still in sight.
@@ -144,9 +172,7 @@ def cross_validate(samples: list[Sample]) -> dict:
             continue
         model = fit(train)
         for sample in test:
-            score = top_score(model, sample)
-            outcome = "refuse" if sample.features is None or score < model.related_floor else (
-                "answer" if score >= model.threshold else "related")
+            outcome = sample.outcome(model)
             top_is_gold = bool(sample.labels) and sample.labels[
                 max(range(len(sample.features)), key=lambda i: model.probability(sample.features[i]))] == 1
             decisions.append((sample.item.refuse, outcome, top_is_gold))
@@ -170,16 +196,21 @@ def summarize(decisions: list[tuple[bool, str, bool]], folds: int) -> dict:
     }
 
 
-def _choose_threshold(points: list[tuple[float, bool]]) -> tuple[float, float, float]:
-    """(threshold, accuracy, gap) over (top score, should refuse) pairs."""
-    values = sorted({s for s, _ in points})
+def _choose_threshold(
+    questions: list[tuple[np.ndarray, list[bool] | None, bool]],
+) -> tuple[float, float, float]:
+    """(threshold, accuracy, gap) over (clause scores, figure stated per clause, should
+    refuse) per question: among the thresholds between neighbouring top scores, those
+    where the service's decisions (`decide`) are right most often, and of them the
+    midpoint of the widest gap."""
+    values = sorted({float(scores.max()) for scores, _, _ in questions})
     candidates = [0.0] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [1.0]
     best: list[tuple[float, float, float]] = []
     for i, t in enumerate(candidates):
-        accuracy = sum(1 for s, refuse in points if (s < t) == refuse) / len(points)
+        right = sum(1 for scores, stated, refuse in questions if (decide(scores, stated, t) == "answer") != refuse)
         low = values[i - 1] if 0 < i <= len(values) else 0.0
         high = values[i] if i < len(values) else 1.0
-        best.append((accuracy, high - low, t))
+        best.append((right / len(questions), high - low, t))
     top = max(a for a, _, _ in best)
     accuracy, gap, threshold = max((b for b in best if b[0] == top), key=lambda b: b[1])
     threshold = min(max(threshold, 0.01), 0.99)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.config import Settings
@@ -9,7 +10,7 @@ from assistant.conversation import ConversationStore
 from assistant.relevance import FEATURES, RelevanceModel
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase, KnowledgeConfig
-from evals.calibrate import _choose_threshold, calibrate, load_gold
+from evals.calibrate import _choose_threshold, calibrate, decide, load_gold
 
 
 def test_shipped_calibration_is_reproduced_from_the_gold_set(corpus_data_dir, e5, tmp_path):
@@ -40,10 +41,21 @@ def test_gold_set_has_answerable_and_out_of_scope_questions():
 
 def test_threshold_sits_in_the_middle_of_the_widest_gap():
     points = [(0.01, True), (0.05, True), (0.4, False), (0.9, False)]
-    threshold, accuracy, gap = _choose_threshold(points)
+    threshold, accuracy, gap = _choose_threshold([(np.array([top, top / 2]), None, refuse) for top, refuse in points])
     assert accuracy == 1.0
     assert threshold == pytest.approx(0.225)
     assert gap == pytest.approx(0.35)
+
+
+def test_a_question_whose_clauses_state_no_figure_asked_does_not_push_the_threshold_up():
+    """The service declines "补多少" when no clause about as relevant states a figure: such
+    an out-of-scope question is declined at any threshold and must not cost answerable
+    questions below it their answer."""
+    answerable = [(np.array([top]), None, False) for top in (0.3, 0.5, 0.9)]
+    figure_unstated = (np.array([0.6, 0.1]), [False, True], True)
+    threshold, accuracy, _ = _choose_threshold([*answerable, figure_unstated, (np.array([0.05]), None, True)])
+    assert accuracy == 1.0 and threshold < 0.3
+    assert decide(np.array([0.6, 0.1]), [False, True], threshold) == "related"
 
 
 def test_relevance_model_rejects_bad_values():
