@@ -313,15 +313,22 @@ _TAG = re.compile(r"<[^<>]{0,300}>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
 
+_SPOKEN_SUM = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十]+)\s*[个来]\s*(亿|万)")
+
+
 def searchable(question: str) -> str:
     """The question as searched: without HTML tags and entities, and without the phone,
     ID-card or credit-code numbers an owner adds about themselves (they match no policy).
 
+    Sums said the spoken way (3个亿, 300来万) are written as documents write them.
+
     Example:
         >>> searchable('<img src=x onerror="alert(1)"><b>温县</b>预留比例？')
         '温县预留比例？'
+        >>> searchable("营收头一回过3个亿，研发投了300来万，两个亿呢")
+        '营收头一回过3亿，研发投了300万，两亿呢'
     """
-    text = _ENTITY.sub(" ", _TAG.sub("", question))
+    text = _SPOKEN_SUM.sub(r"\1\2", _ENTITY.sub(" ", _TAG.sub("", question)))
     for value in find_pii(text):
         text = text.replace(value, " ")
     text = re.sub(r"\s+", " ", text).strip()
