@@ -72,15 +72,23 @@ class Tokenizer:
         general dictionary (光伏, 宅基地, 社保, 深圳, 发电), not a word of how a sentence
         is said (区里, 今年, 打算, 这边) nor a fragment jieba glued together (能补, 对省).
 
+        jieba's dictionary tags some spoken fragments as nouns (搞了个, 开了个, 县里, 块儿):
+        a word with the particle 了, or ending in the measure word 个, the locative 里 or
+        the 儿 of speech, names nothing.
+
         Example:
             >>> [Tokenizer().names_a_thing(w) for w in ("光伏", "社保", "区里", "打算", "能补")]
             [True, True, False, False, False]
+            >>> [Tokenizer().names_a_thing(w) for w in ("搞了个", "县里", "块儿", "安家费")]
+            [False, False, False, True]
         """
         self.warm_up()
         if self._tags is None:
             import jieba.posseg
 
             self._tags = jieba.posseg.POSTokenizer(self._jieba).word_tag_tab
+        if "了" in token or token.endswith(("个", "里", "儿")):
+            return False
         tag = self._tags.get(token)
         return tag is not None and (tag.startswith("n") or tag in ("vn", "j", "eng"))
 
