@@ -63,6 +63,8 @@ def beyond_tiers(question: str, text: str) -> bool:
         (True, False)
         >>> beyond_tiers("扶持比例是多少？", tiers), beyond_tiers("贡献超过1000万的扶持比例是多少？", tiers)
         (False, True)
+        >>> beyond_tiers("贡献200万能返多少？", "按其贡献的一定比例进行扶持，贡献在100万元至300万元的，扶持12%。" + tiers)
+        False
     """
     asked = question_figure(question)
     if asked is None:
@@ -87,18 +89,25 @@ def _tier_parts(text: str) -> list[str]:
 
 
 def _tier_bounds(part: str) -> tuple[float, float, str] | None:
-    grant = _GRANT.search(part)
-    return _bounds(part[: grant.start()] if grant else part)
+    return _bounds(_condition(part))
+
+
+def _condition(part: str) -> str:
+    """A tier's condition: up to its grant, looked for after its first figure ("按其对区级
+    贡献的一定比例…扶持，年度区级贡献在100万元至300万元的，扶持12%": the 按 in front is no grant)."""
+    first = _FIGURE.search(part)
+    grant = _GRANT.search(part, first.start() if first else 0)
+    return part[: grant.start()] if grant else part
 
 
 def matching_tier(question: str, quote: str) -> str | None:
-    """The tier of `quote` (its parts between ；) whose condition holds the amount the
+    """The tier of `quote` (its parts between ； or 。) whose condition holds the amount the
     question states; None unless exactly one of two or more tiers does.
 
     Example:
         >>> tiers = "贡献100万元至500万元的，按30%给予奖励；500万元以上的，按50%给予奖励，最高不超过200万元。"
         >>> matching_tier("贡献超过1000万的总部企业奖励比例是多少？", tiers)
-        '500万元以上的，按50%给予奖励，最高不超过200万元。'
+        '500万元以上的，按50%给予奖励，最高不超过200万元'
         >>> matching_tier("贡献300万奖多少？", tiers)
         '贡献100万元至500万元的，按30%给予奖励'
         >>> matching_tier("奖励比例是多少？", tiers) is None
@@ -108,16 +117,40 @@ def matching_tier(question: str, quote: str) -> str | None:
     if asked is None:
         return None
     value, currency, _ = asked
-    parts = [p.strip() for p in re.split(r"[；;]", quote) if p.strip()]
+    parts = _tier_parts(quote)
     if len(parts) < 2:
         return None
     fitting = []
     for part in parts:
-        grant = _GRANT.search(part)
-        bounds = _bounds(part[: grant.start()] if grant else part)
+        bounds = _bounds(_condition(part))
         if bounds is None:
             continue
         low, high, tier_currency = bounds
         if tier_currency == currency and low <= value < high:
             fitting.append(part)
     return fitting[0] if len(fitting) == 1 else None
+
+
+def figure_fits(question: str, sentence: str) -> bool | None:
+    """Whether the amount the question states meets the condition `sentence` sets for its
+    grant ("贡献200万" against "年度区级贡献在1000万元以上的…给予…": False; against
+    "100万元至300万元的，扶持12%": True); None when either states none.
+
+    Example:
+        >>> figure_fits("一年区级贡献200万，能返多少？", "年度区级贡献在1000万元以上的总部企业，给予特殊优惠政策支持。")
+        False
+        >>> figure_fits("一年区级贡献200万，能返多少？", "年度区级贡献在100万元至300万元（含300万元）的，扶持12%。")
+        True
+        >>> figure_fits("区级贡献能返多少？", "年度区级贡献在1000万元以上的，给予支持。") is None
+        True
+    """
+    asked = question_figure(question)
+    if asked is None:
+        return None
+    value, currency, _ = asked
+    verdicts = []
+    for part in _tier_parts(sentence):
+        bounds = _tier_bounds(part)
+        if bounds is not None and bounds[2] == currency:
+            verdicts.append(bounds[0] <= value <= bounds[1])
+    return any(verdicts) if verdicts else None

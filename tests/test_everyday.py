@@ -330,3 +330,16 @@ def test_an_article_opening_with_the_departments_in_charge_is_quoted_for_who(kb_
     answer = assistant.ask("惠济区跨境电商扶持资金的具体实施部门是谁？")
     assert not answer.refused, answer.text
     assert "惠济区商务局和惠济区财政局为本规定的具体实施部门" in answer.citations[0].quote, answer.text
+
+
+def test_tiers_written_as_sentences_after_an_opening_按_place_the_owners_figure(e5, tmp_path):
+    """"按其对区级贡献的一定比例…扶持，扶持的标准为：…的，扶持12%。…": the 按 in front is no
+    grant, and each tier is a sentence of its own; 200来万 falls in the first."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、按其对区级贡献的一定比例对总部企业进行扶持，扶持的标准为：年度区级贡献在100万元至300万元"
+                      "（含300万元）的，扶持12%。年度区级贡献在300万元至1000万元（含1000万元）的，扶持20%。"
+                      "年度区级贡献在1000万元以上的，由县政府研究给予特殊支持。")
+    answer = assistant.ask("我们总部企业在宁陵县，一年区级贡献200来万，能返多少？")
+    assert not answer.refused and not answer.related, answer.text
+    assert answer.text.startswith("宁陵县：按您所说的200万，适用"), answer.text
+    assert "扶持12%”" in answer.text.split("\n")[0]

@@ -15,7 +15,7 @@ from assistant.direct import amount_text
 from assistant.questions import (
     ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, other_alternative, stated_pattern,
 )
-from assistant.tiers import matching_tier, question_figure
+from assistant.tiers import figure_fits, matching_tier, question_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions, gazetteer
@@ -37,6 +37,7 @@ STATED_UNIT_BONUS = 0.3
 300张床位以上的…应设置综合门诊部): the rule that sorts the asker's case is there."""
 FOCUS_WEIGHT = 2.0
 PICKS_KEPT = 512
+TIER_FIT = 0.3
 SUPPORT_SHARE = 1 / 3
 """A clause is quoted beside the lead (另见) only when its relevance is at least this share of
 the best clause's: one far less likely to be about the question adds noise, not a fact."""
@@ -289,6 +290,10 @@ class ExtractiveAnswerer:
             if len(span.text) > self.max_quote_chars:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
             score = self._score(span.text, question, tokens, weights) + 0.3 * relevance
+            # The owner's own figure (贡献200万) meets this sentence's condition, or not (1000万元以上的).
+            fits = figure_fits(question.text, span.text)
+            if fits is not None:
+                score += TIER_FIT if fits else -TIER_FIT
             if other_alternative(question.text, span.text):
                 score -= OTHER_PLACE_PENALTY  # 购买 asked about 租: another measure
             if _names_other_place(span.text, hit, question):
