@@ -46,6 +46,9 @@ TOPICS = (
     "高新技术企业", "科技型中小企业", "瞪羚企业", "独角兽", "领军型企业", "规上企业", "小升规",
     "小微企业园", "小微企业", "人才公寓", "骨干人才", "青年人才", "技能人才", "外贸贷", "信用贷款",
     "应急转贷", "政府采购", "研发费用", "技术改造", "出口退税", "证照分离",
+    # Lines of business a follow-up keeps ("那人才培养呢？" after a 跨境电商 question) or swaps.
+    "跨境电子商务", "跨境电商", "物流", "养老", "集成电路", "融资租赁", "总部企业", "服务贸易", "服务外包",
+    "农产品加工", "体育产业", "创业投资", "创投", "外贸", "众创空间", "孵化器",
 )
 _TOPIC_PATTERN = re.compile("|".join(map(re.escape, sorted(TOPICS, key=len, reverse=True))))
 
@@ -430,6 +433,8 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '总部企业租办公用房有什么补助？'
         >>> rewrite_follow_up("3000万以上呢？", "总部企业购买办公用房有什么补助？")
         '总部企业购买办公用房有什么补助，3000万以上？'
+        >>> rewrite_follow_up("那人才培养呢？", "大连跨境电商平台建设补多少？")
+        '大连跨境电商人才培养？'
         >>> rewrite_follow_up("过5个亿呢？", "总部企业营收第一次过1.5亿，区里奖多少？")
         '总部企业营收第一次过5亿，区里奖多少？'
         >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
@@ -469,7 +474,7 @@ def rewrite_follow_up(question: str, previous: str) -> str:
     if replaced and len(remainder) <= 2:
         return rewritten
     core = _FILLERS.sub("", question).lstrip("，,")
-    if not replaced and not new.fact_kinds and not (old.topics and not new.topics) and _is_condition(question, core):
+    if not replaced and not new.fact_kinds and _is_condition(question, core):
         swapped = _swap_alternative(previous, core) or _swap_figure(previous, core)
         if swapped is not None:  # "租的话呢？" after "买办公楼补多少？": 租办公楼补多少？
             return swapped

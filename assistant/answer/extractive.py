@@ -280,9 +280,10 @@ class ExtractiveAnswerer:
         best: _Pick | None = None
         spans = sentences(hit.clause.text)
         headings = _headings(hit)
-        has_body = any(not _is_heading(span.text, headings) for span in spans)
+        text = hit.clause.text
+        has_body = any(not _is_heading(span, headings, text) for span in spans)
         for index, span in enumerate(spans):
-            if len(span.text) < 4 or has_body and _is_heading(span.text, headings):
+            if len(span.text) < 4 or has_body and _is_heading(span, headings, text):
                 continue  # a heading alone is never an answer
             if "who" not in question.fact_kinds and _DUTY_LINE.match(span.text):
                 continue  # "责任单位：…" says who carries a measure out, an answer to whom only
@@ -586,11 +587,15 @@ def _headings(hit: ClauseHit) -> set[str]:
             if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
 
 
-def _is_heading(sentence: str, headings: set[str]) -> bool:
-    """A heading of the clause standing as a line of its own. An article whose first
-    sentence the outline took for its heading ("第五条 市外经贸局和市财政局为本规定的具体
-    实施部门。") ends that sentence with 。: it is content."""
-    return _bare(sentence) in headings and not sentence.rstrip().endswith(("。", "；", ";"))
+def _is_heading(span: Span, headings: set[str], text: str) -> bool:
+    """A heading of the clause, standing as a line of its own ("第八条 鼓励跨境电子商务人才的
+    培养和引进。" over its items). An article whose first sentence the outline took for its
+    heading and whose text runs on after it ("第五条 市外经贸局和市财政局为本规定的具体实施
+    部门。市外经贸局负责……") states something: it is content."""
+    if _bare(span.text) not in headings:
+        return False
+    rest = text[span.end:].lstrip(" \t\u3000")
+    return not rest or rest.startswith("\n") or not span.text.rstrip().endswith(("。", "；", ";"))
 
 
 # A figure in the line, once its own number ("3.", "（二）", "第五条") is dropped.
