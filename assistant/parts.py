@@ -74,6 +74,25 @@ def question_parts(question: str) -> list[str]:
     return parts
 
 
+def with_subject_of(first: str, part: str) -> str:
+    """`part` searched again with what `first` asks about in front, for a later ask that
+    names no subject of its own; the place both name is said once.
+
+    Example:
+        >>> with_subject_of("郑州小巨人累计有多少家？", "郑州首次获评奖多少？")
+        '郑州小巨人累计首次获评奖多少？'
+        >>> with_subject_of("大连跨境电商扶持资金规定由哪个局解释？", "大连企业申报第一步向谁提申请？")
+        '大连跨境电商扶持资金规定由企业申报第一步向谁提申请？'
+    """
+    subject = _subject_of(first)
+    if not subject or subject in part:
+        return part
+    for place, _ in region_mentions(part):
+        if part.startswith(place) and place in subject:
+            part = part[len(place):]
+    return subject + part
+
+
 def _leading_context(part: str) -> str:
     """What the first part says before its ask, between commas ("甘井子总部企业申报扶持，"
     of "甘井子总部企业申报扶持，材料谁来审？"): the subject of every part after it."""

@@ -29,7 +29,7 @@ from assistant.direct import asks_for_benefits, match, profile_from_text
 from assistant.errors import InvalidRequest
 from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
-from assistant.parts import combine, question_parts
+from assistant.parts import combine, question_parts, with_subject_of
 from assistant.privacy import mask_pii
 from assistant.questions import (
     QuestionFrame, frame, rewrite_follow_up, searchable, stated_pattern, title_levels, validate_question,
@@ -316,9 +316,13 @@ class Assistant:
         """Each part searched and answered on its own; None when no part can be answered
         (the question is then answered, related or refused as a whole)."""
         drafts: list[Draft | None] = []
-        for part in parts:
+        for index, part in enumerate(parts):
             retrieval = self.retrieve(part, region)
             relevant = [] if retrieval.ambiguous else self._answering(retrieval)
+            if not relevant and index > 0 and (lent := with_subject_of(parts[0], part)) != part:
+                # "郑州小巨人累计有多少家？首次获评奖多少？": the second ask is about the first's subject.
+                retrieval = self.retrieve(lent, region)
+                relevant = [] if retrieval.ambiguous else self._answering(retrieval)
             quoted = self._with_document_facts(retrieval.frame, relevant)
             drafts.append(final_draft(self.answerer.stream(retrieval.frame, quoted, history)) if relevant else None)
         answered = [d for d in drafts if d is not None]
