@@ -70,7 +70,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d[\d.]*\s*[%％]|百分之"),
     ),
     "date": (
-        re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|日期|时间|期限|哪一年|几月|截至|起施行|开始实施"),
+        re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|日期|时间|期限|哪一?年|几月|截至|起施行|开始实施"),
         # Policy texts also date by the part of a month or year (3月底前, 年底前) and from
         # the day of issue (自发布之日起施行).
         re.compile(
@@ -163,7 +163,7 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
     ),
     "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
-    "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一年|几月|几号"), FACT_KINDS["date"][1]),
+    "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一?年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
     # 我们几个退役兵想创业: 几 counts the askers, it asks no figure.
     "count": (re.compile(r"多少家|(?<!们)几家|(?<!们)(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<!们)几人|多少名"),

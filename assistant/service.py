@@ -11,6 +11,8 @@ suggestions, answer/); this one only puts them in order, which is why it runs to
 
 from __future__ import annotations
 
+import re
+
 import functools
 import time
 from collections.abc import Iterator
@@ -42,7 +44,7 @@ from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
 from assistant.tiers import beyond_tiers
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
-from knowledge.models import ClauseHit
+from knowledge.models import ClauseHit, StoredDocument
 from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
@@ -96,6 +98,7 @@ class Assistant:
         self.llm = llm.with_fallback(self.extractive) if llm is not None else None
         self.answerer: Answerer = self.llm or self.extractive
         self.helpdesk = HelpDesk(kb, conversations, self.covered_regions, settings.helpdesk_unit)
+        self._amendments: dict[tuple[int, str], list[ClauseHit]] = {}
 
     @classmethod
     def open(
@@ -209,7 +212,7 @@ class Assistant:
         else:
             # Region by region when no place narrows it, or when several are asked side by side.
             by_region = len(retrieval.frame.regions) > 1 or not retrieval.frame.regions and region is None
-            quoted = self._with_document_facts(retrieval.frame, relevant)
+            quoted = self._with_document_facts(retrieval.frame, self._with_amendments(retrieval, relevant))
             draft = yield from self.answerer.stream(retrieval.frame, quoted, history, by_region)
         if retrieval.uncovered_regions and draft.citations:
             note = replies.uncovered_note(retrieval.uncovered_regions)
@@ -293,6 +296,38 @@ class Assistant:
             if not any(states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
                 return []
         return relevant
+
+    def _with_amendments(self, retrieval: Retrieval, relevant: list[ClauseHit]) -> list[ClauseHit]:
+        """A later document that changes the best clause's document ("继续执行《…若干政策》…
+        将原文第五条中的‘以2009年为基数’调整为‘以2014年为基数’") is quoted with it, as
+        relevant as the best clause: without it the answer would state a rule no longer in force."""
+        if not relevant:
+            return relevant
+        amending = {h.clause.clause_id: h for h in self._amending(relevant[0].document)}
+        if not amending:
+            return relevant
+        best = max(h.scores.get("relevance", 0.0) for h in relevant)
+        marked = [replace(h, scores={**h.scores, "amends": 1.0}) if h.clause.clause_id in amending else h
+                  for h in relevant]
+        have = {h.clause.clause_id for h in relevant}
+        lent = [replace(h, scores={**h.scores, "relevance": best, "amends": 1.0})
+                for clause_id, h in amending.items() if clause_id not in have]
+        return marked + lent
+
+    def _amending(self, document: StoredDocument) -> list[ClauseHit]:
+        """Clauses of other documents that name `document` (by title or 文号) and change it,
+        found by searching its title; kept per document until the knowledge base changes."""
+        key = (self.kb.registry.revision(), document.doc_id)
+        found = self._amendments.get(key)
+        if found is None:
+            names = [name for name in (document.title, document.doc_number) if len(name) >= 6]
+            found = [h for h in self.kb.lexical_search(document.title, AMENDING_SEARCHED) if names
+                     and h.document.doc_id != document.doc_id and any(n in h.clause.text for n in names)
+                     and AMENDS.search(h.clause.text)]
+            if len(self._amendments) > 1024:
+                self._amendments.clear()
+            self._amendments[key] = found
+        return found
 
     def _with_document_facts(
         self, question: QuestionFrame, relevant: list[ClauseHit], relevance: float | None = None,
@@ -429,6 +464,11 @@ class Assistant:
         shared place names to ask about): see `assistant.scope`."""
         question_frame = question_frame or frame(question, (region,) if region else ())
         return scope_question(question_frame, region, set(self.covered_regions()))
+
+
+AMENDING_SEARCHED = 8
+AMENDS = re.compile(r"调整为|修改为|修订为|改为|继续执行|停止执行|废止|有效期延续|延长至")
+"""How a document says it changes another (将原文第五条中的…调整为…, 继续执行, 废止)."""
 
 
 def states_the_figure_asked(question: QuestionFrame, text: str) -> bool:

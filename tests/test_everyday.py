@@ -343,3 +343,23 @@ def test_tiers_written_as_sentences_after_an_opening_按_place_the_owners_figure
     assert not answer.refused and not answer.related, answer.text
     assert answer.text.startswith("宁陵县：按您所说的200万，适用"), answer.text
     assert "扶持12%”" in answer.text.split("\n")[0]
+
+
+def test_a_later_document_that_changes_the_rule_is_quoted_with_it(kb_copy, tmp_path):
+    """An amending notice names the policy and the change, in words the question does not
+    use; answered from the policy alone, the owner would get a rule no longer in force."""
+    kb_copy.ingest_bytes(
+        "huiji-park-tax.txt",
+        ("惠济区支持科技园区开发建设的若干政策\n"
+         "第一条 支持科技园区土地开发，土地出让金收益5年内全额用于园区建设。\n"
+         "第二条 以2019年为基数，5年内科技园区形成的税收增量区级留成部分全额用于园区建设。\n").encode("utf-8"),
+        sidecar_text="region: 惠济区\ndate: 2019-03-01\n",
+    )
+    assistant = assistant_with_huiji_policy(
+        kb_copy, tmp_path, "huiji-park-tax-notice.txt",
+        "惠济区人民政府办公室关于继续执行科技园区有关政策的通知\n"
+        "经区政府同意，继续执行《惠济区支持科技园区开发建设的若干政策》，有效期延续5年。"
+        "将原文第二条中“以2019年为基数”修改为“以2023年为基数”。\n")
+    answer = assistant.ask("惠济区科技园区的税收增量现在按哪年当基数？")
+    assert not answer.refused and "2019年" in answer.text, answer.text
+    assert "后续调整" in answer.text and "以2023年为基数" in answer.text, answer.text

@@ -134,7 +134,8 @@ class ExtractiveAnswerer:
             self._best_sentence(hit, question, tokens, weights, hit.scores.get("relevance", 0.5) / best_relevance)
             for hit in hits[: self.max_clauses * 4]
         ]
-        if by_region and len({pick_region(p.hit, p.span.text) for p in picks}) > 1:
+        # A later document amending one quoted is the same place's rule as it stands now.
+        if by_region and len({pick_region(p.hit, p.span.text) for p in picks if not _amends(p)}) > 1:
             return self._by_region(picks)
         if asks_for_benefit_list(question.text):
             listed = self._document_grants(question, hits) or self._benefit_list(hits, picks, question, tokens, weights)
@@ -145,7 +146,10 @@ class ExtractiveAnswerer:
         for pick in picks:
             if len(chosen) >= self.max_clauses:
                 break
-            if pick is lead or pick.score < 0.6 * lead.score or not self._states_fact(pick.span.text, question):
+            if pick is lead or not self._states_fact(pick.span.text, question):
+                continue
+            # A change to the quoted rule is shown however few of the question's words it repeats.
+            if not _amends(pick) and pick.score < 0.6 * lead.score:
                 continue
             if pick.hit.scores.get("relevance", 0.5) < SUPPORT_SHARE * best_relevance:
                 continue  # far less likely than the best clause to be about this question
@@ -160,6 +164,8 @@ class ExtractiveAnswerer:
             region = pick_region(pick.hit, pick.span.text)
             if pick is lead:
                 prefix = f"{region}：" if region else ""
+            elif _amends(pick):
+                prefix = f"后续调整（{pick.hit.document.date}）：" if pick.hit.document.date else "后续调整："
             else:
                 prefix = "另见：" if region == lead_region or not region else f"另见（{region}）："
             # The question states its own figure (贡献1000万): the tier it falls in leads, in
@@ -585,6 +591,11 @@ def _headings(hit: ClauseHit) -> set[str]:
     on past a comma is never a mere heading."""
     return {_bare(part) for part in hit.clause.clause_path.split(" > ")
             if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
+
+
+def _amends(pick: _Pick) -> bool:
+    """The pick is from a later document that changes the one the answer quotes."""
+    return bool(pick.hit.scores.get("amends"))
 
 
 def _is_heading(span: Span, headings: set[str], text: str) -> bool:
