@@ -407,6 +407,8 @@ class ExtractiveAnswerer:
             score += STATED_UNIT_BONUS
         if "date" in question.fact_kinds and _ASKS_A_DAY.search(question.text) and _FULL_DATE.search(text):
             score += MEASURE_BONUS  # 哪天 is answered by a day (2016年9月7日), not a year
+        if "who" in question.fact_kinds and _ASKS_SEVERAL_BODIES.search(question.text) and _names_several_bodies(text):
+            score += MEASURE_BONUS  # 哪几个部门 is answered by the sentence that names them together
         return score
 
     def _narrow(self, span: Span, question: QuestionFrame, tokens: list[str], weights: list[float]) -> Span:
@@ -591,6 +593,20 @@ def _headings(hit: ClauseHit) -> set[str]:
     on past a comma is never a mere heading."""
     return {_bare(part) for part in hit.clause.clause_path.split(" > ")
             if not part.endswith("…") and not _RULE_MARKS.search(_LINE_NUMBER.sub("", part))}
+
+
+_ASKS_SEVERAL_BODIES = re.compile(r"(?:哪几|哪些|几)个?(?:部门|单位|机构)")
+_BODY = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:局|委员会|委|厅|办公室|管委会|政府|中心|小组)(?=[和与及、，]|$|为|负责|牵头|会同)")
+
+
+def _names_several_bodies(text: str) -> bool:
+    """"市外经贸局和市财政局为本规定的具体实施部门" names two bodies side by side.
+
+    Example:
+        >>> _names_several_bodies("市外经贸局和市财政局为本规定的具体实施部门。"), _names_several_bodies("由市外经贸局负责。")
+        (True, False)
+    """
+    return len(_BODY.findall(text)) >= 2
 
 
 def _amends(pick: _Pick) -> bool:
