@@ -92,7 +92,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{3,4}-\d{7,8}|联系人|联系电话|热线"),
     ),
     "count": (
-        re.compile(r"多少家|(?<!们)几家|(?<!们)(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
+        re.compile(r"多少家|(?<![们好])几家|(?<![们好])(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
                    r"多少(?:企业|人才|项目|平台)"),
         # 至少建设一个物流中心, 认定三家: small counts are written in characters.
         re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)|"
@@ -165,8 +165,8 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一?年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
-    # 我们几个退役兵想创业: 几 counts the askers, it asks no figure.
-    "count": (re.compile(r"多少家|(?<!们)几家|(?<!们)(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<!们)几人|多少名"),
+    # 我们几个退役兵想创业, 注册好几家公司: 几 counts the askers or means "several", it asks no figure.
+    "count": (re.compile(r"多少家|(?<![们好])几家|(?<![们好])(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<![们好])几人|多少名"),
               FACT_KINDS["count"][1]),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
@@ -264,6 +264,8 @@ class QuestionFrame:
             True
             >>> frame("我们几个退役兵想创业，有场地没？").figures, frame("房租能补百分之多少？").figures
             ((), ('ratio',))
+            >>> frame("一个地址能注册好几家公司吗？").fact_kinds
+            ()
             >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
         """
