@@ -59,14 +59,14 @@ def question_parts(question: str) -> list[str]:
         pieces = _asks_between_commas(question) or _side_by_side(question) or pieces
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
     # "还有…", "另外…" open an ask of its own; without one, a part goes on about the first's subject.
-    joined = [p != piece for p, piece in zip(parts, pieces)]
+    opens_own_ask = [p != piece for p, piece in zip(parts, pieces)]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
     context = _leading_context(parts[0])
     for i in range(1, len(parts)):
         if len(_CONTENT_FREE.sub("", parts[i])) <= _SUBJECTLESS_CHARS:
             parts[i] = _subject_of(parts[i - 1]) + parts[i]
-        elif context and not joined[i] and not parts[i].startswith(context):
+        elif context and not opens_own_ask[i] and not parts[i].startswith(context):
             parts[i] = context + parts[i]
     places = region_mentions(question)
     if places:
@@ -82,7 +82,7 @@ def with_subject_of(first: str, part: str) -> str:
         >>> with_subject_of("郑州小巨人累计有多少家？", "郑州首次获评奖多少？")
         '郑州小巨人累计首次获评奖多少？'
         >>> with_subject_of("大连跨境电商扶持资金规定由哪个局解释？", "大连企业申报第一步向谁提申请？")
-        '大连跨境电商扶持资金规定由企业申报第一步向谁提申请？'
+        '大连跨境电商扶持资金规定企业申报第一步向谁提申请？'
     """
     subject = _subject_of(first)
     if not subject or subject in part:
@@ -110,7 +110,7 @@ def _subject_of(part: str) -> str:
     "对外地分公司"), lent to a next part that names nothing ("得有几家啊？")."""
     ask = _ASKS.search(part)
     head = part[: ask.start()] if ask else part
-    return head.rstrip("有是要的，, ")
+    return head.rstrip("有是要的由向对按，, ")
 
 
 def _asks_between_commas(question: str) -> list[str] | None:

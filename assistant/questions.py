@@ -96,7 +96,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"多少(?:企业|人才|项目|平台)"),
         # 至少建设一个物流中心, 认定三家: small counts are written in characters.
         re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)|"
-                   r"(?<![统唯第每])[一二两三四五六七八九十]+(?:家|个|项|场|座|所)"),
+                   r"(?<![统唯第每同任某单])[一二两三四五六七八九十]+(?:家|个(?!年度|自然年)|项|场|座|所)"),
     ),
     "who": (
         re.compile(r"哪个(?:部门|单位|局|机构|委)|哪家(?:单位|部门|机构)|(?:哪几|哪些|几)个?(?:部门|单位)|谁(?:来)?(?:负责|管|审|批|办|解释|牵头|受理)|(?:部门|单位|机构)(?:是|为)(?:谁|哪)|"
@@ -105,8 +105,9 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         # 由…局(统一)受理, 向市发展改革委提出验收申请: the body that takes it.
         re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办|机构|小组)"
                    r"[^，。；]{0,6}?(?:负责|牵头|会同|解释|组织|受理|审核|审查|审批|验收)|"
-                   # 市外经贸局和市财政局为本规定的具体实施部门
-                   r"(?:局|委员会|委|厅|办公室|管委会|政府)[^，。；]{0,12}?为[^，。；]{0,12}?(?:部门|单位|机构)|"
+                   # 市外经贸局和市财政局为本规定的具体实施部门 (not 经市商务局认定为示范单位)
+                   r"(?:局|委员会|委|厅|办公室|管委会|政府)[^，。；]{0,12}?为(?:本(?:规定|办法|政策|措施|意见)的)?"
+                   r"(?:具体)?(?:实施|主管|牵头|责任|执行)(?:部门|单位|机构)|"
                    r"向[^，。；]{1,15}?(?:局|委员会|委|厅|办公室|管委会|部门|政府|中心)(?:提出|提交|申报|报送|申请)"),
     ),
     "list": (
@@ -318,7 +319,7 @@ _TAG = re.compile(r"<[^<>]{0,300}>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
 
-_SPOKEN_SUM = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十]+)\s*[个来]\s*(亿|万)")
+_SPOKEN_SUM = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十]+)\s*[个来]\s*(亿|万)(?!一)")
 
 
 def searchable(question: str) -> str:
@@ -531,6 +532,7 @@ def _swap_alternative(previous: str, core: str) -> str | None:
     return None
 
 
+_SUM_ONLY = re.compile(r"(?:要是|如果|假如)?(?:做到|达到|到了|到|过了|过|超过|有)?(?:了|的话|的)?")
 _STATED_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*个?\s*(?:(?:亿|万)(?:元|美元)?|元|美元|[%％])")
 
 
@@ -543,15 +545,22 @@ def _swap_figure(previous: str, core: str) -> str | None:
         '总部企业营收第一次过5亿，区里奖多少？'
         >>> _swap_figure("研发投入占比3%能补多少？", "5个亿") is None
         True
+        >>> _swap_figure("营收过1.5亿，奖多少？", "不到5000万") is None
+        True
     """
     new = _STATED_FIGURE.search(core)
-    if new is None:
+    # Only the sum itself, perhaps with how it is reached: "不到5000万" or "1亿以下" say more
+    # than a new sum, and keep their own words (the what-if path adds them whole).
+    if new is None or not _SUM_ONLY.fullmatch(core[: new.start()] + core[new.end():]):
         return None
     is_rate = new.group(0)[-1] in "%％"
     old = next((m for m in _STATED_FIGURE.finditer(previous) if (m.group(0)[-1] in "%％") == is_rate), None)
     if old is None:
         return None
-    return previous[: old.start()] + re.sub(r"\s|个", "", new.group(0)) + previous[old.end():]
+    figure = re.sub(r"\s|个", "", new.group(0))
+    if "美元" in old.group(0) and "元" not in figure:
+        figure += "美元"  # 500万呢 after 300万美元: the same currency
+    return previous[: old.start()] + figure + previous[old.end():]
 
 
 def _without_leasing(text: str) -> str:

@@ -6,9 +6,8 @@ range), so a filter never lets one side leak clauses the other would exclude.
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 from dataclasses import dataclass, replace
 
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
@@ -60,8 +59,8 @@ class RetrievalFilters:
 
 
 SPEECH_WEIGHT = 0.6
-_FIGURE = re.compile(r"[\d.,%％]+")
 """How much a word of how the owner talks, found in no clause, counts in term coverage."""
+_FIGURE = re.compile(r"[\d.,%％]+")
 
 
 class HybridRetriever(BaseRetriever):

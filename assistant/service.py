@@ -11,9 +11,8 @@ suggestions, answer/); this one only puts them in order, which is why it runs to
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -212,7 +211,7 @@ class Assistant:
         else:
             # Region by region when no place narrows it, or when several are asked side by side.
             by_region = len(retrieval.frame.regions) > 1 or not retrieval.frame.regions and region is None
-            quoted = self._with_document_facts(retrieval.frame, self._with_amendments(retrieval, relevant))
+            quoted = self._with_document_facts(retrieval.frame, self._with_amendments(relevant))
             draft = yield from self.answerer.stream(retrieval.frame, quoted, history, by_region)
         if retrieval.uncovered_regions and draft.citations:
             note = replies.uncovered_note(retrieval.uncovered_regions)
@@ -297,10 +296,11 @@ class Assistant:
                 return []
         return relevant
 
-    def _with_amendments(self, retrieval: Retrieval, relevant: list[ClauseHit]) -> list[ClauseHit]:
+    def _with_amendments(self, relevant: list[ClauseHit]) -> list[ClauseHit]:
         """A later document that changes the best clause's document ("继续执行《…若干政策》…
-        将原文第五条中的‘以2009年为基数’调整为‘以2014年为基数’") is quoted with it, as
-        relevant as the best clause: without it the answer would state a rule no longer in force."""
+        将原文第五条中‘以2009年为基数’修改为‘以2014年为基数’") is quoted with it, as relevant
+        as the best clause and right after it: without it the answer would state a rule no
+        longer in force."""
         if not relevant:
             return relevant
         amending = {h.clause.clause_id: h for h in self._amending(relevant[0].document)}
@@ -312,18 +312,23 @@ class Assistant:
         have = {h.clause.clause_id for h in relevant}
         lent = [replace(h, scores={**h.scores, "relevance": best, "amends": 1.0})
                 for clause_id, h in amending.items() if clause_id not in have]
-        return marked + lent
+        changes = [h for h in marked[1:] if h.scores.get("amends")] + lent
+        return [marked[0], *changes, *(h for h in marked[1:] if not h.scores.get("amends"))]
 
     def _amending(self, document: StoredDocument) -> list[ClauseHit]:
-        """Clauses of other documents that name `document` (by title or 文号) and change it,
+        """Clauses of later documents that name `document` (its title or 文号) and change it,
         found by searching its title; kept per document until the knowledge base changes."""
         key = (self.kb.registry.revision(), document.doc_id)
         found = self._amendments.get(key)
         if found is None:
             names = [name for name in (document.title, document.doc_number) if len(name) >= 6]
-            found = [h for h in self.kb.lexical_search(document.title, AMENDING_SEARCHED) if names
-                     and h.document.doc_id != document.doc_id and any(n in h.clause.text for n in names)
-                     and AMENDS.search(h.clause.text)]
+            found = [
+                h for h in (self.kb.lexical_search(document.title, AMENDING_SEARCHED) if names else [])
+                if h.document.doc_id != document.doc_id and any(n in h.clause.text for n in names)
+                and AMENDS.search(h.clause.text)
+                # Issued later, when both dates are known: an older text citing it changes nothing.
+                and not (h.document.date and document.date and h.document.date <= document.date)
+            ]
             if len(self._amendments) > 1024:
                 self._amendments.clear()
             self._amendments[key] = found
@@ -354,11 +359,11 @@ class Assistant:
         for index, part in enumerate(parts):
             retrieval = self.retrieve(part, region)
             relevant = [] if retrieval.ambiguous else self._answering(retrieval)
-            if not relevant and index > 0 and (lent := with_subject_of(parts[0], part)) != part:
+            if not relevant and index > 0 and (with_subject := with_subject_of(parts[0], part)) != part:
                 # "郑州小巨人累计有多少家？首次获评奖多少？": the second ask is about the first's subject.
-                retrieval = self.retrieve(lent, region)
+                retrieval = self.retrieve(with_subject, region)
                 relevant = [] if retrieval.ambiguous else self._answering(retrieval)
-            quoted = self._with_document_facts(retrieval.frame, relevant)
+            quoted = self._with_document_facts(retrieval.frame, self._with_amendments(relevant))
             drafts.append(final_draft(self.answerer.stream(retrieval.frame, quoted, history)) if relevant else None)
         answered = [d for d in drafts if d is not None]
         if not answered:

@@ -14,7 +14,9 @@ _SCALE = {"亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3, "": 
 _NUMBER = r"(\d+(?:\.\d+)?)\s*(亿|千万|百万|万|千)?\s*(美元|元)?"
 _FIGURE = re.compile(_NUMBER + r"(?![\d.%％])")
 _RANGE = re.compile(_NUMBER + r"\s*(?:至|到|—|-|~|～)\s*" + _NUMBER)
-_AT_LEAST = re.compile(r"(?:超过|高于|大于|不低于|达到|满)\s*" + _NUMBER + r"|" + _NUMBER + r"\s*(?:以上|及以上|（含）以上)")
+# 最高不超过200万元 is a cap, not a floor.
+_AT_LEAST = re.compile(r"(?:(?<![不未])超过|(?<![不未])高于|(?<![不未])大于|不低于|(?<!未)达到|(?<!未)满)\s*" + _NUMBER
+                       + r"|" + _NUMBER + r"\s*(?:以上|及以上|（含）以上)")
 _BELOW = re.compile(r"(?:不足|低于|少于|未达到|未满)\s*" + _NUMBER + r"|" + _NUMBER + r"\s*(?:以下|及以下)")
 _GRANT = re.compile(r"的[，,]|给予|奖励|补助|补贴|奖补|资助|按照|按")
 
@@ -65,6 +67,8 @@ def beyond_tiers(question: str, text: str) -> bool:
         (False, True)
         >>> beyond_tiers("贡献200万能返多少？", "按其贡献的一定比例进行扶持，贡献在100万元至300万元的，扶持12%。" + tiers)
         False
+        >>> beyond_tiers("投资80万能补多少？", "按投资额的10%给予补助，最高不超过200万元；按5%给予贴息，最高不超过100万元。")
+        False
     """
     asked = question_figure(question)
     if asked is None:
@@ -96,7 +100,7 @@ def _condition(part: str) -> str:
     """A tier's condition: up to its grant, looked for after its first figure ("按其对区级
     贡献的一定比例…扶持，年度区级贡献在100万元至300万元的，扶持12%": the 按 in front is no grant)."""
     first = _FIGURE.search(part)
-    grant = _GRANT.search(part, first.start() if first else 0)
+    grant = (_GRANT.search(part, first.start()) if first else None) or _GRANT.search(part)
     return part[: grant.start()] if grant else part
 
 
@@ -152,5 +156,6 @@ def figure_fits(question: str, sentence: str) -> bool | None:
     for part in _tier_parts(sentence):
         bounds = _tier_bounds(part)
         if bounds is not None and bounds[2] == currency:
+            # Inclusive at the top, as beyond_tiers: 至300万元（含300万元） holds 300万.
             verdicts.append(bounds[0] <= value <= bounds[1])
     return any(verdicts) if verdicts else None

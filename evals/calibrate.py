@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.extractive import SUPPORT_SHARE
+from assistant.questions import searchable
 from assistant.relevance import FEATURE_KEYS, FEATURES, RelevanceModel
 from assistant.service import states_the_figure_asked
 from evals.runner import EvalQuestion, load_questions, parse_gold
@@ -83,7 +84,9 @@ class Sample:
 
 
 def decide(scores: np.ndarray, stated: list[bool] | None, threshold: float) -> str:
-    """The decision on one question's clause scores (see `Sample.outcome`)."""
+    """The decision on one question's clause scores (see `Sample.outcome`). The service also
+    declines when the question's own figure lies beyond every tier or the quoted sentences
+    do not state the figure; those need the clause text and are left out here."""
     best = float(scores.max())
     if best >= threshold:
         floor = max(threshold, SUPPORT_SHARE * best)
@@ -95,7 +98,7 @@ def decide(scores: np.ndarray, stated: list[bool] | None, threshold: float) -> s
 def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
     samples = []
     for n, item in enumerate(gold):
-        retrieval = assistant.retrieve(assistant.wording.correct(item.question), item.region)
+        retrieval = assistant.retrieve(assistant.wording.correct(searchable(item.question)), item.region)
         group = item.clauses[0].split(":")[0] if item.clauses else f"out-of-scope-{n % 5}"
         if not retrieval.hits:  # refused by region scope before any scoring
             samples.append(Sample(item, None, [], group))
@@ -154,10 +157,6 @@ def fit(samples: list[Sample]) -> RelevanceModel:
         weights, intercept, threshold, related_threshold=related_threshold,
         details={"refusal_accuracy": round(accuracy, 4), "threshold_margin": round(margin, 4)},
     )
-
-
-def top_score(model: RelevanceModel, sample: Sample) -> float:
-    return max(model.probability(x) for x in sample.features) if sample.features else 0.0
 
 
 def cross_validate(samples: list[Sample]) -> dict:

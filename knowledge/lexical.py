@@ -32,6 +32,8 @@ def _in_order(short: str, full: str) -> bool:
     return all(ch in rest for ch in short)
 
 
+_SPOKEN_PLACE = re.compile(r"(?:区|县|市|省|村|镇|乡|这|那|哪)里|(?:这|那|哪|块|点|会|事)儿")
+
 class Tokenizer:
     """jieba search-mode tokens, lower-cased, without punctuation and stopwords.
 
@@ -73,21 +75,21 @@ class Tokenizer:
         is said (区里, 今年, 打算, 这边) nor a fragment jieba glued together (能补, 对省).
 
         jieba's dictionary tags some spoken fragments as nouns (搞了个, 开了个, 县里, 块儿):
-        a word with the particle 了, or ending in the measure word 个, the locative 里 or
-        the 儿 of speech, names nothing.
+        a word with the particle 了 or ending in the measure word 个, and 区里/这儿-like
+        words of place, name nothing (婴幼儿, 公里 do).
 
         Example:
             >>> [Tokenizer().names_a_thing(w) for w in ("光伏", "社保", "区里", "打算", "能补")]
             [True, True, False, False, False]
-            >>> [Tokenizer().names_a_thing(w) for w in ("搞了个", "县里", "块儿", "安家费")]
-            [False, False, False, True]
+            >>> [Tokenizer().names_a_thing(w) for w in ("搞了个", "县里", "块儿", "安家费", "婴幼儿")]
+            [False, False, False, True, True]
         """
         self.warm_up()
         if self._tags is None:
             import jieba.posseg
 
             self._tags = jieba.posseg.POSTokenizer(self._jieba).word_tag_tab
-        if "了" in token or token.endswith(("个", "里", "儿")):
+        if "了" in token or token.endswith("个") or _SPOKEN_PLACE.fullmatch(token):
             return False
         tag = self._tags.get(token)
         return tag is not None and (tag.startswith("n") or tag in ("vn", "j", "eng"))

@@ -197,8 +197,8 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         ask_outputs = [chatbot, shown, session, turns, question, *suggestion_buttons, unanswered, callback_box, callback_note]
         # A question sent while the last answer is still streaming runs once that one
         # is done (Gradio's default drops it).
-        question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None, trigger_mode="always_last")
-        send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None, trigger_mode="always_last")
+        gr.on([question.submit, send.click], respond, ask_inputs, ask_outputs, concurrency_limit=None,
+              trigger_mode="always_last")
         for button in [*suggestion_buttons, *example_buttons]:
             button.click(respond, [button, shown, session, region, turns], ask_outputs, concurrency_limit=None)
         chatbot.like(on_like, [session, turns], [feedback_box, rated, feedback_note])

@@ -36,12 +36,14 @@ STATED_UNIT_BONUS = 0.3
 """Added when it states a figure in a unit the question states its own in (350张床 ->
 300张床位以上的…应设置综合门诊部): the rule that sorts the asker's case is there."""
 FOCUS_WEIGHT = 2.0
-PICKS_KEPT = 512
-TIER_FIT = 0.3
+"""The words just before the question word (已经过会的有几家) count this many times."""
 SUPPORT_SHARE = 1 / 3
 """A clause is quoted beside the lead (另见) only when its relevance is at least this share of
 the best clause's: one far less likely to be about the question adds noise, not a fact."""
-"""The words just before the question word (已经过会的有几家) count this many times."""
+PICKS_KEPT = 512
+"""Best sentences kept per answerer (question, clause) before the memo is emptied."""
+TIER_FIT = 0.3
+"""Added to a sentence whose condition the owner's own figure meets, taken from one it does not."""
 _PROXIMITY_REACH = 14
 
 
@@ -141,7 +143,9 @@ class ExtractiveAnswerer:
             listed = self._document_grants(question, hits) or self._benefit_list(hits, picks, question, tokens, weights)
             if listed is not None:
                 return listed
-        lead = max(picks, key=lambda p: p.score)
+        # The rule quoted leads; a later document's change to it follows as 后续调整.
+        lead = max((p for p in picks if not _amends(p)), key=lambda p: p.score, default=None) or max(
+            picks, key=lambda p: p.score)
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
@@ -596,7 +600,7 @@ def _headings(hit: ClauseHit) -> set[str]:
 
 
 _ASKS_SEVERAL_BODIES = re.compile(r"(?:哪几|哪些|几)个?(?:部门|单位|机构)")
-_BODY = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:局|委员会|委|厅|办公室|管委会|政府|中心|小组)(?=[和与及、，]|$|为|负责|牵头|会同)")
+_BODY = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:(?<![布格结大])局|委员会|委|厅|办公室|管委会|政府|小组)(?=[和与及、，]|$|为|负责|牵头|会同)")
 
 
 def _names_several_bodies(text: str) -> bool:
