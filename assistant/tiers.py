@@ -74,11 +74,11 @@ def beyond_tiers(question: str, text: str) -> bool:
     if asked is None:
         return False
     value, currency, typed = asked
-    bounded = [b for b in (_tier_bounds(part) for part in _tier_parts(text)) if b is not None and b[2] == currency]
+    bounded = _tiers(text, currency)
     if _asks_above(question, typed):  # 超过1000万: a tier ending at 1000万元 does not say
-        return len(bounded) >= 2 and not any(high > value for _, high, _ in bounded)
+        return len(bounded) >= 2 and not any(high > value for _, _, high in bounded)
     # Bounds count as inclusive here (（含1000万元）): refusing a figure a tier may hold is worse.
-    return len(bounded) >= 2 and not any(low <= value <= high for low, high, _ in bounded)
+    return len(bounded) >= 2 and not any(low <= value <= high for _, low, high in bounded)
 
 
 def _asks_above(question: str, typed: str) -> bool:
@@ -92,8 +92,14 @@ def _tier_parts(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[；;。]", text) if p.strip()]
 
 
-def _tier_bounds(part: str) -> tuple[float, float, str] | None:
-    return _bounds(_condition(part))
+def _tiers(text: str, currency: str) -> list[tuple[str, float, float]]:
+    """The parts of `text` whose condition bounds an amount in `currency`, with [low, high]."""
+    tiers = []
+    for part in _tier_parts(text):
+        bounds = _bounds(_condition(part))
+        if bounds is not None and bounds[2] == currency:
+            tiers.append((part, bounds[0], bounds[1]))
+    return tiers
 
 
 def _condition(part: str) -> str:
@@ -121,17 +127,9 @@ def matching_tier(question: str, quote: str) -> str | None:
     if asked is None:
         return None
     value, currency, _ = asked
-    parts = _tier_parts(quote)
-    if len(parts) < 2:
+    if len(_tier_parts(quote)) < 2:
         return None
-    fitting = []
-    for part in parts:
-        bounds = _bounds(_condition(part))
-        if bounds is None:
-            continue
-        low, high, tier_currency = bounds
-        if tier_currency == currency and low <= value < high:
-            fitting.append(part)
+    fitting = [part for part, low, high in _tiers(quote, currency) if low <= value < high]
     return fitting[0] if len(fitting) == 1 else None
 
 
@@ -152,10 +150,6 @@ def figure_fits(question: str, sentence: str) -> bool | None:
     if asked is None:
         return None
     value, currency, _ = asked
-    verdicts = []
-    for part in _tier_parts(sentence):
-        bounds = _tier_bounds(part)
-        if bounds is not None and bounds[2] == currency:
-            # Inclusive at the top, as beyond_tiers: 至300万元（含300万元） holds 300万.
-            verdicts.append(bounds[0] <= value <= bounds[1])
-    return any(verdicts) if verdicts else None
+    tiers = _tiers(sentence, currency)
+    # Inclusive at the top, as beyond_tiers: 至300万元（含300万元） holds 300万.
+    return any(low <= value <= high for _, low, high in tiers) if tiers else None
