@@ -144,6 +144,25 @@ def asks_for_benefit_list(text: str) -> bool:
     return bool(BENEFIT_LIST.search(text))
 
 
+SEVERAL_ASKED = re.compile(
+    r"哪些|哪几(?:个|项|种|类|块|方面|条)|都有(?:啥|什么|哪)|分别|"
+    r"(?:有|能|给)(?:啥|什么)(?:支持|措施|办法|扶持|优惠|照顾|路子|方式|渠道|举措|帮助)|"
+    r"(?:什么|啥)(?:方式|渠道|路子|途径|举措)"
+)
+
+
+def asks_for_several(text: str) -> bool:
+    """The question asks for the several things a clause lists, not one fact.
+
+    Example:
+        >>> asks_for_several("大连搞绿色物流都有哪些支持的路子"), asks_for_several("引导基金能通过什么方式支持")
+        (True, True)
+        >>> asks_for_several("有什么奖励吗"), asks_for_several("补贴多少")
+        (False, False)
+    """
+    return bool(SEVERAL_ASKED.search(text))
+
+
 _GRANT_WORDS = r"(?:奖励|补贴|补助|资助|奖补|返还|贴息|扶持)"
 # A rate that is a threshold ("增长10%以上的给予奖励") is a condition, not what is granted.
 _THRESHOLD_BEFORE = r"(?<!增长)(?<!提高)(?<!超过)(?<!达到)(?<!不低于)(?<![\d.])"

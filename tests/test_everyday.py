@@ -363,3 +363,25 @@ def test_a_later_document_that_changes_the_rule_is_quoted_with_it(kb_copy, tmp_p
     answer = assistant.ask("惠济区科技园区的税收增量现在按哪年当基数？")
     assert not answer.refused and "2019年" in answer.text, answer.text
     assert "后续调整" in answer.text and "以2023年为基数" in answer.text, answer.text
+
+
+def test_asking_which_measures_lists_the_clauses_sentences_one_per_line(e5, tmp_path):
+    """"都有哪些路子" of a clause with several measures and no grant: each measure is a line,
+    the responsible units' notes and the item's title are not."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、推广绿色物流。支持发展甩挂运输、共同配送等模式（县交通局牵头，县公安局配合）。"
+                      "鼓励采用节能环保的物流设施与装备。（县商务局牵头）大力发展回收物流，鼓励废旧产品回收。")
+    answer = assistant.ask("宁陵县搞绿色物流都有哪些支持的路子？")
+    assert not answer.refused and not answer.related, answer.text
+    items = [line for line in answer.text.split("\n") if line.startswith("· ")]
+    assert len(items) == 3 and all(line.endswith("[1]") for line in items), answer.text
+    assert "甩挂运输" in items[0] and "节能环保" in items[1] and items[2].startswith("· 大力发展回收物流"), answer.text
+
+
+def test_the_sentence_that_says_what_happens_next_is_quoted_with_the_lead(e5, tmp_path):
+    """The best-matching sentence names the projects; the next one says what is done with a
+    problem that cannot be solved, in words of the question the first does not use."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对全县亿元以上重大项目实行月度跟踪调度。对项目推进中不能及时解决的问题要“亮红灯”，由县政府督办。")
+    answer = assistant.ask("宁陵县亿元以上重大项目推进中解决不了的问题怎么处理？")
+    assert not answer.refused and "亮红灯" in answer.text.split("\n")[0], answer.text

@@ -13,7 +13,7 @@ from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
 from assistant.questions import (
-    ASKING_WORDS, QuestionFrame, asks_for_benefit_list, focus_words, measure_pattern, other_alternative, stated_pattern,
+    ASKING_WORDS, QuestionFrame, asks_for_benefit_list, asks_for_several, focus_words, measure_pattern, other_alternative, stated_pattern,
 )
 from assistant.tiers import figure_fits, matching_tier, question_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
@@ -45,6 +45,10 @@ PICKS_KEPT = 512
 TIER_FIT = 0.3
 """Added to a sentence whose condition the owner's own figure meets, taken from one it does not."""
 _PROXIMITY_REACH = 14
+NEIGHBOUR_GAIN = 0.04
+"""A neighbouring sentence joins the lead quote when it says at least this share (by
+weight) of the question's words the quote does not."""
+_NEIGHBOURS = 2
 
 
 # Tiers are sentences ending in ；that each state the figure asked for; a run of them is
@@ -146,6 +150,8 @@ class ExtractiveAnswerer:
         # The rule quoted leads; a later document's change to it follows as 后续调整.
         lead = max((p for p in picks if not _amends(p)), key=lambda p: p.score, default=None) or max(
             picks, key=lambda p: p.score)
+        if not lead.trimmed and not self._complete(lead.span.text, question):
+            lead = replace(lead, span=self._with_neighbours(lead.hit, lead.span, tokens, weights, question))
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
@@ -160,10 +166,18 @@ class ExtractiveAnswerer:
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
+        # "都有哪些路子": the lead clause's measures, one line each, not only its best sentence.
+        listed = self._listed(lead, question, tokens, weights) if asks_for_several(question.text) else []
         citations: list[Citation] = []
         lines = []
         for pick in chosen:
             n = len(citations) + 1
+            if pick is lead and listed:
+                whole = lead.hit.clause.text[listed[0].start:listed[-1].end]
+                citations.append(citation_for(n, pick.hit, whole))
+                lines.append(f"{lead_region}：" if lead_region else "相关规定：")
+                lines += [f"· {span.text}[{n}]" for span in listed]
+                continue
             citations.append(citation_for(n, pick.hit, pick.span.text))
             region = pick_region(pick.hit, pick.span.text)
             if pick is lead:
@@ -323,6 +337,61 @@ class ExtractiveAnswerer:
             best = replace(best, span=self._with_the_cap(hit.clause.text, spans, span, question))
         return best
 
+    def _listed(self, lead: _Pick, question: QuestionFrame, tokens: list[str], weights: list[float]) -> list[Span]:
+        """The sentences of the lead clause that read best for a question asking for several
+        things, in the clause's order; empty when the clause says only one thing."""
+        headings = _headings(lead.hit)
+        body = [s for s in map(_without_duty_note, sentences(lead.hit.clause.text))
+                if len(s.text) >= 4 and _bare(s.text) not in headings and not _DUTY_LINE.match(s.text)]
+        if len(body) < 2:
+            return []
+        best = sorted(body, key=lambda s: -self._score(s.text, question, tokens, weights))[:_LIST_ITEMS_PER_CLAUSE]
+        shown = sorted(best, key=lambda s: s.start)
+        return [self._narrow(s, question, tokens, weights) if len(s.text) > self.max_quote_chars else s
+                for s in shown]
+
+    def _complete(self, quote: str, question: QuestionFrame) -> bool:
+        """The quote states the figure asked for, or one in the unit the owner counts their
+        own case in (350张床 -> 300张床位以上的…): it answers as it stands."""
+        if _asks_a_fact(question) and self._states_fact(quote, question):
+            return True
+        return any(measure_pattern(unit).search(quote) for unit in stated_units(question.text))
+
+    def _with_neighbours(
+        self, hit: ClauseHit, span: Span, tokens: list[str], weights: list[float], question: QuestionFrame
+    ) -> Span:
+        """The sentence next to the quote often says what happens to what the quote names
+        (……实行跟踪、调度。……对不能及时解决的问题要“亮红灯”。): a neighbouring sentence of
+        the clause that says words of the question the quote does not is quoted with it,
+        unless it states a figure of the kind asked for: that is another measure's."""
+        text = hit.clause.text
+        spans = sentences(text)
+        headings = _headings(hit)
+        total = sum(weights) or 1.0
+        asked = question.text.lower()
+        figures = _asks_a_fact(question)
+
+        def said(part: str) -> set[int]:
+            lowered = part.lower()
+            return {i for i, t in enumerate(tokens) if said_alike(t, asked, lowered)}
+
+        start, end = span.start, span.end
+        covered = said(span.text)
+        for _ in range(_NEIGHBOURS):
+            before = [s for s in spans if s.end <= start]
+            after = [s for s in spans if s.start >= end]
+            options = [s for s in (before[-1] if before else None, after[0] if after else None) if s is not None
+                       and len(s.text) >= 4 and not _is_heading(s, headings, text) and not _DUTY_LINE.match(s.text)
+                       and not (figures and self._states_fact(s.text, question))
+                       and max(end, s.end) - min(start, s.start) <= 2 * self.max_quote_chars]
+            gains = [(sum(weights[i] for i in said(s.text) - covered) / total, s) for s in options]
+            gain, best = max(gains, key=lambda g: g[0], default=(0.0, None))
+            if best is None or gain < NEIGHBOUR_GAIN:
+                break
+            start, end = min(start, best.start), max(end, best.end)
+            covered |= said(best.text)
+        return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
+
     def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
         """A grant's cap often follows in a sentence of its own (……按月租金的3倍进行补助。
         补助金额最高不超过100万元。): asked how much, the two are quoted together."""
@@ -441,6 +510,26 @@ class ExtractiveAnswerer:
 _CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:最高|最多|上限|累计)(?:不超过|不得超过|为)?\s*\d")
 """A sentence that caps the grant before it (补助金额最高不超过100万元, 每家企业最多50万元)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
+_DUTY_NOTE = re.compile(r"\s*[（(][^（）()]{0,60}?(?:牵头|配合|负责)[^（）()]{0,60}[）)]\s*")
+"""A measure's responsible units in brackets (（市交通局牵头，市公安局配合）), which the
+sentence split leaves at the start of the next sentence."""
+
+
+def _without_duty_note(span: Span) -> Span:
+    """`span` without the responsible units' note it opens with.
+
+    Example:
+        >>> _without_duty_note(Span(10, 30, "（市经信委牵头，市环保局配合）大力发展回收物流。")).text
+        '大力发展回收物流。'
+        >>> _without_duty_note(Span(0, 8, "（市服务业委牵头）")).text
+        ''
+    """
+    opening = _DUTY_NOTE.match(span.text)
+    if not opening:
+        return span
+    return Span(span.start + opening.end(), span.end, span.text[opening.end():])
+
+
 _ASKS_A_DAY = re.compile(r"哪天|哪一天|几号|哪日|日期")
 _FULL_DATE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日")
 _STATED_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(张|亩|平方米|人|名|家|台|套|辆|间|户|个)")
