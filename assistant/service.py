@@ -40,7 +40,7 @@ from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.scope import scope_question
 from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
-from assistant.tiers import beyond_tiers
+from assistant.tiers import beyond_tiers, matching_tier
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
@@ -287,6 +287,10 @@ class Assistant:
         # The most relevant clause's tiers all lie on one side of the figure the question
         # states (贡献超过1000万 against tiers up to 1000万元): what applies is not stated.
         if relevant and beyond_tiers(retrieval.frame.text, relevant[0].clause.text):
+            return []
+        # The tier that holds it grants no such figure (1000万元以上的…给予特殊优惠政策支持).
+        tier = matching_tier(retrieval.frame.text, relevant[0].clause.text) if relevant else None
+        if tier is not None and retrieval.frame.figures and not states_the_figure_asked(retrieval.frame, tier):
             return []
         # The sentences that answer may still not state it, the figure belonging to another
         # measure of the clause (对等级评定…给予一次性奖励, beside 责任险补助80%).

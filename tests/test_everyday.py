@@ -385,3 +385,16 @@ def test_the_sentence_that_says_what_happens_next_is_quoted_with_the_lead(e5, tm
         e5, tmp_path, "二、对全县亿元以上重大项目实行月度跟踪调度。对项目推进中不能及时解决的问题要“亮红灯”，由县政府督办。")
     answer = assistant.ask("宁陵县亿元以上重大项目推进中解决不了的问题怎么处理？")
     assert not answer.refused and "亮红灯" in answer.text.split("\n")[0], answer.text
+
+
+def test_a_figure_in_the_tier_that_grants_no_figure_is_related_not_answered(e5, tmp_path):
+    """Above 1000万元 the county decides case by case: asked the rate for 1500万, the rates
+    of the lower tiers are no answer; asked for 400万, the tier's rate is."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对总部企业按区级贡献给予扶持：年度区级贡献在300万元至500万元（含500万元）的，扶持20%。"
+                      "年度区级贡献在500万元至1000万元（含1000万元）的，扶持25%。"
+                      "年度区级贡献在1000万元以上的，由县政府常务会议研究给予特殊支持。")
+    above = assistant.ask("宁陵县总部企业区级贡献1500万，扶持比例是多少？")
+    assert above.related and not above.refused, above.text
+    within = assistant.ask("宁陵县总部企业区级贡献400万，扶持比例是多少？")
+    assert not within.related and not within.refused and "20%" in within.text.split("\n")[0], within.text
