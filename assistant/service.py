@@ -298,6 +298,13 @@ class Assistant:
             quotes = self.extractive.answer(retrieval.frame, relevant).citations
             if not any(states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
                 return []
+            # Or state it only about another of their measures.
+            def stated(text: str) -> bool:
+                return states_the_figure_asked(retrieval.frame, text)
+
+            if not any(self.extractive.subject_states(retrieval.frame, h, stated) for h in relevant
+                       if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best and stated(h.clause.text)):
+                return []
         return relevant
 
     def _with_amendments(self, relevant: list[ClauseHit]) -> list[ClauseHit]:

@@ -398,3 +398,14 @@ def test_a_figure_in_the_tier_that_grants_no_figure_is_related_not_answered(e5, 
     assert above.related and not above.refused, above.text
     within = assistant.ask("宁陵县总部企业区级贡献400万，扶持比例是多少？")
     assert not within.related and not within.refused and "20%" in within.text.split("\n")[0], within.text
+
+
+def test_a_figure_of_the_clauses_other_measure_is_no_answer(e5, tmp_path):
+    """The clause says what an upgraded information platform gets without a figure; the
+    50万元 before it is for 5A物流企业. Asked how much for the platform: related."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对新认定的5A级物流企业，一次性奖励50万元。支持物流企业升级改造物流信息服务平台，给予适当资金支持。")
+    answer = assistant.ask("宁陵县物流企业升级信息服务平台，能补助多少钱？")
+    assert answer.related and not answer.refused, answer.text
+    rated = assistant.ask("宁陵县新认定的5A级物流企业奖励多少钱？")
+    assert not rated.related and "50万元" in rated.text, rated.text

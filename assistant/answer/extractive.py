@@ -45,6 +45,12 @@ PICKS_KEPT = 512
 TIER_FIT = 0.3
 """Added to a sentence whose condition the owner's own figure meets, taken from one it does not."""
 _PROXIMITY_REACH = 14
+SUBJECT_SHARE = 0.8
+"""Sentences saying at least this share of the most any sentence of the clause says of the
+question's words are about what it asks."""
+SUBJECT_FLOOR = 0.4
+"""Below this share of the question's words (by weight) in any one sentence, no sentence is
+clearly about what is asked."""
 NEIGHBOUR_GAIN = 0.04
 """A neighbouring sentence joins the lead quote when it says at least this share (by
 weight) of the question's words the quote does not."""
@@ -337,6 +343,22 @@ class ExtractiveAnswerer:
             best = replace(best, span=self._with_the_cap(hit.clause.text, spans, span, question))
         return best
 
+    def subject_states(self, question: QuestionFrame, hit: ClauseHit, states: Callable[[str], bool]) -> bool:
+        """Whether the sentences of `hit` that say most of the question's words (or one of the
+        next few, where a figure often follows the measure it is for) satisfy `states`. A
+        figure in a sentence about another measure of the clause (发明专利…给予一定资助 beside
+        对…转化的项目…给予不低于100万元的奖励) is not what the question asks."""
+        tokens = question_words(without_places(question.text), self._tokenize)
+        weights = self._weigh(tokens)
+        asked = question.text.lower()
+        spans = [s for s in sentences(hit.clause.text) if len(s.text) >= 4]
+        said = [sum(w for t, w in zip(tokens, weights) if said_alike(t, asked, s.text.lower())) for s in spans]
+        top = max(said, default=0.0)
+        if top < SUBJECT_FLOOR * (sum(weights) or 1.0):
+            return True  # no sentence is clearly about what is asked: nothing to tell measures apart
+        return any(states(spans[j].text) for i, value in enumerate(said) if value >= SUBJECT_SHARE * top
+                   for j in range(i, min(i + _FACT_REACH + 1, len(spans))))
+
     def _listed(self, lead: _Pick, question: QuestionFrame, tokens: list[str], weights: list[float]) -> list[Span]:
         """The sentences of the lead clause that read best for a question asking for several
         things, in the clause's order; empty when the clause says only one thing."""
@@ -555,9 +577,14 @@ _DOCUMENT_LIST_ITEMS = 10
 def subject_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
     """What a list question is about, without places and the words every such question
     uses (扶持, 政策, 企业…): "甘井子对融资租赁公司有哪些扶持政策" -> 融资, 租赁."""
+    return [w for w in question_words(_GENERIC_ASK.sub(" ", without_places(text)), tokenize) if len(w) >= 2]
+
+
+def without_places(text: str) -> str:
+    """`text` with the places it names blanked: scope, not wording, deals with them."""
     for mention in gazetteer().mentions(text, informal=True):
         text = text.replace(mention.text, " ")
-    return [w for w in question_words(_GENERIC_ASK.sub(" ", text), tokenize) if len(w) >= 2]
+    return text
 
 
 def names_the_document(words: list[str], title: str) -> bool:
