@@ -83,6 +83,10 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|多少个工作日"),
         re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
     ),
+    "area": (
+        re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平|亩|公顷)"),
+        re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*(?:平方米|平米|㎡|亩|公顷)"),
+    ),
     "doc_number": (
         re.compile(r"文号|哪个文件|什么文件|依据"),
         re.compile(r"〔\d{4}〕\d+号"),
@@ -185,6 +189,7 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一?年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
+    "area": FACT_KINDS["area"],
     # 我们几个退役兵想创业, 注册好几家公司: 几 counts the askers or means "several", it asks no figure.
     "count": (re.compile(r"多少家|(?<![们好])几家|(?<![们好])(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<![们好])几人|多少名"),
               FACT_KINDS["count"][1]),
@@ -288,6 +293,9 @@ class QuestionFrame:
             ()
             >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
+            >>> f = frame("人才公寓一般多大面积？")
+            >>> f.figures, f.states_a_figure_asked("提供人才公寓。"), f.states_a_figure_asked("提供90平方米以内的人才公寓。")
+            (('area',), False, True)
         """
         return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
 
