@@ -52,9 +52,12 @@ TOPICS = (
 )
 _TOPIC_PATTERN = re.compile("|".join(map(re.escape, sorted(TOPICS, key=len, reverse=True))))
 
-_FOLLOW_UP_START = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改成)")
+_INTERJECTION = r"(?:嗯+|哦+|噢|呃|额|好的?|行)?[，,、\s]*"
+_FOLLOW_UP_START = re.compile(rf"^{_INTERJECTION}(那么|那|还有|另外|如果是|要是|换成|改成)")
 _FOLLOW_UP_END = re.compile(r"(呢|的呢|怎么样|如何)[？?。!！]*$")
-_FILLERS = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|改成)|(的呢|呢|的)?[？?。!！]*$")
+_FILLERS = re.compile(rf"^{_INTERJECTION}(那么|那|还有|另外|如果是|要是|换成|改成)|^{_INTERJECTION}|(的呢|呢|的)?[？?。!！]*$")
+_POINTS_BACK = re.compile(rf"^{_INTERJECTION}(?:那么|那)?(?:这个|这项|这笔|这种|这些|这钱|那笔|它|该项)")
+"""A follow-up whose subject is the previous question's (嗯那这个是每年都给，还是就给一回？)."""
 
 # What kind of fact a question asks for, and how such a fact looks in a clause.
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
@@ -430,8 +433,8 @@ def is_follow_up(text: str) -> bool:
     """A question that leans on the previous one ("那省级的呢？", "郑州呢？", "我们是高新技术
     企业，能多补点不？")."""
     core = _FILLERS.sub("", text)
-    return bool(_FOLLOW_UP_START.search(text) or _FOLLOW_UP_END.search(text)) or len(core) <= 4 \
-        or _states_own_case(text)
+    return bool(_FOLLOW_UP_START.search(text) or _FOLLOW_UP_END.search(text) or _POINTS_BACK.search(text)) \
+        or len(core) <= 4 or _states_own_case(text)
 
 
 _SELF_CASE = re.compile(r"^(?:我们|我司|我|本企业|本公司)(?:是|属于|算)")
@@ -467,6 +470,8 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '大连跨境电商人才培养？'
         >>> rewrite_follow_up("过5个亿呢？", "总部企业营收第一次过1.5亿，区里奖多少？")
         '总部企业营收第一次过5亿，区里奖多少？'
+        >>> rewrite_follow_up("嗯那这个是每年都给，还是就给一回？", "平台使用费能补多少？")
+        '平台使用费能补多少，这个是每年都给，还是就给一回？'
         >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
         '甘井子科技型中小企业创新项目最多补多少，我们是高新技术企业，能多补点不？'
     """
@@ -504,6 +509,8 @@ def rewrite_follow_up(question: str, previous: str) -> str:
     if replaced and len(remainder) <= 2:
         return rewritten
     core = _FILLERS.sub("", question).lstrip("，,")
+    if not replaced and _POINTS_BACK.search(question):
+        return previous.rstrip("？?。!！") + "，" + core + "？"
     if not replaced and not new.fact_kinds and _is_condition(question, core):
         swapped = _swap_alternative(previous, core) or _swap_figure(previous, core)
         if swapped is not None:  # "租的话呢？" after "买办公楼补多少？": 租办公楼补多少？
