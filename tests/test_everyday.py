@@ -338,11 +338,12 @@ def test_tiers_written_as_sentences_after_an_opening_按_place_the_owners_figure
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、按其对区级贡献的一定比例对总部企业进行扶持，扶持的标准为：年度区级贡献在100万元至300万元"
                       "（含300万元）的，扶持12%。年度区级贡献在300万元至1000万元（含1000万元）的，扶持20%。"
-                      "年度区级贡献在1000万元以上的，由县政府研究给予特殊支持。")
+                      "扶持期限为三年。年度区级贡献在1000万元以上的，由县政府研究给予特殊支持。")
     answer = assistant.ask("我们总部企业在宁陵县，一年区级贡献200来万，能返多少？")
     assert not answer.refused and not answer.related, answer.text
     assert answer.text.startswith("宁陵县：按您所说的200万，适用"), answer.text
     assert "扶持12%”" in answer.text.split("\n")[0]
+    assert "扶持期限为三年" in answer.text, answer.text  # for how long, said after the tiers
 
 
 def test_a_later_document_that_changes_the_rule_is_quoted_with_it(kb_copy, tmp_path):

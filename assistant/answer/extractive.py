@@ -415,9 +415,10 @@ class ExtractiveAnswerer:
         return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
 
     def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
-        """A grant's cap often follows in a sentence of its own (……按月租金的3倍进行补助。
-        补助金额最高不超过100万元。): asked how much, the two are quoted together."""
-        if "amount" not in question.fact_kinds:
+        """A grant's cap or term often follows in a sentence of its own (……按月租金的3倍进行
+        补助。补助金额最高不超过100万元。/ ……扶持25%。扶持期限为三年。): asked how much, the
+        two are quoted together."""
+        if not {"amount", "ratio"} & set(question.fact_kinds):
             return span
         after = next((s for s in spans if s.start >= span.end), None)
         if after is None or not _CAP_SENTENCE.match(after.text) or after.end - span.start > 2 * self.max_quote_chars:
@@ -529,8 +530,10 @@ class ExtractiveAnswerer:
         return Span(start, start + len(text), text)
 
 
-_CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:最高|最多|上限|累计)(?:不超过|不得超过|为)?\s*\d")
-"""A sentence that caps the grant before it (补助金额最高不超过100万元, 每家企业最多50万元)."""
+_CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累计)(?:不超过|不得超过|为)?\s*\d|"
+                           r"(?:期限|年限)(?:为|不超过|最长)?\s*[\d一二三四五六七八九十两]+\s*个?年)")
+"""A sentence that caps the grant before it (补助金额最高不超过100万元, 每家企业最多50万元)
+or says for how long it is given (扶持期限为三年)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _DUTY_NOTE = re.compile(r"\s*[（(][^（）()]{0,60}?(?:牵头|配合|负责)[^（）()]{0,60}[）)]\s*")
 """A measure's responsible units in brackets (（市交通局牵头，市公安局配合）), which the
