@@ -51,6 +51,8 @@ def question_parts(question: str) -> list[str]:
         ['甘井子认定总部企业，对外地分公司有啥要求？', '甘井子认定总部企业，对外地分公司得有几家啊']
         >>> question_parts("甘井子总部企业申报扶持，材料谁来审？批下来公示几天？")
         ['甘井子总部企业申报扶持，材料谁来审？', '甘井子总部企业申报扶持，批下来公示几天？']
+        >>> question_parts("甘井子总部企业申报扶持，要交哪些材料？另外这个专项资金是哪个局管的")
+        ['甘井子总部企业申报扶持，要交哪些材料？', '甘井子总部企业申报扶持，这个专项资金是哪个局管的']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
@@ -58,8 +60,9 @@ def question_parts(question: str) -> list[str]:
     if len(pieces) == 1:
         pieces = _asks_between_commas(question) or _side_by_side(question) or pieces
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
-    # "还有…", "另外…" open an ask of its own; without one, a part goes on about the first's subject.
-    opens_own_ask = [p != piece for p, piece in zip(parts, pieces)]
+    # "还有…", "另外…" open an ask of its own, unless it points back at the first's subject
+    # (另外这个专项资金…); without one, a part goes on about the first's subject.
+    opens_own_ask = [p != piece and not _POINTS_BACK.match(p) for p, piece in zip(parts, pieces)]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
     context = _leading_context(parts[0])
@@ -72,6 +75,9 @@ def question_parts(question: str) -> list[str]:
     if places:
         parts = [p if region_mentions(p) else places[0][0] + p for p in parts]
     return parts
+
+
+_POINTS_BACK = re.compile(r"这个|这项|这笔|这些|该")
 
 
 def with_subject_of(first: str, part: str) -> str:

@@ -185,7 +185,8 @@ GRANT_RATE = re.compile(
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
+        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|多少[\u4e00-\u9fff]{0,2}(?:费|奖金|资金|款)|"
+                   r"(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
     ),
@@ -296,6 +297,8 @@ class QuestionFrame:
             ()
             >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
+            >>> frame("给这个人多少安家费？").figures, frame("公示多少天？").figures
+            (('amount',), ('duration',))
             >>> f = frame("人才公寓一般多大面积？")
             >>> f.figures, f.states_a_figure_asked("提供人才公寓。"), f.states_a_figure_asked("提供90平方米以内的人才公寓。")
             (('area',), False, True)
