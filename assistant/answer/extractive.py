@@ -194,7 +194,7 @@ class ExtractiveAnswerer:
                 prefix = "另见：" if region == lead_region or not region else f"另见（{region}）："
             # The question states its own figure (贡献1000万): the tier it falls in leads, in
             # the clause's words, and the whole tiers follow.
-            tier = matching_tier(question.text, pick.span.text) if pick is lead else None
+            tier = self._matching_tier(question, pick) if pick is lead else None
             if tier is not None:
                 asked = question_figure(question.text)[2]
                 lines.append(f"{prefix}按您所说的{asked}，适用“{tier.rstrip('。；;')}”。[{n}]")
@@ -358,6 +358,19 @@ class ExtractiveAnswerer:
             return True  # no sentence is clearly about what is asked: nothing to tell measures apart
         return any(states(spans[j].text) for i, value in enumerate(said) if value >= SUBJECT_SHARE * top
                    for j in range(i, min(i + _FACT_REACH + 1, len(spans))))
+
+    @staticmethod
+    def _matching_tier(question: QuestionFrame, pick: _Pick) -> str | None:
+        """The tier of the quote the owner's figure falls in, or of the quote with the
+        sentence on either side: the top tier (1000万元以上的，由…研究给予特殊支持) states no
+        rate, so the quote of the rates leaves it out."""
+        tier = matching_tier(question.text, pick.span.text)
+        if tier is not None:
+            return tier
+        spans = sentences(pick.hit.clause.text)
+        start = max((s.start for s in spans if s.end <= pick.span.start), default=pick.span.start)
+        end = min((s.end for s in spans if s.start >= pick.span.end), default=pick.span.end)
+        return matching_tier(question.text, pick.hit.clause.text[start:end])
 
     def _listed(self, lead: _Pick, question: QuestionFrame, tokens: list[str], weights: list[float]) -> list[Span]:
         """The sentences of the lead clause that read best for a question asking for several
