@@ -432,3 +432,13 @@ def test_a_ranking_named_after_a_province_is_no_change_of_place(e5, tmp_path):
     follow_up = assistant.ask("那头一回进河南省100强的呢", session_id=first.session_id)
     assert "宁陵县" in follow_up.standalone_question, follow_up.standalone_question
     assert not follow_up.refused and "50万元" in follow_up.text, follow_up.text
+
+
+def test_a_neighbouring_sentence_in_the_documents_words_for_the_owners_is_quoted(e5, tmp_path):
+    """不够 and 明年 are the owner's words for the clause's 不足 and 下一年度 (synonym list):
+    the sentence saying them answers "明年还有戏吗"."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、县科技局根据专项资金年度预算，结合专家评审排名提出项目资金安排方案。"
+                      "如遇当年专项资金预算不足，项目申报单位可在下一年度同等条件下优先享受专项资金。")
+    answer = assistant.ask("宁陵县今年科技专项资金预算不够，我们项目没排上，明年还有戏吗？")
+    assert not answer.refused and "下一年度同等条件下优先" in answer.text, answer.text

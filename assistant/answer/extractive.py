@@ -89,6 +89,8 @@ class ExtractiveAnswerer:
         weigh: IDF weight per token, so rare terms decide which sentence answers.
         max_clauses: at most this many clauses are cited.
         max_quote_chars: longer sentences are narrowed to their best comma-separated part run.
+        variants: other words for a word (the policy synonym list: 不够 ~ 不足), so a
+            sentence saying the document's word for what the owner says reads as saying it.
         grants_of: a document's benefit items as stored (with the help desk's corrections),
             for "有哪些扶持" asked of what a document is about (融资租赁 -> 《…融资租赁…扶持办法》).
 
@@ -107,6 +109,7 @@ class ExtractiveAnswerer:
         max_clauses: int = 3,
         max_quote_chars: int = 160,
         grants_of: Callable[[str], list[BenefitRecord]] | None = None,
+        variants: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         if max_clauses <= 0:
             raise ValueError(f"max_clauses must be > 0, got {max_clauses}")
@@ -117,6 +120,7 @@ class ExtractiveAnswerer:
         self.max_clauses = max_clauses
         self.max_quote_chars = max_quote_chars
         self._grants_of = grants_of
+        self._variants = variants or (lambda word: ())
         # A question's best sentence per clause, for the next draft of the same question
         # (the service drafts once to check a figure is stated, then answers).
         self._picks: dict[tuple, _Pick] = {}
@@ -348,11 +352,12 @@ class ExtractiveAnswerer:
         next few, where a figure often follows the measure it is for) satisfy `states`. A
         figure in a sentence about another measure of the clause (发明专利…给予一定资助 beside
         对…转化的项目…给予不低于100万元的奖励) is not what the question asks."""
-        tokens = question_words(without_places(question.text), self._tokenize)
+        # One character says too little to tell sentences apart (得 of 所得税, 地 of 房地产).
+        tokens = [t for t in question_words(without_places(question.text), self._tokenize) if len(t) >= 2]
         weights = self._weigh(tokens)
         asked = question.text.lower()
         spans = [s for s in sentences(hit.clause.text) if len(s.text) >= 4]
-        said = [sum(w for t, w in zip(tokens, weights) if said_alike(t, asked, s.text.lower())) for s in spans]
+        said = [sum(w for t, w in zip(tokens, weights) if self._says(t, asked, s.text.lower())) for s in spans]
         top = max(said, default=0.0)
         if top < SUBJECT_FLOOR * (sum(weights) or 1.0):
             return True  # no sentence is clearly about what is asked: nothing to tell measures apart
@@ -408,7 +413,7 @@ class ExtractiveAnswerer:
 
         def said(part: str) -> set[int]:
             lowered = part.lower()
-            return {i for i, t in enumerate(tokens) if said_alike(t, asked, lowered)}
+            return {i for i, t in enumerate(tokens) if self._says(t, asked, lowered)}
 
         start, end = span.start, span.end
         covered = said(span.text)
@@ -519,6 +524,10 @@ class ExtractiveAnswerer:
         if "who" in question.fact_kinds and _ASKS_SEVERAL_BODIES.search(question.text) and _names_several_bodies(text):
             score += MEASURE_BONUS  # 哪几个部门 is answered by the sentence that names them together
         return score
+
+    def _says(self, word: str, question: str, sentence: str) -> bool:
+        """`sentence` says `word` as `question` does, or says another word for it."""
+        return said_alike(word, question, sentence) or any(other in sentence for other in self._variants(word))
 
     def _narrow(self, span: Span, question: QuestionFrame, tokens: list[str], weights: list[float]) -> Span:
         """The run of comma-separated parts around the best part, within the length limit."""
