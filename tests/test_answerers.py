@@ -251,3 +251,10 @@ def test_a_duty_line_answers_only_whom(extractive):
     )
     quote = lead_quote(extractive, "公积金管理中心贷款最高能贷多少？", _hit(text))
     assert not quote.startswith("责任单位")
+
+
+@pytest.mark.parametrize("cap", ["单一企业最高补贴300万元。", "补助金额最高不超过300万元。", "扶持期限为三年。"])
+def test_the_cap_or_term_said_after_a_grant_is_quoted_with_it(extractive, cap):
+    text = f"对为本市企业提供融资总额达到3000万元及以上的融资租赁企业，给予融资总额1%的补贴。{cap}其他事项另行规定。"
+    quote = lead_quote(extractive, "我们租赁公司给企业融资了5000万，能拿多少补贴？", _hit(text))
+    assert "1%" in quote and cap in quote, quote

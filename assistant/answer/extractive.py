@@ -552,9 +552,9 @@ class ExtractiveAnswerer:
         return Span(start, start + len(text), text)
 
 
-_CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累计)(?:不超过|不得超过|为)?\s*\d|"
+_CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累计)(?:补贴|补助|奖励|资助|扶持)?(?:不超过|不得超过|为)?\s*\d|"
                            r"(?:期限|年限)(?:为|不超过|最长)?\s*[\d一二三四五六七八九十两]+\s*个?年)")
-"""A sentence that caps the grant before it (补助金额最高不超过100万元, 每家企业最多50万元)
+"""A sentence that caps the grant before it (补助金额最高不超过100万元, 单一企业最高补贴300万元)
 or says for how long it is given (扶持期限为三年)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _DUTY_NOTE = re.compile(r"\s*[（(][^（）()]{0,60}?(?:牵头|配合|负责)[^（）()]{0,60}[）)]\s*")
