@@ -147,8 +147,14 @@ def asks_for_benefit_list(text: str) -> bool:
         (True, False)
         >>> asks_for_benefit_list("办民办养老院能拿到哪些补贴？"), asks_for_benefit_list("给企业哪些财税支持？")
         (True, True)
+        >>> asks_for_benefit_list("引导基金能通过哪些方式支持我们？")
+        False
     """
-    return bool(BENEFIT_LIST.search(text))
+    return bool(BENEFIT_LIST.search(text)) and not _WAYS_ASKED.search(text)
+
+
+_WAYS_ASKED = re.compile(r"(?:哪些|什么|啥)(?:方式|途径|渠道|路子|措施|举措|办法)")
+""""能通过哪些方式支持": the ways a measure works, not the grants one can get."""
 
 
 SEVERAL_ASKED = re.compile(

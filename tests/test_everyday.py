@@ -371,7 +371,8 @@ def test_asking_which_measures_lists_the_clauses_sentences_one_per_line(e5, tmp_
     the responsible units' notes and the item's title are not."""
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、推广绿色物流。支持发展甩挂运输、共同配送等模式（县交通局牵头，县公安局配合）。"
-                      "鼓励采用节能环保的物流设施与装备。（县商务局牵头）大力发展回收物流，鼓励废旧产品回收。")
+                      "鼓励采用节能环保的物流设施与装备。（县商务局牵头）大力发展回收物流，鼓励废旧产品回收。"
+                      "〔县发展改革委、县物流（快递）协会按职责分工负责〕")
     answer = assistant.ask("宁陵县搞绿色物流都有哪些支持的路子？")
     assert not answer.refused and not answer.related, answer.text
     items = [line for line in answer.text.split("\n") if line.startswith("· ")]

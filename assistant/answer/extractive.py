@@ -319,8 +319,8 @@ class ExtractiveAnswerer:
         for index, span in enumerate(spans):
             if len(span.text) < 4 or has_body and _is_heading(span, headings, text):
                 continue  # a heading alone is never an answer
-            if "who" not in question.fact_kinds and _DUTY_LINE.match(span.text):
-                continue  # "责任单位：…" says who carries a measure out, an answer to whom only
+            if "who" not in question.fact_kinds and (_DUTY_LINE.match(span.text) or not _without_duty_note(span).text):
+                continue  # "责任单位：…", "（市交通局牵头）" say who carries a measure out, an answer to whom only
             trimmed = False
             if len(span.text) > self.max_quote_chars:
                 span, trimmed = self._narrow(span, question, tokens, weights), True
@@ -557,7 +557,8 @@ _CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累
 """A sentence that caps the grant before it (补助金额最高不超过100万元, 单一企业最高补贴300万元)
 or says for how long it is given (扶持期限为三年)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
-_DUTY_NOTE = re.compile(r"\s*[（(][^（）()]{0,60}?(?:牵头|配合|负责)[^（）()]{0,60}[）)]\s*")
+_DUTY_NOTE = re.compile(r"\s*(?:[（(][^（）()]{0,80}?(?:牵头|配合|负责)[^（）()]{0,80}[）)]|"
+                        r"〔[^〔〕]{0,160}?(?:牵头|配合|负责)[^〔〕]{0,40}〕)[。；;]?\s*")
 """A measure's responsible units in brackets (（市交通局牵头，市公安局配合）), which the
 sentence split leaves at the start of the next sentence."""
 
@@ -568,8 +569,8 @@ def _without_duty_note(span: Span) -> Span:
     Example:
         >>> _without_duty_note(Span(10, 30, "（市经信委牵头，市环保局配合）大力发展回收物流。")).text
         '大力发展回收物流。'
-        >>> _without_duty_note(Span(0, 8, "（市服务业委牵头）")).text
-        ''
+        >>> _without_duty_note(Span(0, 8, "（市服务业委牵头）")).text, _without_duty_note(Span(0, 12, "〔省财政厅按职责分工负责〕")).text
+        ('', '')
     """
     opening = _DUTY_NOTE.match(span.text)
     if not opening:
