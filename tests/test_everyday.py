@@ -414,25 +414,22 @@ def test_a_figure_of_the_clauses_other_measure_is_no_answer(e5, tmp_path):
     assert not rated.related and "50万元" in rated.text, rated.text
 
 
-def test_a_follow_up_about_this_one_asks_of_the_previous_subject(e5, tmp_path):
-    """"嗯那这个…" names nothing of its own: it asks about what the previous question did."""
-    assistant = assistant_on_one_policy(
-        e5, tmp_path, "二、对使用县内跨境电商平台出口且平台使用费超过5万元的企业，一次性给予平台使用费补贴3万元。")
-    first = assistant.ask("宁陵县企业用跨境电商平台出口，平台使用费能补多少？")
-    assert "3万元" in first.text, first.text
-    follow_up = assistant.ask("嗯那这个是每年都给，还是就给一回？", session_id=first.session_id)
-    assert not follow_up.refused and not follow_up.related and "一次性" in follow_up.text, follow_up.text
-
-
-def test_a_ranking_named_after_a_province_is_no_change_of_place(e5, tmp_path):
-    """辽宁省100强 / 河南省100强 is a ranking: the follow-up still asks about the county."""
-    assistant = assistant_on_one_policy(
-        e5, tmp_path, "二、对首次入选世界500强、河南省100强的总部企业，分别扶持500万元、50万元。")
-    first = assistant.ask("宁陵县总部企业第一次进世界500强，扶持多少？")
-    assert "500万元" in first.text, first.text
-    follow_up = assistant.ask("那头一回进河南省100强的呢", session_id=first.session_id)
-    assert "宁陵县" in follow_up.standalone_question, follow_up.standalone_question
-    assert not follow_up.refused and "50万元" in follow_up.text, follow_up.text
+@pytest.mark.parametrize("clause, first, first_fact, follow_up, fact", [
+    # "嗯那这个…" names nothing of its own: it asks about what the previous question did.
+    ("二、对使用县内跨境电商平台出口且平台使用费超过5万元的企业，一次性给予平台使用费补贴3万元。",
+     "宁陵县企业用跨境电商平台出口，平台使用费能补多少？", "3万元", "嗯那这个是每年都给，还是就给一回？", "一次性"),
+    # 河南省100强 is a ranking, not a change of place.
+    ("二、对首次入选世界500强、河南省100强的总部企业，分别扶持500万元、50万元。",
+     "宁陵县总部企业第一次进世界500强，扶持多少？", "500万元", "那头一回进河南省100强的呢", "50万元"),
+])
+def test_a_follow_up_naming_no_new_subject_asks_of_the_previous_one(e5, tmp_path, clause, first, first_fact,
+                                                                     follow_up, fact):
+    assistant = assistant_on_one_policy(e5, tmp_path, clause)
+    answer = assistant.ask(first)
+    assert first_fact in answer.text, answer.text
+    then = assistant.ask(follow_up, session_id=answer.session_id)
+    assert "宁陵县" in then.standalone_question, then.standalone_question
+    assert not then.refused and not then.related and fact in then.text, then.text
 
 
 def test_a_neighbouring_sentence_in_the_documents_words_for_the_owners_is_quoted(e5, tmp_path):
