@@ -99,7 +99,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{3,4}-\d{7,8}|联系人|联系电话|热线"),
     ),
     "count": (
-        re.compile(r"多少家|(?<![们好])几家|(?<![们好])(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少场|几场|多少人|多少名|多少套|多少次|人次|目标|"
+        re.compile(r"多少家|(?<![们好哪])几家|(?<![们好])(?:多少|(?<!哪)几)个(?!部门|单位|机构)|多少项|(?<!哪)几项|多少场|(?<!哪)几场|多少人|多少名|多少套|多少次|人次|目标|"
                    r"多少(?:企业|人才|项目|平台)"),
         # 至少建设一个物流中心, 认定三家: small counts are written in characters.
         re.compile(r"\d[\d.]*\s*(?:万)?(?:余|多)?(?:家|个|项|场|人次|人|名|套|次|份|座|本)|"
@@ -201,7 +201,9 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": FACT_KINDS["duration"],
     "area": FACT_KINDS["area"],
     # 我们几个退役兵想创业, 注册好几家公司: 几 counts the askers or means "several", it asks no figure.
-    "count": (re.compile(r"多少家|(?<![们好])几家|(?<![们好])(?:多少|几)个(?!部门|单位|机构)|多少项|几项|多少人|(?<![们好])几人|多少名"),
+    # 哪几个区域, 哪几家银行 ask which ones, not how many.
+    "count": (re.compile(r"多少家|(?<![们好哪])几家|(?<![们好])(?:多少|(?<!哪)几)个(?!部门|单位|机构)|多少项|(?<!哪)几项|多少人|"
+                         r"(?<![们好哪])几人|多少名"),
               FACT_KINDS["count"][1]),
 }
 """Questions that ask for a figure in so many words ("补多少", "百分之几", "延了几年"), and
@@ -303,6 +305,8 @@ class QuestionFrame:
             ()
             >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
+            >>> frame("招商重点推哪几个区域？").figures, frame("重点推几个区域？").figures
+            ((), ('count',))
             >>> frame("给这个人多少安家费？").figures, frame("公示多少天？").figures
             (('amount',), ('duration',))
             >>> f = frame("人才公寓一般多大面积？")
