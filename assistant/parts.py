@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant.answer.base import OFFICIAL_NOTE, Draft
+from assistant.questions import POINTING_WORDS
 from knowledge.regions import region_mentions
 from knowledge.text import CITATION_MARK
 
@@ -77,7 +78,7 @@ def question_parts(question: str) -> list[str]:
     return parts
 
 
-_POINTS_BACK = re.compile(r"这个|这项|这笔|这些|该")
+_POINTS_BACK = re.compile(POINTING_WORDS)
 
 
 def with_subject_of(first: str, part: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.errors import QuestionRejected
 from assistant.privacy import find_pii
-from knowledge.regions import gazetteer, is_region, region_mentions
+from knowledge.regions import RANKING_AFTER, gazetteer, is_region, region_mentions
 
 # Policy levels as users write them; the first form of each tuple is canonical.
 LEVEL_FORMS: dict[str, tuple[str, ...]] = {
@@ -52,18 +52,24 @@ TOPICS = (
 )
 _TOPIC_PATTERN = re.compile("|".join(map(re.escape, sorted(TOPICS, key=len, reverse=True))))
 
-_INTERJECTION = r"(?:嗯+|哦+|噢|呃|额|好的?|行)?[，,、\s]*"
+# A filler word only when something follows it apart (额度, 行政 are words of their own).
+_INTERJECTION = r"(?:(?:嗯+|哦+|噢|呃|额|好的?|行)(?=[，,、\s]|那|还有|另外|这))?[，,、\s]*"
 _FOLLOW_UP_START = re.compile(rf"^{_INTERJECTION}(那么|那|还有|另外|如果是|要是|换成|改成)")
 _FOLLOW_UP_END = re.compile(r"(呢|的呢|怎么样|如何)[？?。!！]*$")
-_FILLERS = re.compile(rf"^{_INTERJECTION}(那么|那|还有|另外|如果是|要是|换成|改成)|^{_INTERJECTION}|(的呢|呢|的)?[？?。!！]*$")
-_POINTS_BACK = re.compile(rf"^{_INTERJECTION}(?:那么|那)?(?:这个|这项|这笔|这种|这些|这钱|那笔|它|该项)")
+_FILLERS = re.compile(rf"^{_INTERJECTION}(那么|那(?!笔)|还有|另外|如果是|要是|换成|改成)|^{_INTERJECTION}|(的呢|呢|的)?[？?。!！]*$")
+POINTING_WORDS = r"(?:这个|这项|这笔|这种|这些|这钱|那笔|它|该)"
+"""Words that point back at what was asked before (这个, 这笔, 该项)."""
+_POINTS_BACK = re.compile(rf"^{_INTERJECTION}(?:那么|那)?{POINTING_WORDS}")
 """A follow-up whose subject is the previous question's (嗯那这个是每年都给，还是就给一回？)."""
+
+_MONEY_NAMED = r"多少(?![天年月日个次])[\u4e00-\u9fff]{0,2}(?:费|奖金|资金|款)"
+"""多少安家费, 多少管理费: a sum named by what it pays for (not 多少天拨款)."""
 
 # What kind of fact a question asks for, and how such a fact looks in a clause.
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(
-            r"多少钱|多少万|[奖补返贴给拿领]多少|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
+            rf"多少钱|多少万|[奖补返贴给拿领]多少|{_MONEY_NAMED}|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
             r"奖励|补助|资助|补贴|贴息|奖补"
         ),
         re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
@@ -87,7 +93,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d+\s*(?:个)?(?:年|月|日|天|工作日)|[一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|工作日)"),
     ),
     "area": (
-        re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平|亩|公顷)"),
+        re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平(?![台价])|亩|公顷)"),
         re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*(?:平方米|平米|㎡|亩|公顷)"),
     ),
     "doc_number": (
@@ -153,14 +159,14 @@ def asks_for_benefit_list(text: str) -> bool:
     return bool(BENEFIT_LIST.search(text)) and not _WAYS_ASKED.search(text)
 
 
-_WAYS_ASKED = re.compile(r"(?:哪些|什么|啥)(?:方式|途径|渠道|路子|措施|举措|办法)")
+_WAYS = r"(?:方式|途径|渠道|路子|措施|举措|办法)"
+_WAYS_ASKED = re.compile(rf"(?:哪些|什么|啥){_WAYS}")
 """"能通过哪些方式支持": the ways a measure works, not the grants one can get."""
 
 
 SEVERAL_ASKED = re.compile(
     r"哪些|哪几(?:个|项|种|类|块|方面|条)|都有(?:啥|什么|哪)|分别|"
-    r"(?:有|能|给)(?:啥|什么)(?:支持|措施|办法|扶持|优惠|照顾|路子|方式|渠道|举措|帮助)|"
-    r"(?:什么|啥)(?:方式|渠道|路子|途径|举措)"
+    rf"(?:有|能|给)(?:啥|什么)(?:支持|扶持|优惠|照顾|帮助|{_WAYS})|(?:什么|啥){_WAYS}"
 )
 
 
@@ -191,7 +197,7 @@ GRANT_RATE = re.compile(
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(r"多少钱|多少万|[奖补返贴给拿领]多少|多少[\u4e00-\u9fff]{0,2}(?:费|奖金|资金|款)|"
+        re.compile(rf"多少钱|多少万|[奖补返贴给拿领]多少|{_MONEY_NAMED}|"
                    r"(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
@@ -305,6 +311,8 @@ class QuestionFrame:
             ()
             >>> "who" in frame("申报材料谁来审？").fact_kinds
             True
+            >>> frame("全市支持多少平台？").figures, frame("审批通过后多少天拨款？").figures
+            ((), ('duration',))
             >>> frame("招商重点推哪几个区域？").figures, frame("重点推几个区域？").figures
             ((), ('count',))
             >>> frame("给这个人多少安家费？").figures, frame("公示多少天？").figures
@@ -485,6 +493,10 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         '总部企业营收第一次过5亿，区里奖多少？'
         >>> rewrite_follow_up("嗯那这个是每年都给，还是就给一回？", "平台使用费能补多少？")
         '平台使用费能补多少，这个是每年都给，还是就给一回？'
+        >>> rewrite_follow_up("那头一回进辽宁省100强的呢", "甘井子总部企业第一次进世界500强，扶持多少？")
+        '甘井子总部企业第一次进世界500强，扶持多少，头一回进辽宁省100强？'
+        >>> rewrite_follow_up("额度最高多少呢？", "高新技术企业认定奖励多少？")
+        '高新技术企业额度最高多少？'
         >>> rewrite_follow_up("我们是高新技术企业，能多补点不？", "甘井子科技型中小企业创新项目最多补多少？")
         '甘井子科技型中小企业创新项目最多补多少，我们是高新技术企业，能多补点不？'
     """
@@ -496,7 +508,10 @@ def rewrite_follow_up(question: str, previous: str) -> str:
     new, old = frame(question), frame(previous)
     rewritten = previous
     replaced = False
-    new_regions = region_mentions(question)
+    # A place that opens a ranking or a brand (辽宁省100强, 大连名牌) names the title, not a
+    # place the asker moves to.
+    new_regions = [(said, name) for said, name in region_mentions(question)
+                   if not RANKING_AFTER.match(question, question.find(said) + len(said))]
     if new_regions:
         old_regions = region_mentions(previous)
         if old_regions:

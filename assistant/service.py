@@ -40,7 +40,7 @@ from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.scope import scope_question
 from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
-from assistant.tiers import beyond_tiers, matching_tier
+from assistant.tiers import beyond_tiers, granted, matching_tier
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
@@ -291,7 +291,7 @@ class Assistant:
             return []
         # The tier that holds it grants no such figure (1000万元以上的…给予特殊优惠政策支持).
         tier = matching_tier(retrieval.frame.text, relevant[0].clause.text) if relevant else None
-        if tier is not None and retrieval.frame.figures and not states_the_figure_asked(retrieval.frame, tier):
+        if tier is not None and retrieval.frame.figures and not states_the_figure_asked(retrieval.frame, granted(tier)):
             return []
         # The sentences that answer may still not state it, the figure belonging to another
         # measure of the clause (对等级评定…给予一次性奖励, beside 责任险补助80%).

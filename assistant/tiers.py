@@ -110,6 +110,22 @@ def _condition(part: str) -> str:
     return part[: grant.start()] if grant else part
 
 
+def granted(part: str) -> str:
+    """What a tier grants, its condition left out.
+
+    Example:
+        >>> granted("年度区级贡献在1000万元以上的，由县政府研究给予特殊支持")
+        '由县政府研究给予特殊支持'
+        >>> granted("贡献100万元至500万元的，按30%给予奖励")
+        '按30%给予奖励'
+        >>> granted("年度区级贡献在500万元至1000万元（含1000万元），扶持25%")
+        '年度区级贡献在500万元至1000万元（含1000万元），扶持25%'
+    """
+    condition = _condition(part)
+    # No word marks where the grant starts (…（含1000万元），扶持25%): the whole part.
+    return part if condition == part else part[len(condition):].lstrip("的，,")
+
+
 def matching_tier(question: str, quote: str) -> str | None:
     """The tier of `quote` (its parts between ； or 。) whose condition holds the amount the
     question states; None unless exactly one of two or more tiers does.

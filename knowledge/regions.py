@@ -33,9 +33,8 @@ _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 # A short form followed by one of these names a town, street or road, not the county
 # (城关镇, 中山路, 金水河), so it is not read as the county.
 _NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山园里屯营")
-# A place that opens a ranking or a brand's title (辽宁省100强, 大连名牌) names the title,
-# not where the asker is.
-_RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八九十百千]+)强|名牌|著名商标)")
+RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八九十百千]+)强|名牌|著名商标)")
+"""What follows a place that opens a ranking or a brand's title (辽宁省100强, 大连名牌)."""
 # Short forms that are everyday words (和平, 开发, 高新) are not read as places; the full
 # name (和平区) still is. Judged by jieba's dictionary: frequent, or frequent and not
 # tagged as a place name.
@@ -124,8 +123,6 @@ class Gazetteer:
                     continue
                 after = text[i + length:i + length + 1]
                 if surface not in self._full_names and after in _NOT_A_COUNTY_AFTER:
-                    continue
-                if _RANKING_AFTER.match(text, i + length):
                     continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
                 i += length - 1
@@ -326,8 +323,6 @@ def region_mentions(text: str, context: Iterable[str] = ()) -> list[tuple[str, s
     Example:
         >>> region_mentions("金华和义乌")
         [('金华', '金华市'), ('义乌', '义乌市')]
-        >>> region_mentions("甘井子的总部企业进了辽宁省100强")
-        [('甘井子', '甘井子区')]
     """
     places = gazetteer()
     return [(m.text, name) for m, name in places.resolve(places.mentions(text, informal=True), context) if name]

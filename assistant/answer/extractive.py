@@ -160,24 +160,30 @@ class ExtractiveAnswerer:
         # The rule quoted leads; a later document's change to it follows as 后续调整.
         lead = max((p for p in picks if not _amends(p)), key=lambda p: p.score, default=None) or max(
             picks, key=lambda p: p.score)
+        if not lead.trimmed and _bare(lead.span.text) in _headings(lead.hit):
+            lead = replace(lead, span=_with_next(lead.hit.clause.text, lead.span))  # a title alone answers nothing
         if not lead.trimmed and not self._complete(lead.span.text, question):
             lead = replace(lead, span=self._with_neighbours(lead.hit, lead.span, tokens, weights, question))
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
                 break
+            if _amends(pick) and pick is not lead:
+                pick = _change_to(pick, lead)
             if pick is lead or not self._states_fact(pick.span.text, question):
                 continue
             # A change to the quoted rule is shown however few of the question's words it repeats.
             if not _amends(pick) and pick.score < 0.6 * lead.score:
                 continue
-            if pick.hit.scores.get("relevance", 0.5) < SUPPORT_SHARE * best_relevance:
+            if not _amends(pick) and pick.hit.scores.get("relevance", 0.5) < SUPPORT_SHARE * best_relevance:
                 continue  # far less likely than the best clause to be about this question
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
         # "都有哪些路子": the lead clause's measures, one line each, not only its best sentence.
-        listed = self._listed(lead, question, tokens, weights) if asks_for_several(question.text) else []
+        # A figure or a department asked for is answered by the sentence that states it.
+        several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
+        listed = self._listed(lead, question, tokens, weights) if several else []
         citations: list[Citation] = []
         lines = []
         for pick in chosen:
@@ -313,13 +319,15 @@ class ExtractiveAnswerer:
     ) -> _Pick:
         best: _Pick | None = None
         spans = sentences(hit.clause.text)
+        if "who" not in question.fact_kinds:  # a note opening a sentence is the previous measure's
+            spans = [_without_duty_note(span) for span in spans]
         headings = _headings(hit)
         text = hit.clause.text
         has_body = any(not _is_heading(span, headings, text) for span in spans)
         for index, span in enumerate(spans):
             if len(span.text) < 4 or has_body and _is_heading(span, headings, text):
                 continue  # a heading alone is never an answer
-            if "who" not in question.fact_kinds and (_DUTY_LINE.match(span.text) or not _without_duty_note(span).text):
+            if "who" not in question.fact_kinds and (_DUTY_LINE.match(span.text) or len(span.text) < 4):
                 continue  # "责任单位：…", "（市交通局牵头）" say who carries a measure out, an answer to whom only
             trimmed = False
             if len(span.text) > self.max_quote_chars:
@@ -553,7 +561,7 @@ class ExtractiveAnswerer:
 
 
 _CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累计)(?:补贴|补助|奖励|资助|扶持)?(?:不超过|不得超过|为)?\s*\d|"
-                           r"(?:期限|年限)(?:为|不超过|最长)?\s*[\d一二三四五六七八九十两]+\s*个?年)")
+                           r"(?:期限|年限)(?:最长)?(?:为|不超过)?\s*[\d一二三四五六七八九十两]+\s*个?年)")
 """A sentence that caps the grant before it (补助金额最高不超过100万元, 单一企业最高补贴300万元)
 or says for how long it is given (扶持期限为三年)."""
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
@@ -758,6 +766,40 @@ def _names_several_bodies(text: str) -> bool:
 def _amends(pick: _Pick) -> bool:
     """The pick is from a later document that changes the one the answer quotes."""
     return bool(pick.hit.scores.get("amends"))
+
+
+def _with_next(text: str, span: Span) -> Span:
+    """`span` with the sentence after it in `text`, if there is one."""
+    after = next((s for s in sentences(text) if s.start >= span.end), None)
+    return span if after is None else Span(span.start, after.end, text[span.start:after.end])
+
+
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇\d]+条")
+_CHANGES = re.compile(r"调整为|修改为|修订为|改为|废止|停止执行")
+
+
+def _change_to(pick: _Pick, lead: _Pick) -> _Pick:
+    """The amending document's sentence that changes the lead's own article ("将原文第五条中
+    “以2009年为基数”修改为“以2014年为基数”" for a lead quoting 第五条), when it has one: the
+    change to what is quoted, not the notice's general words.
+
+    Example:
+        >>> from knowledge.models import Clause, StoredDocument
+        >>> doc = StoredDocument("d", "关于继续执行的通知", "", "", "2016-09-07", "", "市", "", 1, "0" * 16)
+        >>> notice = "继续执行《若干政策》，有效期延续5年。将原文第五条中“以2009年为基数”修改为“以2014年为基数”。"
+        >>> amending = _Pick(ClauseHit(Clause("d:1", "d", "", notice, 0, len(notice), 0), doc, 1.0, {"amends": 1.0}), Span(0, 20, notice[:20]), 1.0, False)
+        >>> rule = "第五条 以2009年为基数，税收增量全额用于建设。"
+        >>> lead = _Pick(ClauseHit(Clause("p:5", "p", "第五条", rule, 0, len(rule), 0), doc, 1.0, {}), Span(0, len(rule), rule), 1.0, False)
+        >>> _change_to(amending, lead).span.text
+        '将原文第五条中“以2009年为基数”修改为“以2014年为基数”。'
+    """
+    article = _ARTICLE.search(lead.hit.clause.clause_path) or _ARTICLE.match(lead.hit.clause.text.lstrip())
+    if article is None:
+        return pick
+    for span in sentences(pick.hit.clause.text):
+        if article.group(0) in span.text and _CHANGES.search(span.text):
+            return replace(pick, span=span, trimmed=False)
+    return pick
 
 
 def _is_heading(span: Span, headings: set[str], text: str) -> bool:
