@@ -83,9 +83,30 @@ def beyond_tiers(question: str, text: str) -> bool:
 
 def _asks_above(question: str, typed: str) -> bool:
     """The question states its figure as a floor (超过1000万, 1000万以上), not as the amount."""
+    return _as_floor(question, typed) != ("", "")
+
+
+def _as_floor(question: str, typed: str) -> tuple[str, str]:
+    """The words that make `typed` a floor in `question`: before it (超过) and after it (以上)."""
     at = question.find(typed)
     before, after = question[max(0, at - 3):at], question[at + len(typed):at + len(typed) + 3]
-    return bool(re.search(r"(?:超过|高于|大于|多于|超)$", before) or re.match(r"(?:以上|多)", after))
+    floor_before = re.search(r"(?:超过|高于|大于|多于|超)$", before)
+    floor_after = re.match(r"(?:以上|多)", after)
+    return (floor_before.group(0) if floor_before else "", floor_after.group(0) if floor_after else "")
+
+
+def stated_figure(question: str) -> str | None:
+    """The owner's figure as they put it, floor words included.
+
+    Example:
+        >>> stated_figure("贡献超过1000万的扶持比例是多少？"), stated_figure("一年贡献200万，能返多少？")
+        ('超过1000万', '200万')
+    """
+    asked = question_figure(question)
+    if asked is None:
+        return None
+    before, after = _as_floor(question, asked[2])
+    return before + asked[2] + after
 
 
 def _tier_parts(text: str) -> list[str]:

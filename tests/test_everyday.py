@@ -402,7 +402,9 @@ def test_a_figure_in_the_tier_that_grants_no_figure_is_related_not_answered(e5, 
     for asked in ("扶持比例是多少？", "能返多少钱？"):
         above = assistant.ask("宁陵县总部企业区级贡献1500万，" + asked)
         assert above.related and not above.refused, above.text
-    assert "适用“年度区级贡献在1000万元以上的，由县政府常务会议研究给予特殊支持”" in above.text, above.text
+    assert "按您所说的1500万，适用“年度区级贡献在1000万元以上的，由县政府常务会议研究给予特殊支持”" in above.text, above.text
+    floor = assistant.ask("宁陵县总部企业区级贡献超过1000万，扶持比例是多少？")
+    assert "按您所说的超过1000万，" in floor.text, floor.text
     within = assistant.ask("宁陵县总部企业区级贡献400万，扶持比例是多少？")
     assert not within.related and not within.refused and "20%" in within.text.split("\n")[0], within.text
 

@@ -15,10 +15,10 @@ from assistant.direct import amount_text
 from assistant.questions import (
     ASKING_WORDS, QuestionFrame, asks_for_benefit_list, asks_for_several, focus_words, measure_pattern, other_alternative, stated_pattern,
 )
-from assistant.tiers import figure_fits, matching_tier, question_figure
+from assistant.tiers import figure_fits, matching_tier, stated_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
 from knowledge.models import ClauseHit
-from knowledge.regions import ancestors, find_regions, gazetteer
+from knowledge.regions import ancestors, find_regions, gazetteer, region_mentions
 
 FACT_BONUS = 0.6
 """Added to a sentence's term coverage when it holds the kind of fact asked for."""
@@ -206,7 +206,7 @@ class ExtractiveAnswerer:
             # the clause's words, and the whole tiers follow.
             tier = self._matching_tier(question, pick) if pick is lead else None
             if tier is not None:
-                asked = question_figure(question.text)[2]
+                asked = stated_figure(question.text) or ""
                 lines.append(f"{prefix}按您所说的{asked}，适用“{tier.rstrip('。；;')}”。[{n}]")
                 lines.append(f"各档标准：{_quoted(pick)}[{n}]")
             else:
@@ -716,12 +716,26 @@ def _coverage_near_figures(text: str, question: QuestionFrame, tokens: list[str]
 
 def pick_region(hit: ClauseHit, quote: str) -> str:
     """The region a quote applies to: a district or county it names inside its
-    document's region ("如义乌市对…给予200万元"), else the clause's region."""
+    document's region ("如义乌市对…给予200万元"), else the clause's region. A district
+    named as the body that acts (经甘井子区财政划转, 甘井子区政府牵头) is not the place the
+    rule is for.
+
+    Example:
+        >>> from knowledge.models import Clause, StoredDocument
+        >>> doc = StoredDocument("d", "大连市支持科技城的若干政策", "", "", "2010-01-01", "大连市", "市", "", 1, "0" * 16)
+        >>> hit = ClauseHit(Clause("d:5", "d", "第五条", "", 0, 0, 0), doc, 1.0, {})
+        >>> pick_region(hit, "税收增量每年经甘井子区财政划转至科技城账户。"), pick_region(hit, "甘井子区对入驻企业给予奖励。")
+        ('大连市', '甘井子区')
+    """
     region = clause_region(hit)
-    for named in find_regions(quote):
-        if region in ancestors(named):
+    for said, named in region_mentions(quote):
+        if region in ancestors(named) and not _ACTING_BODY.match(quote, quote.find(said) + len(said)):
             return named
     return region
+
+
+_ACTING_BODY = re.compile(r"(?:人民)?(?:财政|政府|管委会|党委)|[\u4e00-\u9fff]{0,4}局")
+"""What follows a district named as the body that acts, not the place a rule is for."""
 
 
 def _names_other_place(text: str, hit: ClauseHit, question: QuestionFrame) -> bool:
