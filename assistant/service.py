@@ -280,10 +280,12 @@ class Assistant:
             have = {h.clause.clause_id for h in relevant}
             relevant += [h for h in lent if h.clause.clause_id not in have]
             best = max(best, self.relevance.threshold) if lent else best
+        def stated(text: str) -> bool:
+            return states_the_figure_asked(retrieval.frame, text)
+
         # The figure must come from a clause about as likely to be about the question as the
         # best one: a clause far down the list that happens to hold a figure is no answer.
-        if not any(states_the_figure_asked(retrieval.frame, h.clause.text) for h in relevant
-                   if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best):
+        if not any(stated(h.clause.text) for h in relevant if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best):
             return []
         # The most relevant clause's tiers all lie on one side of the figure the question
         # states (贡献超过1000万 against tiers up to 1000万元): what applies is not stated.
@@ -291,18 +293,15 @@ class Assistant:
             return []
         # The tier that holds it grants no such figure (1000万元以上的…给予特殊优惠政策支持).
         tier = matching_tier(retrieval.frame.text, relevant[0].clause.text) if relevant else None
-        if tier is not None and retrieval.frame.figures and not states_the_figure_asked(retrieval.frame, granted(tier)):
+        if tier is not None and retrieval.frame.figures and not stated(granted(tier)):
             return []
         # The sentences that answer may still not state it, the figure belonging to another
         # measure of the clause (对等级评定…给予一次性奖励, beside 责任险补助80%).
         if relevant and retrieval.frame.figures:
             quotes = self.extractive.answer(retrieval.frame, relevant).citations
-            if not any(states_the_figure_asked(retrieval.frame, c.quote) for c in quotes):
+            if not any(stated(c.quote) for c in quotes):
                 return []
             # Or state it only about another of their measures.
-            def stated(text: str) -> bool:
-                return states_the_figure_asked(retrieval.frame, text)
-
             if not any(self.extractive.subject_states(retrieval.frame, h, stated) for h in relevant
                        if h.scores.get("relevance", 0.0) >= SUPPORT_SHARE * best and stated(h.clause.text)):
                 return []

@@ -365,7 +365,7 @@ class ExtractiveAnswerer:
         weights = self._weigh(tokens)
         asked = question.text.lower()
         spans = [s for s in sentences(hit.clause.text) if len(s.text) >= 4]
-        said = [sum(w for t, w in zip(tokens, weights) if self._says(t, asked, s.text.lower())) for s in spans]
+        said = [sum(weights[i] for i in self._said(tokens, asked, s.text)) for s in spans]
         top = max(said, default=0.0)
         if top < SUBJECT_FLOOR * (sum(weights) or 1.0):
             return True  # no sentence is clearly about what is asked: nothing to tell measures apart
@@ -418,13 +418,8 @@ class ExtractiveAnswerer:
         total = sum(weights) or 1.0
         asked = question.text.lower()
         figures = _asks_a_fact(question)
-
-        def said(part: str) -> set[int]:
-            lowered = part.lower()
-            return {i for i, t in enumerate(tokens) if self._says(t, asked, lowered)}
-
         start, end = span.start, span.end
-        covered = said(span.text)
+        covered = self._said(tokens, asked, span.text)
         for _ in range(_NEIGHBOURS):
             before = [s for s in spans if s.end <= start]
             after = [s for s in spans if s.start >= end]
@@ -432,12 +427,12 @@ class ExtractiveAnswerer:
                        and len(s.text) >= 4 and not _is_heading(s, headings, text) and not _DUTY_LINE.match(s.text)
                        and not (figures and self._states_fact(s.text, question))
                        and max(end, s.end) - min(start, s.start) <= 2 * self.max_quote_chars]
-            gains = [(sum(weights[i] for i in said(s.text) - covered) / total, s) for s in options]
+            gains = [(sum(weights[i] for i in self._said(tokens, asked, s.text) - covered) / total, s) for s in options]
             gain, best = max(gains, key=lambda g: g[0], default=(0.0, None))
             if best is None or gain < NEIGHBOUR_GAIN:
                 break
             start, end = min(start, best.start), max(end, best.end)
-            covered |= said(best.text)
+            covered |= self._said(tokens, asked, best.text)
         return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
 
     def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
@@ -532,6 +527,11 @@ class ExtractiveAnswerer:
         if "who" in question.fact_kinds and _ASKS_SEVERAL_BODIES.search(question.text) and _names_several_bodies(text):
             score += MEASURE_BONUS  # 哪几个部门 is answered by the sentence that names them together
         return score
+
+    def _said(self, tokens: list[str], question: str, text: str) -> set[int]:
+        """The positions of the question's `tokens` that `text` says (see `_says`)."""
+        lowered = text.lower()
+        return {i for i, t in enumerate(tokens) if self._says(t, question, lowered)}
 
     def _says(self, word: str, question: str, sentence: str) -> bool:
         """`sentence` says `word` as `question` does, or says another word for it."""
