@@ -88,6 +88,18 @@ def _canonical_who(names) -> set[str]:
     return found
 
 
+def _kinds(names: set[str]) -> frozenset[str]:
+    """Recipients as matching reads them: the enterprises of one industry (集成电路企业,
+    融资租赁企业) limit an item to that industry, which its `industry` judges; the rest are
+    kinds the enterprise must be."""
+    vocabulary = terms()
+    return frozenset(n for n in names if not (n.endswith(("企业", "公司")) and vocabulary.industry_in(n)))
+
+
+def _same_who(gold: dict, item: BenefitItem) -> bool:
+    return _kinds(_canonical_who(gold.get("who"))) == _kinds(set(item.who))
+
+
 def _shared_words(gold: dict, item: BenefitItem) -> float:
     """Share of the shorter quote's character pairs found in the longer."""
     ours, theirs = _bare(item.quote), _bare(gold.get("quote", ""))
@@ -114,7 +126,7 @@ def _pairs(gold_items: list[dict], items: list[BenefitItem], with_who: bool) -> 
     pairs, free = [], list(items)
     for gold in gold_items:
         fitting = [item for item in free if _same_figure(gold, item) and _same_words(gold, item) and (
-            not with_who or _canonical_who(gold.get("who")) == set(item.who))]
+            not with_who or _same_who(gold, item))]
         if fitting:  # the one quoting most of its words (对非营利性… and 对营利性… read alike)
             best = max(fitting, key=lambda item: _shared_words(gold, item))
             pairs.append((gold, best))
