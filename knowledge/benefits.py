@@ -162,10 +162,14 @@ class Terms:
         return tuple(found)
 
     def industry_in(self, text: str) -> str:
+        """The industry `text` names: the longest form found (服务出口 is 服务贸易, not 外贸),
+        ties going to the industry listed first."""
+        best, length = "", 0
         for name, forms in self.industries.items():
-            if any(form in text for form in forms):
-                return name
-        return ""
+            found = max((len(form) for form in forms if form in text), default=0)
+            if found > length:
+                best, length = name, found
+        return best
 
     def benefit_in(self, text: str) -> str:
         """The kind of grant `text` names: the longest form found ("融资支持" over "支持"),
@@ -281,7 +285,9 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
         if run:
             new = list(_items_of_run(run, vocabulary, clause_id, doc_id, lead, clause_path, title))
             if run[0].inherits and items:
-                new = [replace(i, who=i.who or items[-1].who,
+                # A later piece of the sentence shares its subject, before any the heading names.
+                own = bool(recipients_in(run[0].text, vocabulary))
+                new = [replace(i, who=i.who if own else items[-1].who or i.who,
                                benefit=items[-1].benefit if i.benefit == "其他" else i.benefit) for i in new]
             items.extend(new)
             run.clear()
@@ -319,8 +325,19 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     kept = [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
             or (i.in_kind and i.benefit != "其他")]
     kept = _one_each(kept)
-    return [i if i.who or _OWN_SUBJECT.search(i.quote) else replace(i, who=_subject_before(text, i.quote, vocabulary))
+    kept = [i if i.who or _OWN_SUBJECT.search(i.quote) else replace(i, who=_subject_before(text, i.quote, vocabulary))
             for i in kept]
+    return [each for item in kept for each in _each_alternative(item, vocabulary)]
+
+
+def _each_alternative(item: BenefitItem, vocabulary: Terms) -> list[BenefitItem]:
+    """A grant for "瞪羚企业和小巨人企业" is one item for each: an enterprise holding either
+    title qualifies."""
+    either = alternatives(item.quote, vocabulary)
+    if not either or not set(either) <= set(item.who):
+        return [item]
+    rest = tuple(w for w in item.who if w not in either)
+    return [replace(item, who=(kind, *rest)) for kind in either]
 
 
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
@@ -333,7 +350,7 @@ _ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|�
 
 def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
     """A grant announced without a figure and stated with one in the next sentence, which
-    names no recipient of its own or states the tiers announced ("…通过银行按揭贷款的，给予
+    names no recipient of its own (no kind of enterprise, no "对…的") or states the tiers announced ("…通过银行按揭贷款的，给予
     贴息。贴息贷款最高不超过200万元…"; "根据投资额分级给予奖励。单笔投资额不超过500万元的，
     按4%给予奖励"), is one grant; so is
     the same figure of the same kind for the same recipients stated again for another tier."""
@@ -346,7 +363,8 @@ def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
         announced = None
         following = items[index + 1] if index + 1 < len(items) else None
         if item.in_kind and following is not None and not following.in_kind and following.benefit == item.benefit \
-                and (_ANNOUNCES_TIERS.search(item.quote) or not _OWN_SUBJECT.search(following.quote)):
+                and not recipients_in(following.quote, terms()) and (
+                    _ANNOUNCES_TIERS.search(item.quote) or not _OWN_SUBJECT.search(following.quote)):
             announced = item
             continue
         key = (item.benefit, item.amount_yuan, item.rate, item.cap_yuan, item.tiers, item.who, item.title_level,
@@ -363,7 +381,7 @@ def _subject_before(text: str, quote: str, vocabulary: Terms) -> tuple[str, ...]
     新建每张床位补贴1万元"): the kinds of enterprise named in the nearest sentence before it."""
     at = text.find(quote[:12])
     for sentence in reversed(re.split(r"[。；;\n]", text[:at]) if at > 0 else []):
-        found = vocabulary.who_in(sentence)
+        found = recipients_in(sentence, vocabulary)
         if found:
             return found
     return ()
@@ -444,7 +462,8 @@ def _in_kind_parts(sentence: str):
         if not _grants_in_kind(piece):
             continue
         since = "".join(pieces[granting[-1] + 1: index + 1]) if granting else ""
-        if granting and not (since.lstrip().startswith("对") or terms().who_in(since)):
+        if granting and _same_form(pieces[granting[-1]], piece) \
+                and not (since.lstrip().startswith("对") or terms().who_in(since)):
             granting[-1] = index  # "实行递延纳税政策，暂不征收预提所得税": the same grant, said twice
         else:
             granting.append(index)
@@ -458,8 +477,20 @@ def _in_kind_parts(sentence: str):
                 continue
             part = _part(pending)
             part.in_kind, part.grant_words = True, pending[found.start():]
+            part.inherits = index != granting[0]
             yield part
             pending = ""
+
+
+def _same_form(one: str, other: str) -> bool:
+    """Whether two pieces grant in the same words, or one names no grant word: "优先给予信用
+    贷款，优先提供担保" is two grants; "实行递延纳税政策，暂不征收预提所得税" one."""
+    first, second = _grant_form(one), _grant_form(other)
+    return not first or not second or first == second
+
+
+def _grant_form(text: str) -> str:
+    return max((form for forms in terms().benefits.values() for form in forms if form in text), key=len, default="")
 
 
 def _grants_in_kind(piece: str) -> bool:
@@ -661,7 +692,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
         conditions=tuple(c for c in vocabulary.conditions if c in text),
-        industry=vocabulary.industry_in(text) or vocabulary.industry_in(path) or vocabulary.industry_in(title),
+        industry=_industry(text, path, title, vocabulary),
         amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
         in_kind=part.in_kind,
     )
@@ -671,6 +702,15 @@ _RECIPIENT = re.compile(
     r"对(?:于)?(?:[^，。；]{0,30}?的)?([^，。；、的对于]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
 )
 """"对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
+
+
+def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
+    """The industry a grant is limited to: the document's own when the grant names it among
+    others ("集成电路企业…进出口环节税收优惠" in a 集成电路 document), else the one it names."""
+    own = vocabulary.industry_in(title)
+    if own and any(form in text for form in vocabulary.industries[own]):
+        return own
+    return vocabulary.industry_in(text) or vocabulary.industry_in(path) or own
 
 
 def _title_level(text: str, vocabulary: Terms) -> str:
@@ -685,12 +725,81 @@ def _title_level(text: str, vocabulary: Terms) -> str:
     return next((name for at, name in levels if "级" in text[at:at + 3]), "")
 
 
+_BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
+_GRANT_VERB = re.compile(r"给予|予以|分别|奖励|补助|补贴|资助|享受|兑现|提供|优先|减按|免征|实行")
+_NOT_RECIPIENT = re.compile(r"(?:纳入|申报|申请|争创|创建|建设|使用|采购|收购|成为|拟)[^，,。；]{0,4}$")
+"""A kind named as what an enterprise joins or uses ("纳入高新技术企业预备库", "使用本地集成
+电路企业设备") is not the one the grant is for."""
+_EITHER = re.compile(r"^[^，,。；]{0,4}?(?:、|和|及|以及|或|与)[^，,。；]{0,4}$")
+
+
+def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
+    """The kinds of enterprise a grant names as its recipients: those between its 对 and its
+    grant word ("对“专精特新”培育库企业给予…，…向“隐形冠军”方向发展" is for the first), else
+    those it names anywhere, but never what an enterprise joins or uses.
+
+    Example:
+        >>> recipients_in("对“专精特新”培育库企业给予相应服务券，引导企业向“隐形冠军”方向发展", terms())
+        ('专精特新培育企业',)
+        >>> recipients_in("将集成电路企业纳入高新技术企业预备库，优先进行培训", terms())
+        ('集成电路企业',)
+    """
+    bare = _BRACKETED.sub("", text)
+    grant = _GRANT_VERB.search(bare)
+    head = bare[: grant.start()] if grant else bare
+    if "对" in head:
+        subject = head[head.rfind("对") + 1:]
+        named = _named(subject, vocabulary)
+        if named:
+            return named
+    return _named(bare, vocabulary)
+
+
+def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:
+    kept = [m for m in _kinds_at(text, vocabulary) if not _NOT_RECIPIENT.search(text[: m[1]])]
+    return tuple(dict.fromkeys(name for name, _, _ in kept))
+
+
+def _kinds_at(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]:
+    found = []
+    for match in vocabulary._who_pattern.finditer(text):
+        name = vocabulary._form_to_name[match.group(0)]
+        if name in vocabulary.titles and _CANDIDATE_AFTER.match(text, match.end()):
+            name += "培育企业"
+        found.append((name, match.start(), match.end()))
+    return found
+
+
+def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
+    """Kinds a grant names as alternatives ("对瞪羚企业和科技小巨人企业…"): either one
+    qualifies, so each is a recipient of its own; () when it names one, or kinds that are
+    one recipient together ("外资研发中心").
+
+    Example:
+        >>> alternatives("对于经认定评为瞪羚企业和科技小巨人企业的，最高给予50万元的支持", terms())
+        ('瞪羚企业', '小巨人')
+        >>> alternatives("对外资研发中心给予100万元奖励", terms())
+        ()
+    """
+    bare = _BRACKETED.sub("", text)
+    grant = _GRANT_VERB.search(bare)
+    head = bare[: grant.start()] if grant else ""
+    if "对" not in head:
+        return ()
+    subject = head[head.rfind("对") + 1:]
+    kinds = [k for k in _kinds_at(subject, vocabulary) if not _NOT_RECIPIENT.search(subject[: k[1]])]
+    if len({k[0] for k in kinds}) < 2:
+        return ()
+    joined = all(_EITHER.match(subject[a[2]:b[1]]) for a, b in zip(kinds, kinds[1:]))
+    return tuple(dict.fromkeys(k[0] for k in kinds)) if joined else ()
+
+
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
     # throughout, whoever else a clause names.
     scope = vocabulary.who_in(title)
     for source in (text, lead, path):
-        found = vocabulary.who_in(source)
+        found = recipients_in(source, vocabulary)
         if found:
             return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)

@@ -294,3 +294,26 @@ def test_a_citys_grant_for_one_district_is_to_confirm_for_the_city_and_missing_e
         return [m.status for m in result.items + result.unsure]
 
     assert (statuses("宁乡市"), statuses("长沙市"), statuses("浏阳市")) == (["match"], ["check"], [])
+
+
+def test_who_a_grant_is_for_is_read_from_its_subject_not_from_what_it_mentions():
+    text = ("湘潭县科技企业培育办法\n湘潭县人民政府\n"
+            "一、企业梯队\n对经认定的瞪羚企业和科技小巨人企业，一次性给予30万元奖励。\n"
+            "二、金融支持\n将全县中小企业纳入高新技术企业培育库，优先给予信用贷款，优先提供政策性融资担保。\n"
+            "三、税收\n符合条件的技术转让所得，免征企业所得税；经认定的高新技术企业，减按15%征收企业所得税。\n")
+    document = build_document(LoadedFile("湘潭县科技企业培育办法.txt", text))
+    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
+               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
+                                            document.title)]
+
+    def got(**profile) -> list[str]:
+        result = match(records, checked_profile("湘潭县", **profile)[0])
+        return sorted(m.item.quote[:8] for m in result.items + result.unsure)
+
+    # Either title earns the 30万元; the loan and the guarantee are two grants, and they are
+    # for the enterprises put into the pool, not only for those already 高新技术企业.
+    reward, loan, guarantee, exempt, rate = ("对经认定的瞪羚企", "将全县中小企业纳", "优先提供政策性融",
+                                             "符合条件的技术转", "经认定的高新技术")
+    assert got(titles=["小巨人"]) == sorted([reward, loan, guarantee, exempt])
+    assert got(titles=["瞪羚企业"]) == sorted([reward, loan, guarantee, exempt])
+    assert got(titles=["高新技术企业"]) == sorted([loan, guarantee, exempt, rate])

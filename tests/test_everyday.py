@@ -3,6 +3,7 @@ shared place name, a bare term — each gets a clear outcome, never another plac
 
 from __future__ import annotations
 
+import cn2an
 import pytest
 
 from assistant.config import Settings
@@ -223,6 +224,20 @@ def test_asking_what_a_document_grants_lists_every_grant_of_it(kb_copy, tmp_path
     assert len(listed.citations) == 3 and all(c.quote in c.text for c in listed.citations)
     one = assistant.ask("惠济区融资租赁企业买设备贷款，利息补贴多少？")
     assert "20%" in one.text and "100万元" not in one.text, one.text
+
+
+def test_a_long_list_of_a_documents_grants_keeps_those_with_figures(kb_copy, tmp_path):
+    in_kind = ["优先安排用地指标", "优先给予信用贷款", "优先提供融资担保", "免收行政事业性收费", "优先办理环评手续",
+               "优先保障用电", "优先供应土地", "免征城镇土地使用税", "减半征收房产税", "优先推荐申报项目",
+               "优先安排技改资金", "优先提供人才公寓", "免征印花税", "免缴城市基础设施配套费", "优先提供贷款担保"]
+    grants = [f"对物流企业{grant}。" for grant in in_kind] + [
+        "对新评为5A级的物流企业，给予80万元奖励。", "对物流企业新建冷库，按投资额的10%给予补助，最高200万元。"]
+    articles = [f"第{cn2an.an2cn(n)}条 {grant}" for n, grant in enumerate(grants, start=1)]
+    policy = "惠济区物流业扶持办法\n" + "\n".join(articles) + "\n"
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-logistics.txt", policy)
+    listed = assistant.ask("惠济区物流业扶持办法有哪些扶持？")
+    assert "80万元" in listed.text and "200万元" in listed.text, listed.text
+    assert "另有" in listed.text, listed.text
 
 
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):

@@ -227,6 +227,7 @@ class ExtractiveAnswerer:
         records = [r for r in self._grants_of(document.doc_id) if _listable(r.item)]
         if len(records) < 2:
             return None
+        records, more = _figures_first(records)
         by_clause: dict[str, list] = {}
         for record in records:
             by_clause.setdefault(record.clause.clause_id, []).append(record)
@@ -237,10 +238,6 @@ class ExtractiveAnswerer:
             n = len(citations) + 1
             citations.append(citation_for(n, ClauseHit(clause, document, 0.0, {}), same_clause[0].item.quote))
             lines += _grant_lines([record.item for record in same_clause], n)
-        # A line or two past the limit are shown rather than hidden behind "另有1项".
-        more = len(lines) - _DOCUMENT_LIST_ITEMS if len(lines) > _DOCUMENT_LIST_ITEMS + 2 else 0
-        lines = lines[:_DOCUMENT_LIST_ITEMS] if more else lines
-        citations = [c for c in citations if any(line.endswith(f"[{c.n}]") for line in lines)]
         head = f"《{document.title}》的扶持事项："
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
@@ -636,6 +633,20 @@ def _states_figure(item) -> bool:
 def _listable(item) -> bool:
     """A grant worth a line: it states a figure, or grants something in kind (免征…)."""
     return _states_figure(item) or item.in_kind
+
+
+def _figures_first(records: list) -> tuple[list, int]:
+    """A document's grants to list, in its order, and how many lines are left out: past the
+    limit, the lines that state a figure are kept before grants in kind (a line or two past
+    the limit are shown rather than hidden behind "另有1项")."""
+    lines: dict[str, list] = {}
+    for record in records:
+        lines.setdefault(record.item.quote, []).append(record)
+    if len(lines) <= _DOCUMENT_LIST_ITEMS + 2:
+        return records, 0
+    ranked = sorted(lines, key=lambda quote: not any(_states_figure(r.item) for r in lines[quote]))
+    shown = set(ranked[:_DOCUMENT_LIST_ITEMS])
+    return [r for r in records if r.item.quote in shown], len(lines) - len(shown)
 
 
 def _grant_lines(items: list, n: int) -> list[str]:
