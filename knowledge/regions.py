@@ -124,6 +124,8 @@ class Gazetteer:
                 after = text[i + length:i + length + 1]
                 if surface not in self._full_names and after in _NOT_A_COUNTY_AFTER:
                     continue
+                if surface in self.informal and _splits_a_word(text, i, i + length):
+                    continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
                 i += length - 1
                 break
@@ -257,8 +259,8 @@ def _build(rows: list[tuple[int, str, str, list[str]]], changes: str) -> Gazette
                     add_surface(alias, canonical, is_formal=False)
     known = {region.name for region in regions}
     for old, new in _renamed(changes):
-        if old not in known and new in known:
-            add_surface(old, new)
+        if old not in known and new in known and (len(old) > 2 or _usable_short_form(old)):
+            add_surface(old, new)  # not a former 郊区: an everyday word, as for current names
     informal = set(surfaces) - formal
     return Gazetteer(regions, {surface: tuple(names) for surface, names in surfaces.items()}, informal)
 
@@ -276,6 +278,19 @@ def _renamed(changes: str) -> Iterable[tuple[str, str]]:
             yield old_names[-1], new[-1]
             if len(old_names) == 2 and len(old_short) == 2 and _usable_short_form(old_short[-1]):
                 yield old_short[-1], new[-1]  # a city's old short form (襄樊); counties' are too loose
+
+
+def _splits_a_word(text: str, start: int, end: int) -> bool:
+    """Whether a short form found at text[start:end] shares a character with an everyday
+    word around it ("融资和政府采购" holds 和政, 和政县's short form, across 政府).
+
+    Example:
+        >>> _splits_a_word("融资和政府采购", 2, 4), _splits_a_word("金水的企业", 0, 2)
+        (True, False)
+    """
+    words = common_words()
+    around = (text[end - 1:end + 1], text[max(0, start - 1):start + 1]) if start > 0 else (text[end - 1:end + 1],)
+    return any(len(pair) == 2 and words.get(pair, (0, ""))[0] >= _COMMON_WORD_FREQ for pair in around)
 
 
 def _usable_short_form(alias: str) -> bool:

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from assistant.config import Settings
+from assistant.direct import profile_from_text
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
+from knowledge.regions import find_regions
 from tests.web import AppServer
 from ui.app import create_app
 
@@ -127,3 +129,14 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
             ("files", ("关于支持企业发展的通知.meta.yaml", "region: 火星市\n".encode(), "text/yaml")),
         ])
         assert bad.status_code == 400 or bad.json()["rejected"]
+
+
+@pytest.mark.parametrize("question, places", [
+    ("温县做调味料的小厂，融资和政府采购上有啥照顾？", ["温县"]),  # 和政(县) across 政府
+    ("我们想在沈阳郊区办个合作社，登记要交费吗？", ["沈阳市"]),  # 郊区, a former county's name
+    ("甘井子的小厂能拿多少补贴", ["甘井子区"]),
+])
+def test_the_place_an_owner_names_is_read_and_no_other(question, places):
+    assert find_regions(question, informal=True) == places
+    profile, _ = profile_from_text(question)
+    assert profile is not None and profile.region == places[0]
