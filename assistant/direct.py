@@ -252,7 +252,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and item.industry != profile.industry:
         return None  # limited to another industry, or to one the profile does not name
-    if any(condition in vocabulary.undecided for condition in item.conditions):
+    if any(condition in vocabulary.undecided or condition.startswith("位于") for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?
     return status
 

@@ -34,6 +34,7 @@ from knowledge.outline import parse_clauses
 
 GOLD_FILE = Path(__file__).with_name("gold_benefits.yaml")
 SPLITS = ("fit", "heldout")
+MISSES_SPLIT = "fit"
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
             counts["figure_who"] += len(_pairs(golds, items, with_who=True))
             for g, item in figure_pairs:
                 item_key[id(item)] = g["id"]
-            if misses and split == "fit":
+            if misses and split == MISSES_SPLIT:
                 paired = {id(i) for _, i in figure_pairs}
                 for g in golds:
                     if g not in [p[0] for p in figure_pairs]:
@@ -193,7 +194,7 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
                 got = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in (*result.items, *result.unsure)}
             want = set(profile_gold.get("expect") or [])
             found, expected, right = found + len(got), expected + len(want), right + len(got & want)
-            if misses and split == "fit" and got != want:
+            if misses and split == MISSES_SPLIT and got != want:
                 report["misses"].append({"profile": profile_gold["id"], "extra": sorted(got - want),
                                          "missing": sorted(want - got)})
         report["matching"][split] = {"precision": _ratio(right, found), "recall": _ratio(right, expected),

@@ -39,6 +39,8 @@ from pathlib import Path
 import cn2an
 import yaml
 
+from knowledge.regions import find_regions
+
 TERMS_FILE = Path(__file__).with_name("benefit_terms.yaml")
 RULES_VERSION = 2
 """Bump when the rules change; with the vocabulary's own hash (`rules_version`) it tells
@@ -691,7 +693,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip().strip("，,、"),
         amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
-        conditions=tuple(c for c in vocabulary.conditions if c in text),
+        conditions=tuple(c for c in vocabulary.conditions if c in text) + _zone(text),
         industry=_industry(text, path, title, vocabulary),
         amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
         in_kind=part.in_kind,
@@ -749,10 +751,34 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
     head = bare[: grant.start()] if grant else bare
     if "对" in head:
         subject = head[head.rfind("对") + 1:]
+        body = _BODY.match(re.split(r"[，,]", subject)[0])
+        if body:  # "对大连企业自建的跨境电子商务第三方支付平台": the platform, not its owner
+            return (body.group(1),)
         named = _named(subject, vocabulary)
         if named:
             return named
     return _named(bare, vocabulary)
+
+
+_BODY = re.compile(r"^(?:[^，,]*的)?([^，,的]{2,16}(?:平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间))$")
+"""A recipient that is a body, not an enterprise: the noun after the last 的 of the subject."""
+_ZONE = re.compile(r"对([^，,。；对]{2,12}?(?:城|园|园区|新区|基地|开发区|示范区|片区|自贸区|保税区))(?:规划区域|区域|范围)?内")
+
+
+def _zone(text: str) -> tuple[str, ...]:
+    """A grant for the enterprises inside a zone ("对生态科技创新城规划区域内的…企业"): being
+    there is a condition a profile that names only its district leaves open.
+
+    Example:
+        >>> _zone("对生态科技创新城规划区域内的所有在建和新建企业，免收其他涉企的行政事业性收费")
+        ('位于生态科技创新城',)
+        >>> _zone("对区内企业给予奖励")
+        ()
+    """
+    found = _ZONE.search(text)
+    if found is None or find_regions(found.group(1)):
+        return ()
+    return (f"位于{found.group(1)}",)
 
 
 def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:

@@ -317,3 +317,18 @@ def test_who_a_grant_is_for_is_read_from_its_subject_not_from_what_it_mentions()
     assert got(titles=["小巨人"]) == sorted([reward, loan, guarantee, exempt])
     assert got(titles=["瞪羚企业"]) == sorted([reward, loan, guarantee, exempt])
     assert got(titles=["高新技术企业"]) == sorted([loan, guarantee, exempt, rate])
+
+
+def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
+    text = ("湘潭县开放型经济扶持办法\n湘潭县人民政府\n"
+            "一、平台建设\n对企业自建的跨境电子商务第三方支付平台，一次性给予100万元扶持资金。\n"
+            "二、园区企业\n对九华智造产业园规划区域内的所有新建企业，免收其他涉企的行政事业性收费。\n"
+            "三、外贸企业\n对跨境电子商务企业年出口额超过1000万元的，给予20万元奖励。\n")
+    document = build_document(LoadedFile("湘潭县开放型经济扶持办法.txt", text))
+    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
+               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
+                                            document.title)]
+    result = match(records, checked_profile("湘潭县", industry="跨境电商")[0])
+    assert [m.item.amount_yuan for m in result.items] == [200_000]  # the enterprise's own reward
+    assert [m.item.benefit for m in result.unsure] == ["减免"]  # is it inside the park? to confirm
+    assert "位于九华智造产业园" in result.unsure[0].item.conditions
