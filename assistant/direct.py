@@ -279,7 +279,9 @@ def _holder_of(title: str, profile: Profile) -> str:
 
 
 def _find_title(text: str, title: str) -> int:
-    for form in sorted(terms().who[title], key=len, reverse=True):
+    # A candidate for a title (隐形冠军培育企业) is written with the title's own forms.
+    forms = terms().who.get(title) or terms().who.get(title.removesuffix("培育企业"), ())
+    for form in sorted(forms, key=len, reverse=True):
         at = text.find(form)
         if at >= 0:
             return at

@@ -55,7 +55,7 @@ _PART_END = re.compile(r"(?<=[。；;])|\n")
 _COMMA = re.compile(r"(?<=[，,])")
 _THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上|以下|及以上|至|到|-|—|～|~|的(?![奖补资支扶贴标])|（不含）|之间|或以上)")
 _THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
-_GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
+_GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:[^，。；\d给予按对的]{0,4}?)(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
 _CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
 _CAP_ONLY = re.compile(r"(?:单一|单个|单家|单项|每家|同一|每个|每项|累计|总额)")
 _LEVEL_WORDS = re.compile(
@@ -65,7 +65,9 @@ _LEVEL_NAMES = {"国家级": "national", "国家": "national", "省级": "provin
                 "市级": "city", "区级": "district", "县级": "district"}
 _LEVEL_REACH = 12
 """A level word counts for a title when it stands this near before it ("省级“专精特新”中小企业")."""
-_PER_UNIT = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年|家企业)")
+_UNITS = r"(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|名|人每月|家每年|家企业每年|家企业)"
+_PER_UNIT = re.compile(rf"每(?:[^，。；\d每]{{1,3}}?(?:\d+|一))?{_UNITS}")
+"""每人, 每平方米, and a unit counted by what is done (每培训1人, 每招用一名)."""
 _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
     r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
@@ -84,7 +86,7 @@ _GRANTED_RANGE = re.compile(
     rf"({_NUMBER}\s*(?:亿|千万|百万|万|千)?元)"
 )
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
-_PER_UNIT_BEFORE = re.compile(r"每(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|人每月|家每年|家企业每年)[^，。；]{0,3}$")
+_PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,3}}?(?:\d+|一))?{_UNITS}[^，。；]{{0,3}}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
 _CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
@@ -314,7 +316,9 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
                     index -= 1
             continue
         tier = part.thresholds > 0 and (len([f for f in part.amounts if f.grant]) + len(part.rates)) == 1
-        if tier and run and run[-1].text.rstrip().endswith(("；", ";")) and _same_grant(run[-1], part, vocabulary):
+        # Tiers go on past a full stop when the first announced them ("扶持的标准为：…的，扶持12%。…的，扶持20%。").
+        goes_on = run and (run[-1].text.rstrip().endswith(("；", ";")) or _ANNOUNCES_TIERS.search(run[0].text))
+        if tier and goes_on and _same_grant(run[-1], part, vocabulary):
             run.append(part)
             continue
         flush()
@@ -347,7 +351,8 @@ _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 vocabulary knows."""
 
 
-_ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|如下")
+_ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|如下|标准为[:：]")
+_SCHEDULE = re.compile(r"[^，。；]{0,12}?的?比例分(?:[一二三两四五六\d]+(?:年|期|次|批))")
 
 
 def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
@@ -529,7 +534,7 @@ def _part(text: str, after_grant: bool = False) -> _Part:
         number, unit, currency = match.group(1), match.group(2) or "", match.group(3) or ""
         if not unit and not currency:
             continue  # a bare number (年份, 条款号…) is no amount
-        before, after = text[max(0, match.start() - _PRE_WINDOW):match.start()], text[match.end():match.end() + 6]
+        before, after = text[max(0, match.start() - _PRE_WINDOW):match.start()], text[match.end():match.end() + 12]
         before_clause = re.split(r"[，,；;。：:]", before)[-1]
         threshold = bool(_THRESHOLD_AFTER.match(after)) and not _GRANT_NOUN_AFTER.match(after)
         threshold = threshold or (bool(_THRESHOLD_BEFORE.search(before_clause)) and not _CAP_BEFORE.search(before_clause))
@@ -547,7 +552,11 @@ def _part(text: str, after_grant: bool = False) -> _Part:
     for match in _RATE.finditer(text):
         after = text[match.end():match.end() + 4]
         before = re.split(r"[，,；;。]", text[max(0, match.start() - _PRE_WINDOW):match.start()])[-1]
-        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$", before):
+        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$|低于\s*$", before):
+            thresholds += 1
+            continue
+        if _SCHEDULE.match(text, match.end()):
+            continue  # "按40%、30%、30%的比例分三年发放": how a grant is paid out, not its size
             thresholds += 1
             continue
         try:
@@ -660,7 +669,7 @@ def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path,
     text = part.context + part.text if part.context else part.text
     fixed = [f for f in grants if not f.cap and f.yuan]
     caps = [f for f in grants if f.cap and f.yuan]
-    per_unit = [f for f in fixed if _PER_UNIT_BEFORE.search(text[max(0, f.start - 8):f.start])]
+    per_unit = [f for f in fixed if _PER_UNIT_BEFORE.search(text[max(0, f.start - 10):f.start])]
     if per_unit and rates == []:  # "按每平方米50元…，单个企业最高300万元": 50 a unit, capped
         others = [f.yuan for f in fixed + caps if f is not per_unit[0]]
         return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who,

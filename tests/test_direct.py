@@ -158,6 +158,8 @@ def test_an_owner_asking_what_they_can_get_gets_the_list_in_chat(api):
     assert answer["citations"][0]["quote"] in answer["citations"][0]["text"]
     asked = api.post("/api/chat", json={"question": "我们公司能享受哪些政策？"}).json()
     assert asked["mode"] == "clarify" and "哪个地区" in asked["answer"]
+    candidate = api.post("/api/chat", json={"question": "我们是宁乡的隐形冠军培育企业，能享受哪些政策？"})
+    assert candidate.status_code == 200 and candidate.json()["mode"] == "direct", candidate.text
 
 
 def test_items_follow_the_document_when_it_changes(server, api):
