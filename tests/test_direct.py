@@ -56,6 +56,14 @@ def test_tiers_caps_and_units_are_kept_as_such():
     unit, = extract_benefits("按每平方米50元的标准给予一次性奖励，单个企业最高奖励300万元。")
     assert (unit.amount_yuan, unit.cap_yuan, unit.per_unit) == (50, 3_000_000, "每平方米")
     assert amount_text(unit) == "每平方米50元，最高300万元"
+    housing, = extract_benefits("对人才首次购房的，提供每平方米1000元的一次性购房补贴，最高不超过10万元。")
+    assert (housing.amount_yuan, housing.cap_yuan, housing.per_unit) == (1000, 100_000, "每平方米")
+    trained, = extract_benefits("每培训1人给予2000元的资金扶持，每家企业每年最多不超过10万元。")
+    assert (trained.amount_yuan, trained.cap_yuan, trained.per_unit) == (2000, 100_000, "每培训1人")
+    paid_out, = extract_benefits("按月租金的3倍进行补助。补助金额最高不超过100万元，按40%、30%、30%的比例分三年发放。")
+    assert (paid_out.amount_yuan, paid_out.rate) == (1_000_000, None)  # a schedule is not what is granted
+    rate_tiers = extract_benefits("扶持的标准为：年度贡献在100万元至300万元的，扶持12%。年度贡献在300万元以上的，扶持20%。")
+    assert [i.rate for i in rate_tiers] == [0.2]  # one grant in tiers, at most 20%
     assert extract_benefits("两项合计最多不超过企业当年新增经济贡献量的20%。") == []
     assert extract_benefits("支持企业加快发展，营业收入突破10亿元。") == []
 
