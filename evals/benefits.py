@@ -34,6 +34,9 @@ from knowledge.outline import parse_clauses
 
 GOLD_FILE = Path(__file__).with_name("gold_benefits.yaml")
 SPLITS = ("fit", "heldout")
+FRESH = "unseen"
+"""Profiles written afresh from the gold items' own fields, never with huiqi's output in
+view: judged on every document, as an owner's list is."""
 MISSES_SPLIT = "fit"
 
 
@@ -181,10 +184,11 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
             "figure_recall": _ratio(counts["figure"], counts["gold"]),
         }
 
-    for split in SPLITS:
+    for split in (*SPLITS, FRESH):
         # A profile is judged on its split's documents: the gold profiles expect items of
         # their own split only, and a fit profile must not score on held-out documents.
-        judged = [r for r in records if split_of_clause.get(r.item.clause_id) == split]
+        judged = [r for r in records if split_of_clause.get(r.item.clause_id) == split
+                  or (split == FRESH and r.item.clause_id in split_of_clause)]
         found = expected = right = 0
         for profile_gold in (p for p in gold.get("profiles") or [] if p["split"] == split):
             profile, assumed = _profile(profile_gold)
@@ -213,6 +217,9 @@ def benefit_metrics(report: dict) -> dict[str, float]:
         metrics[f"benefit_figure_recall_{split}"] = extraction["figure_recall"]
         metrics[f"profile_match_precision_{split}"] = matching["precision"]
         metrics[f"profile_match_recall_{split}"] = matching["recall"]
+    if report["matching"][FRESH]["expected"]:
+        metrics[f"profile_match_precision_{FRESH}"] = report["matching"][FRESH]["precision"]
+        metrics[f"profile_match_recall_{FRESH}"] = report["matching"][FRESH]["recall"]
     return metrics
 
 
@@ -240,6 +247,9 @@ def summary(report: dict) -> str:
             f"  {split:<8} {e['precision']:.3f} / {e['recall']:.3f}（{e['figure_who']}/{e['extracted']}，{e['gold']} 条标注）"
             f"   {e['figure_precision']:.3f} / {e['figure_recall']:.3f}      {m['precision']:.3f} / {m['recall']:.3f}"
         )
+    fresh = report["matching"][FRESH]
+    if fresh["expected"]:
+        lines.append(f"  {FRESH:<8} （新写的企业画像，全部文件）{'':<30}{fresh['precision']:.3f} / {fresh['recall']:.3f}")
     return "\n".join(lines)
 
 
