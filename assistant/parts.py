@@ -19,7 +19,8 @@ MAX_PARTS = 3
 _PART_END = re.compile(r"(?<=[？?；;])")
 _LEADING_JOINERS = re.compile(r"^(?:另外|还有|以及|再就是|然后|那|并且|同时)[，,、]?")
 _MIN_PART_CHARS = 5
-_ASKS = re.compile(r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有")
+_ASKS = re.compile(r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|[不没](?=\s*[，,？?]|\s*$)")
+"""How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would."""
 _COMMA = re.compile(r"(?<=[，,])")
 # "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
 _SIDE_BY_SIDE = re.compile(
@@ -54,6 +55,8 @@ def question_parts(question: str) -> list[str]:
         ['甘井子总部企业申报扶持，材料谁来审？', '甘井子总部企业申报扶持，批下来公示几天？']
         >>> question_parts("甘井子总部企业申报扶持，要交哪些材料？另外这个专项资金是哪个局管的")
         ['甘井子总部企业申报扶持，要交哪些材料？', '甘井子总部企业申报扶持，这个专项资金是哪个局管的']
+        >>> question_parts("辽宁能网上办税不，还有申报时系统会提示税收优惠吗")
+        ['辽宁能网上办税不？', '辽宁申报时系统会提示税收优惠吗？']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
