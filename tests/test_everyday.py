@@ -240,6 +240,20 @@ def test_a_long_list_of_a_documents_grants_keeps_those_with_figures(kb_copy, tmp
     assert "另有" in listed.text, listed.text
 
 
+def test_a_list_question_gathers_the_grants_of_every_item_of_the_article(kb_copy, tmp_path):
+    policy = (
+        "惠济区冷链产业扶持办法\n"
+        "第一条 为促进冷链产业发展，制定本办法。\n"
+        "第二条 支持冷链仓储设施建设\n"
+        "（一）对企业租赁冷库仓储空间的，按租赁费用的10%给予补贴，每家企业每年最高5万元。\n"
+        "（二）对企业新建冷藏车辆停靠场站的，区政府给予1:1的配套补助。\n"
+        "第三条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-coldchain.txt", policy)
+    listed = assistant.ask("惠济区冷库仓储这块都有啥补贴？")
+    assert "10%" in listed.text and "1:1" in listed.text, listed.text
+
+
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):
     policy = (
         "惠济区跨境电子商务扶持办法\n"

@@ -242,6 +242,23 @@ class ExtractiveAnswerer:
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
 
+    def _sibling_grants(self, hit: ClauseHit, taken: list[ClauseHit]) -> list[ClauseHit]:
+        """The other items of the article the best clause is an item of ("（二）…1:1的配套补贴"
+        beside "（一）…10%的补贴" under "第十条 鼓励企业参与跨境电商物流体系建设"), where they
+        grant something: one measure's grants are listed together."""
+        if self._grants_of is None or " > " not in hit.clause.clause_path:
+            return []
+        parent = hit.clause.clause_path.rsplit(" > ", 1)[0]
+        seen = {h.clause.clause_id for h in taken}
+        siblings = []
+        for record in self._grants_of(hit.document.doc_id):
+            clause = record.clause
+            if clause.clause_id not in seen and clause.clause_path.rsplit(" > ", 1)[0] == parent \
+                    and " > " in clause.clause_path:
+                seen.add(clause.clause_id)
+                siblings.append(ClauseHit(clause, hit.document, 0.0, {}))
+        return siblings
+
     def _benefit_list(
         self, hits: list[ClauseHit], picks: list[_Pick], question: QuestionFrame, tokens: list[str], weights: list[float],
     ) -> Draft | None:
@@ -254,6 +271,7 @@ class ExtractiveAnswerer:
         # sentences that read best.
         top_relevance = max(p.hit.scores.get("relevance", 0.5) for p in picks) or 1.0
         clauses = [p.hit for p in picks if p.hit.scores.get("relevance", 0.5) >= SUPPORT_SHARE * top_relevance]
+        clauses += self._sibling_grants(best.hit, clauses)
         found: list[tuple[float, int, ClauseHit, list]] = []
         for order, hit in enumerate(clauses):
             items = [i for i in extract_benefits(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
