@@ -254,6 +254,20 @@ def test_a_list_question_gathers_the_grants_of_every_item_of_the_article(kb_copy
     assert "10%" in listed.text and "1:1" in listed.text, listed.text
 
 
+def test_a_figure_for_the_next_measure_does_not_answer_for_the_one_asked(kb_copy, tmp_path):
+    policy = (
+        "惠济区科技园区扶持办法\n"
+        "第一条 对园区企业获得发明专利、驰名商标的，给予一定资助和奖励。"
+        "对到园区转化的具有较好经济效益的科技项目，择优给予不低于100万元的奖励。\n"
+        "第二条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-techpark.txt", policy)
+    trademark = assistant.ask("惠济区科技园区企业拿到驰名商标，奖励多少钱？")
+    assert trademark.related or trademark.refused, trademark.text
+    project = assistant.ask("惠济区科技园区转化的科技项目奖励多少？")
+    assert not project.related and not project.refused and "100万元" in project.text, project.text
+
+
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):
     policy = (
         "惠济区跨境电子商务扶持办法\n"

@@ -66,6 +66,8 @@ _TIER_PREFIX = 4
 """Sentences that open with the same this many characters (年度区级贡献在…) are tiers of one rule."""
 _FACT_REACH = 2
 """A best sentence without the figure asked for is joined to one this near that has it."""
+_OWN_RECIPIENT = re.compile(r"对(?:于)?[^，。；]{1,30}?的[^，。；]{0,12}[，,]")
+"""A sentence that names whom its grant is for ("对到…转化的具有较好经济效益的项目，")."""
 _HEADING_END = "。；;：:，, \n"
 _LIST_ITEMS = 8
 _LIST_ITEMS_PER_CLAUSE = 4
@@ -384,8 +386,10 @@ class ExtractiveAnswerer:
         top = max(said, default=0.0)
         if top < SUBJECT_FLOOR * (sum(weights) or 1.0):
             return True  # no sentence is clearly about what is asked: nothing to tell measures apart
+        # A sentence after it that names whom it is for (对…的项目，给予100万元) is another measure's.
         return any(states(spans[j].text) for i, value in enumerate(said) if value >= SUBJECT_SHARE * top
-                   for j in range(i, min(i + _FACT_REACH + 1, len(spans))))
+                   for j in range(i, min(i + _FACT_REACH + 1, len(spans)))
+                   if j == i or not _OWN_RECIPIENT.search(spans[j].text))
 
     @staticmethod
     def _matching_tier(question: QuestionFrame, pick: _Pick) -> str | None:
