@@ -69,7 +69,7 @@ _MONEY_NAMED = r"多少(?![天年月日个次])[\u4e00-\u9fff]{0,2}(?:费|奖金
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(
-            rf"多少钱|多少万|[奖补返贴给拿领]多少|{_MONEY_NAMED}|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
+            rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|{_MONEY_NAMED}|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
             r"奖励|补助|资助|补贴|贴息|奖补"
         ),
         re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
@@ -197,7 +197,7 @@ GRANT_RATE = re.compile(
 
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
-        re.compile(rf"多少钱|多少万|[奖补返贴给拿领]多少|{_MONEY_NAMED}|"
+        re.compile(rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|{_MONEY_NAMED}|"
                    r"(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
         re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
