@@ -320,8 +320,21 @@ class QuestionFrame:
             >>> f = frame("人才公寓一般多大面积？")
             >>> f.figures, f.states_a_figure_asked("提供人才公寓。"), f.states_a_figure_asked("提供90平方米以内的人才公寓。")
             (('area',), False, True)
+            >>> f = frame("园区运营商按每入驻一家企业补多少？")
+            >>> f.states_a_figure_asked("给予600万元以内的运营费补贴。"), f.states_a_figure_asked("每入驻1家企业，给予园区1万元。")
+            (False, True)
         """
-        return not self.figures or any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
+        if not self.figures:
+            return True
+        if "amount" in self.figures and _PER_UNIT_ASKED.search(self.text) and not _PER_UNIT_SAID.search(text):
+            return False  # a sum in all is not what one unit (每入驻一家, 一个人) gets
+        return any(FIGURE_ASKS[kind][1].search(text) for kind in self.figures)
+
+
+_PER_UNIT_ASKED = re.compile(
+    r"每[^，。？?\d每]{0,4}?(?:一|1)?(?:家|个|位|人|件|亩|平方米|户|台|套|项|名|张)|(?<![第哪])一(?:个|位)?(?:人|件|张|亩)(?:能|可以|给|补|奖|拿)"
+)
+_PER_UNIT_SAID = re.compile(r"每|人均|单[个家项件套台]|/[人家件]")
 
 
 def validate_region(region: str | None) -> str | None:
