@@ -332,15 +332,16 @@ def find_regions(text: str, context: Iterable[str] = (), informal: bool = False)
     return gazetteer().find(text, context, informal)
 
 
-def region_mentions(text: str, context: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Every (matched text, canonical name) a visitor's `text` names, in order.
+def region_mentions(text: str, context: Iterable[str] = (), informal: bool = True) -> list[tuple[str, str]]:
+    """Every (matched text, canonical name) a visitor's `text` names, in order; with
+    `informal` off, only the full names policy text is read by (庄河港 is a port).
 
     Example:
         >>> region_mentions("金华和义乌")
         [('金华', '金华市'), ('义乌', '义乌市')]
     """
     places = gazetteer()
-    return [(m.text, name) for m, name in places.resolve(places.mentions(text, informal=True), context) if name]
+    return [(m.text, name) for m, name in places.resolve(places.mentions(text, informal=informal), context) if name]
 
 
 def level_of(region: str) -> str:

@@ -759,9 +759,12 @@ def pick_region(hit: ClauseHit, quote: str) -> str:
         >>> hit = ClauseHit(Clause("d:5", "d", "第五条", "", 0, 0, 0), doc, 1.0, {})
         >>> pick_region(hit, "税收增量每年经甘井子区财政划转至科技城账户。"), pick_region(hit, "甘井子区对入驻企业给予奖励。")
         ('大连市', '甘井子区')
+        >>> pick_region(hit, "加快建设庄河港木材产业物流园。")  # a port named after a county is not its rule
+        '大连市'
+
     """
     region = clause_region(hit)
-    for said, named in region_mentions(quote):
+    for said, named in region_mentions(quote, informal=False):
         if region in ancestors(named) and not _ACTING_BODY.match(quote, quote.find(said) + len(said)):
             return named
     return region
