@@ -94,7 +94,7 @@ class Assistant:
         self.wording = Wording.load()
         self.retriever = HybridRetriever(kb=kb, k=RETRIEVE_K, relevance=self.relevance, wording=self.wording)
         self.extractive = ExtractiveAnswerer(kb.tokenizer.tokenize, kb.term_weights, grants_of=kb.benefits_of,
-                                             variants=self.wording.variants)
+                                             variants=self.wording.variants, clauses_of=kb.clauses)
         self.llm = llm.with_fallback(self.extractive) if llm is not None else None
         self.answerer: Answerer = self.llm or self.extractive
         self.helpdesk = HelpDesk(kb, conversations, self.covered_regions, settings.helpdesk_unit)

@@ -268,6 +268,20 @@ def test_a_figure_for_the_next_measure_does_not_answer_for_the_one_asked(kb_copy
     assert not project.related and not project.refused and "100万元" in project.text, project.text
 
 
+def test_asking_for_the_conditions_lists_every_item_of_the_article(kb_copy, tmp_path):
+    policy = (
+        "惠济区总部企业认定办法\n第一章 认定\n第一条 认定条件\n"
+        "（一）注册登记、税务关系在惠济区。\n（二）具有独立法人资格、健全的财务制度。\n"
+        "（三）年纳税额2000万元以上。\n（四）具有总部管理职能。\n"
+        "第二条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-hq-conditions.txt", policy)
+    listed = assistant.ask("惠济区认定总部企业，纳税这些条件都有哪些？")
+    lines = [line for line in listed.text.splitlines() if line.startswith("· ")]
+    assert [line[2:6] for line in lines] == ["（一）注", "（二）具", "（三）年", "（四）具"], listed.text
+    assert "第一条" not in listed.text and all(c.quote in c.text for c in listed.citations)
+
+
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):
     policy = (
         "惠济区跨境电子商务扶持办法\n"

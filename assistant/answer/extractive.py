@@ -17,7 +17,7 @@ from assistant.questions import (
 )
 from assistant.tiers import figure_fits, matching_tier, stated_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
-from knowledge.models import ClauseHit
+from knowledge.models import Clause, ClauseHit
 from knowledge.regions import ancestors, find_regions, gazetteer, region_mentions
 
 FACT_BONUS = 0.6
@@ -112,6 +112,7 @@ class ExtractiveAnswerer:
         max_quote_chars: int = 160,
         grants_of: Callable[[str], list[BenefitRecord]] | None = None,
         variants: Callable[[str], tuple[str, ...]] | None = None,
+        clauses_of: Callable[[str], list[Clause]] | None = None,
     ) -> None:
         if max_clauses <= 0:
             raise ValueError(f"max_clauses must be > 0, got {max_clauses}")
@@ -122,6 +123,7 @@ class ExtractiveAnswerer:
         self.max_clauses = max_clauses
         self.max_quote_chars = max_quote_chars
         self._grants_of = grants_of
+        self._clauses_of = clauses_of
         self._variants = variants or (lambda word: ())
         # A question's best sentence per clause, for the next draft of the same question
         # (the service drafts once to check a figure is stated, then answers).
@@ -186,10 +188,21 @@ class ExtractiveAnswerer:
         # A figure or a department asked for is answered by the sentence that states it.
         several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
         listed = self._listed(lead, question, tokens, weights) if several else []
+        items = self._article_items(lead.hit) if several and not listed else []
+        if items:
+            shown = {hit.clause.clause_id for hit in items}
+            chosen = [lead, *(p for p in chosen if p is not lead and p.hit.clause.clause_id not in shown)]
         citations: list[Citation] = []
         lines = []
         for pick in chosen:
             n = len(citations) + 1
+            if pick is lead and items:
+                lines.append(f"{lead_region}：" if lead_region else "相关规定：")
+                for item in items:
+                    text = self._item_text(item, question, tokens, weights)
+                    citations.append(citation_for(len(citations) + 1, item, text))
+                    lines.append(f"· {text}[{len(citations)}]")
+                continue
             if pick is lead and listed:
                 whole = lead.hit.clause.text[listed[0].start:listed[-1].end]
                 citations.append(citation_for(n, pick.hit, whole))
@@ -243,6 +256,33 @@ class ExtractiveAnswerer:
         head = f"《{document.title}》的扶持事项："
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
+
+    def _article_items(self, hit: ClauseHit) -> list[ClauseHit]:
+        """"纳税、营收这些门槛都有哪些": the lead clause is one item of an article
+        ("（三）年纳税额1000万元以上…") whose other items are clauses of their own; all of
+        them, in the document's order. Empty when the clause is no such item."""
+        if self._clauses_of is None or " > " not in hit.clause.clause_path:
+            return []
+        parent = hit.clause.clause_path.rsplit(" > ", 1)[0]
+        items = [c for c in self._clauses_of(hit.document.doc_id)
+                 if " > " in c.clause_path and c.clause_path.rsplit(" > ", 1)[0] == parent]
+        if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
+            return []
+        return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
+
+    def _item_text(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> str:
+        """An item's words without the article's heading; its best sentence when long."""
+        # The article's own headings, not the item's first words, which the path repeats.
+        above = {_bare(part) for part in hit.clause.clause_path.split(" > ")[:-1]}
+        own = "\n".join(line for line in hit.clause.text.split("\n") if _bare(line) not in above)
+        body = [s for s in map(_without_duty_note, sentences(own)) if len(s.text) >= 2]
+        text = own.strip()
+        if text and len(text) <= self.max_quote_chars and text in hit.clause.text:
+            return text
+        quoted = [s.text.strip() for s in body if s.text.strip() in hit.clause.text]
+        if not quoted:
+            return hit.clause.text.strip()
+        return max(quoted, key=lambda sentence: self._score(sentence, question, tokens, weights))
 
     def _sibling_grants(self, hit: ClauseHit, taken: list[ClauseHit]) -> list[ClauseHit]:
         """The other items of the article the best clause is an item of ("（二）…1:1的配套补贴"
@@ -625,6 +665,8 @@ _GENERIC_ASK = re.compile(
     r"扶持|政策|奖励|奖补|补贴|补助|资助|优惠|支持|资金|措施|企业|公司|单位|拿到|享受|申请|都有|哪些"
 )
 _DOCUMENT_LIST_ITEMS = 10
+_ARTICLE_ITEMS = 10
+"""An article with more items than this is listed by its best sentences, not item by item."""
 
 
 def subject_words(text: str, tokenize: Callable[[str], list[str]]) -> list[str]:
