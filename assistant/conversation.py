@@ -183,10 +183,11 @@ class ConversationStore:
         turns = TurnRow.__table__
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(turns.c.question, turns.c.standalone_question, turns.c.answer, turns.c.refused)
+                select(turns.c.question, turns.c.standalone_question, turns.c.answer, turns.c.refused,
+                       turns.c.citations)
                 .where(turns.c.session_id == session_id).order_by(turns.c.id.desc()).limit(limit)
             ).all()
-        return [Turn(r.question, r.standalone_question, r.answer, r.refused) for r in reversed(rows)]
+        return [Turn(r.question, r.standalone_question, r.answer, r.refused, _cited(r.citations)) for r in reversed(rows)]
 
     def record(self, session_id: str, answer: Answer, top_relevance: float, region: str = "") -> int:
         """Store one answered turn, personal numbers masked; its id is what feedback refers to."""
@@ -320,3 +321,11 @@ def _checked_comment(comment: str | None) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _cited(stored: str | None) -> tuple[str, ...]:
+    """The clause ids of a stored answer's citations (none for an unreadable row)."""
+    try:
+        return tuple(c["clause_id"] for c in json.loads(stored or "[]") if c.get("clause_id"))
+    except (ValueError, TypeError, AttributeError):
+        return ()

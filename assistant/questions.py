@@ -337,6 +337,22 @@ _PER_UNIT_ASKED = re.compile(
 _PER_UNIT_SAID = re.compile(r"每|人均|单[个家项件套台]|/[人家件]")
 
 
+_NEXT_STEP = re.compile(
+    r"^(?:那|嗯|好的?|行)?[，,]?(?:[^，。？?]{0,8}?(?:以后|之后|完了|过后)|然后|接下来|下一步|再往后)"
+    r"(?:呢|怎么办|咋办|干啥|做什么|要做啥|是啥|是什么)?[？?。!！]*$"
+)
+
+
+def asks_next_step(text: str) -> bool:
+    """A follow-up asking what comes after the step just answered ("审核过了以后呢？").
+
+    Example:
+        >>> asks_next_step("审核过了以后呢？"), asks_next_step("然后呢"), asks_next_step("以后每年都有吗？")
+        (True, True, False)
+    """
+    return bool(_NEXT_STEP.match(text.strip()))
+
+
 def validate_region(region: str | None) -> str | None:
     """The page's or caller's region, or None for all; only regions of the national
     gazetteer are accepted, and what was sent is never repeated back.

@@ -33,8 +33,8 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, frame, rewrite_follow_up, searchable, stated_pattern, title_levels, validate_question,
-    validate_region,
+    QuestionFrame, asks_next_step, frame, rewrite_follow_up, searchable, stated_pattern, title_levels,
+    validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
@@ -180,6 +180,9 @@ class Assistant:
             return
         standalone = self.wording.correct(self._standalone(question, history))
         retrieval = self.retrieve(standalone, region)
+        following = self._next_step(question, history, retrieval) if history and asks_next_step(question) else None
+        if following is not None:
+            retrieval = replace(retrieval, hits=[following])  # the step asked for, not more search results
         timings = {**retrieval.timings_ms, "retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         relevant = self._answering(retrieval)
@@ -424,6 +427,26 @@ class Assistant:
         in_scope = [d for d in documents if not chain or d.region in chain]
         examples = self.examples(limit=3, regions=chain or None)
         return replies.guide(intent.kind, named, in_scope, documents, examples, self.settings.helpdesk_contact)
+
+    def _next_step(self, question: str, history: list[Turn], retrieval: Retrieval) -> ClauseHit | None:
+        """"审核过了以后呢？" after an answer quoting one step of a procedure ("（三）项目评审
+        结束后…公正性审核"): the next item of the same article, as relevant as an answer
+        needs; None when the answer quoted no such step."""
+        cited = history[-1].cited
+        if not cited:
+            return None
+        doc_id = cited[0].split(":", 1)[0]
+        clauses = self.kb.clauses(doc_id)
+        at = next((i for i, c in enumerate(clauses) if c.clause_id == cited[0]), None)
+        if at is None or at + 1 >= len(clauses):
+            return None
+        step, following = clauses[at], clauses[at + 1]
+        if " > " not in step.clause_path or \
+                step.clause_path.rsplit(" > ", 1)[0] != following.clause_path.rsplit(" > ", 1)[0]:
+            return None
+        best = max((h.scores.get("relevance", 0.0) for h in retrieval.hits), default=0.0)
+        relevance = max(best, self.relevance.threshold)
+        return ClauseHit(following, self.kb.document(doc_id), relevance, {"relevance": relevance})
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         question = searchable(question)

@@ -15,6 +15,8 @@ class Turn:
     standalone_question: str
     answer: str
     refused: bool
+    cited: tuple[str, ...] = ()
+    """The clause ids the answer cited, in order."""
 
 
 @dataclass(frozen=True)

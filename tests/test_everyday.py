@@ -282,6 +282,22 @@ def test_asking_for_the_conditions_lists_every_item_of_the_article(kb_copy, tmp_
     assert "第一条" not in listed.text and all(c.quote in c.text for c in listed.citations)
 
 
+def test_asking_what_comes_next_answers_with_the_next_step_of_the_procedure(kb_copy, tmp_path):
+    policy = (
+        "惠济区跨境电商扶持资金管理办法\n第三章 申报程序\n第九条 申报程序\n"
+        "（一）企业向区商务局提交申报材料。\n（二）区商务局组织专家对申报项目进行评审。\n"
+        "（三）评审结束后，区商务局委托第三方机构对项目进行公正性审核。\n"
+        "（四）审核通过后，区商务局进行项目审批并公示7个工作日。\n"
+        "第十条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec-procedure.txt", policy)
+    first = assistant.ask("惠济区跨境电商扶持资金评审结束后，谁来做公正性审核？")
+    assert "第三方机构" in first.text, first.text
+    after = assistant.ask("审核过了以后呢？", session_id=first.session_id)
+    assert "项目审批并公示" in after.text and not after.related and not after.refused, after.text
+    assert [c.clause_id for c in after.citations] == [first.citations[0].clause_id.replace(".3", ".4")]
+
+
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):
     policy = (
         "惠济区跨境电子商务扶持办法\n"
