@@ -57,7 +57,7 @@ _THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上
 _THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
 _GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:[^，。；\d给予按对的]{0,4}?)(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
 _CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
-_CAP_ONLY = re.compile(r"(?:单一|单个|单家|单项|每家|同一|每个|每项|累计|总额)")
+_CAP_ONLY = re.compile(r"(?:单一|单个|单家|单项|每家|同一|每个|每项|累计|总额)|^(?:补助|补贴|奖励|资助|扶持)(?:资金|金额|总额|额度)")
 _LEVEL_WORDS = re.compile(
     r"(国家级|省级|市级|区级|县级)|(国家|省)(?=[“\"]?(?:专精特新|小巨人|单项冠军|隐形冠军|高新|科技型|重点|认定|级))"
 )
@@ -352,6 +352,7 @@ vocabulary knows."""
 
 
 _ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|如下|标准为[:：]")
+_MULTIPLE = re.compile(r"按[^，。；]{0,12}?的\s*(\d+(?:\.\d+)?)\s*倍(?=[^，。；]{0,4}(?:给予|进行|予以)?(?:补助|补贴|奖励|资助|扶持))")
 _SCHEDULE = re.compile(r"[^，。；]{0,12}?的?比例分(?:[一二三两四五六\d]+(?:年|期|次|批))")
 
 
@@ -552,7 +553,7 @@ def _part(text: str, after_grant: bool = False) -> _Part:
     for match in _RATE.finditer(text):
         after = text[match.end():match.end() + 4]
         before = re.split(r"[，,；;。]", text[max(0, match.start() - _PRE_WINDOW):match.start()])[-1]
-        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$|低于\s*$", before):
+        if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$|低于\s*$|(?:限定在|控制在|限定为)[^，。；]{0,10}$", before):
             thresholds += 1
             continue
         if _SCHEDULE.match(text, match.end()):
@@ -564,6 +565,8 @@ def _part(text: str, after_grant: bool = False) -> _Part:
         except (ValueError, TypeError, KeyError):
             continue  # "百分之百": read as no rate rather than stop the ingest
         rates.append(round(value / 100, 6))
+    for match in _MULTIPLE.finditer(text):  # "按月租金的3倍进行补助": a multiple is a rate
+        rates.append(float(match.group(1)))
     return _Part(text, amounts, rates, thresholds)
 
 

@@ -61,7 +61,9 @@ def test_tiers_caps_and_units_are_kept_as_such():
     trained, = extract_benefits("每培训1人给予2000元的资金扶持，每家企业每年最多不超过10万元。")
     assert (trained.amount_yuan, trained.cap_yuan, trained.per_unit) == (2000, 100_000, "每培训1人")
     paid_out, = extract_benefits("按月租金的3倍进行补助。补助金额最高不超过100万元，按40%、30%、30%的比例分三年发放。")
-    assert (paid_out.amount_yuan, paid_out.rate) == (1_000_000, None)  # a schedule is not what is granted
+    assert (paid_out.rate, paid_out.cap_yuan) == (3.0, 1_000_000)  # three months' rent, capped; not 40%
+    limited, = extract_benefits("每培训1人给予2000元，且培训人员的比例限定在企业员工总数的15%以内。")
+    assert (limited.amount_yuan, limited.rate) == (2000, None)  # a limit on whom, not a rate granted
     rate_tiers = extract_benefits("扶持的标准为：年度贡献在100万元至300万元的，扶持12%。年度贡献在300万元以上的，扶持20%。")
     assert [i.rate for i in rate_tiers] == [0.2]  # one grant in tiers, at most 20%
     assert extract_benefits("两项合计最多不超过企业当年新增经济贡献量的20%。") == []
