@@ -68,7 +68,8 @@ def answer_markdown(
         previous = block.kind
     body = "\n\n".join(paragraphs)
     if citations:
-        cards = "".join(citation_card(c, key) for c in citations)
+        repeated = _repeated_documents(citations)
+        cards = "".join(citation_card(c, key, c.doc_id in repeated) for c in citations)
         body += f'\n\n<div class="hq-cites"><div class="hq-cites-title">引用条款</div>{cards}</div>'
     return body
 
@@ -117,22 +118,47 @@ def _link(match: re.Match, numbers: set[int], key: str) -> str:
     return f'<a class="hq-ref" href="#{card_id(key, n)}" data-cite="{card_id(key, n)}">[{n}]</a>'
 
 
-def citation_card(citation: Citation, key: str) -> str:
+def citation_card(citation: Citation, key: str, name_the_clause: bool = False) -> str:
     """One collapsible card: the source once (title, 文号, issuer, date, region, clause path),
     the clause with the quoted words marked, and a link to the whole document at the
-    clause. HTML without blank lines, so Markdown leaves it alone."""
+    clause. HTML without blank lines, so Markdown leaves it alone. With `name_the_clause`
+    (several cards of one document) the summary names the clause too.
+
+    Example:
+        >>> c = Citation(2, "d", "甘井子区总部经济扶持办法", "", "", "", "", "d:2", "第一条 基础条件 > （二）具有独立法人资格、健全的财务制度", "", "")
+        >>> "<summary>[2] 《甘井子区总部经济扶持办法》 （二）具有独立法人资格、健全…</summary>" in citation_card(c, "0", True)
+        True
+    """
     e = escape_html
     facts = " · ".join(e(v) for v in (citation.doc_number, citation.issuer, citation.date, citation.region) if v)
     source = document_link(citation.doc_id, citation.clause_id)
+    label = f" {e(clause_label(citation.clause_path))}" if name_the_clause else ""
     return (
         f'<details class="hq-cite" id="{card_id(key, citation.n)}">'
-        f'<summary>[{citation.n}] 《{e(citation.title)}》</summary>'
+        f'<summary>[{citation.n}] 《{e(citation.title)}》{label}</summary>'
         f'<div class="hq-meta">{facts}</div>'
         f'<div class="hq-path">条款：{e(citation.clause_path)}</div>'
         f'<div class="hq-clause">{_marked_clause(citation.text, citation.quote)}</div>'
         f'<a class="hq-source" href="{source}" target="_blank" rel="noopener">查看原文</a>'
         "</details>"
     )
+
+
+CLAUSE_LABEL_CHARS = 14
+
+
+def clause_label(path: str) -> str:
+    """The last part of a clause's path, cut short: what tells clauses of one document apart."""
+    last = path.rsplit(" > ", 1)[-1].strip()
+    return last if len(last) <= CLAUSE_LABEL_CHARS else last[:CLAUSE_LABEL_CHARS].rstrip("，,、；;") + "…"
+
+
+def _repeated_documents(citations) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for citation in citations:
+        (repeated if citation.doc_id in seen else seen).add(citation.doc_id)
+    return repeated
 
 
 def document_link(doc_id: str, clause_id: str = "") -> str:

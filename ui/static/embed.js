@@ -34,6 +34,12 @@
   }
   var sessionId = storedSession();
 
+  function clauseLabel(path) {
+    var parts = String(path || "").split(" > ");
+    var last = parts[parts.length - 1].trim();
+    return last.length <= 14 ? last : last.slice(0, 14).replace(/[，,、；;]+$/, "") + "…";
+  }
+
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -119,10 +125,14 @@
     appendBlocks(body, blocks, key, numbers);
     if (answer.citations.length) {
       var list = element("div", "hq-cites");
+      var perDocument = {};
+      answer.citations.forEach(function (c) { perDocument[c.doc_id] = (perDocument[c.doc_id] || 0) + 1; });
       answer.citations.forEach(function (c) {
         var card = element("details", "hq-cite");
         card.id = key + c.n;
-        card.appendChild(element("summary", null, "[" + c.n + "] 《" + c.title + "》"));
+        // Several cards of one document: each names its clause, as the chat page does.
+        var label = perDocument[c.doc_id] > 1 ? " " + clauseLabel(c.clause_path) : "";
+        card.appendChild(element("summary", null, "[" + c.n + "] 《" + c.title + "》" + label));
         var meta = [c.doc_number, c.issuer, c.date, c.region].filter(Boolean).join(" · ");
         card.appendChild(element("div", "hq-meta", meta));
         card.appendChild(element("div", "hq-meta", "条款：" + c.clause_path));
