@@ -323,9 +323,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _cited(stored: str | None) -> tuple[str, ...]:
-    """The clause ids of a stored answer's citations (none for an unreadable row)."""
+def _cited(stored: str | None) -> tuple[tuple[str, str], ...]:
+    """(doc_id, clause_id) of a stored answer's citations (none for an unreadable row)."""
     try:
-        return tuple(c["clause_id"] for c in json.loads(stored or "[]") if c.get("clause_id"))
+        return tuple((c["doc_id"], c["clause_id"]) for c in json.loads(stored or "[]")
+                     if c.get("doc_id") and c.get("clause_id"))
     except (ValueError, TypeError, AttributeError):
         return ()

@@ -310,7 +310,8 @@ def amount_text(item: BenefitItem) -> str:
         '10万元–50万元（分档）'
     """
     if item.rate is not None:
-        text = f"{item.rate * 100:g}%"
+        # A multiple of a cost (按月租金的3倍) reads as 3倍, not 300%.
+        text = f"{item.rate:g}倍" if item.rate > 1 else f"{item.rate * 100:g}%"
         return text + (f"，最高{yuan(item.cap_yuan)}" if item.cap_yuan else "")
     if item.tiers:
         return f"{yuan(min(item.tiers))}–{yuan(max(item.tiers))}（分档）"

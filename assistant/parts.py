@@ -19,8 +19,11 @@ MAX_PARTS = 3
 _PART_END = re.compile(r"(?<=[？?；;])")
 _LEADING_JOINERS = re.compile(r"^(?:另外|还有|以及|再就是|然后|那|并且|同时)[，,、]?")
 _MIN_PART_CHARS = 5
-_ASKS = re.compile(r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|[不没](?=\s*[，,？?]|\s*$)")
-"""How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would."""
+_ASKS = re.compile(
+    r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|"
+    r"(?:能|可以|可|会|行|要|给|有|了|过|支持|管)[^，,？?]{0,12}[不没](?=\s*[，,？?]|\s*$)"
+)
+"""How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not)."""
 _COMMA = re.compile(r"(?<=[，,])")
 # "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
 _SIDE_BY_SIDE = re.compile(

@@ -323,6 +323,8 @@ class QuestionFrame:
             >>> f = frame("园区运营商按每入驻一家企业补多少？")
             >>> f.states_a_figure_asked("给予600万元以内的运营费补贴。"), f.states_a_figure_asked("每入驻1家企业，给予园区1万元。")
             (False, True)
+            >>> frame("每亩补多少？").states_a_figure_asked("按1000元/亩给予补贴。")
+            True
         """
         if not self.figures:
             return True
@@ -334,11 +336,11 @@ class QuestionFrame:
 _PER_UNIT_ASKED = re.compile(
     r"每[^，。？?\d每]{0,4}?(?:一|1)?(?:家|个|位|人|件|亩|平方米|户|台|套|项|名|张)|(?<![第哪])一(?:个|位)?(?:人|件|张|亩)(?:能|可以|给|补|奖|拿)"
 )
-_PER_UNIT_SAID = re.compile(r"每|人均|单[个家项件套台]|/[人家件]")
+_PER_UNIT_SAID = re.compile(r"每|人均|单[个家项件套台]|/\s*[\u4e00-\u9fff]")
 
 
 _NEXT_STEP = re.compile(
-    r"^(?:那|嗯|好的?|行)?[，,]?(?:[^，。？?]{0,8}?(?:以后|之后|完了|过后)|然后|接下来|下一步|再往后)"
+    r"^(?:那|嗯|好的?|行)?[，,]?(?:[^，。？?\d年月天日周]{0,8}?(?:以后|之后|完了|过后)|然后|接下来|下一步|再往后)"
     r"(?:呢|怎么办|咋办|干啥|做什么|要做啥|是啥|是什么)?[？?。!！]*$"
 )
 
@@ -349,6 +351,8 @@ def asks_next_step(text: str) -> bool:
     Example:
         >>> asks_next_step("审核过了以后呢？"), asks_next_step("然后呢"), asks_next_step("以后每年都有吗？")
         (True, True, False)
+        >>> asks_next_step("三年以后呢？"), asks_next_step("2025年以后呢？")
+        (False, False)
     """
     return bool(_NEXT_STEP.match(text.strip()))
 

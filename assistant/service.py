@@ -43,6 +43,7 @@ from assistant.suggestions import MAX_SUGGESTIONS, follow_ups
 from assistant.tiers import beyond_tiers, granted, matching_tier
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
+from knowledge.errors import DocumentNotFound
 from knowledge.models import ClauseHit, StoredDocument
 from knowledge.regions import gazetteer, region_mentions
 
@@ -432,21 +433,22 @@ class Assistant:
         """"审核过了以后呢？" after an answer quoting one step of a procedure ("（三）项目评审
         结束后…公正性审核"): the next item of the same article, as relevant as an answer
         needs; None when the answer quoted no such step."""
-        cited = history[-1].cited
-        if not cited:
+        if not history[-1].cited:
             return None
-        doc_id = cited[0].split(":", 1)[0]
-        clauses = self.kb.clauses(doc_id)
-        at = next((i for i, c in enumerate(clauses) if c.clause_id == cited[0]), None)
+        doc_id, clause_id = history[-1].cited[0]
+        try:  # the document may have been removed or changed since that answer
+            clauses, document = self.kb.clauses(doc_id), self.kb.document(doc_id)
+        except DocumentNotFound:
+            return None
+        at = next((i for i, c in enumerate(clauses) if c.clause_id == clause_id), None)
         if at is None or at + 1 >= len(clauses):
             return None
         step, following = clauses[at], clauses[at + 1]
-        if " > " not in step.clause_path or \
-                step.clause_path.rsplit(" > ", 1)[0] != following.clause_path.rsplit(" > ", 1)[0]:
+        if not step.parent_path or step.parent_path != following.parent_path:
             return None
         best = max((h.scores.get("relevance", 0.0) for h in retrieval.hits), default=0.0)
         relevance = max(best, self.relevance.threshold)
-        return ClauseHit(following, self.kb.document(doc_id), relevance, {"relevance": relevance})
+        return ClauseHit(following, document, relevance, {"relevance": relevance})
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         question = searchable(question)

@@ -15,8 +15,8 @@ class Turn:
     standalone_question: str
     answer: str
     refused: bool
-    cited: tuple[str, ...] = ()
-    """The clause ids the answer cited, in order."""
+    cited: tuple[tuple[str, str], ...] = ()
+    """(doc_id, clause_id) of each clause the answer cited, in order."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pathlib import Path
 import cn2an
 import yaml
 
-from knowledge.regions import find_regions
+from knowledge.regions import find_regions, is_region
 
 TERMS_FILE = Path(__file__).with_name("benefit_terms.yaml")
 RULES_VERSION = 2
@@ -55,7 +55,7 @@ _PART_END = re.compile(r"(?<=[。；;])|\n")
 _COMMA = re.compile(r"(?<=[，,])")
 _THRESHOLD_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:（含）|\(含\)|以上|以下|及以上|至|到|-|—|～|~|的(?![奖补资支扶贴标])|（不含）|之间|或以上)")
 _THRESHOLD_BEFORE = re.compile(r"(?<!不)(?:超过|达到|达|突破|增长|提高|投资|收入|贡献|规模|销售额|营业额|营收|注册资本|实缴|纳税|税收|额度在|在)\s*$")
-_GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:[^，。；\d给予按对的]{0,4}?)(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
+_GRANT_NOUN_AFTER = re.compile(r"^\s*(?:人民币)?\s*(?:的)?(?:一次性)?(?:(?!以[上下内]|及以上)[^，。；\d给予按对的]){0,4}?(?:奖励|奖补|补贴|补助|资助|扶持|贴息|开办补助|的奖励|的补助|的资助)")
 _CAP_BEFORE = re.compile(r"(?:最高|不超过|上限|封顶|最多|不高于|累计|总额)[^，。；]{0,6}$")
 _CAP_ONLY = re.compile(r"(?:单一|单个|单家|单项|每家|同一|每个|每项|累计|总额)|^(?:补助|补贴|奖励|资助|扶持)(?:资金|金额|总额|额度)")
 _LEVEL_WORDS = re.compile(
@@ -353,7 +353,8 @@ vocabulary knows."""
 
 _ANNOUNCES_TIERS = re.compile(r"分级|分档|分类|分阶段|按以下标准|如下|标准为[:：]")
 _MULTIPLE = re.compile(r"按[^，。；]{0,12}?的\s*(\d+(?:\.\d+)?)\s*倍(?=[^，。；]{0,4}(?:给予|进行|予以)?(?:补助|补贴|奖励|资助|扶持))")
-_SCHEDULE = re.compile(r"[^，。；]{0,12}?的?比例分(?:[一二三两四五六\d]+(?:年|期|次|批))")
+_SCHEDULE = re.compile(r"\d+(?:\.\d+)?\s*[%％](?:\s*、\s*\d+(?:\.\d+)?\s*[%％])+\s*的?比例分(?:[一二三两四五六\d]+(?:年|期|次|批))")
+"""Shares a grant is paid out in ("按40%、30%、30%的比例分三年发放"), several of them."""
 
 
 def _one_each(items: list[BenefitItem]) -> list[BenefitItem]:
@@ -550,16 +551,15 @@ def _part(text: str, after_grant: bool = False) -> _Part:
             grant = True  # "…奖励提高到100万元，省“隐形冠军”50万元": the list of grants goes on
         amounts.append(_Figure(match.start(), match.end(), parse_money(number, unit, currency or "元"),
                                match.group(0), grant, cap and grant, threshold))
+    schedule = [m.span() for m in _SCHEDULE.finditer(text)]
     for match in _RATE.finditer(text):
         after = text[match.end():match.end() + 4]
         before = re.split(r"[，,；;。]", text[max(0, match.start() - _PRE_WINDOW):match.start()])[-1]
         if re.match(r"^\s*(?:以上|以下|及以上|（含）|的(?:企业|项目))", after) or re.search(r"(?<!不)(?:增长|提高|达到|超过|占|下降|降低|上调|上浮|下调)\s*$|低于\s*$|(?:限定在|控制在|限定为)[^，。；]{0,10}$", before):
             thresholds += 1
             continue
-        if _SCHEDULE.match(text, match.end()):
+        if any(start <= match.start() < end for start, end in schedule):
             continue  # "按40%、30%、30%的比例分三年发放": how a grant is paid out, not its size
-            thresholds += 1
-            continue
         try:
             value = float(match.group(1)) if match.group(1) else float(cn2an.cn2an(match.group(2), "smart"))
         except (ValueError, TypeError, KeyError):
@@ -741,9 +741,12 @@ def _title_level(text: str, vocabulary: Terms) -> str:
 
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
 _GRANT_VERB = re.compile(r"给予|予以|分别|奖励|补助|补贴|资助|享受|兑现|提供|优先|减按|免征|实行")
-_NOT_RECIPIENT = re.compile(r"(?:纳入|申报|申请|争创|创建|建设|使用|采购|收购|成为|拟)[^，,。；]{0,4}$")
-"""A kind named as what an enterprise joins or uses ("纳入高新技术企业预备库", "使用本地集成
-电路企业设备") is not the one the grant is for."""
+_NOT_RECIPIENT = re.compile(r"(?:争创|创建|建设|使用|采购|收购|拟)[^，,。；]{0,4}$")
+"""A kind named as what an enterprise uses, builds or means to become ("使用本地集成电路企业
+设备", "拟上市") is not the one the grant is for."""
+_INTO_POOL = re.compile(r"纳入[^，,。；]{0,4}$")
+_POOL = re.compile(r"[^，,。；]{0,4}?(?:预备库|培育库|后备库|库|名单|目录)")
+"""纳入高新技术企业预备库: the pool an enterprise joins, not a title it holds."""
 _EITHER = re.compile(r"^[^，,。；]{0,4}?(?:、|和|及|以及|或|与)[^，,。；]{0,4}$")
 
 
@@ -765,7 +768,7 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
         subject = head[head.rfind("对") + 1:]
         body = _BODY.match(re.split(r"[，,]", subject)[0])
         if body:  # "对大连企业自建的跨境电子商务第三方支付平台": the platform, not its owner
-            return (body.group(1),)
+            return (_canonical_body(body.group(1), vocabulary),)
         named = _named(subject, vocabulary)
         if named:
             return named
@@ -774,7 +777,18 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
 
 _BODY = re.compile(r"^(?:[^，,]*的)?([^，,的]{2,16}(?:平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间))$")
 """A recipient that is a body, not an enterprise: the noun after the last 的 of the subject."""
-_ZONE = re.compile(r"对([^，,。；对]{2,12}?(?:城|园|园区|新区|基地|开发区|示范区|片区|自贸区|保税区))(?:规划区域|区域|范围)?内")
+_ZONE = re.compile(
+    r"对(?:在|入驻|落户|注册在|位于)?([^，,。；对]{2,12}?(?:城|园|园区|新区|基地|开发区|示范区|片区|自贸区|保税区))(?:规划区域|区域|范围)?内"
+)
+
+
+def _canonical_body(phrase: str, vocabulary: Terms) -> str:
+    """A body by the vocabulary's name when the phrase ends with one of its forms
+    (国家级众创空间 → 孵化载体), else as written."""
+    for name, start, end in reversed(_kinds_at(phrase, vocabulary)):
+        if end == len(phrase):
+            return name
+    return phrase
 
 
 def _zone(text: str) -> tuple[str, ...]:
@@ -784,18 +798,23 @@ def _zone(text: str) -> tuple[str, ...]:
     Example:
         >>> _zone("对生态科技创新城规划区域内的所有在建和新建企业，免收其他涉企的行政事业性收费")
         ('位于生态科技创新城',)
-        >>> _zone("对区内企业给予奖励")
-        ()
+        >>> _zone("对区内企业给予奖励"), _zone("对落户大连生态科技创新城规划区域内的企业，免收行政事业性收费")
+        ((), ('位于大连生态科技创新城',))
     """
     found = _ZONE.search(text)
-    if found is None or find_regions(found.group(1)):
-        return ()
+    if found is None or is_region(found.group(1)) or find_regions(found.group(1)) == [found.group(1)]:
+        return ()  # a zone that is a place of its own (…新区) is the document's region's business
     return (f"位于{found.group(1)}",)
 
 
 def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:
-    kept = [m for m in _kinds_at(text, vocabulary) if not _NOT_RECIPIENT.search(text[: m[1]])]
+    kept = [m for m in _kinds_at(text, vocabulary) if not _joined_or_used(text, m[1], m[2])]
     return tuple(dict.fromkeys(name for name, _, _ in kept))
+
+
+def _joined_or_used(text: str, start: int, end: int) -> bool:
+    before = text[:start]
+    return bool(_NOT_RECIPIENT.search(before) or (_INTO_POOL.search(before) and _POOL.match(text, end)))
 
 
 def _kinds_at(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]:
@@ -825,7 +844,7 @@ def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
     if "对" not in head:
         return ()
     subject = head[head.rfind("对") + 1:]
-    kinds = [k for k in _kinds_at(subject, vocabulary) if not _NOT_RECIPIENT.search(subject[: k[1]])]
+    kinds = [k for k in _kinds_at(subject, vocabulary) if not _joined_or_used(subject, k[1], k[2])]
     if len({k[0] for k in kinds}) < 2:
         return ()
     joined = all(_EITHER.match(subject[a[2]:b[1]]) for a, b in zip(kinds, kinds[1:]))

@@ -104,6 +104,17 @@ class Clause:
     ordinal: int
     """在文件中的顺序号。"""
 
+    @property
+    def parent_path(self) -> str:
+        """The path of the article the clause is an item of ("第一条 认定条件" for its
+        "（一）…"); "" for a clause at the top of its document.
+
+        Example:
+            >>> Clause("d:1.1", "d", "一、总则 > （一）范围", "", 0, 0, 0).parent_path
+            '一、总则'
+        """
+        return self.clause_path.rsplit(" > ", 1)[0] if " > " in self.clause_path else ""
+
 
 @dataclass(frozen=True)
 class StoredDocument:

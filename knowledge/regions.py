@@ -40,6 +40,9 @@ RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八�
 # tagged as a place name.
 _COMMON_WORD_FREQ = 1000
 _COMMON_NON_PLACE_FREQ = 300
+_SPLIT_WORD_FREQ = 5000
+"""A short form is not read where its last character begins a word this frequent (政府),
+the dictionary being short of place names (it cuts 五常有 as 五 + 常有)."""
 
 
 @dataclass(frozen=True)
@@ -281,16 +284,24 @@ def _renamed(changes: str) -> Iterable[tuple[str, str]]:
 
 
 def _splits_a_word(text: str, start: int, end: int) -> bool:
-    """Whether a short form found at text[start:end] shares a character with an everyday
-    word around it ("融资和政府采购" holds 和政, 和政县's short form, across 政府).
+    """Whether a short form found at text[start:end] ends inside an everyday word, as the
+    dictionary segments the text ("融资和政府采购" holds 和政, 和政县's short form, whose 政
+    belongs to 政府). Only its end is judged: what comes before a place (在, 和, 到) so
+    often makes a word with its first character (在于洪, 和平湖) that the start says nothing.
 
     Example:
         >>> _splits_a_word("融资和政府采购", 2, 4), _splits_a_word("金水的企业", 0, 2)
         (True, False)
+        >>> _splits_a_word("我在于洪开厂", 2, 4), _splits_a_word("西城中小企业", 0, 2), _splits_a_word("五常有啥补贴", 0, 2)
+        (False, False, False)
     """
-    words = common_words()
-    around = (text[end - 1:end + 1], text[max(0, start - 1):start + 1]) if start > 0 else (text[end - 1:end + 1],)
-    return any(len(pair) == 2 and words.get(pair, (0, ""))[0] >= _COMMON_WORD_FREQ for pair in around)
+    at = 0
+    for token in jieba.lcut(text, HMM=False):
+        at += len(token)
+        if at >= end:
+            straddles = at > end and at - len(token) <= end - 1
+            return straddles and common_words().get(token, (0, ""))[0] >= _SPLIT_WORD_FREQ
+    return False
 
 
 def _usable_short_form(alias: str) -> bool:

@@ -62,6 +62,10 @@ def test_tiers_caps_and_units_are_kept_as_such():
     assert (trained.amount_yuan, trained.cap_yuan, trained.per_unit) == (2000, 100_000, "每培训1人")
     paid_out, = extract_benefits("按月租金的3倍进行补助。补助金额最高不超过100万元，按40%、30%、30%的比例分三年发放。")
     assert (paid_out.rate, paid_out.cap_yuan) == (3.0, 1_000_000)  # three months' rent, capped; not 40%
+    below, = extract_benefits("对企业500万元以下贷款贴息50%。")
+    assert (below.rate, below.cap_yuan) == (0.5, None)  # 500万元以下 is which loans, not a cap
+    over_two_years, = extract_benefits("按照设备投资额10%的比例分两年给予补助，最高不超过500万元。")
+    assert (over_two_years.rate, over_two_years.cap_yuan) == (0.1, 5_000_000)
     limited, = extract_benefits("每培训1人给予2000元，且培训人员的比例限定在企业员工总数的15%以内。")
     assert (limited.amount_yuan, limited.rate) == (2000, None)  # a limit on whom, not a rate granted
     rate_tiers = extract_benefits("扶持的标准为：年度贡献在100万元至300万元的，扶持12%。年度贡献在300万元以上的，扶持20%。")
@@ -89,6 +93,8 @@ def test_recipients_and_levels_are_read_from_where_they_stand():
     assert [(i.who, i.title_level) for i in both] == [(("专精特新",), "national"), (("专精特新",), "provincial")]
     later, = extract_benefits("对认定为省级专精特新的企业给予50万元奖励，按照国家有关规定执行。")
     assert later.title_level == "provincial"
+    became = [extract_benefits(t)[0].who for t in ("对首次成为规上企业的，给予10万元奖励。", "对申报成功的高新技术企业，给予20万元奖励。")]
+    assert became == [("规上企业",), ("高新技术企业",)]
     renewed = extract_benefits("对新认定的高新技术企业给予20万元奖励，对重新认定的给予10万元奖励。")
     assert [i.who for i in renewed] == [("高新技术企业",), ("高新技术企业",)]
 

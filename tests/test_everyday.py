@@ -296,6 +296,9 @@ def test_asking_what_comes_next_answers_with_the_next_step_of_the_procedure(kb_c
     after = assistant.ask("审核过了以后呢？", session_id=first.session_id)
     assert "项目审批并公示" in after.text and not after.related and not after.refused, after.text
     assert [c.clause_id for c in after.citations] == [first.citations[0].clause_id.replace(".3", ".4")]
+    asked_first = assistant.ask("惠济区跨境电商扶持资金评审结束后，谁来做公正性审核？")
+    kb_copy.remove(asked_first.citations[0].doc_id)  # withdrawn by the help desk meanwhile
+    assert assistant.ask("然后呢？", session_id=asked_first.session_id).text  # answered, not an error
 
 
 def test_a_figure_granted_to_other_levels_does_not_answer_for_the_level_asked(kb_copy, tmp_path):

@@ -66,7 +66,7 @@ _TIER_PREFIX = 4
 """Sentences that open with the same this many characters (年度区级贡献在…) are tiers of one rule."""
 _FACT_REACH = 2
 """A best sentence without the figure asked for is joined to one this near that has it."""
-_OWN_RECIPIENT = re.compile(r"对(?:于)?[^，。；]{1,30}?的[^，。；]{0,12}[，,]")
+_OWN_RECIPIENT = re.compile(r"对(?:于)?(?!上述|其|该|此)[^，。；]{1,30}?的[^，。；]{0,12}[，,]")
 """A sentence that names whom its grant is for ("对到…转化的具有较好经济效益的项目，")."""
 _HEADING_END = "。；;：:，, \n"
 _LIST_ITEMS = 8
@@ -261,11 +261,10 @@ class ExtractiveAnswerer:
         """"纳税、营收这些门槛都有哪些": the lead clause is one item of an article
         ("（三）年纳税额1000万元以上…") whose other items are clauses of their own; all of
         them, in the document's order. Empty when the clause is no such item."""
-        if self._clauses_of is None or " > " not in hit.clause.clause_path:
+        parent = hit.clause.parent_path
+        if self._clauses_of is None or not parent:
             return []
-        parent = hit.clause.clause_path.rsplit(" > ", 1)[0]
-        items = [c for c in self._clauses_of(hit.document.doc_id)
-                 if " > " in c.clause_path and c.clause_path.rsplit(" > ", 1)[0] == parent]
+        items = [c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent]
         if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
             return []
         return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
@@ -273,7 +272,7 @@ class ExtractiveAnswerer:
     def _item_text(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> str:
         """An item's words without the article's heading; its best sentence when long."""
         # The article's own headings, not the item's first words, which the path repeats.
-        above = {_bare(part) for part in hit.clause.clause_path.split(" > ")[:-1]}
+        above = {_bare(part) for part in hit.clause.parent_path.split(" > ") if part}
         own = "\n".join(line for line in hit.clause.text.split("\n") if _bare(line) not in above)
         body = [s for s in map(_without_duty_note, sentences(own)) if len(s.text) >= 2]
         text = own.strip()
@@ -288,15 +287,14 @@ class ExtractiveAnswerer:
         """The other items of the article the best clause is an item of ("（二）…1:1的配套补贴"
         beside "（一）…10%的补贴" under "第十条 鼓励企业参与跨境电商物流体系建设"), where they
         grant something: one measure's grants are listed together."""
-        if self._grants_of is None or " > " not in hit.clause.clause_path:
+        parent = hit.clause.parent_path
+        if self._grants_of is None or not parent:
             return []
-        parent = hit.clause.clause_path.rsplit(" > ", 1)[0]
         seen = {h.clause.clause_id for h in taken}
         siblings = []
         for record in self._grants_of(hit.document.doc_id):
             clause = record.clause
-            if clause.clause_id not in seen and clause.clause_path.rsplit(" > ", 1)[0] == parent \
-                    and " > " in clause.clause_path:
+            if clause.clause_id not in seen and clause.parent_path == parent:
                 seen.add(clause.clause_id)
                 siblings.append(ClauseHit(clause, hit.document, 0.0, {}))
         return siblings
