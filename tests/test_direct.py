@@ -38,6 +38,14 @@ DENGFENG = (
 )
 
 
+def records_of(filename: str, text: str) -> list[BenefitRecord]:
+    """The benefit items of a made-up document, read as ingest reads them."""
+    document = build_document(LoadedFile(filename, text))
+    return [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
+            for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
+                                         document.title)]
+
+
 def test_what_a_clause_grants_is_read_item_by_item():
     items = extract_benefits(
         "对首次获评的“小巨人”企业、专精特新企业，分别给予200万元、50万元一次性奖励；"
@@ -302,9 +310,7 @@ def test_a_list_question_is_answered_one_grant_a_line(api):
 def test_a_citys_grant_for_one_district_is_to_confirm_for_the_city_and_missing_elsewhere():
     bulletin = ("长沙市惠企政策简报\n长沙市工业和信息化局\n一、宁乡市出台助企措施\n"
                 "对首次上规的企业，给予一次性奖励10万元。\n")
-    document = build_document(LoadedFile("长沙简报.txt", bulletin))
-    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
-               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path)]
+    records = records_of("长沙简报.txt", bulletin)
     assert [r.item.amount_yuan for r in records] == [100_000]
 
     def statuses(place: str) -> list[str]:
@@ -319,10 +325,7 @@ def test_who_a_grant_is_for_is_read_from_its_subject_not_from_what_it_mentions()
             "一、企业梯队\n对经认定的瞪羚企业和科技小巨人企业，一次性给予30万元奖励。\n"
             "二、金融支持\n将全县中小企业纳入高新技术企业培育库，优先给予信用贷款，优先提供政策性融资担保。\n"
             "三、税收\n符合条件的技术转让所得，免征企业所得税；经认定的高新技术企业，减按15%征收企业所得税。\n")
-    document = build_document(LoadedFile("湘潭县科技企业培育办法.txt", text))
-    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
-               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
-                                            document.title)]
+    records = records_of("湘潭县科技企业培育办法.txt", text)
 
     def got(**profile) -> list[str]:
         result = match(records, checked_profile("湘潭县", **profile)[0])
@@ -342,10 +345,7 @@ def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
             "一、平台建设\n对企业自建的跨境电子商务第三方支付平台，一次性给予100万元扶持资金。\n"
             "二、园区企业\n对九华智造产业园规划区域内的所有新建企业，免收其他涉企的行政事业性收费。\n"
             "三、外贸企业\n对跨境电子商务企业年出口额超过1000万元的，给予20万元奖励。\n")
-    document = build_document(LoadedFile("湘潭县开放型经济扶持办法.txt", text))
-    records = [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
-               for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
-                                            document.title)]
+    records = records_of("湘潭县开放型经济扶持办法.txt", text)
     result = match(records, checked_profile("湘潭县", industry="跨境电商")[0])
     assert [m.item.amount_yuan for m in result.items] == [200_000]  # the enterprise's own reward
     assert [m.item.benefit for m in result.unsure] == ["减免"]  # is it inside the park? to confirm
