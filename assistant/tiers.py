@@ -69,16 +69,24 @@ def beyond_tiers(question: str, text: str) -> bool:
         False
         >>> beyond_tiers("投资80万能补多少？", "按投资额的10%给予补助，最高不超过200万元；按5%给予贴息，最高不超过100万元。")
         False
+        >>> rule = "注册资本在1亿美元以下的外资企业由市工商局直接登记。"
+        >>> beyond_tiers("注册资本超过1亿美元的到哪登记？", rule), beyond_tiers("注册资本5000万美元的到哪登记？", rule)
+        (True, False)
+        >>> beyond_tiers("注册资本2亿美元的到哪登记？", rule)
+        True
     """
     asked = question_figure(question)
     if asked is None:
         return False
     value, currency, typed = asked
     bounded = _tiers(text, currency)
+    # One rule for what lies below a ceiling ("1亿美元以下的…由市工商局登记") does not say
+    # what applies above it either.
+    ceiling = len(bounded) == 1 and bounded[0][1] == -math.inf
     if _asks_above(question, typed):  # 超过1000万: a tier ending at 1000万元 does not say
-        return len(bounded) >= 2 and not any(high > value for _, _, high in bounded)
+        return (len(bounded) >= 2 or ceiling) and not any(high > value for _, _, high in bounded)
     # Bounds count as inclusive here (（含1000万元）): refusing a figure a tier may hold is worse.
-    return len(bounded) >= 2 and not any(low <= value <= high for _, low, high in bounded)
+    return (len(bounded) >= 2 or ceiling) and not any(low <= value <= high for _, low, high in bounded)
 
 
 def _asks_above(question: str, typed: str) -> bool:
