@@ -189,20 +189,25 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
         # their own split only, and a fit profile must not score on held-out documents.
         judged = [r for r in records if split_of_clause.get(r.item.clause_id) == split
                   or (split == FRESH and r.item.clause_id in split_of_clause)]
-        found = expected = right = 0
+        found = expected = right = found_sure = right_sure = 0
         for profile_gold in (p for p in gold.get("profiles") or [] if p["split"] == split):
             profile, assumed = _profile(profile_gold)
-            got = set()
+            got, sure = set(), set()
             if profile is not None:
                 result = match(judged, profile, assumed)
                 got = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in (*result.items, *result.unsure)}
+                sure = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in result.items}
             want = set(profile_gold.get("expect") or [])
             found, expected, right = found + len(got), expected + len(want), right + len(got & want)
+            found_sure, right_sure = found_sure + len(sure), right_sure + len(sure & want)
             if misses and split == MISSES_SPLIT and got != want:
                 report["misses"].append({"profile": profile_gold["id"], "extra": sorted(got - want),
                                          "missing": sorted(want - got)})
+        # What the page lists as 可能适用, the items to confirm (需确认) left out.
         report["matching"][split] = {"precision": _ratio(right, found), "recall": _ratio(right, expected),
-                                     "returned": found, "expected": expected}
+                                     "returned": found, "expected": expected,
+                                     "match_precision": _ratio(right_sure, found_sure),
+                                     "match_recall": _ratio(right_sure, expected)}
     return report
 
 
@@ -240,16 +245,18 @@ def _ratio(a: int, b: int) -> float:
 
 
 def summary(report: dict) -> str:
-    lines = ["政策直达            抽取 精确率 / 召回率（金额+对象）   （仅金额）        匹配 精确率 / 召回率"]
+    lines = ["政策直达            抽取 精确率 / 召回率（金额+对象）   （仅金额）        匹配 精确率 / 召回率（不含需确认）"]
     for split in SPLITS:
         e, m = report["extraction"][split], report["matching"][split]
         lines.append(
             f"  {split:<8} {e['precision']:.3f} / {e['recall']:.3f}（{e['figure_who']}/{e['extracted']}，{e['gold']} 条标注）"
             f"   {e['figure_precision']:.3f} / {e['figure_recall']:.3f}      {m['precision']:.3f} / {m['recall']:.3f}"
+            f"（{m['match_precision']:.3f} / {m['match_recall']:.3f}）"
         )
     fresh = report["matching"][FRESH]
     if fresh["expected"]:
-        lines.append(f"  {FRESH:<8} （新写的企业画像，全部文件）{'':<30}{fresh['precision']:.3f} / {fresh['recall']:.3f}")
+        lines.append(f"  {FRESH:<8} （新写的企业画像，全部文件）{'':<30}{fresh['precision']:.3f} / {fresh['recall']:.3f}"
+                     f"（{fresh['match_precision']:.3f} / {fresh['match_recall']:.3f}）")
     return "\n".join(lines)
 
 
