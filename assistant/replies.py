@@ -135,7 +135,9 @@ def benefit_list(result, contact: str) -> Draft:
     total = f"，有固定金额或上限的合计约{yuan(result.total_yuan)}" if result.total_yuan else ""
     in_force = [m for m in result.items if not m.expired]
     unsure = [m for m in result.unsure if not m.expired]
-    lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(in_force)} 项{total}：")
+    # The items to confirm are counted apart, so the lines listed and "另有…未列出" add up.
+    to_confirm = f"，另有 {len(unsure)} 项需确认" if unsure else ""
+    lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(in_force)} 项{to_confirm}{total}：")
     for group, title in ((shown_items, ""), (shown_unsure, f"以下 {len(unsure)} 项还要看企业是否符合条件，请对照原文确认：")):
         if not group:
             continue
