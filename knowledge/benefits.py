@@ -39,7 +39,7 @@ from pathlib import Path
 import cn2an
 import yaml
 
-from knowledge.regions import find_regions, is_region
+from knowledge.regions import is_region
 
 TERMS_FILE = Path(__file__).with_name("benefit_terms.yaml")
 RULES_VERSION = 2
@@ -156,14 +156,17 @@ class Terms:
     def who_in(self, text: str) -> tuple[str, ...]:
         """Canonical enterprise types named in `text`, in order; a title contained in a
         longer one (专精特新 in 专精特新“小巨人”) is the longer one only."""
-        found: list[str] = []
+        return tuple(dict.fromkeys(name for name, _, _ in self.kinds_at(text)))
+
+    def kinds_at(self, text: str) -> list[tuple[str, int, int]]:
+        """Every kind named in `text` with where its form stands (name, start, end)."""
+        found = []
         for match in self._who_pattern.finditer(text):
             name = self._form_to_name[match.group(0)]
             if name in self.titles and _CANDIDATE_AFTER.match(text, match.end()):
                 name += "培育企业"  # "隐形冠军培育企业" is a candidate for the title, not a holder
-            if name not in found:
-                found.append(name)
-        return tuple(found)
+            found.append((name, match.start(), match.end()))
+        return found
 
     def industry_in(self, text: str) -> str:
         """The industry `text` names: the longest form found (服务出口 is 服务贸易, not 外贸),
@@ -761,11 +764,8 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
         >>> recipients_in("将集成电路企业纳入高新技术企业预备库，优先进行培训", terms())
         ('集成电路企业',)
     """
-    bare = _BRACKETED.sub("", text)
-    grant = _GRANT_VERB.search(bare)
-    head = bare[: grant.start()] if grant else bare
-    if "对" in head:
-        subject = head[head.rfind("对") + 1:]
+    bare, subject, _ = _grant_subject(text)
+    if subject:
         body = _BODY.match(re.split(r"[，,]", subject)[0])
         if body:  # "对大连企业自建的跨境电子商务第三方支付平台": the platform, not its owner
             return (_canonical_body(body.group(1), vocabulary),)
@@ -773,6 +773,15 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
         if named:
             return named
     return _named(bare, vocabulary)
+
+
+def _grant_subject(text: str) -> tuple[str, str, bool]:
+    """`text` without its brackets, the words after the last 对 before its grant word ("" when
+    it has no 对 there), and whether it names a grant word at all."""
+    bare = _BRACKETED.sub("", text)
+    grant = _GRANT_VERB.search(bare)
+    head = bare[: grant.start()] if grant else bare
+    return bare, head[head.rfind("对") + 1:] if "对" in head else "", grant is not None
 
 
 _BODY = re.compile(r"^(?:[^，,]*的)?([^，,的]{2,16}(?:平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间))$")
@@ -785,7 +794,7 @@ _ZONE = re.compile(
 def _canonical_body(phrase: str, vocabulary: Terms) -> str:
     """A body by the vocabulary's name when the phrase ends with one of its forms
     (国家级众创空间 → 孵化载体), else as written."""
-    for name, start, end in reversed(_kinds_at(phrase, vocabulary)):
+    for name, start, end in reversed(vocabulary.kinds_at(phrase)):
         if end == len(phrase):
             return name
     return phrase
@@ -802,29 +811,19 @@ def _zone(text: str) -> tuple[str, ...]:
         ((), ('位于大连生态科技创新城',))
     """
     found = _ZONE.search(text)
-    if found is None or is_region(found.group(1)) or find_regions(found.group(1)) == [found.group(1)]:
+    if found is None or is_region(found.group(1)):
         return ()  # a zone that is a place of its own (…新区) is the document's region's business
     return (f"位于{found.group(1)}",)
 
 
 def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:
-    kept = [m for m in _kinds_at(text, vocabulary) if not _joined_or_used(text, m[1], m[2])]
+    kept = [m for m in vocabulary.kinds_at(text) if not _joined_or_used(text, m[1], m[2])]
     return tuple(dict.fromkeys(name for name, _, _ in kept))
 
 
 def _joined_or_used(text: str, start: int, end: int) -> bool:
     before = text[:start]
     return bool(_NOT_RECIPIENT.search(before) or (_INTO_POOL.search(before) and _POOL.match(text, end)))
-
-
-def _kinds_at(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]:
-    found = []
-    for match in vocabulary._who_pattern.finditer(text):
-        name = vocabulary._form_to_name[match.group(0)]
-        if name in vocabulary.titles and _CANDIDATE_AFTER.match(text, match.end()):
-            name += "培育企业"
-        found.append((name, match.start(), match.end()))
-    return found
 
 
 def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
@@ -838,13 +837,10 @@ def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
         >>> alternatives("对外资研发中心给予100万元奖励", terms())
         ()
     """
-    bare = _BRACKETED.sub("", text)
-    grant = _GRANT_VERB.search(bare)
-    head = bare[: grant.start()] if grant else ""
-    if "对" not in head:
+    _, subject, granted = _grant_subject(text)
+    if not granted or not subject:
         return ()
-    subject = head[head.rfind("对") + 1:]
-    kinds = [k for k in _kinds_at(subject, vocabulary) if not _joined_or_used(subject, k[1], k[2])]
+    kinds = [k for k in vocabulary.kinds_at(subject) if not _joined_or_used(subject, k[1], k[2])]
     if len({k[0] for k in kinds}) < 2:
         return ()
     joined = all(_EITHER.match(subject[a[2]:b[1]]) for a, b in zip(kinds, kinds[1:]))
