@@ -6,9 +6,11 @@ source document; nothing is paraphrased here.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import asdict, dataclass
 
+from knowledge.benefits import valid_until
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
 from knowledge.text import sentence_bounds
@@ -35,6 +37,18 @@ class Citation:
     """条款全文。"""
     quote: str
     """所依据的原文（条款全文的连续片段）。"""
+    valid_until: str = ""
+    """文件自述的有效期末日（YYYY-MM-DD），文件未写明时为空。"""
+    expired: bool = False
+    """有效期已过（以答复当天计）。"""
+
+    @property
+    def term(self) -> str:
+        """"有效期至2020年12月31日" when the document states its end, else ""."""
+        if not self.valid_until:
+            return ""
+        year, month, day = self.valid_until.split("-")
+        return f"有效期至{int(year)}年{int(month)}月{int(day)}日"
 
     def as_json(self) -> dict:
         """The citation object of DESIGN.md (field names are the JSON keys)."""
@@ -43,10 +57,12 @@ class Citation:
 
 def citation_for(n: int, hit: ClauseHit, quote: str) -> Citation:
     document, clause = hit.document, hit.clause
+    until = valid_until(document.validity, document.date)
     return Citation(
         n=n, doc_id=document.doc_id, title=document.title, doc_number=document.doc_number,
         issuer=document.issuer, date=document.date, region=clause_region(hit),
         clause_id=clause.clause_id, clause_path=clause.clause_path, text=clause.text, quote=quote,
+        valid_until=until, expired=bool(until) and until < datetime.date.today().isoformat(),
     )
 
 

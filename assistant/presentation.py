@@ -131,6 +131,9 @@ def citation_card(citation: Citation, key: str, name_the_clause: bool = False) -
     """
     e = escape_html
     facts = " · ".join(e(v) for v in (citation.doc_number, citation.issuer, citation.date, citation.region) if v)
+    if citation.term:
+        term = f'<span class="hq-expired">{citation.term}（已过期）</span>' if citation.expired else citation.term
+        facts = f"{facts} · {term}" if facts else term
     source = document_link(citation.doc_id, citation.clause_id)
     label = f" {e(clause_label(citation.clause_path))}" if name_the_clause else ""
     return (

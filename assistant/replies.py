@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import prompts
 from assistant.answer.base import Draft
-from assistant.citations import citation_for
+from assistant.citations import Citation, citation_for
 from knowledge.models import ClauseHit, PolicyDocument
 
 RELATED_LEAD = "没有找到直接规定，以下条款可能相关："
@@ -66,6 +66,16 @@ def which_place(ambiguous: Sequence[tuple[str, Sequence[str]]]) -> Draft:
 def uncovered_note(uncovered: Sequence[str]) -> str:
     """Added under an answer when some of the places asked about have no documents."""
     return f"（知识库暂未收录{'、'.join(uncovered)}的政策，以上仅涉及已收录地区。）"
+
+
+def expired_note(citations: Sequence[Citation]) -> str:
+    """Added under an answer quoting a document whose own stated term has ended: the owner
+    should not count on it before the issuing body confirms it still applies."""
+    ended = {c.doc_id: c for c in citations if c.expired}
+    if not ended:
+        return ""
+    named = "、".join(f"《{c.title}》（{c.term}）" for c in ended.values())
+    return f"（提示：{named}已过文件自述的有效期，是否仍在执行或已有新政策接续，请向发文单位确认。）"
 
 
 def guide(

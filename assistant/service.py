@@ -218,8 +218,9 @@ class Assistant:
             by_region = len(retrieval.frame.regions) > 1 or not retrieval.frame.regions and region is None
             quoted = self._with_document_facts(retrieval.frame, self._with_amendments(relevant))
             draft = yield from self.answerer.stream(retrieval.frame, quoted, history, by_region)
-        if retrieval.uncovered_regions and draft.citations:
-            note = replies.uncovered_note(retrieval.uncovered_regions)
+        notes = [replies.uncovered_note(retrieval.uncovered_regions) if retrieval.uncovered_regions else "",
+                 replies.expired_note(draft.citations)] if draft.citations else []
+        for note in filter(None, notes):
             draft = Draft(draft.text + "\n" + note, draft.citations, draft.mode, draft.notice)
             yield "\n" + note
         suggestions = self._suggestions(standalone, draft, retrieval.scope)

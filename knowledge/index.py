@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge import regions
 from knowledge.benefits import (
     BenefitItem, BenefitRecord, clause_hash, corrected, correction_json, item_key, stored_items,
 )
@@ -103,6 +104,7 @@ class KnowledgeBase:
         """Build what search and 政策直达 read (exact vectors, BM25, items) now rather than
         at the first question; a failure is left for that question to report."""
         try:
+            regions.warm_up()
             self.search.prepare()
             self.benefits()
         except Exception:  # e.g. the vector store is not reachable yet

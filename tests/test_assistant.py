@@ -175,6 +175,7 @@ def test_answer_json_has_the_documented_shape(assistant):
     citation = data["citations"][0]
     assert set(citation) == {
         "n", "doc_id", "title", "doc_number", "issuer", "date", "region", "clause_id", "clause_path", "text", "quote",
+        "valid_until", "expired",  # additive: the document's own stated term
     }
     assert citation["n"] == 1 and citation["quote"] in citation["text"]
     assert set(data["timings_ms"]) >= {"retrieve", "answer"}

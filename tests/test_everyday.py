@@ -8,6 +8,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
+from assistant.presentation import citation_card
 from assistant.relevance import RelevanceModel
 from assistant.replies import RELATED_LEAD
 from assistant.service import Assistant
@@ -192,6 +193,27 @@ def assistant_with_huiji_policy(kb: KnowledgeBase, tmp_path, name: str, policy: 
     store = ConversationStore("sqlite://")
     store.open()
     return Assistant(Settings(data_dir=tmp_path), kb, store)
+
+
+def test_an_answer_quoting_a_document_past_its_own_term_says_so(kb_copy, tmp_path):
+    policy = (
+        "惠济区人才公寓租房补贴暂行办法\n"
+        "第一条 对新引进的全日制博士研究生，给予每月2000元租房补贴。\n"
+        "第二条 本办法自2018年1月1日起施行，有效期至{end}。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-rent.txt", policy.format(end="2020年12月31日"))
+    answer = assistant.ask("惠济区新引进的博士租房补贴一个月多少钱？")
+    assert not answer.refused and "2000元" in answer.text, answer.text
+    assert "有效期至2020年12月31日）已过文件自述的有效期" in answer.text, answer.text
+    cited = next(c for c in answer.citations if c.title.startswith("惠济区人才公寓"))
+    assert (cited.valid_until, cited.expired) == ("2020-12-31", True)
+    assert "有效期至2020年12月31日（已过期）</span>" in citation_card(cited, "k")
+
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-rent.txt", policy.format(end="2099年12月31日"))
+    answer = assistant.ask("惠济区新引进的博士租房补贴一个月多少钱？")
+    assert "2000元" in answer.text and "有效期" not in answer.text, answer.text
+    cited = next(c for c in answer.citations if c.title.startswith("惠济区人才公寓"))
+    assert (cited.valid_until, cited.expired) == ("2099-12-31", False)
 
 
 def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_path):

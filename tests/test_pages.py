@@ -136,7 +136,8 @@ def test_a_reload_keeps_the_conversation_and_new_chat_forgets_it(server, page):
     follow_up = next(t for t in log if t.question == "那怎么申请？")
     assert "温县" in follow_up.standalone_question
     page.locator("#hq-new").click()
-    expect(chat).not_to_contain_text("40%以上")
+    # Under a loaded machine the page's queue may still be closing the follow-up's stream.
+    expect(chat).not_to_contain_text("40%以上", timeout=WAIT_MS)
     page.wait_for_timeout(500)
     page.reload()
     expect(page.get_by_text("可以这样问")).to_be_visible()

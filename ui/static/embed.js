@@ -133,8 +133,14 @@
         // Several cards of one document: each names its clause, as the chat page does.
         var label = perDocument[c.doc_id] > 1 ? " " + clauseLabel(c.clause_path) : "";
         card.appendChild(element("summary", null, "[" + c.n + "] 《" + c.title + "》" + label));
-        var meta = [c.doc_number, c.issuer, c.date, c.region].filter(Boolean).join(" · ");
-        card.appendChild(element("div", "hq-meta", meta));
+        var meta = element("div", "hq-meta", [c.doc_number, c.issuer, c.date, c.region].filter(Boolean).join(" · "));
+        if (c.valid_until) {
+          var day = c.valid_until.split("-").map(Number);
+          var term = "有效期至" + day[0] + "年" + day[1] + "月" + day[2] + "日";
+          if (meta.textContent) meta.appendChild(document.createTextNode(" · "));
+          meta.appendChild(c.expired ? element("span", "hq-expired", term + "（已过期）") : document.createTextNode(term));
+        }
+        card.appendChild(meta);
         card.appendChild(element("div", "hq-meta", "条款：" + c.clause_path));
         card.appendChild(clauseWithQuote(c.text, c.quote));
         var source = element("a", "hq-source", "查看原文");
