@@ -502,6 +502,33 @@ def _states_own_case(text: str) -> bool:
     return bool(_SELF_CASE.search(text)) and not region_mentions(text) and len(text) <= _SELF_CASE_LENGTH
 
 
+CARRY_OVER_CHARS = 15
+"""Up to this long, a question in a conversation may lean on the previous one without
+saying so ("报给哪个部门啊？")."""
+
+
+def carried_over(question: str, previous: str) -> str | None:
+    """The previous question with this one added, for a short question that names no place
+    and so may lean on it unannounced; None for one that stands on its own (longer, or
+    naming a place). Whether it does lean is for the clauses to say: the caller searches
+    both readings.
+
+    Example:
+        >>> carried_over("报给哪个部门啊？", "投资十八条的实施细则多少天内报上去？")
+        '投资十八条的实施细则多少天内报上去，报给哪个部门啊？'
+        >>> carried_over("郑州专精特新奖多少？", "投资十八条的实施细则多少天内报上去？") is None
+        True
+    """
+    core = _FILLERS.sub("", question)
+    if not previous or len(core) > CARRY_OVER_CHARS or region_mentions(question):
+        return None
+    return _joined(previous, question)
+
+
+def _joined(previous: str, question: str) -> str:
+    return previous.rstrip("？?。!！") + "，" + question.rstrip("？?。!！") + "？"
+
+
 def rewrite_follow_up(question: str, previous: str) -> str:
     """A standalone question from a follow-up and the previous standalone question.
 
@@ -537,7 +564,7 @@ def rewrite_follow_up(question: str, previous: str) -> str:
         return question
     if _states_own_case(question):
         # The previous question kept whole, the asker's case added to it.
-        return previous.rstrip("？?。!！") + "，" + question.rstrip("？?。!！") + "？"
+        return _joined(previous, question)
     new, old = frame(question), frame(previous)
     rewritten = previous
     replaced = False

@@ -21,11 +21,11 @@ from knowledge.models import ClauseHit
 
 FEATURES = (
     "dense", "dense_gap", "coverage", "bigrams", "bm25_share", "states_fact", "body_coverage", "sentence_coverage",
-    "sentence_states_fact",
+    "sentence_states_fact", "bigram_lead",
 )
 FEATURE_KEYS = (
     "cosine", "cosine_gap", "coverage", "bigram_coverage", "bm25_share", "states_fact", "body_coverage",
-    "sentence_coverage", "sentence_states_fact",
+    "sentence_coverage", "sentence_states_fact", "bigram_lead",
 )
 """Where a scored hit keeps its features in `ClauseHit.scores` (for calibration and the console)."""
 
@@ -51,8 +51,8 @@ class RelevanceModel:
     """相关度模型：逻辑回归系数与拒答阈值。
 
     Example:
-        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0), intercept=-12.05, threshold=0.5)
-        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0, 0.5, 0.5, 1.0)), 3)
+        >>> model = RelevanceModel(weights=(10.0, 5.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0), intercept=-12.05, threshold=0.5)
+        >>> round(model.probability((0.9, 0.05, 0.8, 0.5, 0.5, 1.0, 0.5, 0.5, 1.0, 0.2)), 3)
         0.5
     """
 
@@ -104,6 +104,29 @@ class RelevanceModel:
 
 
 _SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+
+
+def question_features(hits: list[ClauseHit], evidence: QuestionEvidence) -> list[tuple[float, ...]]:
+    """The features of each of one question's hits: `hit_features`, then how far the
+    hit's share of the question's character pairs stands above the best of the others —
+    the clause that says it stands out among the question's own candidates, however
+    loosely the question is worded (pairs survive colloquial words and typos).
+    """
+    rows = [hit_features(hit, evidence) for hit in hits]
+    return [row + (lead,) for row, lead in zip(rows, leads([row[3] for row in rows]))]
+
+
+def leads(coverages: list[float]) -> list[float]:
+    """Each coverage minus the best of the others (the coverage itself when alone).
+
+    Example:
+        >>> [round(lead, 2) for lead in leads([0.35, 0.17, 0.12])]
+        [0.18, -0.18, -0.23]
+    """
+    if len(coverages) < 2:
+        return list(coverages)
+    first, second = sorted(coverages, reverse=True)[:2]
+    return [c - (second if c == first else first) for c in coverages]
 
 
 def hit_features(hit: ClauseHit, evidence: QuestionEvidence) -> tuple[float, ...]:

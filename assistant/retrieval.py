@@ -17,7 +17,7 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.questions import ASKING_WORDS, frame, stated_pattern
-from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, hit_features
+from assistant.relevance import FEATURE_KEYS, QuestionEvidence, RelevanceModel, question_features
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.models import ClauseHit, StoredDocument
@@ -189,11 +189,10 @@ class HybridRetriever(BaseRetriever):
         # Clauses only BM25 found get their exact cosine, so every feature is measured.
         missing = [hit for hit in hits if "dense" not in hit.scores]
         exact = self.kb.similarities(query, missing) if missing else {}
+        hits = [replace(hit, scores={**hit.scores, "dense_exact": exact[hit.clause.clause_id]})
+                if hit.clause.clause_id in exact else hit for hit in hits]
         scored = []
-        for hit in hits:
-            if hit.clause.clause_id in exact:
-                hit = replace(hit, scores={**hit.scores, "dense_exact": exact[hit.clause.clause_id]})
-            features = hit_features(hit, evidence)
+        for hit, features in zip(hits, question_features(hits, evidence)):
             relevance = self.relevance.probability(features)
             named = dict(zip(FEATURE_KEYS, features))
             scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))

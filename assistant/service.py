@@ -33,8 +33,8 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, asks_next_step, frame, rewrite_follow_up, searchable, stated_pattern, title_levels,
-    validate_question, validate_region,
+    QuestionFrame, asks_next_step, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
+    title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
@@ -181,6 +181,9 @@ class Assistant:
             return
         standalone = self.wording.correct(self._standalone(question, history))
         retrieval = self.retrieve(standalone, region)
+        leaning = False
+        if history:
+            standalone, retrieval, leaning = self._leaning_on_previous(question, history, region, standalone, retrieval)
         following = self._next_step(question, history, retrieval) if history and asks_next_step(question) else None
         if following is not None:
             retrieval = replace(retrieval, hits=[following])  # the step asked for, not more search results
@@ -191,7 +194,8 @@ class Assistant:
         refused = is_related = False
         answerable = not retrieval.ambiguous and (retrieval.scope or not retrieval.uncovered_regions)
         curated = self.helpdesk.match(standalone, retrieval.scope) if answerable else None
-        parts = question_parts(standalone)
+        # A question read with the previous one is still one question, not two parts.
+        parts = question_parts(standalone) if not leaning else [standalone]
         by_parts = self._by_parts(parts, region, history) if len(parts) > 1 and answerable and not curated else None
         if curated is not None:
             draft = self._curated_draft(curated.answer)
@@ -450,6 +454,22 @@ class Assistant:
         best = max((h.scores.get("relevance", 0.0) for h in retrieval.hits), default=0.0)
         relevance = max(best, self.relevance.threshold)
         return ClauseHit(following, document, relevance, {"relevance": relevance})
+
+    def _leaning_on_previous(
+        self, question: str, history: list[Turn], region: str | None, standalone: str, retrieval: Retrieval,
+    ) -> tuple[str, Retrieval, bool]:
+        """A short question no clause answers on its own, asked in a conversation without
+        saying it follows on ("报给哪个部门啊？"), is read with the previous question too
+        when the clauses answer that reading better (True when they do)."""
+        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.wording.correct(searchable(question)):
+            return standalone, retrieval, False
+        joined = carried_over(standalone, history[-1].standalone_question)
+        if joined is None:
+            return standalone, retrieval, False
+        leaning = self.retrieve(joined, region)
+        if leaning.top_relevance > retrieval.top_relevance:
+            return joined, leaning, True
+        return standalone, retrieval, False
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         question = searchable(question)

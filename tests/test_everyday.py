@@ -119,6 +119,20 @@ def assistant_on_one_policy(e5, tmp_path, second_clause: str) -> Assistant:
     return Assistant(Settings(data_dir=tmp_path), kb, store)
 
 
+def test_a_short_question_that_leans_on_the_previous_one_unannounced_is_answered_from_it(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、各乡镇要将制定的实施细则，于本措施印发之日起10个工作日内报县工业和信息化局备案。")
+    alone = assistant.ask("报到哪里备案？")
+    assert alone.refused or alone.related, alone.text  # on its own it names nothing to look up
+    first = assistant.ask("宁陵县乡镇的实施细则多少天内要报上去？")
+    assert "10个工作日" in first.text, first.text
+    leaning = assistant.ask("报到哪里备案？", session_id=first.session_id)
+    assert not leaning.refused and not leaning.related and "县工业和信息化局" in leaning.text, leaning.text
+    assert not leaning.text.startswith("1."), "one question, not the previous one answered again"
+    own = assistant.ask("专精特新奖多少？", session_id=first.session_id)
+    assert "20万元" in own.text, "a short question answered on its own keeps its own subject"
+
+
 def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
     """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
     same knowledge base answers a question whose figure it does state."""
