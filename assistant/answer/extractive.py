@@ -407,7 +407,8 @@ class ExtractiveAnswerer:
             span = self._with_the_fact(hit.clause.text, spans, best.sentence, question)
             if span is spans[best.sentence]:
                 span = self._whole_tiers(hit.clause.text, spans, best.sentence, question)
-            best = replace(best, span=self._with_the_cap(hit.clause.text, spans, span, question))
+            span = self._with_the_cap(hit.clause.text, spans, span, question)
+            best = replace(best, span=_with_the_duty_note(hit.clause.text, span, question))
         return best
 
     def subject_states(self, question: QuestionFrame, hit: ClauseHit, states: Callable[[str], bool]) -> bool:
@@ -621,6 +622,25 @@ _CAP_SENTENCE = re.compile(r"\s*[^，。；]{0,8}?(?:(?:最高|最多|上限|累
                            r"(?:期限|年限)(?:最长)?(?:为|不超过)?\s*[\d一二三四五六七八九十两]+\s*个?年)")
 """A sentence that caps the grant before it (补助金额最高不超过100万元, 单一企业最高补贴300万元)
 or says for how long it is given (扶持期限为三年)."""
+def _with_the_duty_note(text: str, span: Span, question: QuestionFrame) -> Span:
+    """Asked who does it, the units in brackets right after the measure (…进行材料审核和业务
+    验收。（人民银行沈阳分行牵头负责）) are the answer: quoted with it.
+
+    Example:
+        >>> from assistant.questions import frame
+        >>> text = "对申请支付业务许可证的机构进行材料审核。（人民银行沈阳分行牵头负责）另有规定。"
+        >>> _with_the_duty_note(text, Span(0, 20, text[:20]), frame("材料谁来审？")).text
+        '对申请支付业务许可证的机构进行材料审核。（人民银行沈阳分行牵头负责）'
+        >>> _with_the_duty_note(text, Span(0, 20, text[:20]), frame("材料审核要多久？")).text
+        '对申请支付业务许可证的机构进行材料审核。'
+    """
+    note = _DUTY_NOTE.match(text, span.end) if "who" in question.fact_kinds else None
+    if note is None:
+        return span
+    end = span.end + len(note.group(0).rstrip())
+    return Span(span.start, end, text[span.start:end])
+
+
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _DUTY_NOTE = re.compile(r"\s*(?:[（(][^（）()]{0,80}?(?:牵头|配合|负责)[^（）()]{0,80}[）)]|"
                         r"〔[^〔〕]{0,160}?(?:牵头|配合|负责)[^〔〕]{0,40}〕)[。；;]?\s*")
@@ -801,6 +821,9 @@ def pick_region(hit: ClauseHit, quote: str) -> str:
         ('大连市', '甘井子区')
         >>> pick_region(hit, "加快建设庄河港木材产业物流园。")  # a port named after a county is not its rule
         '大连市'
+        >>> province = ClauseHit(hit.clause, replace(doc, region="辽宁省"), 1.0, {})
+        >>> pick_region(province, "进行材料审核。（人民银行沈阳分行牵头负责）")  # a bank's branch acts
+        '辽宁省'
 
     """
     region = clause_region(hit)
@@ -810,7 +833,7 @@ def pick_region(hit: ClauseHit, quote: str) -> str:
     return region
 
 
-_ACTING_BODY = re.compile(r"(?:人民)?(?:财政|政府|管委会|党委)|[\u4e00-\u9fff]{0,4}局")
+_ACTING_BODY = re.compile(r"(?:人民)?(?:财政|政府|管委会|党委)|[\u4e00-\u9fff]{0,4}局|(?:中心)?[分支]行|海关")
 """What follows a district named as the body that acts, not the place a rule is for."""
 
 
