@@ -230,6 +230,26 @@ def test_an_answer_quoting_a_document_past_its_own_term_says_so(kb_copy, tmp_pat
     assert (cited.valid_until, cited.expired) == ("2099-12-31", False)
 
 
+def test_an_item_of_a_list_is_quoted_with_the_opening_that_says_what_the_list_is(kb_copy, tmp_path):
+    policy = (
+        "惠济区总部企业认定办法\n"
+        "第一条 为发展总部经济，制定本办法。\n"
+        "第二条 属于下列情形之一的企业，不予认定：\n"
+        "（一）在享受政府财政资助中有严重违约行为的。\n"
+        "（二）发生重大税收违法行为的。\n"
+        "（三）正在被有关机关立案查处的。\n"
+        "第三条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-hq-bars.txt", policy)
+    answer = assistant.ask("惠济区我们公司前年出过重大税收违法的事，还能认定总部企业不？")
+    assert "不予认定：[1]（二）发生重大税收违法行为的。[2]" in answer.text, answer.text
+    opening, item = answer.citations[:2]
+    assert opening.quote == "第二条 属于下列情形之一的企业，不予认定：" and opening.quote in opening.text
+    assert item.quote == "（二）发生重大税收违法行为的。"
+    first = assistant.ask("惠济区企业在享受政府财政资助中有严重违约行为的，还能认定总部企业吗？")
+    assert "不予认定：\n（一）在享受政府财政资助中有严重违约行为的。[1]" in first.text, first.text
+
+
 def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_path):
     policy = (
         "惠济区总部企业财政贡献扶持办法\n"

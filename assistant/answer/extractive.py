@@ -209,10 +209,19 @@ class ExtractiveAnswerer:
                 lines.append(f"{lead_region}：" if lead_region else "相关规定：")
                 lines += [f"· {span.text}[{n}]" for span in listed]
                 continue
+            lead_in = self._lead_in(pick) if pick is lead else None
+            if lead_in is not None and lead_in[0] is pick.hit:  # the article's opening starts this very clause
+                pick = lead = replace(pick, span=lead_in[1], trimmed=False)
+                lead_in = None
+            if lead_in is not None:
+                citations.append(citation_for(n, lead_in[0], lead_in[1].text))
+                n += 1
             citations.append(citation_for(n, pick.hit, pick.span.text))
             region = pick_region(pick.hit, pick.span.text)
             if pick is lead:
                 prefix = f"{region}：" if region else ""
+                if lead_in is not None:
+                    prefix += f"{lead_in[1].text}[{n - 1}]"
             elif _amends(pick):
                 prefix = f"后续调整（{pick.hit.document.date}）：" if pick.hit.document.date else "后续调整："
             else:
@@ -268,6 +277,31 @@ class ExtractiveAnswerer:
         if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
             return []
         return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
+
+    def _lead_in(self, pick: _Pick) -> tuple[ClauseHit, Span] | None:
+        """The opening that says what an article's items are (第三条 属于下列情形之一的企业，
+        不予认定：) when the quote is one of the items and leaves it out: "（三）涉嫌违法…的"
+        alone does not say it bars the enterprise. With the clause that holds it (the
+        article's first item) and, when that is the quoted clause itself, a span from the
+        opening to the end of the quote."""
+        hit = pick.hit
+        parent = hit.clause.parent_path
+        if self._clauses_of is None or not parent:
+            return None
+        first = next((c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent), None)
+        opening = _LEAD_IN.search(first.text) if first is not None else None
+        if opening is None or not _ITEM_START.match(first.text[opening.end():].lstrip()):
+            return None
+        if first.clause_id != hit.clause.clause_id:
+            return ClauseHit(first, hit.document, 0.0, {}), Span(opening.start(), opening.end(), opening.group(0))
+        end = pick.span.end
+        if end <= opening.end() + 1:  # the opening alone: its first item with it
+            after = first.text[opening.end():]
+            item_end = _ITEM_END.search(first.text, opening.end() + len(after) - len(after.lstrip()) + 1)
+            end = item_end.end() if item_end else len(first.text)
+        elif pick.span.start < opening.end() or pick.span.start - opening.end() > _LEAD_IN_GAP:
+            return None  # quoted already, or the quote is further on
+        return hit, Span(opening.start(), end, first.text[opening.start():end])
 
     def _item_text(self, hit: ClauseHit, question: QuestionFrame, tokens: list[str], weights: list[float]) -> str:
         """An item's words without the article's heading; its best sentence when long."""
@@ -640,6 +674,12 @@ def _with_the_duty_note(text: str, span: Span, question: QuestionFrame) -> Span:
     end = span.end + len(note.group(0).rstrip())
     return Span(span.start, end, text[span.start:end])
 
+
+_LEAD_IN = re.compile(r"[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n]*?[:：]")
+_ITEM_START = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]+、")
+_LEAD_IN_GAP = 8
+_ITEM_END = re.compile(r"[。；;]|\n|$")
+"""At most this far from an article's opening, the first item's quote is shown with it."""
 
 _DUTY_LINE = re.compile(r"\s*[（(]?(?:责任单位|牵头单位|配合单位|责任部门|牵头部门)[:：]")
 _DUTY_NOTE = re.compile(r"\s*(?:[（(][^（）()]{0,80}?(?:牵头|配合|负责)[^（）()]{0,80}[）)]|"
