@@ -283,7 +283,8 @@ class Assistant:
         named = None
         if any(k in DOCUMENT_FACTS for k in retrieval.frame.fact_kinds):
             words = subject_words(retrieval.frame.text, self.kb.tokenizer.tokenize)
-            named = next((h for h in retrieval.hits if names_the_document(words, h.document.title)), None)
+            named = next((h for h in retrieval.hits
+                          if names_the_document(words, h.document.title, self.wording.variants)), None)
         if named is not None:
             lent = self._with_document_facts(retrieval.frame, [named], max(best, self.relevance.threshold))[1:]
             have = {h.clause.clause_id for h in relevant}

@@ -408,6 +408,19 @@ def test_who_takes_applications_and_from_when_are_quoted_from_the_articles_that_
     assert "2024年1月1日" in effective.text.split("[1]")[0], effective.text
 
 
+def test_a_document_named_by_its_short_form_is_asked_when_it_applies(kb_copy, tmp_path):
+    grants = "".join(
+        f"第{n}条 对跨境电子商务企业{kind}的，给予{cap}万元扶持资金。\n"
+        for n, (kind, cap) in enumerate([("建设海外仓", 50), ("开展品牌推广", 20), ("引进平台", 30), ("建设独立站", 10),
+                                          ("开展人才培训", 5), ("建设线下园区", 100), ("租用仓储", 15), ("参加展会", 8)], start=1)
+    )
+    policy = "惠济区跨境电子商务扶持资金管理暂行办法\n" + grants + "第九条 本办法自印发之日起施行。\n"
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-cbec-fund.txt", policy)
+    answer = assistant.ask("请问下，惠济区那个跨境电商扶持资金管理办法，啥时候开始执行的啊？")
+    assert not answer.refused and not answer.related, answer.text
+    assert "自印发之日起施行" in answer.text.split("[1]")[0], answer.text
+
+
 def test_a_question_in_everyday_speech_is_answered(kb_copy, tmp_path):
     """区里, 今年, 开个, 头一回 are in no clause: they say how the owner talks, and do not
     make the clause that answers look unrelated."""

@@ -740,11 +740,21 @@ def without_places(text: str) -> str:
     return text
 
 
-def names_the_document(words: list[str], title: str) -> bool:
+def names_the_document(
+    words: list[str], title: str, variants: Callable[[str], tuple[str, ...]] = lambda word: (),
+) -> bool:
     """A question whose words of substance (`subject_words`) are `words` names a document by
     its title ("大连工程实验室管理暂行办法从哪天施行"): three or more of them, and two thirds,
-    are the title's."""
-    named = sum(1 for word in words if word in title)
+    are the title's, a word counting when a form it stands for is (电商 for 电子商务).
+
+    Example:
+        >>> words = ["跨境", "电商", "管理", "规定", "开始", "执行"]
+        >>> names_the_document(words, "大连市跨境电子商务扶持资金管理暂行规定")
+        False
+        >>> names_the_document(words, "大连市跨境电子商务扶持资金管理暂行规定", lambda w: ("电子商务",) if w == "电商" else ())
+        True
+    """
+    named = sum(1 for word in words if word in title or any(form in title for form in variants(word)))
     return named >= 3 and named >= 2 * len(words) / 3
 
 
