@@ -14,7 +14,9 @@ import pypinyin
 from knowledge.regions import common_words, gazetteer
 
 _MIN_TERM = 3
-"""Shorter words are fixed by sound too often wrongly (two characters share a sound easily)."""
+"""Shorter words are fixed by sound only where the text around says it is no word of its own
+(two characters share a sound easily)."""
+_SHORT_TERM = 2
 
 
 class Wording:
@@ -24,11 +26,13 @@ class Wording:
         >>> wording = Wording.load()
         >>> wording.correct("专精特心企业奖励多少"), wording.correct("小巨仁给多少钱")
         ('专精特新企业奖励多少', '小巨人给多少钱')
+        >>> wording.correct("银行能做并构贷款不？两样补帖能一块拿吗"), wording.correct("入驻企业用地指标")
+        ('银行能做并购贷款不？两样补贴能一块拿吗', '入驻企业用地指标')
         >>> "奖励" in wording.variants("给多少钱")
         True
     """
 
-    def __init__(self, groups: list[list[str]], vocabulary: set[str]) -> None:
+    def __init__(self, groups: list[list[str]], vocabulary: set[str], short_terms: set[str] = frozenset()) -> None:
         self.groups = groups
         self._variants: dict[str, tuple[str, ...]] = {}
         self._groups_by_word = {w: tuple(g) for g in groups for w in g if len(w) >= 2}
@@ -40,6 +44,12 @@ class Wording:
         for term in vocabulary:
             if len(term) >= _MIN_TERM:
                 self._by_sound.setdefault(_sound(term), []).append(term)
+        # Two-character policy words (补贴, 申请, 并购), not places: 2-character place
+        # names sound like too many everyday pairs.
+        self._short_by_sound: dict[str, list[str]] = {}
+        for term in {w for g in groups for w in g} | short_terms:
+            if len(term) == _SHORT_TERM:
+                self._short_by_sound.setdefault(_sound(term), []).append(term)
         self._lengths = sorted({len(t) for terms in self._by_sound.values() for t in terms}, reverse=True)
 
     @classmethod
@@ -48,11 +58,11 @@ class Wording:
         text = resources.files("assistant").joinpath("synonyms.txt").read_text(encoding="utf-8")
         groups = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
         terms_file = resources.files("knowledge").joinpath("policy_terms.txt").read_text(encoding="utf-8")
-        vocabulary = {line.split()[0] for line in terms_file.splitlines() if line.strip()}
-        vocabulary |= {word for group in groups for word in group}
+        terms = {line.split()[0] for line in terms_file.splitlines() if line.strip()}
+        vocabulary = terms | {word for group in groups for word in group}
         places = gazetteer()
         vocabulary |= {s for s in places.surfaces if len(s) >= _MIN_TERM}
-        return cls(groups, vocabulary)
+        return cls(groups, vocabulary, terms)
 
     def variants(self, word: str) -> tuple[str, ...]:
         """Other words for `word` (2+ characters), from the synonym list."""
@@ -101,9 +111,23 @@ class Wording:
                     i += length
                     break
             else:
-                out.append(text[i])
-                i += 1
+                short = self._short_match(text, i, "".join(sounds[i:i + _SHORT_TERM]))
+                out.append(short or text[i])
+                i += _SHORT_TERM if short else 1
         return "".join(out)
+
+    def _short_match(self, text: str, i: int, sound: str) -> str:
+        """A two-character policy word misspelt by sound at text[i] (补帖 -> 补贴, 申清 -> 申请,
+        并构 -> 并购): the pair is no word, and neither of its characters makes a word with
+        its neighbour (入驻企业 holds 驻企, 基础上试点 holds 上试: no typos)."""
+        piece = text[i:i + _SHORT_TERM]
+        if len(piece) < _SHORT_TERM or _is_word(piece) or _is_word(text[max(i - 1, 0):i + 1]) \
+                or _is_word(text[i + 1:i + 3]):
+            return ""
+        for term in self._short_by_sound.get(sound, ()):
+            if sum(1 for a, b in zip(term, piece) if a != b) == 1:
+                return term
+        return ""
 
     def _match(self, piece: str, sound: str) -> str:
         for term in self._by_sound.get(sound, ()):
