@@ -20,10 +20,11 @@ _PART_END = re.compile(r"(?<=[？?；;])")
 _LEADING_JOINERS = re.compile(r"^(?:另外|还有|以及|再就是|然后|那|并且|同时)[，,、]?")
 _MIN_PART_CHARS = 5
 _ASKS = re.compile(
-    r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|"
+    r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|([\u4e00-\u9fff])[不没]\1|"
     r"(?:能|可以|可|会|行|要|给|有|了|过|支持|管)[^，,？?]{0,12}[不没](?=\s*[，,？?]|\s*$)"
 )
-"""How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not)."""
+"""How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not),
+"是不是…了，" and "能不能…" by saying the verb twice."""
 _COMMA = re.compile(r"(?<=[，,])")
 # "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
 _SIDE_BY_SIDE = re.compile(
@@ -60,6 +61,8 @@ def question_parts(question: str) -> list[str]:
         ['甘井子总部企业申报扶持，要交哪些材料？', '甘井子总部企业申报扶持，这个专项资金是哪个局管的']
         >>> question_parts("辽宁能网上办税不，还有申报时系统会提示税收优惠吗")
         ['辽宁能网上办税不？', '辽宁申报时系统会提示税收优惠吗？']
+        >>> question_parts("辽宁办执照是不是一照一码了，另外能不能全程网上登记？")
+        ['辽宁办执照是不是一照一码了？', '辽宁能不能全程网上登记？']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
