@@ -133,6 +133,15 @@ def test_a_short_question_that_leans_on_the_previous_one_unannounced_is_answered
     assert "20万元" in own.text, "a short question answered on its own keeps its own subject"
 
 
+def test_asked_whether_there_is_a_grant_the_sentence_granting_it_leads_not_another_measures_figure(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、支持产学研联合。对企业参与研制并获准颁布国家、行业标准的，给予一定资助和奖励。"
+                      "对到本县转化的科技成果项目，择优给予不低于100万元的奖励。")
+    answer = assistant.ask("宁陵县我们公司参与研制的行业标准刚获批颁布了，有奖励吗")
+    lead = answer.text.split("[1]")[0]
+    assert "给予一定资助和奖励" in lead and "100万元" not in lead, answer.text
+
+
 def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
     """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
     same knowledge base answers a question whose figure it does state."""

@@ -13,7 +13,8 @@ from assistant.answer.base import OFFICIAL_NOTE, Draft, DraftStream
 from assistant.citations import Citation, Span, citation_for, clause_region, parts, sentences
 from assistant.direct import amount_text
 from assistant.questions import (
-    ASKING_WORDS, QuestionFrame, asks_for_benefit_list, asks_for_several, focus_words, measure_pattern, other_alternative, stated_pattern,
+    ASKING_WORDS, FIGURE_ASKS, QuestionFrame, asks_for_benefit_list, asks_for_several, focus_words, measure_pattern,
+    other_alternative, stated_pattern,
 )
 from assistant.tiers import figure_fits, matching_tier, stated_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
@@ -546,6 +547,8 @@ class ExtractiveAnswerer:
         kinds = [k for k in question.fact_kinds if k != "list"]
         if not kinds or self._states_fact(spans[index].text, question):
             return spans[index]
+        if _asks_whether_granted(question) and _GRANT_WORD.search(spans[index].text):
+            return spans[index]  # "有奖励吗" is answered; a figure further on may be another measure's
         for other in range(index + 1, min(index + _FACT_REACH + 1, len(spans))):
             if self._states_fact(spans[other].text, question):
                 start, end = spans[index].start, spans[other].end
@@ -610,6 +613,8 @@ class ExtractiveAnswerer:
         score = coverage
         if _asks_a_fact(question) and self._states_fact(text, question):
             score += FACT_BONUS + PROXIMITY_WEIGHT * _coverage_near_figures(lowered, question, tokens, weights)
+        elif _asks_whether_granted(question) and _GRANT_WORD.search(text):
+            score += FACT_BONUS  # "有奖励吗" is answered by the grant of it, figure or not (给予一定资助和奖励)
         if question.measure and measure_pattern(question.measure).search(text):
             score += MEASURE_BONUS
         if any(measure_pattern(unit).search(text) for unit in stated_units(question.text)):
@@ -831,6 +836,22 @@ def said_alike(word: str, question: str, sentence: str) -> bool:
 
 def _asks_a_fact(question: QuestionFrame) -> bool:
     return bool(question.fact_kinds) or question.measure is not None
+
+
+def _asks_whether_granted(question: QuestionFrame) -> bool:
+    """"参与研制的行业标准获批了，有奖励吗": whether there is a grant, not how much.
+
+    Example:
+        >>> from assistant.questions import frame
+        >>> _asks_whether_granted(frame("行业标准获批颁布了，有奖励吗")), _asks_whether_granted(frame("标准奖励多少？"))
+        (True, False)
+    """
+    return question.fact_kinds == ("amount",) and not FIGURE_ASKS["amount"][0].search(question.text) \
+        and bool(_YES_NO.search(question.text))
+
+
+_YES_NO = re.compile(r"吗|有没有|能不能|是不是|[不没]\s*[？?]?\s*$")
+_GRANT_WORD = re.compile(r"奖励|补助|资助|补贴|奖补|贴息")
 
 
 def _fact_patterns(question: QuestionFrame) -> list:
