@@ -142,6 +142,15 @@ def test_asked_whether_there_is_a_grant_the_sentence_granting_it_leads_not_anoth
     assert "给予一定资助和奖励" in lead and "100万元" not in lead, answer.text
 
 
+def test_the_next_sentence_going_on_about_the_same_subject_is_quoted_with_it(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、各乡镇招商部门可与有意向的投资企业签订《投资意向书》，报县土地储备中心汇总。"
+                      "《投资意向书》仅是土地出让的洽谈意见，企业需通过招标、拍卖、挂牌方式取得土地使用权。"
+                      "县自然资源局负责做好用地保障。")
+    answer = assistant.ask("宁陵县跟乡里签了投资意向书，是不是就能直接拿到地了？")
+    assert "招标、拍卖、挂牌" in answer.text.split("[1]")[0], answer.text
+
+
 def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
     """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
     same knowledge base answers a question whose figure it does state."""

@@ -523,7 +523,10 @@ class ExtractiveAnswerer:
             gains = [(sum(weights[i] for i in self._said(tokens, asked, s.text) - covered) / total, s) for s in options]
             gain, best = max(gains, key=lambda g: g[0], default=(0.0, None))
             if best is None or gain < NEIGHBOUR_GAIN:
-                break
+                following = after[0] if after and after[0] in options else None
+                if following is None or not _goes_on_about(following.text, text[start:end], tokens):
+                    break
+                best = following
             start, end = min(start, best.start), max(end, best.end)
             covered |= self._said(tokens, asked, best.text)
         return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
@@ -836,6 +839,25 @@ def said_alike(word: str, question: str, sentence: str) -> bool:
 
 def _asks_a_fact(question: QuestionFrame) -> bool:
     return bool(question.fact_kinds) or question.measure is not None
+
+
+def _goes_on_about(sentence: str, quote: str, tokens: list[str]) -> bool:
+    """The next sentence opens with what the quote and the question are about, and so goes
+    on about it ("…签订《投资意向书》。《投资意向书》仅是…洽谈意见，…需通过招标、拍卖、挂牌…").
+
+    Example:
+        >>> _goes_on_about("《投资意向书》仅是洽谈意见。", "可签订《投资意向书》。", ["投资", "意向书", "拿到"])
+        True
+        >>> _goes_on_about("专项资金另行安排。", "可签订《投资意向书》。", ["投资", "意向书", "拿到"])
+        False
+    """
+    opening = sentence.lstrip("《“\"（( ")
+    return any(len(t) >= _SUBJECT_CHARS and t in opening[:len(t) + _SUBJECT_LEAD] and t in quote for t in tokens)
+
+
+_SUBJECT_CHARS = 3
+_SUBJECT_LEAD = 3
+"""How far into the next sentence its subject may start (投资意向书 of 《投资意向书》仅是…)."""
 
 
 def _asks_whether_granted(question: QuestionFrame) -> bool:
