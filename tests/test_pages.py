@@ -161,6 +161,30 @@ def test_chat_page_and_document_page_have_no_serious_accessibility_violations(se
     assert not violations, describe(violations)
 
 
+def test_on_a_phone_the_question_box_stays_on_screen_and_a_new_answer_is_read_from_its_start(server, open_page):
+    page = open_page(phone=True)
+    page.goto(server.url + "/")
+    box = page.locator("#hq-question textarea")
+    expect(box).to_be_in_viewport()
+    chat = page.locator("#hq-chat")
+    answers = chat.locator("[data-testid='bot']")
+    for count, question in enumerate(["温县政府采购工程项目预留比例是多少？", "郑州对专精特新企业有哪些支持？"], start=1):
+        ask_on_chat_page(page, question)
+        expect(answers).to_have_count(count, timeout=WAIT_MS)
+        expect(answers.last.locator("details.hq-cite").first).to_be_attached(timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+    placed = page.evaluate("""() => {
+        const box = document.querySelector("#hq-chat .bubble-wrap");
+        const asked = box.querySelectorAll(".message-row.user-row");
+        return {top: asked[asked.length - 1].getBoundingClientRect().top - box.getBoundingClientRect().top,
+                end: box.scrollHeight - box.scrollTop - box.clientHeight};
+    }""")
+    assert 0 <= placed["top"] <= 40, f"the new question opens the chat's view: {placed}"
+    assert placed["end"] > 20, f"the view stays at the answer's start, not its end: {placed}"
+    expect(box).to_be_in_viewport()
+    screenshot(page, "chat-page-phone-second-answer", full_page=False)
+
+
 def test_an_example_question_above_the_fold_is_asked_when_clicked(server, open_page):
     page = open_page(phone=True)
     page.goto(server.url + "/")

@@ -64,6 +64,9 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
         chatbot = gr.Chatbot(
             label="对话", show_label=False, elem_id="hq-chat", height="58vh", feedback_options=("Like", "Dislike"),
             buttons=["copy"], placeholder="您好！请问想了解哪方面的惠企政策？", layout="bubble",
+            # A long answer is read from its start: chat.js brings each new question to the
+            # top instead of following the text to its end.
+            autoscroll=False,
         )
         with gr.Row(elem_id="hq-suggestions"):
             # Filled after each answer with the questions it suggests; a click asks one.
@@ -71,7 +74,7 @@ def build_chat_page(assistant: Assistant, title: str, limiter: RateLimiter) -> g
                 gr.Button(visible=False, size="sm", variant="secondary", elem_classes=["hq-suggestion"])
                 for _ in range(MAX_SUGGESTIONS)
             ]
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="hq-ask"):
             question = gr.Textbox(
                 show_label=False, placeholder="请输入问题，例如：郑州小巨人企业奖励多少？", scale=5,
                 min_width=160, elem_id="hq-question", max_lines=4,

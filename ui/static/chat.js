@@ -13,6 +13,34 @@ document.addEventListener("click", function (event) {
   window.setTimeout(function () { card.classList.remove("hq-flash"); }, 1600);
 }, true);
 
+/* Each new question is brought to the top of the conversation and kept there while its
+   answer comes in, so a long answer is read from its start (the chat does not follow the
+   text to its end). Scrolling by hand lets go. */
+(function () {
+  var shown = 0;
+  var pinnedUntil = 0;
+  function chat() { return document.querySelector("#hq-chat .bubble-wrap"); }
+  function release() { pinnedUntil = 0; }
+  ["wheel", "touchstart", "keydown"].forEach(function (kind) {
+    document.addEventListener(kind, function (event) {
+      var box = chat();
+      if (box && box.contains(event.target)) release();
+    }, { passive: true, capture: true });
+  });
+  new MutationObserver(function () {
+    var box = chat();
+    if (!box) return;
+    var asked = box.querySelectorAll(".message-row.user-row");
+    if (asked.length !== shown) {
+      shown = asked.length;
+      pinnedUntil = shown ? Date.now() + 20000 : 0;
+    }
+    if (!shown || Date.now() > pinnedUntil) return;
+    var offset = asked[asked.length - 1].getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    if (Math.abs(offset) > 2) box.scrollTop += offset;
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+})();
+
 /* Gradio names its file drop zones in English ("Click to upload or drop files") while
    showing Chinese; screen readers then announce words the page does not show. The
    visible text becomes the name. */
