@@ -170,7 +170,8 @@ def open_page(browser):
     def opener(width: int = 1280, height: int = 900, phone: bool = False, **options):
         if phone:
             width, height, options = 390, 844, {"is_mobile": True, "has_touch": True, **options}
-        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, **options)
+        options = {"locale": "zh-CN", **options}
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         opened = context.new_page()
         opened.set_default_timeout(PAGE_WAIT_MS)

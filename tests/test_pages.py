@@ -162,7 +162,7 @@ def test_chat_page_and_document_page_have_no_serious_accessibility_violations(se
 
 
 def test_on_a_phone_the_question_box_stays_on_screen_and_a_new_answer_is_read_from_its_start(server, open_page):
-    page = open_page(phone=True)
+    page = open_page(phone=True, locale="en-US")  # a browser set to English: the page still speaks Chinese
     page.goto(server.url + "/")
     box = page.locator("#hq-question textarea")
     expect(box).to_be_in_viewport()
@@ -182,6 +182,10 @@ def test_on_a_phone_the_question_box_stays_on_screen_and_a_new_answer_is_read_fr
     assert 0 <= placed["top"] <= 40, f"the new question opens the chat's view: {placed}"
     assert placed["end"] > 20, f"the view stays at the answer's start, not its end: {placed}"
     expect(box).to_be_in_viewport()
+    # Spoken in Chinese: the page's language and the chat's own buttons.
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    expect(chat.get_by_role("button", name="赞").last).to_be_visible()
+    expect(chat.get_by_role("button", name="清空对话")).to_be_hidden()  # 新对话 starts over
     screenshot(page, "chat-page-phone-second-answer", full_page=False)
 
 

@@ -54,3 +54,25 @@ document.addEventListener("click", function (event) {
   new MutationObserver(function () { rename(document); })
     .observe(document.documentElement, { childList: true, subtree: true });
 })();
+
+/* The page speaks Chinese: its language and the chat's built-in labels (Gradio names them
+   in English, and labels each answer with its raw HTML) say so to screen readers. */
+(function () {
+  document.documentElement.lang = "zh-CN";
+  // As Gradio itself names them for a browser set to Chinese.
+  var names = { "Copy message": "复制", "Like": "赞", "Dislike": "踩", "Clear": "清空对话", "chatbot conversation": "对话" };
+  function relabel(root) {
+    root.querySelectorAll("#hq-chat [aria-label]").forEach(function (node) {
+      var label = node.getAttribute("aria-label");
+      var named = names[label];
+      if (!named && label.indexOf("bot's message") === 0) named = "回答";
+      if (!named && label.indexOf("user's message: ") === 0) named = "提问：" + label.slice(16);
+      if (named && named !== label) {
+        node.setAttribute("aria-label", named);
+        if (node.hasAttribute("title")) node.setAttribute("title", named);
+      }
+    });
+  }
+  new MutationObserver(function () { relabel(document); })
+    .observe(document.documentElement, { childList: true, subtree: true });
+})();
