@@ -195,12 +195,14 @@ GRANT_RATE = re.compile(
 """A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"), a multiple ("按月租金
 的3倍进行补助") or a share of money set aside ("留取不低于5%的资金"): it answers "返多少", "拿多少"."""
 
+_NOT_A_TARGET = r"(?<![\d.,])(?<!突破)(?<!达到)(?<!力争)(?<!实现)"
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|{_MONEY_NAMED}|"
-                   r"(?:奖励|补助|资助|补贴|扶持|资金)(?:是|有|能有)?多少|"
+                   r"(?:奖励|补助|资助|补贴|扶持|资金|贴息)(?:是|有|能有)?多少|"
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
-        re.compile(f"{FACT_KINDS['amount'][1].pattern}|{GRANT_RATE.pattern}"),
+        # A sum the policy aims at (贷款余额突破1400亿元, 力争达到…) is a target, not what is given.
+        re.compile(f"{_NOT_A_TARGET}(?:{FACT_KINDS['amount'][1].pattern})|{GRANT_RATE.pattern}"),
     ),
     "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一?年|几月|几号"), FACT_KINDS["date"][1]),
@@ -325,6 +327,9 @@ class QuestionFrame:
             (False, True)
             >>> frame("每亩补多少？").states_a_figure_asked("按1000元/亩给予补贴。")
             True
+            >>> f = frame("物流企业贷款能贴息多少？")
+            >>> f.states_a_figure_asked("落实贴息政策，力争贷款余额突破1400亿元。"), f.states_a_figure_asked("按贷款利息的50%给予贴息。")
+            (False, True)
         """
         if not self.figures:
             return True
