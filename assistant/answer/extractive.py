@@ -287,8 +287,9 @@ class ExtractiveAnswerer:
         opening to the end of the quote."""
         hit = pick.hit
         parent = hit.clause.parent_path
-        if self._clauses_of is None or not parent:
-            return None
+        own = hit.clause.text.lstrip()
+        if self._clauses_of is None or not parent or not (_ITEM_START.match(own) or _LEAD_IN.search(own)):
+            return None  # no item of a list (the document's clauses are not read for it)
         first = next((c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent), None)
         opening = _LEAD_IN.search(first.text) if first is not None else None
         if opening is None or not _ITEM_START.match(first.text[opening.end():].lstrip()):
