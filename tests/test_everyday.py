@@ -268,6 +268,23 @@ def test_an_item_of_a_list_is_quoted_with_the_opening_that_says_what_the_list_is
     assert "不予认定：\n（一）在享受政府财政资助中有严重违约行为的。[1]" in first.text, first.text
 
 
+def test_asked_which_papers_to_prepare_the_article_headed_by_them_is_listed(kb_copy, tmp_path):
+    policy = (
+        "惠济区鼓励外贸及跨境电子商务发展扶持资金暂行办法\n"
+        "第十一条 申报条件\n"
+        "（一）申报主体须符合本办法关于扶持对象的条件，扶持对象包括跨境电子商务企业和外贸企业。\n"
+        "（二）申报材料中的进出口数据以海关或区商务局认定数据为准。\n"
+        "（三）企业财务管理制度健全，在进出口业务、电子商务业务方面无违法违规行为。\n"
+        "第十二条 申报材料\n"
+        "（一）法人营业执照副本复印件。\n"
+        "（二）项目申报表。\n"
+        "（三）经会计师事务所审计的企业上年度财务审计报告。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-trade-papers.txt", policy)
+    answer = assistant.ask("在惠济区申报外贸跨境电商扶持，都得准备哪些材料啊？")
+    assert "法人营业执照副本复印件" in answer.text and "财务审计报告" in answer.text, answer.text
+
+
 def test_a_figure_beyond_every_tier_is_not_answered_with_the_tiers(kb_copy, tmp_path):
     policy = (
         "惠济区总部企业财政贡献扶持办法\n"

@@ -169,6 +169,11 @@ class ExtractiveAnswerer:
             lead = replace(lead, span=_with_next(lead.hit.clause.text, lead.span))  # a title alone answers nothing
         if not lead.trimmed and not self._complete(lead.span.text, question):
             lead = replace(lead, span=self._with_neighbours(lead.hit, lead.span, tokens, weights, question))
+        # "都有哪些路子": the lead clause's measures, one line each, not only its best sentence.
+        # A figure or a department asked for is answered by the sentence that states it.
+        several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
+        if several:
+            lead = _the_list_asked(lead, picks, question.text)
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
@@ -185,9 +190,6 @@ class ExtractiveAnswerer:
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
-        # "都有哪些路子": the lead clause's measures, one line each, not only its best sentence.
-        # A figure or a department asked for is answered by the sentence that states it.
-        several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
         listed = self._listed(lead, question, tokens, weights) if several else []
         items = self._article_items(lead.hit) if several and not listed else []
         if items:
@@ -840,6 +842,25 @@ def said_alike(word: str, question: str, sentence: str) -> bool:
 
 def _asks_a_fact(question: QuestionFrame) -> bool:
     return bool(question.fact_kinds) or question.measure is not None
+
+
+def _the_list_asked(lead: _Pick, picks: list[_Pick], question: str) -> _Pick:
+    """"申报都得准备哪些材料": what the question lists is named after 哪些; when the best
+    clause does not name it and another relevant clause is an item of an article headed
+    by it (第十二条 申报材料), that article's item leads, not the 申报条件 beside it.
+
+    Example:
+        >>> _LISTED_NOUN.search("申报外贸扶持，都得准备哪些材料啊？").group(1)
+        '材料'
+    """
+    named = _LISTED_NOUN.search(question)
+    noun = named.group(1) if named else ""
+    if not noun or noun in lead.hit.clause.clause_path or noun in lead.span.text:
+        return lead
+    return next((p for p in picks if noun in p.hit.clause.parent_path.rsplit(" > ", 1)[-1]), lead)
+
+
+_LISTED_NOUN = re.compile(r"(?:哪些|哪几[项个类种条])([\u4e00-\u9fff]{2})")
 
 
 def _goes_on_about(sentence: str, quote: str, tokens: list[str]) -> bool:
