@@ -195,13 +195,14 @@ GRANT_RATE = re.compile(
 """A grant stated as a rate ("按50%给予奖励", "补贴标准为实际支出的30%"), a multiple ("按月租金
 的3倍进行补助") or a share of money set aside ("留取不低于5%的资金"): it answers "返多少", "拿多少"."""
 
-_NOT_A_TARGET = r"(?<![\d.,])(?<!突破)(?<!达到)(?<!力争)(?<!实现)"
+_NOT_A_TARGET = r"(?<![\d.,])(?<!突破)(?<!力争)(?<!突破 )"
 FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|{_MONEY_NAMED}|"
                    r"(?:奖励|补助|资助|补贴|扶持|资金|贴息)(?:是|有|能有)?多少|"
                    r"(?:奖励|补助|资助|补贴|扶持)标准(?:具体)?(?:是)?多少|金额|额度|上限"),
-        # A sum the policy aims at (贷款余额突破1400亿元, 力争达到…) is a target, not what is given.
+        # A sum the policy aims at (贷款余额突破1400亿元) is a target, not what is given
+        # (达到 is not read so: 最高达到100万元 is a cap).
         re.compile(f"{_NOT_A_TARGET}(?:{FACT_KINDS['amount'][1].pattern})|{GRANT_RATE.pattern}"),
     ),
     "ratio": (re.compile(r"比例|百分之(?:几|多少)|百分比|几个点|几成"), FACT_KINDS["ratio"][1]),

@@ -461,14 +461,15 @@ class Assistant:
     ) -> tuple[str, Retrieval, bool]:
         """A short question no clause answers on its own, asked in a conversation without
         saying it follows on ("报给哪个部门啊？"), is read with the previous question too
-        when the clauses answer that reading better (True when they do)."""
+        when the clauses answer that reading (True when they do)."""
         if retrieval.top_relevance >= self.relevance.threshold or standalone != self.wording.correct(searchable(question)):
             return standalone, retrieval, False
         joined = carried_over(standalone, history[-1].standalone_question)
         if joined is None:
             return standalone, retrieval, False
         leaning = self.retrieve(joined, region)
-        if leaning.top_relevance > retrieval.top_relevance:
+        # Only when it answers: a new question no clause covers must not get the last answer again.
+        if leaning.top_relevance >= self.relevance.threshold:
             return joined, leaning, True
         return standalone, retrieval, False
 

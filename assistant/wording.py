@@ -17,6 +17,8 @@ _MIN_TERM = 3
 """Shorter words are fixed by sound only where the text around says it is no word of its own
 (two characters share a sound easily)."""
 _SHORT_TERM = 2
+_FUNCTION_CHARACTERS = set("是的了在和与及或也都就还又把被对从向给让为以于之其这那个们吗呢吧啊呀嘛可")
+"""Characters that join words rather than make them (政策上是咋说的 holds 上是, no typo of 上市)."""
 
 
 class Wording:
@@ -28,6 +30,8 @@ class Wording:
         ('专精特新企业奖励多少', '小巨人给多少钱')
         >>> wording.correct("银行能做并构贷款不？两样补帖能一块拿吗"), wording.correct("入驻企业用地指标")
         ('银行能做并购贷款不？两样补贴能一块拿吗', '入驻企业用地指标')
+        >>> wording.correct("政策上是咋说的"), wording.correct("要交可研报告")
+        ('政策上是咋说的', '要交可研报告')
         >>> "奖励" in wording.variants("给多少钱")
         True
     """
@@ -122,7 +126,7 @@ class Wording:
         its neighbour (入驻企业 holds 驻企, 基础上试点 holds 上试: no typos)."""
         piece = text[i:i + _SHORT_TERM]
         if len(piece) < _SHORT_TERM or _is_word(piece) or _is_word(text[max(i - 1, 0):i + 1]) \
-                or _is_word(text[i + 1:i + 3]):
+                or _is_word(text[i + 1:i + 3]) or any(ch in _FUNCTION_CHARACTERS for ch in piece):
             return ""
         for term in self._short_by_sound.get(sound, ()):
             if sum(1 for a, b in zip(term, piece) if a != b) == 1:

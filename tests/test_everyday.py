@@ -131,6 +131,8 @@ def test_a_short_question_that_leans_on_the_previous_one_unannounced_is_answered
     assert not leaning.text.startswith("1."), "one question, not the previous one answered again"
     own = assistant.ask("专精特新奖多少？", session_id=first.session_id)
     assert "20万元" in own.text, "a short question answered on its own keeps its own subject"
+    uncovered = assistant.ask("社保基数怎么定？", session_id=first.session_id)
+    assert uncovered.refused or uncovered.related, "a new subject no clause covers does not get the last answer again"
 
 
 def test_asked_whether_there_is_a_grant_the_sentence_granting_it_leads_not_another_measures_figure(e5, tmp_path):

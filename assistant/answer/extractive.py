@@ -214,7 +214,7 @@ class ExtractiveAnswerer:
                 continue
             lead_in = self._lead_in(pick) if pick is lead else None
             if lead_in is not None and lead_in[0] is pick.hit:  # the article's opening starts this very clause
-                pick = lead = replace(pick, span=lead_in[1], trimmed=False)
+                pick = lead = replace(pick, span=lead_in[1])
                 lead_in = None
             if lead_in is not None:
                 citations.append(citation_for(n, lead_in[0], lead_in[1].text))
@@ -289,10 +289,15 @@ class ExtractiveAnswerer:
         opening to the end of the quote."""
         hit = pick.hit
         parent = hit.clause.parent_path
-        own = hit.clause.text.lstrip()
-        if self._clauses_of is None or not parent or not (_ITEM_START.match(own) or _LEAD_IN.search(own)):
+        if self._clauses_of is None or not parent or pick.trimmed:
+            return None
+        own = _LEAD_IN.search(hit.clause.text)
+        if own is not None and _ITEM_START.match(hit.clause.text[own.end():].lstrip()):
+            first = hit.clause  # an article whose opening and first item are this clause
+        elif _ITEM_START.match(hit.clause.text.lstrip()):
+            first = next((c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent), None)
+        else:
             return None  # no item of a list (the document's clauses are not read for it)
-        first = next((c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent), None)
         opening = _LEAD_IN.search(first.text) if first is not None else None
         if opening is None or not _ITEM_START.match(first.text[opening.end():].lstrip()):
             return None
@@ -765,8 +770,20 @@ def names_the_document(
         >>> names_the_document(words, "大连市跨境电子商务扶持资金管理暂行规定", lambda w: ("电子商务",) if w == "电商" else ())
         True
     """
-    named = sum(1 for word in words if word in title or any(form in title for form in variants(word)))
+    named = sum(1 for word in words
+                if word in title or any(form in title for form in variants(word) if _spells_out(word, form)))
     return named >= 3 and named >= 2 * len(words) / 3
+
+
+def _spells_out(short: str, form: str) -> bool:
+    """`form` is a longer form of `short`: its characters in order (电商 of 电子商务), not a
+    synonym (执行 and 实施)."""
+    at = 0
+    for ch in short:
+        at = form.find(ch, at) + 1
+        if at == 0:
+            return False
+    return len(form) > len(short)
 
 
 def _states_figure(item) -> bool:

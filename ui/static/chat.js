@@ -21,7 +21,7 @@ document.addEventListener("click", function (event) {
   var pinnedUntil = 0;
   function chat() { return document.querySelector("#hq-chat .bubble-wrap"); }
   function release() { pinnedUntil = 0; }
-  ["wheel", "touchstart", "keydown"].forEach(function (kind) {
+  ["wheel", "touchstart", "keydown", "pointerdown"].forEach(function (kind) {
     document.addEventListener(kind, function (event) {
       var box = chat();
       if (box && box.contains(event.target)) release();
