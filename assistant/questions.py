@@ -116,7 +116,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"由谁|找谁|向谁|主管部门|牵头(?:单位|部门)|负责解释|归(?:哪|谁)管|"
                    r"(?:去|到|在)?哪(?:里|儿)(?:申请|申报|提交|办理|办)"),
         # 由…局(统一)受理, 向市发展改革委提出验收申请: the body that takes it.
-        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办|机构|小组)"
+        re.compile(r"[\u4e00-\u9fff]{1,12}?(?:局|委员会|委|厅|办公室|管委会|部门|人民政府|政府|中心|办|机构|小组|分行|支行)"
                    r"[^，。；]{0,6}?(?:负责|牵头|会同|解释|组织|受理|审核|审查|审批|验收)|"
                    # 市外经贸局和市财政局为本规定的具体实施部门 (not 经市商务局认定为示范单位)
                    r"(?:局|委员会|委|厅|办公室|管委会|政府)[^，。；]{0,12}?为(?:本(?:规定|办法|政策|措施|意见)的)?"
@@ -289,6 +289,19 @@ class QuestionFrame:
     """问题明确要问的数字类型（FIGURE_ASKS 的键），如“补多少”“百分之几”。"""
     measure: str | None = None
     """问题计数所用的量词（“几倍”的“倍”）；只问“多少”为空串；不计数为 None。"""
+
+    def states_a_fact_asked(self, text: str) -> bool:
+        """`text` states a fact of every kind the question asks for (a list aside); false
+        when it asks for none.
+
+        Example:
+            >>> frame("哪个部门牵头管").states_a_fact_asked("落实创业担保贷款政策。（人民银行沈阳分行牵头负责）")
+            True
+            >>> frame("哪个部门牵头管").states_a_fact_asked("落实创业担保贷款政策。")
+            False
+        """
+        kinds = [kind for kind in self.fact_kinds if kind != "list"]
+        return bool(kinds) and all(stated_pattern(kind).search(text) for kind in kinds)
 
     def states_a_figure_asked(self, text: str) -> bool:
         """`text` holds a figure of a kind the question asks for in so many words (always

@@ -377,13 +377,21 @@ class Assistant:
         """Each part searched and answered on its own; None when no part can be answered
         (the question is then answered, related or refused as a whole)."""
         drafts: list[Draft | None] = []
+        answered_before: list[ClauseHit] = []
         for index, part in enumerate(parts):
             retrieval = self.retrieve(part, region)
-            relevant = [] if retrieval.ambiguous else self._answering(retrieval)
+            # "有没有创业担保贷款？哪个部门牵头管": who carries out what an earlier ask was
+            # answered with is named in that clause (…（人民银行沈阳分行牵头负责）). Only who:
+            # a figure there is the earlier ask's own.
+            relevant = [h for h in answered_before if retrieval.frame.fact_kinds == ("who",)
+                        and retrieval.frame.states_a_fact_asked(h.clause.text)][:1]
+            if not relevant:
+                relevant = [] if retrieval.ambiguous else self._answering(retrieval)
             if not relevant and index > 0 and (with_subject := with_subject_of(parts[0], part)) != part:
                 # "郑州小巨人累计有多少家？首次获评奖多少？": the second ask is about the first's subject.
                 retrieval = self.retrieve(with_subject, region)
                 relevant = [] if retrieval.ambiguous else self._answering(retrieval)
+            answered_before += relevant
             quoted = self._with_document_facts(retrieval.frame, self._with_amendments(relevant))
             drafts.append(final_draft(self.answerer.stream(retrieval.frame, quoted, history)) if relevant else None)
         answered = [d for d in drafts if d is not None]

@@ -153,6 +153,15 @@ def test_the_next_sentence_going_on_about_the_same_subject_is_quoted_with_it(e5,
     assert "招标、拍卖、挂牌" in answer.text.split("[1]")[0], answer.text
 
 
+def test_who_runs_what_the_first_ask_was_answered_with_comes_from_that_clause(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、加大金融支持力度。落实创业担保贷款政策，扶持政策对象创业就业。（县人力资源和社会保障局牵头负责）\n"
+                      "三、简化快递业务经营许可程序，压缩工作时限。（县邮政管理局牵头负责）")
+    answer = assistant.ask("我们小团队在宁陵县创业，有没有创业担保贷款能申请？哪个部门牵头管")
+    second = answer.text.split("2. ")[-1]
+    assert "县人力资源和社会保障局牵头负责" in second and "邮政" not in second, answer.text
+
+
 def test_a_figure_no_clause_states_gets_the_related_clauses_not_an_answer(e5, tmp_path):
     """Asked "按多少比例", a clause that grants 适当的补贴 is related, not an answer; the
     same knowledge base answers a question whose figure it does state."""
