@@ -43,6 +43,7 @@ from evals.load import load_figures
 from evals.runner import load_questions
 from evals.servers import free_port
 from evals.stats import percentile
+from knowledge import regions
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig, embedding_text
 from knowledge.search import COARSE_MIN_ROWS
 from knowledge.models import Clause, PolicyDocument, vector_id
@@ -68,6 +69,7 @@ def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str]) -
     store = ConversationStore("sqlite://")
     store.open()
     assistant = Assistant(settings, kb, store)
+    regions.warm_up()  # as `huiqi serve` does before its first question
     for question in questions[:5]:
         assistant.ask(question)
     timings = []
