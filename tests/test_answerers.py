@@ -258,3 +258,17 @@ def test_the_cap_or_term_said_after_a_grant_is_quoted_with_it(extractive, cap):
     text = f"对为本市企业提供融资总额达到3000万元及以上的融资租赁企业，给予融资总额1%的补贴。{cap}其他事项另行规定。"
     quote = lead_quote(extractive, "我们租赁公司给企业融资了5000万，能拿多少补贴？", _hit(text))
     assert "1%" in quote and cap in quote, quote
+
+
+def test_a_list_item_of_a_document_replaced_a_moment_ago_is_quoted_without_its_opening():
+    """A re-index swaps the document between search and answer: the item is still quoted."""
+    from knowledge.errors import DocumentNotFound
+
+    def replaced(doc_id: str) -> list[Clause]:
+        raise DocumentNotFound(doc_id)
+
+    document = StoredDocument("d", "惠济区总部企业认定办法", "", "", "2024-01-01", "惠济区", "区县", "", 3, "0" * 16)
+    item = Clause("d:2.2", "d", "第二条属于下列情形之一的企业，不予认定 > （二）发生重大税收违法行为的", "（二）发生重大税收违法行为的。", 0, 15, 2)
+    answerer = ExtractiveAnswerer(lambda text: list(text), lambda tokens: [1.0] * len(tokens), clauses_of=replaced)
+    draft = answerer.answer(frame("发生重大税收违法行为还能认定吗？"), [ClauseHit(item, document, 0.9, {"relevance": 0.9})])
+    assert "（二）发生重大税收违法行为的。[1]" in draft.text and len(draft.citations) == 1

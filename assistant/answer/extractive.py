@@ -18,6 +18,7 @@ from assistant.questions import (
 )
 from assistant.tiers import figure_fits, matching_tier, stated_figure
 from knowledge.benefits import BenefitRecord, extract_benefits
+from knowledge.errors import DocumentNotFound
 from knowledge.models import Clause, ClauseHit
 from knowledge.regions import ancestors, find_regions, gazetteer, region_mentions
 
@@ -276,10 +277,18 @@ class ExtractiveAnswerer:
         parent = hit.clause.parent_path
         if self._clauses_of is None or not parent:
             return []
-        items = [c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent]
+        items = [c for c in self._document_clauses(hit.document.doc_id) if c.parent_path == parent]
         if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
             return []
         return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
+
+    def _document_clauses(self, doc_id: str) -> list[Clause]:
+        """A quoted document's clauses; none when it was removed or replaced a moment ago (a
+        re-index under way): the answer then goes without its neighbours."""
+        try:
+            return self._clauses_of(doc_id) if self._clauses_of is not None else []
+        except DocumentNotFound:
+            return []
 
     def _lead_in(self, pick: _Pick) -> tuple[ClauseHit, Span] | None:
         """The opening that says what an article's items are (第三条 属于下列情形之一的企业，
@@ -295,7 +304,7 @@ class ExtractiveAnswerer:
         if own is not None and _ITEM_START.match(hit.clause.text[own.end():].lstrip()):
             first = hit.clause  # an article whose opening and first item are this clause
         elif _ITEM_START.match(hit.clause.text.lstrip()):
-            first = next((c for c in self._clauses_of(hit.document.doc_id) if c.parent_path == parent), None)
+            first = next((c for c in self._document_clauses(hit.document.doc_id) if c.parent_path == parent), None)
         else:
             return None  # no item of a list (the document's clauses are not read for it)
         opening = _LEAD_IN.search(first.text) if first is not None else None
