@@ -265,7 +265,7 @@ def _build(rows: list[tuple[int, str, str, list[str]]], changes: str) -> Gazette
                 add_surface(name, canonical)
             add_surface(canonical, canonical)
             for alias in aliases:
-                if alias != name and _usable_short_form(alias):
+                if alias != name and _usable_short_form(alias) and not _names_a_kind_of_area(name, alias):
                     add_surface(alias, canonical, is_formal=False)
     known = {region.name for region in regions}
     for old, new in _renamed(changes):
@@ -309,6 +309,23 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
             straddles = at > end and at - len(token) <= end - 1
             return straddles and common_words().get(token, (0, ""))[0] >= _SPLIT_WORD_FREQ
     return False
+
+
+def _names_a_kind_of_area(name: str, alias: str) -> bool:
+    """Whether a short form that ends its full name says only what kind of area it is
+    (衡阳综合保税区 → 保税区, 石家庄循环化工园区 → 化工园区): words of the dictionary,
+    none of them a place, as a visitor's "大连保税区" or "我们园区" uses them.
+
+    Example:
+        >>> _names_a_kind_of_area("衡阳综合保税区", "保税区"), _names_a_kind_of_area("石家庄循环化工园区", "化工园区")
+        (True, True)
+        >>> _names_a_kind_of_area("沧州渤海新区", "渤海新区"), _names_a_kind_of_area("保定白沟新城", "白沟新城")
+        (False, False)
+    """
+    if not name.endswith(alias):
+        return False
+    words = jieba.lcut(alias, HMM=False)
+    return all(common_words().get(word, (0, "ns"))[1] != "ns" for word in words)
 
 
 def _usable_short_form(alias: str) -> bool:

@@ -135,8 +135,11 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     ("温县做调味料的小厂，融资和政府采购上有啥照顾？", ["温县"]),  # 和政(县) across 政府
     ("我们想在沈阳郊区办个合作社，登记要交费吗？", ["沈阳市"]),  # 郊区, a former county's name
     ("甘井子的小厂能拿多少补贴", ["甘井子区"]),
+    # 保税区 is what kind of area, not 衡阳综合保税区's short form.
+    ("我们在大连保税区做进口车，能搞展车直接卖吗？", ["大连市"]),
+    ("园区里的化工园区企业有啥补贴？", []),
 ])
 def test_the_place_an_owner_names_is_read_and_no_other(question, places):
     assert find_regions(question, informal=True) == places
     profile, _ = profile_from_text(question)
-    assert profile is not None and profile.region == places[0]
+    assert (profile.region if profile else None) == (places[0] if places else None)
