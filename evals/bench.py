@@ -45,7 +45,7 @@ from evals.servers import free_port
 from evals.stats import percentile
 from knowledge import regions
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig, embedding_text
-from knowledge.search import COARSE_MIN_ROWS
+from knowledge.search import COARSE_MIN_ROWS, lexical_text
 from knowledge.models import Clause, PolicyDocument, vector_id
 from knowledge.registry import Registry, registry_url
 
@@ -196,16 +196,24 @@ def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int =
     pairs = noise_rng.integers(0, len(sample), size=(2000, 2))
     spread = float(np.mean(np.linalg.norm(sample[pairs[:, 0]] - sample[pairs[:, 1]], axis=1)))
     sigma = SYNTHETIC_NOISE * spread / np.sqrt(sample.shape[1])
+    # Few distinct texts (pairs of the source's clauses) recur across a large corpus: each
+    # is tokenized once; at a million clauses tokenizing is most of the build.
+    tokens_of: dict[str, list[str]] = {}
     for first in range(0, size, CLAUSES_PER_DOCUMENT):
         count = min(CLAUSES_PER_DOCUMENT, size - first)
         doc_id = f"synthetic-{first // CLAUSES_PER_DOCUMENT:05d}"
-        pieces, texts, parts = [], [], []
+        pieces, texts, parts, tokens = [], [], [], []
         offset = 0
         for ordinal in range(count):
             a, b = rng.sample(clauses, 2)
             text = a.text[: len(a.text) // 2] + b.text[len(b.text) // 2:]
-            pieces.append(Clause(f"{doc_id}:{ordinal}", doc_id, f"{a.clause_path} / {b.clause_path}", text,
-                                 offset, offset + len(text), ordinal))
+            piece = Clause(f"{doc_id}:{ordinal}", doc_id, f"{a.clause_path} / {b.clause_path}", text,
+                           offset, offset + len(text), ordinal)
+            pieces.append(piece)
+            words = lexical_text(piece)
+            if words not in tokens_of:
+                tokens_of[words] = kb.tokenizer.tokenize(words)
+            tokens.append(tokens_of[words])
             texts.append(text)
             offset += len(text) + 1
             weight = rng.uniform(0.3, 0.7)
@@ -215,7 +223,7 @@ def synthetic_corpus(source: KnowledgeBase, size: int, folder: Path, seed: int =
         region = documents[rng.choice(clauses).doc_id].region
         document = PolicyDocument(doc_id=doc_id, title=f"合成文件{first // CLAUSES_PER_DOCUMENT}", text="\n".join(texts),
                                   region=region, source=f"{doc_id}.txt")
-        kb.ingest_vectors(document, pieces, np.vstack(parts))
+        kb.ingest_vectors(document, pieces, np.vstack(parts), tokens)
     kb.registry.set_meta("synthetic", SYNTHETIC_VERSION)
     return kb
 

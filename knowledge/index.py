@@ -243,9 +243,10 @@ class KnowledgeBase:
         """Ingest one uploaded file; `force` re-embeds it even when unchanged."""
         return self.writer.ingest_bytes(name, data, sidecar_text, on_progress, force)
 
-    def ingest_vectors(self, document: PolicyDocument, clauses: list[Clause], vectors: np.ndarray) -> None:
+    def ingest_vectors(self, document: PolicyDocument, clauses: list[Clause], vectors: np.ndarray,
+                       tokens: list[list[str]] | None = None) -> None:
         """Store a document whose clauses were split and embedded elsewhere (synthetic corpora)."""
-        self.writer.ingest_vectors(document, clauses, vectors)
+        self.writer.ingest_vectors(document, clauses, vectors, tokens)
 
     def remove(self, doc_id: str) -> StoredDocument:
         """Delete a document from the registry, Chroma and BM25."""

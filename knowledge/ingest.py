@@ -33,7 +33,7 @@ from knowledge.metadata import SIDECAR_SUFFIX, build_document, doc_id_for, parse
 from knowledge.models import Clause, PolicyDocument, StoredDocument, hash_tag, vector_id
 from knowledge.outline import parse_clauses
 from knowledge.registry import Registry
-from knowledge.search import embedding_text
+from knowledge.search import embedding_text, lexical_text
 from knowledge.vectors import ChromaStore
 
 # Bump when loaders, metadata or chunking change what a file turns into, so that an
@@ -144,12 +144,15 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_vectors(self, document: PolicyDocument, clauses: list[Clause], vectors: np.ndarray) -> None:
+    def ingest_vectors(self, document: PolicyDocument, clauses: list[Clause], vectors: np.ndarray,
+                       tokens: list[list[str]] | None = None) -> None:
         """Store a document whose clauses were split and embedded elsewhere (synthetic
-        benchmark corpora); the same swap-in as `ingest`."""
-        if len(clauses) != len(vectors):
+        benchmark corpora); the same swap-in as `ingest`. `tokens`, when given, are each
+        clause's `lexical_text` already tokenized."""
+        if len(clauses) != len(vectors) or (tokens is not None and len(tokens) != len(clauses)):
             raise ValueError(f"{len(clauses)} clauses but {len(vectors)} vectors")
-        tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
+        if tokens is None:
+            tokens = [self.tokenizer.tokenize(lexical_text(c)) for c in clauses]
         item = _Prepared(document, fingerprint(document, self.max_chunk_tokens), clauses, tokens,
                          replaces=False, vectors=np.asarray(vectors, dtype=np.float32))
         with self._write_lock:
@@ -186,7 +189,7 @@ class Ingestor:
         clauses = parse_clauses(document, self.max_chunk_tokens)
         if not clauses:
             raise DocumentRejected(document.source, "没有解析出任何条款。")
-        tokens = [self.tokenizer.tokenize(f"{c.clause_path}\n{c.text}") for c in clauses]
+        tokens = [self.tokenizer.tokenize(lexical_text(c)) for c in clauses]
         benefits = [benefits_json(c, document) for c in clauses]
         return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None, benefits=benefits)
 

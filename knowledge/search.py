@@ -50,6 +50,12 @@ def embedding_text(document: PolicyDocument, clause: Clause) -> str:
     return f"{document.title}\n{clause.clause_path}\n{clause.text}"
 
 
+def lexical_text(clause: Clause) -> str:
+    """What BM25 indexes for a clause: its heading trail and text (a title's words would
+    tie every clause of a document)."""
+    return f"{clause.clause_path}\n{clause.text}"
+
+
 class ClauseSearch:
     """Finds clauses by embedding (exact or Chroma HNSW) and by BM25."""
 
