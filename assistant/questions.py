@@ -446,6 +446,16 @@ def searchable(question: str) -> str:
     return text
 
 
+# A place the enterprise comes from or moves away from is not where it asks about
+# (我们是香港过来做创投的, 从上海迁来大连, 想从沈阳搬走).
+_ORIGIN_BEFORE = re.compile(r"从$")
+_ORIGIN_AFTER = re.compile(r"^(?:那边|那儿|这边)?(?:过来|来的|迁来|搬来|转来|迁过来|搬过来)")
+
+
+def _is_origin(text: str, start: int, end: int) -> bool:
+    return bool(_ORIGIN_BEFORE.search(text[max(0, start - 1):start]) or _ORIGIN_AFTER.match(text[end:end + 5]))
+
+
 def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
     """The slots of a question; `context` (the page's region) settles a place name that
     several regions share.
@@ -456,6 +466,8 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
         (('武汉市', '武汉市青山区'), ('国家级',), ('小巨人',), 'amount')
         >>> frame("青山区小巨人奖励多少").unresolved
         (('青山区', ('包头市青山区', '武汉市青山区')),)
+        >>> frame("我们是香港过来做创投的，能用人民币投资吗").regions, frame("从上海迁到大连有补贴吗").regions
+        ((), ('大连市',))
     """
     levels = []
     for match in _LEVEL_PATTERN.finditer(text):
@@ -470,7 +482,8 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
     places = gazetteer()
     regions: list[str] = []
     unresolved: list[tuple[str, tuple[str, ...]]] = []
-    for mention, name in places.resolve(places.mentions(text, informal=True), context):
+    mentions = [m for m in places.mentions(text, informal=True) if not _is_origin(text, m.start, m.end)]
+    for mention, name in places.resolve(mentions, context):
         if name and name not in regions:
             regions.append(name)
         elif not name and mention.text not in [u[0] for u in unresolved]:

@@ -80,6 +80,14 @@ def test_a_place_with_no_document_in_its_chain_is_refused_by_name(assistant, que
     assert "金华" not in answer.text.split("目前收录")[0], "never another place's figure"
 
 
+def test_a_place_the_enterprise_comes_from_does_not_scope_the_question(assistant):
+    answer = assistant.ask("我们是西安过来的科技企业，甘井子对研发投入有什么补助？")
+    assert not answer.refused, answer.text
+    assert regions_cited(answer) <= {"甘井子区", "大连市", "辽宁省"} and "西安" not in answer.text
+    scope, uncovered, _ = assistant.region_scope("我们是香港过来做创投的，投资能直接用人民币吗？", region="大连市")
+    assert set(scope) == {"大连市", "辽宁省"} and not uncovered
+
+
 def test_another_city_of_the_province_reaches_the_provinces_documents(assistant):
     scope, uncovered, _ = assistant.region_scope("沈阳市和平区企业并购有什么补助？")
     assert set(scope) == {"辽宁省"} and not uncovered
