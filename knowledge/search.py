@@ -38,6 +38,10 @@ QUERY_CACHE_SIZE = 64
 # Clauses by vector id: a vector id names one version of one clause, so its clause never
 # changes and needs no invalidation (only the document check in `_hits`).
 CLAUSE_CACHE_SIZE = 20_000
+# Above the exact-search limit: a scope with at least this share of the clauses is searched
+# unfiltered for this many neighbours (Chroma's search width, ef_search), then kept to the scope.
+SCOPE_SHARE_UNFILTERED = 0.1
+UNFILTERED_FETCH = 200
 DOCUMENT_CACHE_SIZE = 64
 # The vector delta is folded into the exact matrix past this many rows (one copy).
 VECTOR_DELTA_LIMIT = 5_000
@@ -131,9 +135,28 @@ class ClauseSearch:
         if matrix is not None:
             pairs = matrix.nearest(vector, k + 8, allowed_docs)
         else:
-            where = {"doc_id": {"$in": sorted(allowed_docs)}} if allowed_docs is not None else None
-            pairs = self.vectors.query(vector, k + 8, where) if allowed_docs != set() else []
+            pairs = self._nearest_in_chroma(vector, k + 8, allowed_docs)
         return self._hits(pairs, "dense")[:k]
+
+    def _nearest_in_chroma(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
+        """Chroma's HNSW neighbours, within `allowed_docs` when given. A scope holding a
+        good share of the clauses (a city's and its province's documents) is searched
+        without a filter, over-fetching and keeping its own: a filter of thousands of
+        documents costs Chroma more than the search. A narrow scope, or one the
+        over-fetch leaves short, is filtered by Chroma."""
+        if allowed_docs is None:
+            return self.vectors.query(vector, k)
+        if not allowed_docs:
+            return []
+        documents = self._documents_by_id()
+        total = sum(d.chunks for d in documents.values()) or 1
+        share = sum(documents[d].chunks for d in allowed_docs if d in documents) / total
+        if share >= SCOPE_SHARE_UNFILTERED:
+            fetched = self.vectors.query(vector, UNFILTERED_FETCH)
+            kept = [(vid, score) for vid, score in fetched if doc_id_of_vector(vid) in allowed_docs]
+            if len(kept) >= k or len(fetched) < UNFILTERED_FETCH:
+                return kept[:k]
+        return self.vectors.query(vector, k, {"doc_id": {"$in": sorted(allowed_docs)}})
 
     def lexical(
         self, query: str, k: int, allowed_docs: set[str] | None = None, tokens: list[str] | None = None

@@ -295,6 +295,28 @@ def test_past_the_coarse_limit_candidates_from_the_projection_are_scored_exactly
     assert sum(found) / len(found) >= 0.95
 
 
+def test_past_the_exact_limit_a_scoped_search_finds_what_the_matrix_finds_in_scope(kb_copy, monkeypatch):
+    """Beyond EXACT_SEARCH_LIMIT dense search runs on Chroma's HNSW: a wide scope (most
+    clauses) is searched unfiltered and kept to its documents, a narrow one filtered by
+    Chroma; either way only the scope's clauses come back, in the exact search's order."""
+    import knowledge.search
+
+    documents = {d.doc_id for d in kb_copy.documents()}
+    exact = {}
+    for query in ["专精特新小巨人企业奖励多少", "贷款贴息怎么申请", "人才住房补贴"]:
+        nearest = kb_copy.dense_search(query, 1)[0].document.doc_id
+        # Wide: every document but the one nearest the question; narrow: that one alone.
+        for scope in (documents - {nearest}, {nearest}):
+            exact[query, frozenset(scope)] = [h.clause.clause_id for h in kb_copy.dense_search(query, 8, scope)]
+    monkeypatch.setattr(knowledge.search, "EXACT_SEARCH_LIMIT", 0)
+    monkeypatch.setattr(knowledge.search, "SCOPE_SHARE_UNFILTERED", 0.5)  # one bundled document is under half
+    fresh = KnowledgeBase.open(kb_copy.config, embedder=kb_copy.embedder)
+    for (query, scope), expected in exact.items():
+        found = [h.clause.clause_id for h in fresh.dense_search(query, 8, set(scope))]
+        assert found == expected, (query, len(scope))
+    assert fresh.dense_search("贷款贴息", 5, set()) == []
+
+
 def test_a_short_form_is_read_as_the_indexed_words_it_may_abbreviate():
     from knowledge.lexical import Bm25Index
 
