@@ -6,11 +6,10 @@ source document; nothing is paraphrased here.
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import asdict, dataclass
 
-from knowledge.benefits import valid_until
+from knowledge.benefits import term_of
 from knowledge.models import ClauseHit
 from knowledge.regions import ancestors, find_regions
 from knowledge.text import sentence_bounds
@@ -57,12 +56,12 @@ class Citation:
 
 def citation_for(n: int, hit: ClauseHit, quote: str) -> Citation:
     document, clause = hit.document, hit.clause
-    until = valid_until(document.validity, document.date)
+    until, expired = term_of(document.validity, document.date)
     return Citation(
         n=n, doc_id=document.doc_id, title=document.title, doc_number=document.doc_number,
         issuer=document.issuer, date=document.date, region=clause_region(hit),
         clause_id=clause.clause_id, clause_path=clause.clause_path, text=clause.text, quote=quote,
-        valid_until=until, expired=bool(until) and until < datetime.date.today().isoformat(),
+        valid_until=until, expired=expired,
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from knowledge.benefits import BenefitItem, BenefitRecord, terms, valid_until
+from knowledge.benefits import BenefitItem, BenefitRecord, term_of, terms
 from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
@@ -216,8 +216,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
-        until = valid_until(getattr(document, "validity", ""), document.date)
-        expired = bool(until) and until < today.isoformat()
+        until, expired = term_of(getattr(document, "validity", ""), document.date, today)
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
     if other_industries:

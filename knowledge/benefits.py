@@ -922,6 +922,17 @@ def valid_until(validity: str, date: str = "") -> str:
     return last.isoformat()
 
 
+def term_of(validity: str, date: str = "", today: datetime.date | None = None) -> tuple[str, bool]:
+    """(`valid_until`, whether that day has passed by `today`, default the real today).
+
+    Example:
+        >>> term_of("有效期至2025年12月31日", today=datetime.date(2026, 1, 1)), term_of("自发布之日起施行")
+        (('2025-12-31', True), ('', False))
+    """
+    until = valid_until(validity, date)
+    return until, bool(until) and until < (today or datetime.date.today()).isoformat()
+
+
 def clause_hash(text: str) -> str:
     """What a correction is keyed by: the clause's words."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
