@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -268,7 +269,7 @@ class Registry:
                 clause_query = clause_query.where(clauses_table.c.doc_id.in_(sorted(doc_ids)))
             versions = dict(conn.execute(query).all())
             rows = conn.execute(clause_query.order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)).all()
-        return versions, [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
+        return versions, [row[0] for row in rows], _token_lists(row[1] for row in rows)
 
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         """(vector ids, token lists) of every clause, for building BM25."""
@@ -277,7 +278,7 @@ class Registry:
                 select(clauses_table.c.vector_id, clauses_table.c.tokens)
                 .order_by(clauses_table.c.doc_id, clauses_table.c.ordinal)
             ).all()
-        return [row[0] for row in rows], [row[1].split(" ") if row[1] else [] for row in rows]
+        return [row[0] for row in rows], _token_lists(row[1] for row in rows)
 
     def benefit_rows(self, doc_ids: set[str] | None = None) -> list[tuple[Clause, str | None]]:
         """Every clause (of `doc_ids`, when given) with its benefit items as stored (JSON;
@@ -402,3 +403,10 @@ def _add_missing_columns(conn: Connection) -> None:
         # write transaction already lets only one in.
         guard = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
         conn.execute(text(f"ALTER TABLE clauses ADD COLUMN{guard} benefits TEXT"))
+
+
+def _token_lists(stored: Iterable[str | None]) -> list[list[str]]:
+    """Stored token strings as lists, each distinct word one shared string: at a million
+    clauses a string per occurrence held gigabytes while BM25 was built."""
+    words: dict[str, str] = {}
+    return [[words.setdefault(word, word) for word in text.split(" ")] if text else [] for text in stored]
