@@ -447,13 +447,14 @@ def searchable(question: str) -> str:
 
 
 # A place the enterprise comes from or moves away from is not where it asks about
-# (我们是香港过来做创投的, 从上海迁来大连, 想从沈阳搬走).
-_ORIGIN_BEFORE = re.compile(r"从$")
+# (我们是香港过来做创投的, 从上海迁到大连, 想从沈阳搬走); 从大连拿补贴 still asks about 大连.
 _ORIGIN_AFTER = re.compile(r"^(?:那边|那儿|这边)?(?:过来|来的|迁来|搬来|转来|迁过来|搬过来)")
+_MOVED_AFTER = re.compile(r"^(?:那边|那儿|这边)?(?:迁|搬|来|过来|转移|转到)")
 
 
 def _is_origin(text: str, start: int, end: int) -> bool:
-    return bool(_ORIGIN_BEFORE.search(text[max(0, start - 1):start]) or _ORIGIN_AFTER.match(text[end:end + 5]))
+    after = text[end:end + 5]
+    return bool(_ORIGIN_AFTER.match(after) or text[max(0, start - 1):start] == "从" and _MOVED_AFTER.match(after))
 
 
 def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
@@ -468,6 +469,8 @@ def frame(text: str, context: tuple[str, ...] = ()) -> QuestionFrame:
         (('青山区', ('包头市青山区', '武汉市青山区')),)
         >>> frame("我们是香港过来做创投的，能用人民币投资吗").regions, frame("从上海迁到大连有补贴吗").regions
         ((), ('大连市',))
+        >>> frame("能从大连拿到多少补贴").regions
+        ('大连市',)
     """
     levels = []
     for match in _LEVEL_PATTERN.finditer(text):

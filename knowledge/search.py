@@ -55,8 +55,7 @@ def embedding_text(document: PolicyDocument, clause: Clause) -> str:
 
 
 def lexical_text(clause: Clause) -> str:
-    """What BM25 indexes for a clause: its heading trail and text (a title's words would
-    tie every clause of a document)."""
+    """What BM25 indexes for a clause: its heading trail and text."""
     return f"{clause.clause_path}\n{clause.text}"
 
 
