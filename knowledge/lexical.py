@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from importlib import resources
 
@@ -103,17 +104,51 @@ class Tokenizer:
         return tuple(tokens)
 
 
+# Document sets whose masks and spans a DocumentColumn keeps (a region's scope each).
+KEPT_DOCUMENT_SETS = 16
+
+
 class DocumentColumn:
-    """The document of each row, as integer codes, for fast per-document row masks."""
+    """The document of each row, as integer codes, for fast per-document row masks.
+
+    The masks and spans of the last few document sets are kept: every question scoped to
+    a region asks for the same set, several times, and at a million rows working one out
+    over thousands of documents costs milliseconds. A kept mask is read-only.
+    """
 
     def __init__(self, doc_ids: list[str]) -> None:
         names, codes = np.unique(np.array(doc_ids, dtype=object), return_inverse=True) if doc_ids else ([], [])
         self._code = {name: i for i, name in enumerate(names)}
         self._codes = np.asarray(codes, dtype=np.int32)
         self._runs: dict[int, tuple[int, int]] | None = None
+        self._kept: OrderedDict[tuple[str, frozenset[str]], object] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def mask(self, doc_ids: set[str]) -> np.ndarray:
-        """True on the rows of the given documents."""
+        """True on the rows of the given documents (read-only)."""
+        return self._remembered("mask", doc_ids, self._mask)
+
+    def spans(self, doc_ids: set[str]) -> list[tuple[int, int]] | None:
+        """The rows of the given documents as merged [start, end) runs, when rows are
+        grouped by document (None otherwise)."""
+        return self._remembered("spans", doc_ids, self._spans)
+
+    def _remembered(self, kind: str, doc_ids: set[str], work):
+        key = (kind, frozenset(doc_ids))
+        with self._kept_lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        value = work(doc_ids)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        with self._kept_lock:
+            self._kept[key] = value
+            while len(self._kept) > KEPT_DOCUMENT_SETS:
+                self._kept.popitem(last=False)
+        return value
+
+    def _mask(self, doc_ids: set[str]) -> np.ndarray:
         spans = self.spans(doc_ids)
         if spans is not None:  # rows grouped by document: set the runs, not a lookup per row
             mask = np.zeros(len(self._codes), dtype=bool)
@@ -123,9 +158,7 @@ class DocumentColumn:
         wanted = [self._code[d] for d in doc_ids if d in self._code]
         return np.isin(self._codes, np.asarray(wanted, dtype=np.int32))
 
-    def spans(self, doc_ids: set[str]) -> list[tuple[int, int]] | None:
-        """The rows of the given documents as merged [start, end) runs, when rows are
-        grouped by document (None otherwise)."""
+    def _spans(self, doc_ids: set[str]) -> list[tuple[int, int]] | None:
         if self._runs is None:
             codes = self._codes
             if len(codes) and np.any(codes[1:] < codes[:-1]):
@@ -220,15 +253,13 @@ class Bm25Index:
             raise ValueError(f"k must be > 0, got {k}")
         if self._bm25 is None or not tokens:
             return []
-        mask = None
-        if allowed_docs is not None or dead is not None:
-            mask = np.ones(len(self.ids), dtype=np.float32)
-            if allowed_docs is not None:
-                mask *= self._documents.mask(allowed_docs)
-            if dead is not None:
-                mask[dead] = 0.0
-            if not mask.any():
-                return []
+        mask = None  # bm25s multiplies the scores by it
+        if allowed_docs is not None:
+            mask = self._documents.mask(allowed_docs)
+        if dead is not None:
+            mask = ~dead if mask is None else mask & ~dead
+        if mask is not None and not mask.any():
+            return []
         known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:
             return []

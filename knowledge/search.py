@@ -27,8 +27,14 @@ from knowledge.vectors import ChromaStore
 # policy embeddings (all within a narrow cosine band) can leave a clause unreachable
 # from the graph, and a clause that cannot be found is an answer that cannot be given.
 # Measured at 100k clauses on 2 cores: exact ~15 ms, Chroma HNSW with a region filter
-# ~100 ms at recall@10 0.66. Beyond the limit (memory: 1.5 KB per clause), HNSW.
+# ~100 ms at recall@10 0.66. Beyond the limit, HNSW for a question asked of the whole
+# corpus or a wide part of it.
 EXACT_SEARCH_LIMIT = 200_000
+# The matrix is kept up to this many vectors (memory: 2 KB per clause, vectors and their
+# projection) even past the exact-search limit: a region's rows are searched exactly in it.
+# Chroma's filtered search took 0.3-0.4 s for 5k allowed clauses among a million, 1.3-4.8 s
+# for 180k; the region's rows of the matrix take milliseconds.
+VECTOR_MATRIX_LIMIT = 2_000_000
 # Past this many rows, a narrower projection of the matrix picks the candidates that are
 # then scored exactly (see _VectorMatrix).
 COARSE_MIN_ROWS = 20_000
@@ -39,7 +45,8 @@ QUERY_CACHE_SIZE = 64
 # changes and needs no invalidation (only the document check in `_hits`).
 CLAUSE_CACHE_SIZE = 20_000
 # Above the exact-search limit: a scope with at least this share of the clauses is searched
-# unfiltered for this many neighbours (Chroma's search width, ef_search), then kept to the scope.
+# on HNSW unfiltered for this many neighbours (Chroma's search width, ef_search), then kept
+# to the scope; a narrower one (or one the fetch leaves short) in the matrix.
 SCOPE_SHARE_UNFILTERED = 0.1
 UNFILTERED_FETCH = 200
 DOCUMENT_CACHE_SIZE = 64
@@ -131,30 +138,33 @@ class ClauseSearch:
         vector = self.query_vector(query)
         # Over-fetch: vectors of an interrupted ingest are filtered out below.
         matrix = self._vector_matrix()
-        if matrix is not None:
+        if matrix is not None and matrix.size <= EXACT_SEARCH_LIMIT:
             pairs = matrix.nearest(vector, k + 8, allowed_docs)
         else:
-            pairs = self._nearest_in_chroma(vector, k + 8, allowed_docs)
+            pairs = self._nearest_past_exact_limit(vector, k + 8, allowed_docs, matrix)
         return self._hits(pairs, "dense")[:k]
 
-    def _nearest_in_chroma(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None) -> list[tuple[str, float]]:
-        """Chroma's HNSW neighbours, within `allowed_docs` when given. A scope holding a
-        good share of the clauses (a city's and its province's documents) is searched
-        without a filter, over-fetching and keeping its own: a filter of thousands of
-        documents costs Chroma more than the search. A narrow scope, or one the
-        over-fetch leaves short, is filtered by Chroma."""
+    def _nearest_past_exact_limit(self, vector: np.ndarray, k: int, allowed_docs: set[str] | None,
+                                  matrix: _VectorIndex | None) -> list[tuple[str, float]]:
+        """Neighbours in a corpus past the exact-search limit. The whole corpus, or a
+        scope holding a good share of it (a city's and its province's documents), is
+        searched on Chroma's HNSW unfiltered, over-fetching and keeping the scope's own. A
+        narrow scope, or one the over-fetch leaves short, is searched exactly over its rows
+        of the matrix (through Chroma's filter only when the matrix is not kept)."""
         if allowed_docs is None:
             return self.vectors.query(vector, k)
         if not allowed_docs:
             return []
         documents = self._documents_by_id()
-        total = sum(d.chunks for d in documents.values()) or 1
-        share = sum(documents[d].chunks for d in allowed_docs if d in documents) / total
+        total = matrix.size if matrix is not None else sum(d.chunks for d in documents.values())
+        share = sum(documents[d].chunks for d in allowed_docs if d in documents) / (total or 1)
         if share >= SCOPE_SHARE_UNFILTERED:
             fetched = self.vectors.query(vector, UNFILTERED_FETCH)
             kept = [(vid, score) for vid, score in fetched if doc_id_of_vector(vid) in allowed_docs]
             if len(kept) >= k or len(fetched) < UNFILTERED_FETCH:
                 return kept[:k]
+        if matrix is not None:
+            return matrix.nearest(vector, k, allowed_docs)
         return self.vectors.query(vector, k, {"doc_id": {"$in": sorted(allowed_docs)}})
 
     def lexical(
@@ -251,16 +261,16 @@ class ClauseSearch:
 
     def _vector_matrix(self) -> _VectorIndex | None:
         """All stored vectors as normalized matrices, brought up to date when the registry
-        changes; None when the collection is beyond EXACT_SEARCH_LIMIT."""
+        changes; None when the collection is beyond VECTOR_MATRIX_LIMIT."""
         revision = self.registry.revision()
         with self._matrix_lock:
             if self._matrix_revision != revision:
                 versions = self._versions()
                 current = self._matrix
-                if current is not None and current.size + current.changed_rows(versions) <= EXACT_SEARCH_LIMIT:
+                if current is not None and current.size + current.changed_rows(versions) <= VECTOR_MATRIX_LIMIT:
                     self._matrix = current.updated(versions, self._vectors_of)
-                elif self.vectors.count() <= EXACT_SEARCH_LIMIT:
-                    ids, vectors = self.vectors.all_vectors()
+                elif self.vectors.count() <= VECTOR_MATRIX_LIMIT:
+                    ids, vectors = self.vectors.all_vectors(page=20_000)
                     self._matrix = _VectorIndex(_VectorMatrix(ids, vectors), versions)
                 else:
                     self._matrix = None
@@ -389,9 +399,12 @@ class _VectorMatrix:
         self.ids = [ids[i] for i in order]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
         self.documents = DocumentColumn([doc_ids[i] for i in order])
-        vectors = vectors[order] if len(ids) else vectors
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(ids) else np.ones((0, 1))
-        self.unit = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        # One copy (the reordering) normalized in place: at a million rows each copy is 1.5 GB.
+        unit = np.asarray(vectors, dtype=np.float32)[order] if len(ids) else vectors.astype(np.float32)
+        if len(ids):
+            norms = np.linalg.norm(unit, axis=1, keepdims=True)
+            unit /= np.where(norms == 0, 1.0, norms)
+        self.unit = unit
         self._basis: np.ndarray | None = None
         self._coarse: np.ndarray | None = None
         if len(self.ids) >= COARSE_MIN_ROWS and self.unit.shape[1] > COARSE_DIMENSIONS:

@@ -295,10 +295,12 @@ def test_past_the_coarse_limit_candidates_from_the_projection_are_scored_exactly
     assert sum(found) / len(found) >= 0.95
 
 
-def test_past_the_exact_limit_a_scoped_search_finds_what_the_matrix_finds_in_scope(kb_copy, monkeypatch):
+@pytest.mark.parametrize("matrix_limit", [10**9, 0], ids=["matrix-kept", "no-matrix"])
+def test_past_the_exact_limit_a_scoped_search_finds_what_the_matrix_finds_in_scope(kb_copy, monkeypatch, matrix_limit):
     """Beyond EXACT_SEARCH_LIMIT dense search runs on Chroma's HNSW: a wide scope (most
-    clauses) is searched unfiltered and kept to its documents, a narrow one filtered by
-    Chroma; either way only the scope's clauses come back, in the exact search's order."""
+    clauses) is searched unfiltered and kept to its documents, a narrow one over its rows
+    of the matrix (or, with no matrix kept, through Chroma's filter); either way only the
+    scope's clauses come back, in the exact search's order."""
     import knowledge.search
 
     documents = {d.doc_id for d in kb_copy.documents()}
@@ -310,6 +312,7 @@ def test_past_the_exact_limit_a_scoped_search_finds_what_the_matrix_finds_in_sco
             exact[query, frozenset(scope)] = [h.clause.clause_id for h in kb_copy.dense_search(query, 8, scope)]
     monkeypatch.setattr(knowledge.search, "EXACT_SEARCH_LIMIT", 0)
     monkeypatch.setattr(knowledge.search, "SCOPE_SHARE_UNFILTERED", 0.5)  # one bundled document is under half
+    monkeypatch.setattr(knowledge.search, "VECTOR_MATRIX_LIMIT", matrix_limit)
     fresh = KnowledgeBase.open(kb_copy.config, embedder=kb_copy.embedder)
     for (query, scope), expected in exact.items():
         found = [h.clause.clause_id for h in fresh.dense_search(query, 8, set(scope))]
