@@ -21,7 +21,7 @@ from knowledge.embeddings import Embedder
 from knowledge.lexical import DocumentColumn, LiveBm25, Tokenizer, changed_documents
 from knowledge.models import Clause, ClauseHit, PolicyDocument, StoredDocument, doc_id_of_vector, of_version, vector_id
 from knowledge.registry import Registry
-from knowledge.vectors import ChromaStore
+from knowledge.vectors import HNSW_EF_SEARCH, ChromaStore
 
 # Up to this many stored vectors, dense search is one exact matrix product. HNSW over
 # policy embeddings (all within a narrow cosine band) can leave a clause unreachable
@@ -45,10 +45,10 @@ QUERY_CACHE_SIZE = 64
 # changes and needs no invalidation (only the document check in `_hits`).
 CLAUSE_CACHE_SIZE = 20_000
 # Above the exact-search limit: a scope with at least this share of the clauses is searched
-# on HNSW unfiltered for this many neighbours (Chroma's search width, ef_search), then kept
-# to the scope; a narrower one (or one the fetch leaves short) in the matrix.
+# on HNSW unfiltered for as many neighbours as the search visits anyway (ef_search), then
+# kept to the scope; a narrower one (or one the fetch leaves short) in the matrix.
 SCOPE_SHARE_UNFILTERED = 0.1
-UNFILTERED_FETCH = 200
+UNFILTERED_FETCH = HNSW_EF_SEARCH
 DOCUMENT_CACHE_SIZE = 64
 # The vector delta is folded into the exact matrix past this many rows (one copy).
 VECTOR_DELTA_LIMIT = 5_000
