@@ -135,7 +135,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
     vocabulary = terms()
     found = frame(text, (region,) if region else ())
-    place = found.regions[-1] if found.regions else region
+    place = _enterprise_place(found.regions) or region
     named = vocabulary.who_in(text)
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
@@ -148,6 +148,18 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         return None, ()
     return checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
                            extra_sizes=sizes if len(sizes) > 1 else ())
+
+
+def _enterprise_place(named: tuple[str, ...]) -> str:
+    """Where the enterprise is among the places a question names: the innermost when they
+    lie on one chain ("入驻甘井子区大连生态科技创新城": 甘井子区, not 大连市), else the last
+    named ("原来在沈阳，现在搬到大连了")."""
+    if not named:
+        return ""
+    places = gazetteer()
+    innermost = max(named, key=lambda name: len(places.ancestors(name)))
+    on_one_chain = all(name == innermost or name in places.ancestors(innermost) for name in named)
+    return innermost if on_one_chain else named[-1]
 
 
 def checked_profile(

@@ -195,8 +195,8 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
             got, sure = set(), set()
             if profile is not None:
                 result = match(judged, profile, assumed)
-                got = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in (*result.items, *result.unsure)}
-                sure = {item_key.get(id(m.item), f"?{m.item.clause_id}") for m in result.items}
+                got = {_judged_key(m.item, item_key) for m in (*result.items, *result.unsure)}
+                sure = {_judged_key(m.item, item_key) for m in result.items}
             want = set(profile_gold.get("expect") or [])
             found, expected, right = found + len(got), expected + len(want), right + len(got & want)
             found_sure, right_sure = found_sure + len(sure), right_sure + len(sure & want)
@@ -209,6 +209,12 @@ def evaluate_benefits(gold_file: Path = GOLD_FILE, misses: bool = False) -> dict
                                      "match_precision": _ratio(right_sure, found_sure),
                                      "match_recall": _ratio(right_sure, expected)}
     return report
+
+
+def _judged_key(item: BenefitItem, item_key: dict[int, str]) -> str:
+    """The gold id an item was paired with, else a key of its own: two unpaired items of
+    one clause are two wrong cards on the page, not one."""
+    return item_key.get(id(item)) or f"?{item.clause_id}·{item.benefit}·{'/'.join(item.who)}·{item.quote}"
 
 
 def benefit_metrics(report: dict) -> dict[str, float]:

@@ -836,15 +836,38 @@ def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
         ('瞪羚企业', '小巨人')
         >>> alternatives("对外资研发中心给予100万元奖励", terms())
         ()
+        >>> alternatives("延长部分小微企业、个体工商户等免征增值税优惠期限", terms())
+        ('小微企业', '个体工商户')
     """
-    _, subject, granted = _grant_subject(text)
-    if not granted or not subject:
+    bare, subject, granted = _grant_subject(text)
+    if not granted:
         return ()
+    if not subject:
+        return _listed_as_examples(bare, vocabulary)
     kinds = [k for k in vocabulary.kinds_at(subject) if not _joined_or_used(subject, k[1], k[2])]
     if len({k[0] for k in kinds}) < 2:
         return ()
     joined = all(_EITHER.match(subject[a[2]:b[1]]) for a, b in zip(kinds, kinds[1:]))
     return tuple(dict.fromkeys(k[0] for k in kinds)) if joined else ()
+
+
+_CLOSED_BY_DENG = re.compile(r"(?:企业|单位)?等")
+
+
+def _listed_as_examples(text: str, vocabulary: Terms) -> tuple[str, ...]:
+    """Kinds listed and closed by 等 ("小微企业、个体工商户等免征…"), a grant with no 对 before
+    it: the list gives examples of whom it is for, each one of them qualifies."""
+    kinds = [k for k in vocabulary.kinds_at(text) if not _joined_or_used(text, k[1], k[2])]
+    for last in range(len(kinds) - 1, 0, -1):
+        if not _CLOSED_BY_DENG.match(text, kinds[last][2]):
+            continue
+        first = last
+        while first > 0 and _EITHER.match(text[kinds[first - 1][2]:kinds[first][1]]):
+            first -= 1
+        listed = tuple(dict.fromkeys(k[0] for k in kinds[first:last + 1]))
+        if len(listed) >= 2:
+            return listed
+    return ()
 
 
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:

@@ -293,12 +293,17 @@ def _renamed(changes: str) -> Iterable[tuple[str, str]]:
 def _splits_a_word(text: str, start: int, end: int) -> bool:
     """Whether a short form found at text[start:end] ends inside an everyday word, as the
     dictionary segments the text ("融资和政府采购" holds 和政, 和政县's short form, whose 政
-    belongs to 政府). Only its end is judged: what comes before a place (在, 和, 到) so
-    often makes a word with its first character (在于洪, 和平湖) that the start says nothing.
+    belongs to 政府; "评上高新技术企业" holds 上高, whose 高 begins 高新技术). The word cut
+    into must be a common one, or one of three characters or more: a rare two-character
+    word is as likely a misreading as the place. Only the end is judged: what comes before
+    a place (在, 和, 到) so often makes a word with its first character (在于洪, 和平湖) that
+    the start says nothing.
 
     Example:
         >>> _splits_a_word("融资和政府采购", 2, 4), _splits_a_word("金水的企业", 0, 2)
         (True, False)
+        >>> _splits_a_word("刚评上高新技术企业", 2, 4)
+        True
         >>> _splits_a_word("我在于洪开厂", 2, 4), _splits_a_word("西城中小企业", 0, 2), _splits_a_word("五常有啥补贴", 0, 2)
         (False, False, False)
     """
@@ -306,8 +311,10 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
     for token in jieba.lcut(text, HMM=False):
         at += len(token)
         if at >= end:
-            straddles = at > end and at - len(token) <= end - 1
-            return straddles and common_words().get(token, (0, ""))[0] >= _SPLIT_WORD_FREQ
+            if not (at > end and at - len(token) <= end - 1):
+                return False
+            frequency = common_words().get(token, (0, ""))[0]
+            return frequency >= _SPLIT_WORD_FREQ or (len(token) >= 3 and frequency > 0)
     return False
 
 

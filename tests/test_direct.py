@@ -340,6 +340,22 @@ def test_who_a_grant_is_for_is_read_from_its_subject_not_from_what_it_mentions()
     assert got(titles=["高新技术企业"]) == sorted([loan, guarantee, exempt, rate])
 
 
+def test_kinds_listed_with_deng_are_each_a_recipient_of_their_own():
+    text = ("湘潭县科技企业减负办法\n湘潭县人民政府\n"
+            "一、税费\n经认定的高新技术企业、技术先进型服务企业等减按15%的税率征收企业所得税。\n"
+            "二、用地\n瞪羚企业、专精特新企业等优先安排用地指标。\n")
+    records = records_of("湘潭县科技企业减负办法.txt", text)
+
+    def sure(*titles: str) -> list[str]:
+        return sorted(m.item.benefit for m in match(records, checked_profile("湘潭县", titles=list(titles))[0]).items)
+
+    # "A、B等" gives examples of whom a grant is for: either one qualifies alone.
+    assert sure("高新技术企业") == ["减免"]
+    assert sure("瞪羚企业") == ["用地"]
+    assert sure("专精特新", "技术先进型服务企业") == ["减免", "用地"]
+    assert sure("科技型中小企业") == []
+
+
 def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
     text = ("湘潭县开放型经济扶持办法\n湘潭县人民政府\n"
             "一、平台建设\n对企业自建的跨境电子商务第三方支付平台，一次性给予100万元扶持资金。\n"

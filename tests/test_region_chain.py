@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.direct import profile_from_text
 from assistant.service import Assistant
 from knowledge.index import KnowledgeBase
-from knowledge.regions import find_regions
+from knowledge.regions import ancestors, find_regions
 from tests.web import AppServer
 from ui.app import create_app
 
@@ -146,8 +146,15 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     # 保税区 is what kind of area, not 衡阳综合保税区's short form.
     ("我们在大连保税区做进口车，能搞展车直接卖吗？", ["大连市"]),
     ("园区里的化工园区企业有啥补贴？", []),
+    # 上高(县) across 高新技术, 长兴(县) across 长兴岛: the word they cut into is the dictionary's.
+    ("去年刚评上高新技术企业，区里还给钱不？", []),
+    ("营口的小厂，今年评上高新技术企业了，有奖励吗", ["营口市"]),
+    ("我们在大连长兴岛开了个配件厂，用地咋批？", ["大连市"]),
+    # Places on one chain: the enterprise is in the innermost.
+    ("我们入驻了温县产业集聚区，是焦作那边的小厂，有啥补贴？", ["温县", "焦作市"]),
 ])
 def test_the_place_an_owner_names_is_read_and_no_other(question, places):
     assert find_regions(question, informal=True) == places
     profile, _ = profile_from_text(question)
-    assert (profile.region if profile else None) == (places[0] if places else None)
+    innermost = max(places, key=lambda place: len(ancestors(place)), default=None)
+    assert (profile.region if profile else None) == innermost
