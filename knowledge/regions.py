@@ -302,11 +302,13 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
     Example:
         >>> _splits_a_word("融资和政府采购", 2, 4), _splits_a_word("金水的企业", 0, 2)
         (True, False)
-        >>> _splits_a_word("刚评上高新技术企业", 2, 4)
-        True
+        >>> _splits_a_word("刚评上高新技术企业", 2, 4), _splits_a_word("去年评上高企了", 3, 5)
+        (True, True)
         >>> _splits_a_word("我在于洪开厂", 2, 4), _splits_a_word("西城中小企业", 0, 2), _splits_a_word("五常有啥补贴", 0, 2)
         (False, False, False)
     """
+    if _cuts_into_a_policy_term(text, start, end):
+        return True
     at = 0
     for token in jieba.lcut(text, HMM=False):
         at += len(token)
@@ -316,6 +318,20 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
             frequency = common_words().get(token, (0, ""))[0]
             return frequency >= _SPLIT_WORD_FREQ or (len(token) >= 3 and frequency > 0)
     return False
+
+
+def _cuts_into_a_policy_term(text: str, start: int, end: int) -> bool:
+    """Whether a policy term (knowledge/policy_terms.txt: 高企, 专精特新…) begins inside
+    text[start:end] after its first character and runs past its end: 评上高企 is not 上高."""
+    terms = _policy_terms()
+    return any(text[at:at + length] in terms
+               for at in range(start + 1, end) for length in range(end - at + 1, 9))
+
+
+@functools.cache
+def _policy_terms() -> frozenset[str]:
+    lines = (Path(__file__).parent / "policy_terms.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split()[0] for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _names_a_kind_of_area(name: str, alias: str) -> bool:

@@ -89,10 +89,14 @@ class ClauseSearch:
         self._query_cache_lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Build the per-revision indexes now (a server does it at start)."""
+        """Build the per-revision indexes now (a server does it at start). Past the
+        exact-search limit Chroma's HNSW index is read too: its first query loads it (3.5 s
+        at a million clauses), which would otherwise be the first visitor's wait."""
         self._documents_by_id()
-        self._vector_matrix()
+        matrix = self._vector_matrix()
         self._lexical_index()
+        if matrix is None or matrix.size > EXACT_SEARCH_LIMIT:
+            self.vectors.query(self.query_vector("企业"), 1)
 
     def documents(self) -> list[StoredDocument]:
         """Every stored document (read once per registry revision; every question asks)."""

@@ -149,6 +149,7 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     # 上高(县) across 高新技术, 长兴(县) across 长兴岛: the word they cut into is the dictionary's.
     ("去年刚评上高新技术企业，区里还给钱不？", []),
     ("营口的小厂，今年评上高新技术企业了，有奖励吗", ["营口市"]),
+    ("评上高企了还能申请研发补助不", []),  # 高企, a policy term
     ("我们在大连长兴岛开了个配件厂，用地咋批？", ["大连市"]),
     # Places on one chain: the enterprise is in the innermost.
     ("我们入驻了温县产业集聚区，是焦作那边的小厂，有啥补贴？", ["温县", "焦作市"]),
