@@ -11,7 +11,7 @@ from importlib import resources
 
 import pypinyin
 
-from knowledge.regions import common_words, gazetteer
+from knowledge.regions import common_words, gazetteer, policy_terms
 
 _MIN_TERM = 3
 """Shorter words are fixed by sound only where the text around says it is no word of its own
@@ -61,8 +61,7 @@ class Wording:
     def load(cls) -> Wording:
         text = resources.files("assistant").joinpath("synonyms.txt").read_text(encoding="utf-8")
         groups = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-        terms_file = resources.files("knowledge").joinpath("policy_terms.txt").read_text(encoding="utf-8")
-        terms = {line.split()[0] for line in terms_file.splitlines() if line.strip()}
+        terms = set(policy_terms())
         vocabulary = terms | {word for group in groups for word in group}
         places = gazetteer()
         vocabulary |= {s for s in places.surfaces if len(s) >= _MIN_TERM}

@@ -817,8 +817,12 @@ def _zone(text: str) -> tuple[str, ...]:
 
 
 def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:
-    kept = [m for m in vocabulary.kinds_at(text) if not _joined_or_used(text, m[1], m[2])]
-    return tuple(dict.fromkeys(name for name, _, _ in kept))
+    return tuple(dict.fromkeys(name for name, _, _ in _recipient_kinds(text, vocabulary)))
+
+
+def _recipient_kinds(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]:
+    """The kinds `text` names as whom a grant is for (name, start, end), not those joined or used."""
+    return [k for k in vocabulary.kinds_at(text) if not _joined_or_used(text, k[1], k[2])]
 
 
 def _joined_or_used(text: str, start: int, end: int) -> bool:
@@ -844,7 +848,7 @@ def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
         return ()
     if not subject:
         return _listed_as_examples(bare, vocabulary)
-    kinds = [k for k in vocabulary.kinds_at(subject) if not _joined_or_used(subject, k[1], k[2])]
+    kinds = _recipient_kinds(subject, vocabulary)
     if len({k[0] for k in kinds}) < 2:
         return ()
     joined = all(_EITHER.match(subject[a[2]:b[1]]) for a, b in zip(kinds, kinds[1:]))
@@ -857,7 +861,7 @@ _CLOSED_BY_DENG = re.compile(r"(?:企业|单位)?等")
 def _listed_as_examples(text: str, vocabulary: Terms) -> tuple[str, ...]:
     """Kinds listed and closed by 等 ("小微企业、个体工商户等免征…"), a grant with no 对 before
     it: the list gives examples of whom it is for, each one of them qualifies."""
-    kinds = [k for k in vocabulary.kinds_at(text) if not _joined_or_used(text, k[1], k[2])]
+    kinds = _recipient_kinds(text, vocabulary)
     for last in range(len(kinds) - 1, 0, -1):
         if not _CLOSED_BY_DENG.match(text, kinds[last][2]):
             continue

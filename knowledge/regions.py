@@ -323,15 +323,9 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
 def _cuts_into_a_policy_term(text: str, start: int, end: int) -> bool:
     """Whether a policy term (knowledge/policy_terms.txt: 高企, 专精特新…) begins inside
     text[start:end] after its first character and runs past its end: 评上高企 is not 上高."""
-    terms = _policy_terms()
+    terms = policy_terms()
     return any(text[at:at + length] in terms
                for at in range(start + 1, end) for length in range(end - at + 1, 9))
-
-
-@functools.cache
-def _policy_terms() -> frozenset[str]:
-    lines = (Path(__file__).parent / "policy_terms.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split()[0] for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _names_a_kind_of_area(name: str, alias: str) -> bool:
@@ -373,6 +367,13 @@ def common_words() -> dict[str, tuple[int, str]]:
             if len(parts) == 3 and 2 <= len(parts[0]) <= 4:
                 words[parts[0]] = (int(parts[1]), parts[2])
     return words
+
+
+@functools.cache
+def policy_terms() -> frozenset[str]:
+    """The words of knowledge/policy_terms.txt (专精特新, 高企…), which jieba is taught too."""
+    lines = (Path(__file__).parent / "policy_terms.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split()[0] for line in lines if line.strip() and not line.startswith("#"))
 
 
 # Module-level helpers: the gazetteer as most callers use it.
