@@ -127,7 +127,8 @@ class Gazetteer:
                 after = text[i + length:i + length + 1]
                 if surface not in self._full_names and after in _NOT_A_COUNTY_AFTER:
                     continue
-                if surface in self.informal and _splits_a_word(text, i, i + length):
+                if surface in self.informal and (_splits_a_word(text, i, i + length)
+                                                 or _counted_common_noun(text, i, surface)):
                     continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
                 i += length - 1
@@ -297,7 +298,8 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
     into must be a common one, or one of three characters or more: a rare two-character
     word is as likely a misreading as the place. Only the end is judged: what comes before
     a place (在, 和, 到) so often makes a word with its first character (在于洪, 和平湖) that
-    the start says nothing.
+    the start alone says nothing; a short form whose both ends sit inside words (马上高考:
+    马上 and 高考) is no place, however rare the words.
 
     Example:
         >>> _splits_a_word("融资和政府采购", 2, 4), _splits_a_word("金水的企业", 0, 2)
@@ -306,8 +308,10 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
         (True, True)
         >>> _splits_a_word("我在于洪开厂", 2, 4), _splits_a_word("西城中小企业", 0, 2), _splits_a_word("五常有啥补贴", 0, 2)
         (False, False, False)
+        >>> _splits_a_word("刚评上高新企业", 2, 4), _splits_a_word("马上高考了", 1, 3), _splits_a_word("在上高办厂", 1, 3)
+        (True, True, False)
     """
-    if _cuts_into_a_policy_term(text, start, end):
+    if _cuts_into_a_policy_term(text, start, end) or _inside_words_at_both_ends(text, start, end):
         return True
     at = 0
     for token in jieba.lcut(text, HMM=False):
@@ -318,6 +322,20 @@ def _splits_a_word(text: str, start: int, end: int) -> bool:
             frequency = common_words().get(token, (0, ""))[0]
             return frequency >= _SPLIT_WORD_FREQ or (len(token) >= 3 and frequency > 0)
     return False
+
+
+def _counted_common_noun(text: str, start: int, surface: str) -> bool:
+    """Whether a short form that is also a common noun comes right after 这, 那 or 个:
+    "我这小店", "开了个小店" speak of a shop, not of 太原's 小店区."""
+    return start > 0 and text[start - 1] in "这那个" and common_words().get(surface, (0, ""))[1] == "n"
+
+
+def _inside_words_at_both_ends(text: str, start: int, end: int) -> bool:
+    """Whether a dictionary word runs from before text[start:end] into its first character
+    and another from its last character past its end."""
+    words = common_words()
+    return (any(text[at:start + 1] in words for at in range(max(0, start - 3), start))
+            and any(text[end - 1:until] in words for until in range(end + 1, min(len(text), end + 3) + 1)))
 
 
 def _cuts_into_a_policy_term(text: str, start: int, end: int) -> bool:

@@ -151,6 +151,12 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     ("营口的小厂，今年评上高新技术企业了，有奖励吗", ["营口市"]),
     ("评上高企了还能申请研发补助不", []),  # 高企, a policy term
     ("我们在大连长兴岛开了个配件厂，用地咋批？", ["大连市"]),
+    # Both ends inside words (评上 and 高新, 马上 and 高考): no place, however rare the words;
+    # a place with only one end in a word still is.
+    ("刚评上高新企业，有啥奖励", []),
+    ("孩子马上高考，我这小店还能申请贷款不", []),
+    ("在上高办厂有补贴吗", ["上高县"]),
+    ("五常有啥补贴给种粮的", ["五常市"]),
     # Places on one chain: the enterprise is in the innermost.
     ("我们入驻了温县产业集聚区，是焦作那边的小厂，有啥补贴？", ["温县", "焦作市"]),
 ])
