@@ -139,7 +139,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     named = vocabulary.who_in(text)
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
-    industry = vocabulary.industry_in(text)
+    industry = vocabulary.business_in(text)
     levels = {}
     for title in titles:
         at = _find_title(text, title)
@@ -196,11 +196,11 @@ def checked_profile(
     if unknown:
         assumed.append(f"资质或企业类型“{'、'.join(u[:20] for u in unknown)}”无法识别，已忽略（可选：{'、'.join(vocabulary.titles)}等）。")
     industry = (industry or "").strip()
-    if industry and not vocabulary.industry_in(industry):
+    if industry and not vocabulary.business_in(industry):
         assumed.append(f"行业“{industry[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
         industry = ""
     elif industry:
-        industry = vocabulary.industry_in(industry)
+        industry = vocabulary.business_in(industry)
     return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels), tuple(assumed)
 
 
@@ -240,6 +240,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
+    industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
     for who in item.who:
         if who in vocabulary.titles:
             if who not in held:
@@ -259,9 +260,9 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
             # talent or a platform of that industry is not.
             industry = vocabulary.industry_in(who)
-            if not (industry and industry == profile.industry and who.endswith(("企业", "公司", "厂"))):
+            if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))):
                 return None
-    if item.industry and item.industry != profile.industry:
+    if item.industry and item.industry not in industries:
         return None  # limited to another industry, or to one the profile does not name
     if any(condition in vocabulary.undecided or condition.startswith("位于") for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?

@@ -89,6 +89,8 @@ _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最
 _PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,3}}?(?:\d+|一))?{_UNITS}[^，。；]{{0,3}}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
 _CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
+_BOUGHT = re.compile(r"(?:采购|购买|使用|进口|买)[^，。；,]{0,10}")
+"""What a business buys or uses, not what it does ("采购本地芯片")."""
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
 
 
@@ -151,6 +153,8 @@ class Terms:
     sizes: tuple[str, ...]
     titles: tuple[str, ...]
     undecided: tuple[str, ...]
+    business_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    within: dict[str, str] = field(default_factory=dict)
     _who_pattern: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
 
     def who_in(self, text: str) -> tuple[str, ...]:
@@ -177,6 +181,29 @@ class Terms:
             if found > length:
                 best, length = name, found
         return best
+
+    def business_in(self, text: str) -> str:
+        """The industry an owner's words give their own business ("做棉纺的" is 纺织): the
+        longest word found, not counting what the business buys or uses ("采购本地芯片").
+
+        Example:
+            >>> terms().business_in("瓦房店的数控机床整机厂，打算采购大连产的芯片")
+            '装备制造'
+        """
+        text = _BOUGHT.sub("", text)
+        best, length = "", 0
+        for name, forms in (*self.business_words.items(), *self.industries.items()):
+            found = max((len(form) for form in forms if form in text), default=0)
+            if found > length:
+                best, length = name, found
+        return best
+
+    def industry_chain(self, industry: str) -> tuple[str, ...]:
+        """`industry` and the broader ones it belongs to (装备制造, 制造业)."""
+        chain = [industry] if industry else []
+        while chain and chain[-1] in self.within and self.within[chain[-1]] not in chain:
+            chain.append(self.within[chain[-1]])
+        return tuple(chain)
 
     def benefit_in(self, text: str) -> str:
         """The kind of grant `text` names: the longest form found ("融资支持" over "支持"),
@@ -214,6 +241,8 @@ def terms() -> Terms:
         sizes=tuple(raw["sizes"]),
         titles=tuple(raw["titles"]),
         undecided=tuple(raw.get("undecided") or ()),
+        business_words={k: tuple(v) for k, v in (raw.get("business_words") or {}).items()},
+        within=dict(raw.get("within") or {}),
         _who_pattern=re.compile("|".join(map(re.escape, forms))),
     )
 
@@ -484,14 +513,52 @@ def _in_kind_parts(sentence: str):
     for index, piece in enumerate(pieces):
         pending += piece
         if index in granting or (index == len(pieces) - 1 and pending.strip("，,。；; ")):
-            found = _GRANT_IN_KIND.search(pending)
-            if found is None:
+            found = next((m for m in _GRANT_IN_KIND.finditer(pending) if _granted_here(pending, m)), None)
+            if found is None or _vague(pending, found):
                 continue
             part = _part(pending)
             part.in_kind, part.grant_words = True, pending[found.start():]
             part.inherits = index != granting[0]
             yield part
             pending = ""
+
+
+_NAMED_TAX = re.compile(r"增值税|所得税|营业税|房产税|土地使用税|印花税|关税|消费税|契税")
+
+
+def _granted_here(text: str, found: re.Match) -> bool:
+    """Whether a grant word stands for a grant, not inside "落实税收优惠政策", which only
+    announces the grants that follow, unless it names the taxes or the enterprises
+    ("落实集成电路企业增值税…税收优惠政策", "执行…对创业投资企业税收优惠系列政策")."""
+    announced = _ANNOUNCES.search(text[:found.start()])
+    if not announced:
+        return True
+    said = text[announced.start():found.end()]
+    return bool(_NAMED_TAX.search(said) or terms().who_in(said))
+
+
+_VAGUE_SUPPORT = re.compile(r"(?:给予|予以)(?:相应|重点|政策性|一定|适当|大力|积极)?的?(?:政策)?性?(?:支持|扶持)(?:政策)?")
+
+
+def _vague(text: str, found: re.Match) -> bool:
+    """Whether a grant without a figure names nothing but support ("给予相应政策支持",
+    "予以重点扶持") and no enterprise it is for: a promise about projects or fields, not an
+    item an owner can claim.
+
+    Example:
+        >>> def vague(text): return _vague(text, _GRANT_IN_KIND.search(text))
+        >>> vague("对产学研结合类科技创新项目给予政策性扶持。"), vague("在服务进出口贴息等方面给予支持")
+        (True, False)
+        >>> vague("对符合条件的小微型养老服务企业，按照国家、省市有关规定，给予相应扶持。")
+        False
+    """
+    if not _VAGUE_SUPPORT.fullmatch(text[found.start():].strip("，,。；; \n")):
+        return False
+    piece = _COMMA.split(text[:found.start()])[-1]
+    if any(form in piece for kind, forms in terms().benefits.items() if kind != "补贴" for form in forms):
+        return False
+    _, subject, _ = _grant_subject(text)
+    return not re.search(r"(?:企业|公司|机构|个体工商户|商户)[，,]?$", re.split(r"[，,]", subject)[0])
 
 
 def _same_form(one: str, other: str) -> bool:
@@ -837,7 +904,7 @@ def alternatives(text: str, vocabulary: Terms) -> tuple[str, ...]:
 
     Example:
         >>> alternatives("对于经认定评为瞪羚企业和科技小巨人企业的，最高给予50万元的支持", terms())
-        ('瞪羚企业', '小巨人')
+        ('瞪羚企业', '科技小巨人企业')
         >>> alternatives("对外资研发中心给予100万元奖励", terms())
         ()
         >>> alternatives("延长部分小微企业、个体工商户等免征增值税优惠期限", terms())

@@ -33,6 +33,8 @@ _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 # A short form followed by one of these names a town, street or road, not the county
 # (城关镇, 中山路, 金水河), so it is not read as the county.
 _NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山园里屯营")
+_COUNTRYSIDE = {"乡下", "乡村", "山区", "山里"}
+"""Words after a county that speak of its countryside, not of a township (庄河乡下)."""
 RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八九十百千]+)强|名牌|著名商标)")
 """What follows a place that opens a ranking or a brand's title (辽宁省100强, 大连名牌)."""
 # Short forms that are everyday words (和平, 开发, 高新) are not read as places; the full
@@ -125,7 +127,8 @@ class Gazetteer:
                 if not informal and surface in self.informal:
                     continue
                 after = text[i + length:i + length + 1]
-                if surface not in self._full_names and after in _NOT_A_COUNTY_AFTER:
+                if (surface not in self._full_names and after in _NOT_A_COUNTY_AFTER
+                        and text[i + length:i + length + 2] not in _COUNTRYSIDE):
                     continue
                 if surface in self.informal and (_splits_a_word(text, i, i + length)
                                                  or _counted_common_noun(text, i, surface)):

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.config import Settings
-from assistant.direct import amount_text, checked_profile, match
+from assistant.direct import amount_text, checked_profile, match, profile_from_text
 from assistant.service import Assistant
 from knowledge.benefits import BenefitRecord, extract_benefits, valid_until
 from knowledge.loaders import LoadedFile
@@ -335,7 +335,9 @@ def test_who_a_grant_is_for_is_read_from_its_subject_not_from_what_it_mentions()
     # for the enterprises put into the pool, not only for those already 高新技术企业.
     reward, loan, guarantee, exempt, rate = ("对经认定的瞪羚企", "将全县中小企业纳", "优先提供政策性融",
                                              "符合条件的技术转", "经认定的高新技术")
-    assert got(titles=["小巨人"]) == sorted([reward, loan, guarantee, exempt])
+    assert got(titles=["科技小巨人"]) == sorted([reward, loan, guarantee, exempt])
+    # A county's 科技小巨人 is not the national 专精特新“小巨人”, nor the other way round.
+    assert got(titles=["专精特新小巨人"]) == sorted([loan, guarantee, exempt])
     assert got(titles=["瞪羚企业"]) == sorted([reward, loan, guarantee, exempt])
     assert got(titles=["高新技术企业"]) == sorted([loan, guarantee, exempt, rate])
 
@@ -366,3 +368,44 @@ def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
     assert [m.item.amount_yuan for m in result.items] == [200_000]  # the enterprise's own reward
     assert [m.item.benefit for m in result.unsure] == ["减免"]  # is it inside the park? to confirm
     assert "位于九华智造产业园" in result.unsure[0].item.conditions
+
+
+@pytest.mark.parametrize("question, industry, size", [
+    ("我在郑州二七区开了家烩面馆，是个体户，想贷个十来万周转", "餐饮", "个体工商户"),
+    ("温县做棉纺的小微企业，想参加政府采购投标，有啥照顾政策？", "纺织", "小微企业"),
+    # What the business buys is not what it does.
+    ("我们是瓦房店的数控机床整机厂，规上企业，打算首次采购大连产的芯片，能享受啥？", "装备制造", "规上企业"),
+    ("新郑做国际货代的小微企业，能享受哪些政策？", "物流", "小微企业"),
+])
+def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
+    profile, _ = profile_from_text(question)
+    assert (profile.industry, profile.size) == (industry, size)
+
+
+def test_a_grant_for_a_broad_industry_reaches_the_narrower_one_and_not_the_other_way():
+    text = ("湘潭县产业发展办法\n湘潭县人民政府\n"
+            "一、制造业\n对制造业企业新购置生产设备的，按设备投资额的10%给予补助。\n"
+            "二、集成电路\n对集成电路企业流片费用给予50%补贴。\n"
+            "三、服务业\n对新升规的生产性服务业企业，一次性奖励10万元。\n")
+    records = records_of("湘潭县产业发展办法.txt", text)
+
+    def rates(industry: str) -> list:
+        result = match(records, checked_profile("湘潭县", industry=industry)[0])
+        return sorted(m.item.rate or m.item.amount_yuan for m in result.items + result.unsure)
+
+    assert rates("机床") == [0.1]  # 装备制造 is manufacturing
+    assert rates("芯片") == [0.1, 0.5]
+    assert rates("制造业") == [0.1]  # a 集成电路 grant is not every manufacturer's
+    assert rates("物流") == [100_000]  # logistics is a producer service
+
+
+def test_support_promised_without_anything_to_claim_is_no_item():
+    text = ("湘潭县科技创新办法\n湘潭县人民政府\n"
+            "一、产学研\n对产学研结合类科技创新项目给予政策性扶持。\n"
+            "二、税收\n落实税收优惠政策。落实集成电路企业增值税、企业所得税等税收优惠政策。\n"
+            "三、小微\n对符合条件的小微企业，按照国家有关规定，给予相应扶持。\n")
+    quotes = [m.item.quote for m in match(records_of("湘潭县科技创新办法.txt", text),
+                                          checked_profile("湘潭县", industry="集成电路", size="小微企业")[0]).items]
+    assert not any("产学研" in q for q in quotes)
+    assert not any(q.startswith("落实税收优惠政策") for q in quotes)
+    assert any("增值税" in q for q in quotes) and any("相应扶持" in q for q in quotes)
