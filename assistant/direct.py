@@ -39,6 +39,7 @@ _LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级"
 _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
 _IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 """A 小巨人 is a 专精特新 enterprise too."""
+_TRADE, _TRADER = "外贸", "外贸企业"
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,16 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     vocabulary = terms()
     found = frame(text, (region,) if region else ())
     place = _enterprise_place(found.regions) or region
-    named = vocabulary.who_in(text)
+    # Owners say 公司 where policies say 企业 ("股权投资管理公司").
+    named = vocabulary.who_in(text.replace("公司", "企业"))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
-    industry = vocabulary.business_in(text)
+    # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
+    # an enterprise that trades abroad: 外贸企业's grants are its own too.
+    businesses = vocabulary.businesses_in(text)
+    industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
+    if _TRADE in businesses and industry != _TRADE:
+        titles = tuple(dict.fromkeys((*titles, _TRADER)))
     levels = {}
     for title in titles:
         at = _find_title(text, title)

@@ -190,13 +190,29 @@ class Terms:
             >>> terms().business_in("瓦房店的数控机床整机厂，打算采购大连产的芯片")
             '装备制造'
         """
+        return next(iter(self.businesses_in(text)), "")
+
+    def businesses_in(self, text: str) -> tuple[str, ...]:
+        """Every industry an owner's words name, longest word first; a word inside a longer
+        one counts as the longer only (服务出口 is 服务贸易, not 外贸).
+
+        Example:
+            >>> terms().businesses_in("做冷链物流的，也自己做点海产品进出口")
+            ('外贸', '物流')
+        """
         text = _BOUGHT.sub("", text)
-        best, length = "", 0
-        for name, forms in (*self.business_words.items(), *self.industries.items()):
-            found = max((len(form) for form in forms if form in text), default=0)
-            if found > length:
-                best, length = name, found
-        return best
+        found = sorted(((len(form), -text.find(form), name)
+                        for name, forms in (*self.business_words.items(), *self.industries.items())
+                        for form in forms if form in text), reverse=True)
+        taken: list[range] = []
+        names: list[str] = []
+        for length, minus_start, name in found:
+            span = range(-minus_start, -minus_start + length)
+            if any(span.start < other.stop and other.start < span.stop for other in taken):
+                continue
+            taken.append(span)
+            names.append(name)
+        return tuple(dict.fromkeys(names))
 
     def industry_chain(self, industry: str) -> tuple[str, ...]:
         """`industry` and the broader ones it belongs to (装备制造, 制造业)."""

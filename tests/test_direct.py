@@ -409,3 +409,10 @@ def test_support_promised_without_anything_to_claim_is_no_item():
     assert not any("产学研" in q for q in quotes)
     assert not any(q.startswith("落实税收优惠政策") for q in quotes)
     assert any("增值税" in q for q in quotes) and any("相应扶持" in q for q in quotes)
+
+
+def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grants():
+    profile, _ = profile_from_text("甘井子做冷链物流的，规上，平时也自己做点海产品进出口，有啥补贴？")
+    assert profile.industry == "物流" and "外贸企业" in profile.titles
+    profile, _ = profile_from_text("沈阳做本地化翻译、算服务出口的小公司，有什么政策？")
+    assert profile.industry == "服务贸易" and "外贸企业" not in profile.titles
