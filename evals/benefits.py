@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from assistant.direct import checked_profile, match, profile_from_text
+from assistant.errors import InvalidRequest
 from evals.corpus import corpora_folder
 from knowledge.benefits import BenefitItem, BenefitRecord, extract_benefits, terms
 from knowledge.index import bundled_policies
@@ -239,7 +240,10 @@ def _profile(gold: dict):
         profile, assumed = profile_from_text(gold["question"])
         if profile is not None:
             return profile, assumed
-    return checked_profile(gold["region"], gold.get("industry") or "", gold.get("size") or "", gold.get("titles") or [])
+    try:
+        return checked_profile(gold["region"], gold.get("industry") or "", gold.get("size") or "", gold.get("titles") or [])
+    except InvalidRequest:
+        return None, ()  # the page says it cannot read the place: nothing listed
 
 
 def _short(item: BenefitItem) -> str:

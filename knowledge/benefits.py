@@ -804,9 +804,14 @@ _RECIPIENT = re.compile(
 """"对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
 
 
+_RANKING = re.compile(r"[“\"]?[\u4e00-\u9fff]{0,8}?\d+强[”\"]?")
+"""A ranking's name ("国内制造业500强"): whom a grant honours, not an industry it is limited to."""
+
+
 def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
     """The industry a grant is limited to: the document's own when the grant names it among
     others ("集成电路企业…进出口环节税收优惠" in a 集成电路 document), else the one it names."""
+    text = _RANKING.sub("", text)
     own = vocabulary.industry_in(title)
     if own and any(form in text for form in vocabulary.industries[own]):
         return own

@@ -131,7 +131,8 @@ class Gazetteer:
                         and text[i + length:i + length + 2] not in _COUNTRYSIDE):
                     continue
                 if surface in self.informal and (_splits_a_word(text, i, i + length)
-                                                 or _counted_common_noun(text, i, surface)):
+                                                 or _counted_common_noun(text, i, surface)
+                                                 or _opens_with_a_measure_word(text, i, surface)):
                     continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
                 i += length - 1
@@ -150,8 +151,18 @@ class Gazetteer:
                 resolved.append((mention, mention.candidates[0]))
                 continue
             fitting = [c for c in mention.candidates if any(self._related(c, other) for other in known)]
-            resolved.append((mention, fitting[0] if len(fitting) == 1 else ""))
+            if len(fitting) == 1:
+                resolved.append((mention, fitting[0]))
+                continue
+            # 铁岭 for 铁岭市 and the 铁岭县 inside it: the city, which holds either.
+            outermost = self._outermost(fitting or list(mention.candidates))
+            resolved.append((mention, outermost if self.level_of(outermost) == "市" else ""))
         return resolved
+
+    def _outermost(self, names: list[str]) -> str:
+        """The one of `names` containing all the others, '' when they are not on one chain."""
+        return next((name for name in names
+                     if all(other == name or name in self.ancestors(other) for other in names)), "")
 
     def find(self, text: str, context: Iterable[str] = (), informal: bool = False) -> list[str]:
         """Canonical names of the places `text` names, in order of first mention; a
@@ -331,6 +342,15 @@ def _counted_common_noun(text: str, start: int, surface: str) -> bool:
     """Whether a short form that is also a common noun comes right after 这, 那 or 个:
     "我这小店", "开了个小店" speak of a shop, not of 太原's 小店区."""
     return start > 0 and text[start - 1] in "这那个" and common_words().get(surface, (0, ""))[1] == "n"
+
+
+def _opens_with_a_measure_word(text: str, start: int, surface: str) -> bool:
+    """Whether a short form opening with 个 follows a verb or a number, whose 个 counts
+    what comes after: "租个旧厂房" rents an old workshop, it is not 个旧市."""
+    return surface[0] == "个" and start > 0 and text[start - 1] not in _BEFORE_A_PLACE
+
+
+_BEFORE_A_PLACE = set("在到去于和与及、，,。；;：:（(“\"的从是来回往 ")
 
 
 def _inside_words_at_both_ends(text: str, start: int, end: int) -> bool:

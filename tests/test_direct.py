@@ -376,6 +376,7 @@ def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
     # What the business buys is not what it does.
     ("我们是瓦房店的数控机床整机厂，规上企业，打算首次采购大连产的芯片，能享受啥？", "装备制造", "规上企业"),
     ("新郑做国际货代的小微企业，能享受哪些政策？", "物流", "小微企业"),
+    ("丹东东港的，在亚马逊上卖海鲜干货，公司不大算小微，能享受啥扶持？", "跨境电商", "小微企业"),
 ])
 def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
     profile, _ = profile_from_text(question)
@@ -416,3 +417,8 @@ def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grant
     assert profile.industry == "物流" and "外贸企业" in profile.titles
     profile, _ = profile_from_text("沈阳做本地化翻译、算服务出口的小公司，有什么政策？")
     assert profile.industry == "服务贸易" and "外贸企业" not in profile.titles
+
+
+def test_capital_from_abroad_said_the_everyday_way_is_a_foreign_invested_enterprise():
+    profile, _ = profile_from_text("普兰店这边我们是日资的水产品加工厂，规上企业，今年打算增资，能享受哪些政策？")
+    assert "外资企业" in profile.titles and profile.industry == "农产品加工"

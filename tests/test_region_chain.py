@@ -157,6 +157,11 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     ("孩子马上高考，我这小店还能申请贷款不", []),
     ("在上高办厂有补贴吗", ["上高县"]),
     ("五常有啥补贴给种粮的", ["五常市"]),
+    # 个 after a verb counts what follows (租个旧厂房), it does not open 个旧(市).
+    ("我们是大连的检测公司，还想租个旧厂房扩实验室", ["大连市"]),
+    # A name shared by a city and a county inside it is the city, which holds either.
+    ("铁岭的生猪养殖公司，规上企业，能享受啥", ["铁岭市"]),
+    ("大连庄河乡下做海产品加工的小厂", ["大连市", "庄河市"]),  # 乡下: countryside, not a township
     # Places on one chain: the enterprise is in the innermost.
     ("我们入驻了温县产业集聚区，是焦作那边的小厂，有啥补贴？", ["温县", "焦作市"]),
 ])
