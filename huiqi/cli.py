@@ -241,6 +241,8 @@ def bench(
     freshness: Annotated[bool, typer.Option(
         "--freshness", help="只测更新时效：改动一份文件后，各工作进程多久用上新版本（规模取 --sizes 的第一个）")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="把结果写成 HTML 报告（含图表）到这个目录")] = None,
+    baseline_up_to: Annotated[int, typer.Option(
+        "--baseline-up-to", help="LangChain 对照只在不超过此条款数的合成语料上计时（百万条时另建向量集合要半小时以上）")] = 100_000,
 ) -> None:
     """性能基准：查询延迟 p50/p95/p99（内置语料与合成语料）、入库速度、峰值内存、冷启动；--load 做并发压测。"""
     from evals.bench import run, run_load
@@ -273,7 +275,7 @@ def bench(
     wanted = _int_list(sizes)
     if queries <= 0 or any(size <= 0 for size in wanted):
         raise ValueError("--queries 与 --sizes 必须是正整数")
-    result = run(Settings(), wanted, queries=queries, serve=serve)
+    result = run(Settings(), wanted, queries=queries, serve=serve, baseline_up_to=baseline_up_to)
     _bench_report(report, "latency", result)
     if as_json:
         _print_json(result)
