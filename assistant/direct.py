@@ -40,6 +40,9 @@ _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
 _IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 """A 小巨人 is a 专精特新 enterprise too."""
 _TRADE, _TRADER = "外贸", "外贸企业"
+_FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(r"[日韩德美港台澳欧法英意]资(?![源金料格质产本讯])"), "外资企业"
+"""Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
+_DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,11 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     vocabulary = terms()
     found = frame(text, (region,) if region else ())
     place = _enterprise_place(found.regions) or region
-    # Owners say 公司 where policies say 企业 ("股权投资管理公司").
-    named = vocabulary.who_in(text.replace("公司", "企业"))
+    # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
+    # not ("也不算养老院") they do not hold.
+    owner_words = text.replace("公司", "企业")
+    named = tuple(dict.fromkeys(name for name, start, _ in vocabulary.kinds_at(owner_words)
+                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
@@ -147,6 +153,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
     if _TRADE in businesses and industry != _TRADE:
         titles = tuple(dict.fromkeys((*titles, _TRADER)))
+    if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
+        titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     levels = {}
     for title in titles:
         at = _find_title(text, title)

@@ -422,3 +422,14 @@ def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grant
 def test_capital_from_abroad_said_the_everyday_way_is_a_foreign_invested_enterprise():
     profile, _ = profile_from_text("普兰店这边我们是日资的水产品加工厂，规上企业，今年打算增资，能享受哪些政策？")
     assert "外资企业" in profile.titles and profile.industry == "农产品加工"
+    profile, _ = profile_from_text("辽阳灯塔的韩资减速机厂，规上企业，有补助吗？")
+    assert "外资企业" in profile.titles and profile.industry == "装备制造"
+    profile, _ = profile_from_text("沈阳做信息平台资源整合的小公司，有啥政策？")  # 台资 inside 平台资源
+    assert "外资企业" not in profile.titles
+
+
+def test_what_an_owner_says_the_business_is_not_is_not_held():
+    profile, _ = profile_from_text("大连中山区，我们做居家养老上门服务，自己没床位也不算养老院，属于小微企业，有啥政策？")
+    assert profile.industry == "养老" and "养老机构" not in profile.titles
+    profile, _ = profile_from_text("温县的规上厂子，还没评上专精特新，有啥奖励？")
+    assert "专精特新" not in profile.titles
