@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from knowledge.benefits import BenefitItem, BenefitRecord, term_of, terms
+from knowledge.benefits import INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, term_of, terms
 from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
@@ -277,8 +277,8 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             industry = vocabulary.industry_in(who)
             if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))):
                 return None
-    if item.industry and item.industry not in industries:
-        return None  # limited to another industry, or to one the profile does not name
+    if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
+        return None  # limited to other industries, or to ones the profile does not name
     if any(condition in vocabulary.undecided or condition.startswith("位于") for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?
     return status

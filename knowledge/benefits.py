@@ -809,13 +809,52 @@ _RANKING = re.compile(r"[“\"]?[\u4e00-\u9fff]{0,8}?\d+强[”\"]?")
 
 
 def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
-    """The industry a grant is limited to: the document's own when the grant names it among
-    others ("集成电路企业…进出口环节税收优惠" in a 集成电路 document), else the one it names."""
-    text = _RANKING.sub("", text)
+    """The industry a grant is limited to: industries it lists together ("跨境电商、物流企业",
+    either qualifies), else the document's own when the grant names it among others
+    ("集成电路企业…进出口环节税收优惠" in a 集成电路 document), else the one it names. What an
+    enterprise uses or buys ("使用本地集成电路企业设备") limits nothing.
+
+    Example:
+        >>> _industry("对跨境电商、物流企业新建仓库的，给予10万元奖励", "", "", terms())
+        '跨境电商、物流'
+        >>> _industry("本地整机企业首次使用本地集成电路企业设备的，给予10%补贴", "", "集成电路产业若干意见", terms())
+        ''
+    """
+    named = _RANKING.sub("", text)
+    text = _BOUGHT.sub("", named)
+    listed = _listed_industries(text, vocabulary)
+    if len(listed) > 1:
+        return INDUSTRY_SEPARATOR.join(listed)
     own = vocabulary.industry_in(title)
     if own and any(form in text for form in vocabulary.industries[own]):
         return own
+    if own and any(form in named for form in vocabulary.industries[own]):
+        own = ""  # the document's industry is what the grant's enterprises use, not theirs
     return vocabulary.industry_in(text) or vocabulary.industry_in(path) or own
+
+
+INDUSTRY_SEPARATOR = "、"
+_LIST_JOINER = re.compile(r"^(?:、|和|及|与|或|以及)$")
+
+
+def _listed_industries(text: str, vocabulary: Terms) -> list[str]:
+    """Industries named one after another as a list ("制造业、现代服务业"), in order."""
+    found = sorted(((text.find(form), -len(form), name) for name, forms in vocabulary.industries.items()
+                    for form in forms if form in text))
+    spans: list[tuple[int, int, str]] = []
+    for start, minus_length, name in found:
+        if spans and start < spans[-1][1]:
+            continue  # inside a longer form already taken
+        spans.append((start, start - minus_length, name))
+    for first in range(len(spans)):
+        run = [spans[first]]
+        for following in spans[first + 1:]:
+            if not _LIST_JOINER.match(text[run[-1][1]:following[0]]):
+                break
+            run.append(following)
+        if len(run) > 1:
+            return list(dict.fromkeys(name for _, _, name in run))
+    return []
 
 
 def _title_level(text: str, vocabulary: Terms) -> str:
