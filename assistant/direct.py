@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from knowledge.benefits import INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, term_of, terms
+from knowledge.benefits import INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, term_of, terms
 from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
@@ -229,6 +229,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     matched: list[MatchedItem] = []
     unsure: list[MatchedItem] = []
     other_industries = 0
+    if isinstance(records, BenefitRecords):
+        records = records.in_regions(chain)  # a million items: only the chain's regions'
     for record in records:
         document = record.document
         if document.region not in chain:

@@ -143,6 +143,30 @@ class BenefitRecord:
     document: object
 
 
+class BenefitRecords(list):
+    """Every item of a revision, with the items of each document region at hand: a
+    profile's place chain takes its few regions' items, not a pass over a million.
+
+    Example:
+        >>> from types import SimpleNamespace as Doc
+        >>> records = BenefitRecords([BenefitRecord(None, None, Doc(region=r)) for r in ("辽宁省", "大连市", "辽宁省")])
+        >>> [r.document.region for r in records.in_regions({"辽宁省"})]
+        ['辽宁省', '辽宁省']
+    """
+
+    @functools.cached_property
+    def _by_region(self) -> dict[str, list[tuple[int, BenefitRecord]]]:
+        grouped: dict[str, list[tuple[int, BenefitRecord]]] = {}
+        for position, record in enumerate(self):
+            grouped.setdefault(record.document.region, []).append((position, record))
+        return grouped
+
+    def in_regions(self, regions) -> list[BenefitRecord]:
+        """The items of documents whose region is one of `regions`, in the list's order."""
+        found = [pair for region in set(regions) for pair in self._by_region.get(region, ())]
+        return [record for _, record in sorted(found, key=lambda pair: pair[0])]
+
+
 @dataclass(frozen=True)
 class Terms:
     benefits: dict[str, tuple[str, ...]]

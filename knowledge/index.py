@@ -16,7 +16,7 @@ import numpy as np
 
 from knowledge import regions
 from knowledge.benefits import (
-    BenefitItem, BenefitRecord, clause_hash, corrected, correction_json, item_key, stored_items,
+    BenefitItem, BenefitRecord, BenefitRecords, clause_hash, corrected, correction_json, item_key, stored_items,
 )
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
@@ -153,7 +153,7 @@ class KnowledgeBase:
             raise DocumentNotFound(doc_id)
         return document
 
-    def benefits(self) -> list[BenefitRecord]:
+    def benefits(self) -> BenefitRecords:
         """Every benefit item with its clause and document (brought up to date once per
         registry revision: only documents stored since are read again)."""
         revision = self.registry.revision()
@@ -172,12 +172,12 @@ class KnowledgeBase:
                 for doc_id, items in read.items():
                     self._benefit_items[(doc_id, documents[doc_id].content_hash)] = items
             corrections = self.registry.benefit_corrections()
-            records = [
+            records = BenefitRecords(
                 BenefitRecord(item, clause, documents[doc_id])
                 for (doc_id, _), clauses in sorted(self._benefit_items.items())
                 for clause, items in clauses
                 for item in corrected(items, clause, corrections)
-            ]
+            )
             self._benefits = (revision, records)
             return records
 
