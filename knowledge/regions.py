@@ -286,8 +286,18 @@ def _build(rows: list[tuple[int, str, str, list[str]]], changes: str) -> Gazette
     for old, new in _renamed(changes):
         if old not in known and new in known and (len(old) > 2 or _usable_short_form(old)):
             add_surface(old, new)  # not a former 郊区: an everyday word, as for current names
+    for area, region in _functional_areas():
+        if region in known and area not in surfaces:
+            add_surface(area, region)  # 金普新区: where the enterprise is, read as the region it lies in
     informal = set(surfaces) - formal
     return Gazetteer(regions, {surface: tuple(names) for surface, names in surfaces.items()}, informal)
+
+
+def _functional_areas() -> list[tuple[str, str]]:
+    """(area, region it lies in) from knowledge/functional_areas.txt: new areas that are
+    no division of the code table (金普新区, 雄安新区)."""
+    lines = (Path(__file__).parent / "functional_areas.txt").read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split()[:2]) for line in lines if line.strip() and not line.startswith("#")]
 
 
 def _renamed(changes: str) -> Iterable[tuple[str, str]]:

@@ -162,6 +162,10 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     # A name shared by a city and a county inside it is the city, which holds either.
     ("铁岭的生猪养殖公司，规上企业，能享受啥", ["铁岭市"]),
     ("大连庄河乡下做海产品加工的小厂", ["大连市", "庄河市"]),  # 乡下: countryside, not a township
+    # New areas no code table lists are read as the region they lie in (not 安新县 inside 贵安新区).
+    ("郑东新区做跨境电商的规上企业，能享受啥", ["郑州市"]),
+    ("贵安新区的数据中心有电价补贴吗", ["贵阳市"]),
+    ("我们刚在雄安新区注册了公司，有啥政策", ["河北省"]),
     # Places on one chain: the enterprise is in the innermost.
     ("我们入驻了温县产业集聚区，是焦作那边的小厂，有啥补贴？", ["温县", "焦作市"]),
 ])
