@@ -1,7 +1,8 @@
 """China's administrative regions — every province, prefecture-level city, county and
 district, and the development zones the national code table lists — read from the
 location data that the `jionlp` package ships (民政部 codes, with the short forms people
-write: 辽宁, 大连, 甘井子), plus the renamed places of its change list (襄樊 → 襄阳市).
+write: 辽宁, 大连, 甘井子), plus the renamed places of its change list (襄樊 → 襄阳市) and
+the new areas no code lists (金普新区 → 大连市; knowledge/functional_areas.txt).
 
 A name that several regions share (朝阳区 in 北京 and 长春, 高新区 in most cities) is
 resolved by the other places named beside it — the document's issuer, the question's
