@@ -210,12 +210,10 @@ def checked_profile(
             title_levels.setdefault(name[0], level)
     if unknown:
         assumed.append(f"资质或企业类型“{'、'.join(u[:20] for u in unknown)}”无法识别，已忽略（可选：{'、'.join(vocabulary.titles)}等）。")
-    industry = (industry or "").strip()
-    if industry and not vocabulary.business_in(industry):
-        assumed.append(f"行业“{industry[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
-        industry = ""
-    elif industry:
-        industry = vocabulary.business_in(industry)
+    written = (industry or "").strip()
+    industry = vocabulary.business_in(written) if written else ""
+    if written and not industry:
+        assumed.append(f"行业“{written[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
     return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels), tuple(assumed)
 
 

@@ -167,6 +167,20 @@ class BenefitRecords(list):
         return [record for _, record in sorted(found, key=lambda pair: pair[0])]
 
 
+def named_spans(text: str, groups) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each form of `groups` ((name, forms) pairs) found in `text`, in
+    order; a form inside a longer one found counts as the longer only (服务出口 is 服务贸易,
+    not 外贸)."""
+    found = sorted(((len(form), -text.find(form), name) for name, forms in groups
+                    for form in forms if form in text), reverse=True)
+    spans: list[tuple[int, int, str]] = []
+    for length, minus_start, name in found:
+        start = -minus_start
+        if not any(start < end and other < start + length for other, end, _ in spans):
+            spans.append((start, start + length, name))
+    return sorted(spans)
+
+
 @dataclass(frozen=True)
 class Terms:
     benefits: dict[str, tuple[str, ...]]
@@ -224,19 +238,8 @@ class Terms:
             >>> terms().businesses_in("做冷链物流的，也自己做点海产品进出口")
             ('外贸', '物流')
         """
-        text = _BOUGHT.sub("", text)
-        found = sorted(((len(form), -text.find(form), name)
-                        for name, forms in (*self.business_words.items(), *self.industries.items())
-                        for form in forms if form in text), reverse=True)
-        taken: list[range] = []
-        names: list[str] = []
-        for length, minus_start, name in found:
-            span = range(-minus_start, -minus_start + length)
-            if any(span.start < other.stop and other.start < span.stop for other in taken):
-                continue
-            taken.append(span)
-            names.append(name)
-        return tuple(dict.fromkeys(names))
+        spans = named_spans(_BOUGHT.sub("", text), (*self.business_words.items(), *self.industries.items()))
+        return tuple(dict.fromkeys(name for _, _, name in sorted(spans, key=lambda span: span[0] - span[1])))
 
     def industry_chain(self, industry: str) -> tuple[str, ...]:
         """`industry` and the broader ones it belongs to (装备制造, 制造业)."""
@@ -863,13 +866,7 @@ _LIST_JOINER = re.compile(r"^(?:、|和|及|与|或|以及)$")
 
 def _listed_industries(text: str, vocabulary: Terms) -> list[str]:
     """Industries named one after another as a list ("制造业、现代服务业"), in order."""
-    found = sorted(((text.find(form), -len(form), name) for name, forms in vocabulary.industries.items()
-                    for form in forms if form in text))
-    spans: list[tuple[int, int, str]] = []
-    for start, minus_length, name in found:
-        if spans and start < spans[-1][1]:
-            continue  # inside a longer form already taken
-        spans.append((start, start - minus_length, name))
+    spans = named_spans(text, vocabulary.industries.items())
     for first in range(len(spans)):
         run = [spans[first]]
         for following in spans[first + 1:]:
