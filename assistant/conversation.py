@@ -166,7 +166,7 @@ class ConversationStore:
         if session_id is None:
             session_id = uuid.uuid4().hex
             with self._write_engine.begin() as conn:
-                conn.execute(conversations.insert().values(session_id=session_id, channel=channel, created_at=_now()))
+                conn.execute(conversations.insert(), _session_row(session_id, channel))
             return session_id, []
         validate_session_id(session_id)
         with self._write_engine.begin() as conn:
@@ -174,7 +174,7 @@ class ConversationStore:
                 select(conversations.c.session_id).where(conversations.c.session_id == session_id)
             ).first()
             if known is None:
-                conn.execute(conversations.insert().values(session_id=session_id, channel=channel, created_at=_now()))
+                conn.execute(conversations.insert(), _session_row(session_id, channel))
                 return session_id, []
         return session_id, self.history(session_id, limit) if limit else []
 
@@ -202,7 +202,9 @@ class ConversationStore:
             created_at=_now(), related=answer.related, region=region,
         )
         with self._write_engine.begin() as conn:
-            return int(conn.execute(TurnRow.__table__.insert().values(**row)).inserted_primary_key[0])
+            # Values passed as parameters, not `.values(**row)`: the statement then compiles once
+            # and is reused, where values baked in made SQLAlchemy build it anew each turn.
+            return int(conn.execute(TurnRow.__table__.insert(), row).inserted_primary_key[0])
 
     def add_feedback(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
         """👍/👎 on one answer of a session, with an optional comment; the latest counts."""
@@ -330,3 +332,7 @@ def _cited(stored: str | None) -> tuple[tuple[str, str], ...]:
                      if c.get("doc_id") and c.get("clause_id"))
     except (ValueError, TypeError, AttributeError):
         return ()
+
+
+def _session_row(session_id: str, channel: str) -> dict:
+    return {"session_id": session_id, "channel": channel, "created_at": _now()}

@@ -44,7 +44,7 @@ from assistant.tiers import beyond_tiers, granted, matching_tier
 from assistant.wording import Wording
 from knowledge.index import KnowledgeBase
 from knowledge.errors import DocumentNotFound
-from knowledge.models import ClauseHit, StoredDocument
+from knowledge.models import Clause, ClauseHit, StoredDocument
 from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
@@ -100,6 +100,7 @@ class Assistant:
         self.answerer: Answerer = self.llm or self.extractive
         self.helpdesk = HelpDesk(kb, conversations, self.covered_regions, settings.helpdesk_unit)
         self._amendments: dict[tuple[int, str], list[ClauseHit]] = {}
+        self._fact_clauses: dict[tuple[int, str, tuple[str, ...]], list[Clause]] = {}
 
     @classmethod
     def open(
@@ -365,13 +366,25 @@ class Assistant:
         kinds = [k for k in question.fact_kinds if k in DOCUMENT_FACTS]
         if not kinds or not relevant:
             return relevant
-        patterns = [stated_pattern(k) for k in kinds]
         have = {h.clause.clause_id for h in relevant}
         document = relevant[0].document
         floor = self.relevance.threshold if relevance is None else relevance
-        lent = [ClauseHit(c, document, 0.0, {"relevance": floor}) for c in self.kb.clauses(document.doc_id)
-                if c.clause_id not in have and any(p.search(c.text) for p in patterns)]
+        lent = [ClauseHit(c, document, 0.0, {"relevance": floor})
+                for c in self._stating(document.doc_id, tuple(kinds)) if c.clause_id not in have]
         return relevant + lent
+
+    def _stating(self, doc_id: str, kinds: tuple[str, ...]) -> list[Clause]:
+        """The clauses of a document stating a fact of `kinds`; kept until the knowledge base
+        changes (a long document's every clause was searched again for each question)."""
+        key = (self.kb.registry.revision(), doc_id, kinds)
+        found = self._fact_clauses.get(key)
+        if found is None:
+            patterns = [stated_pattern(k) for k in kinds]
+            found = [c for c in self.kb.clauses(doc_id) if any(p.search(c.text) for p in patterns)]
+            if len(self._fact_clauses) > 1024:
+                self._fact_clauses.clear()
+            self._fact_clauses[key] = found
+        return found
 
     def _by_parts(self, parts: list[str], region: str | None, history: list[Turn]) -> Draft | None:
         """Each part searched and answered on its own; None when no part can be answered

@@ -161,6 +161,17 @@ class BenefitRecords(list):
             grouped.setdefault(record.document.region, []).append((position, record))
         return grouped
 
+    @functools.cached_property
+    def _by_document(self) -> dict[str, list[BenefitRecord]]:
+        grouped: dict[str, list[BenefitRecord]] = {}
+        for record in self:
+            grouped.setdefault(record.item.doc_id, []).append(record)
+        return grouped
+
+    def of_document(self, doc_id: str) -> list[BenefitRecord]:
+        """The items of one document, in the list's order."""
+        return list(self._by_document.get(doc_id, ()))
+
     def in_regions(self, regions) -> list[BenefitRecord]:
         """The items of documents whose region is one of `regions`, in the list's order."""
         found = [pair for region in set(regions) for pair in self._by_region.get(region, ())]

@@ -183,7 +183,7 @@ class KnowledgeBase:
 
     def benefits_of(self, doc_id: str) -> list[BenefitRecord]:
         """The benefit items of one document, in the order of its clauses."""
-        return [record for record in self.benefits() if record.item.doc_id == doc_id]
+        return self.benefits().of_document(doc_id)
 
     def correct_benefit(self, clause: Clause, original: BenefitItem, item: BenefitItem | None) -> None:
         """Replace `original`, an item of `clause` as listed, with `item` (None strikes it

@@ -5,6 +5,7 @@ with [n] marks. No model; every word of an answer's substance is policy text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -366,8 +367,8 @@ class ExtractiveAnswerer:
         clauses += self._sibling_grants(best.hit, clauses)
         found: list[tuple[float, int, ClauseHit, list]] = []
         for order, hit in enumerate(clauses):
-            items = [i for i in extract_benefits(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
-                                                 hit.clause.clause_path, hit.document.title)
+            items = [i for i in _grants_in(hit.clause.text, hit.clause.clause_id, hit.document.doc_id,
+                                           hit.clause.clause_path, hit.document.title)
                      if _listable(i)][:_LIST_ITEMS_PER_CLAUSE]
             by_quote: dict[str, list] = {}
             for item in items:
@@ -700,7 +701,16 @@ def _with_the_duty_note(text: str, span: Span, question: QuestionFrame) -> Span:
     return Span(span.start, end, text[span.start:end])
 
 
-_LEAD_IN = re.compile(r"[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n]*?[:：]")
+@functools.lru_cache(maxsize=4096)
+def _grants_in(text: str, clause_id: str, doc_id: str, path: str, title: str) -> tuple:
+    """The grants of one clause, read once: lists of grants are asked again and again of
+    the same clauses, and reading a long clause's grants costs more than the search."""
+    return tuple(extract_benefits(text, clause_id, doc_id, path, title))
+
+
+# Anchored at the start of a run between stops: unanchored, the leading class was tried
+# from every position of a long clause without such an opening (quadratic).
+_LEAD_IN = re.compile(r"(?:^|(?<=[。；;\n:：]))[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n:：]*[:：]")
 _ITEM_START = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]+、")
 _LEAD_IN_GAP = 8
 _ITEM_END = re.compile(r"[。；;]|\n|$")
