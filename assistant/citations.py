@@ -7,7 +7,7 @@ source document; nothing is paraphrased here.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from knowledge.benefits import term_of
 from knowledge.models import ClauseHit
@@ -51,7 +51,8 @@ class Citation:
 
     def as_json(self) -> dict:
         """The citation object of DESIGN.md (field names are the JSON keys)."""
-        return asdict(self)
+        # Every field is a plain value: no need for asdict's recursive deep copy.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def citation_for(n: int, hit: ClauseHit, quote: str) -> Citation:

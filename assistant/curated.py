@@ -21,7 +21,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import DateTime, Integer, String, Text, delete, func, select
+from sqlalchemy import DateTime, Integer, String, Text, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -254,12 +254,10 @@ class CuratedAnswers:
         return best_match(question, question_vector, self._entries(), applies, self.threshold)
 
     def _entries(self) -> list[tuple[CuratedAnswer, np.ndarray, tuple[str, ...]]]:
-        # One small query per question tells whether any worker changed the answers.
-        table = CuratedRow.__table__
+        # One small query per question tells whether any worker changed the answers; plain
+        # SQL, since building and compiling the statement cost more than running it.
         with self.engine.connect() as conn:
-            signature = tuple(conn.execute(
-                select(func.count(table.c.id), func.max(table.c.id), func.max(table.c.updated_at))
-            ).one())
+            signature = tuple(conn.exec_driver_sql(_SIGNATURE).one())
         with self._lock:
             if self._cached is not None and self._cached[0] == signature:
                 return self._cached[1]
@@ -284,6 +282,9 @@ class CuratedAnswers:
             out.append(json.dumps(np.round(vectors[at:at + len(group)], 5).tolist()))
             at += len(group)
         return out
+
+
+_SIGNATURE = "SELECT count(id), max(id), max(updated_at) FROM curated_answers"
 
 
 def best_match(

@@ -129,7 +129,7 @@ class HybridRetriever(BaseRetriever):
                 widened += [w for _, group in self.wording.phrases(query) for w in group if w not in widened]
                 widened += [w for t in tokens for w in self.kb.expansions(t) if w not in widened]
             lexical = self.kb.lexical_search(query, depth, allowed, tokens=widened)
-        hits = drop_duplicates(self._fuse(dense, lexical), limit=k)
+        hits = self._fuse(dense, lexical, limit=k)
         if self.relevance is not None:
             hits = self._score_relevance(query, hits, self._evidence(query, dense, lexical))
         return hits
@@ -198,7 +198,9 @@ class HybridRetriever(BaseRetriever):
             scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))
         return scored
 
-    def _fuse(self, dense: list[ClauseHit], lexical: list[ClauseHit]) -> list[ClauseHit]:
+    def _fuse(self, dense: list[ClauseHit], lexical: list[ClauseHit], limit: int) -> list[ClauseHit]:
+        """The first `limit` hits by reciprocal rank fusion, without duplicates, each with
+        its fused score and both searches' scores and ranks."""
         fused: dict[str, float] = {}
         scores: dict[str, dict[str, float]] = {}
         hits: dict[str, ClauseHit] = {}
@@ -210,8 +212,11 @@ class HybridRetriever(BaseRetriever):
                 scores.setdefault(key, {})[kind] = hit.score
                 scores[key][f"{kind}_rank"] = rank
         order = sorted(fused, key=fused.get, reverse=True)
+        # Scores are attached to the kept hits only: most candidates are never kept.
+        kept = drop_duplicates([hits[key] for key in order], limit=limit)
         return [
-            replace(hits[key], score=fused[key], scores={**scores[key], "fused": fused[key]}) for key in order
+            replace(hit, score=fused[key], scores={**scores[key], "fused": fused[key]})
+            for hit in kept for key in (hit.clause.clause_id,)
         ]
 
     # LangChain passes the keyword arguments of `invoke` / `ainvoke` (or of `.bind()` in a
