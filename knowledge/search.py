@@ -42,8 +42,10 @@ COARSE_DIMENSIONS = 128
 COARSE_CANDIDATES = 400
 QUERY_CACHE_SIZE = 64
 # Clauses by vector id: a vector id names one version of one clause, so its clause never
-# changes and needs no invalidation (only the document check in `_hits`).
-CLAUSE_CACHE_SIZE = 20_000
+# changes and needs no invalidation (only the document check in `_hits`). A corpus this
+# size or smaller is read whole at start (~1.1 KB a clause: 220 MB at the most), so no
+# question reads a clause from the registry.
+CLAUSE_CACHE_SIZE = 200_000
 # Above the exact-search limit: a scope with at least this share of the clauses is searched
 # on HNSW unfiltered for as many neighbours as the search visits anyway (ef_search), then
 # kept to the scope; a narrower one (or one the fetch leaves short) in the matrix.
@@ -84,6 +86,7 @@ class ClauseSearch:
         self._clauses: OrderedDict[str, Clause] = OrderedDict()
         self._clauses_lock = threading.Lock()
         self._document_clauses: OrderedDict[tuple[str, str], list[Clause]] = OrderedDict()
+        self._preloaded_documents: dict[tuple[str, str], list[Clause]] = {}
         self._documents: tuple[int, dict[str, StoredDocument]] | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
@@ -97,6 +100,25 @@ class ClauseSearch:
         self._lexical_index()
         if matrix is None or matrix.size > EXACT_SEARCH_LIMIT:
             self.vectors.query(self.query_vector("企业"), 1)
+        if matrix is not None and matrix.size <= CLAUSE_CACHE_SIZE:
+            self._preload_clauses(matrix.vector_ids())
+
+    def _preload_clauses(self, vector_ids: list[str]) -> None:
+        """Every clause, by vector id and by document, read once: the answer reads the
+        cited document's other clauses too, and each first read cost a query."""
+        found = self._clauses_by_vector_id(vector_ids)
+        documents = self._documents_by_id()
+        by_document: dict[tuple[str, str], list[Clause]] = {}
+        for vid, clause in found.items():
+            document = documents.get(clause.doc_id)
+            if document is not None and vid == vector_id(clause.clause_id, document.content_hash):
+                by_document.setdefault((clause.doc_id, document.content_hash), []).append(clause)
+        with self._clauses_lock:
+            # A document some of whose clauses have no vector (an ingest cut short) is left
+            # to the registry.
+            self._preloaded_documents = {key: sorted(clauses, key=lambda c: c.ordinal)
+                                         for key, clauses in by_document.items()
+                                         if len(clauses) == documents[key[0]].chunks}
 
     def documents(self) -> list[StoredDocument]:
         """Every stored document (read once per registry revision; every question asks)."""
@@ -122,6 +144,9 @@ class ClauseSearch:
             return None
         key = (doc_id, document.content_hash)
         with self._clauses_lock:
+            cached = self._preloaded_documents.get(key)
+            if cached is not None:
+                return list(cached)
             cached = self._document_clauses.get(key)
             if cached is not None:
                 self._document_clauses.move_to_end(key)
@@ -371,6 +396,10 @@ class _VectorIndex:
 
     def has(self, vid: str) -> bool:
         return self.delta.has(vid) or (self.base.has(vid) and not self._is_dead(vid))
+
+    def vector_ids(self) -> list[str]:
+        """The ids of every live vector."""
+        return [vid for vid in self.base.ids if not self._is_dead(vid)] + list(self.delta.ids)
 
     def row(self, vid: str) -> np.ndarray:
         return self.delta.row(vid) if self.delta.has(vid) else self.base.row(vid)

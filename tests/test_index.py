@@ -66,6 +66,27 @@ def test_changed_document_is_replaced_as_a_unit(kb_copy, policies_copy):
     assert any("预留比例提高至45%" in hit.clause.text for hit in dense)
 
 
+def test_a_prepared_server_reads_no_clause_again_and_serves_a_changed_document_new(kb_copy, policies_copy, monkeypatch):
+    kb_copy.prepare()
+    reads = []
+    for name in ("clauses", "clauses_by_vector_id"):
+        original = getattr(kb_copy.registry, name)
+        monkeypatch.setattr(kb_copy.registry, name, lambda *a, _f=original, _n=name: reads.append(_n) or _f(*a))
+    before = kb_copy.clauses(WENXIAN)
+    assert any("预留比例提高至40%以上" in c.text for c in before)
+    assert kb_copy.dense_search("温县政府采购工程项目预留比例是多少", k=3)
+    assert reads == [], "every clause was read when the server prepared"
+
+    path = policies_copy / f"{WENXIAN}.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("预留比例提高至40%以上", "预留比例提高至45%以上"),
+                    encoding="utf-8")
+    kb_copy.ingest([policies_copy])
+    after = kb_copy.clauses(WENXIAN)
+    assert [c.clause_id for c in after] == [c.clause_id for c in before]
+    assert any("预留比例提高至45%以上" in c.text for c in after)
+    assert not any("预留比例提高至40%以上" in c.text for c in after)
+
+
 def test_remove_deletes_from_registry_chroma_and_bm25(kb_copy):
     before = state(kb_copy)
     removed = kb_copy.remove(WENXIAN)
