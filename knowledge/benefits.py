@@ -417,8 +417,8 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     kept = [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
             or (i.in_kind and i.benefit != "其他")]
     kept = _one_each(kept)
-    kept = [i if i.who or _OWN_SUBJECT.search(i.quote) else replace(i, who=_subject_before(text, i.quote, vocabulary))
-            for i in kept]
+    kept = [i if i.who or _OWN_SUBJECT.search(i.quote) or _GOVERNMENT_ACTS.match(i.quote)
+            else replace(i, who=_subject_before(text, i.quote, vocabulary)) for i in kept]
     return [each for item in kept for each in _each_alternative(item, vocabulary)]
 
 
@@ -431,6 +431,10 @@ def _each_alternative(item: BenefitItem, vocabulary: Terms) -> list[BenefitItem]
     rest = tuple(w for w in item.who if w not in either)
     return [replace(item, who=(kind, *rest)) for kind in either]
 
+
+_GOVERNMENT_ACTS = re.compile(r"\s*(?:各(?:县|市|区|地|级)|(?:省|市|区|县)(?:级)?(?:人民)?政府|(?:省|市|区|县)财政)")
+"""A sentence whose actor is a government ("各县（市、区）每年要安排一定数量的用地指标…")
+grants to no one named before it: it is a duty, for whoever the sentence itself says."""
 
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 """A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the
@@ -482,12 +486,23 @@ def _subject_before(text: str, quote: str, vocabulary: Terms) -> tuple[str, ...]
     return ()
 
 
+_SENTENCE_STOP = re.compile(r"[。；;！？]")
+
+
 def _lead(text: str) -> str:
     """The clause's opening words up to its first colon ("对入驻园区的融资租赁企业："),
-    which say whom the enumerated grants after it are for."""
+    which say whom the enumerated grants after it are for.
+
+    Example:
+        >>> _lead("对入驻园区的融资租赁企业：1.给予…")
+        '对入驻园区的融资租赁企业：'
+        >>> _lead("支持与农业产业化龙头企业相联结的基地建设。（责任单位：省财政厅）")
+        ''
+    """
     head = text.split("\n", 1)[0]
     cut = max(head.rfind("："), head.rfind(":"))
-    return head[: cut + 1] if cut > 0 else ""
+    # A colon after a sentence has ended opens no list: "…予以倾斜。（责任单位：省财政厅）".
+    return head[: cut + 1] if cut > 0 and not _SENTENCE_STOP.search(head, 0, cut) else ""
 
 
 def _grant_parts(text: str, vocabulary: Terms):
