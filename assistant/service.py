@@ -180,7 +180,7 @@ class Assistant:
         if asks_for_benefits(question):
             yield from self._reply_benefits(question, region, session_id, started)
             return
-        standalone = self.wording.correct(self._standalone(question, history))
+        standalone = self.wording.correct(self._standalone(question, history), self._indexed)
         retrieval = self.retrieve(standalone, region)
         leaning = False
         if history:
@@ -242,6 +242,10 @@ class Assistant:
             self.helpdesk.note(turn_id, session_id, mask_pii(standalone), asked_region, channel,
                                "refused" if refused else "related")
         yield replace(answer, turn_id=turn_id)
+
+    def _indexed(self, word: str) -> int:
+        """How many clauses of the knowledge base hold `word` (what typo repair may trust)."""
+        return self.kb.document_frequencies([word])[0]
 
     def rate(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
         """👍/👎 on an answer; a 👎 on a policy answer opens (or joins) an inquiry."""
@@ -483,7 +487,7 @@ class Assistant:
         """A short question no clause answers on its own, asked in a conversation without
         saying it follows on ("报给哪个部门啊？"), is read with the previous question too
         when the clauses answer that reading (True when they do)."""
-        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.wording.correct(searchable(question)):
+        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.wording.correct(searchable(question), self._indexed):
             return standalone, retrieval, False
         joined = carried_over(standalone, history[-1].standalone_question)
         if joined is None:

@@ -637,3 +637,10 @@ def test_a_neighbouring_sentence_in_the_documents_words_for_the_owners_is_quoted
                       "如遇当年专项资金预算不足，项目申报单位可在下一年度同等条件下优先享受专项资金。")
     answer = assistant.ask("宁陵县今年科技专项资金预算不够，我们项目没排上，明年还有戏吗？")
     assert not answer.refused and "下一年度同等条件下优先" in answer.text, answer.text
+
+
+def test_a_misspelt_word_of_the_documents_is_read_as_they_write_it(assistant):
+    # 质押 is no policy term of the synonym list: it is repaired because the clauses use it.
+    answer = assistant.ask("郑州那个知识产权质压融资的培训，是哪个部门办的？")
+    assert "质押" in answer.standalone_question and "质压" not in answer.standalone_question
+    assert not answer.refused and any("质押" in c.text for c in answer.citations), answer.text
