@@ -44,7 +44,6 @@ from evals.load import load_figures
 from evals.runner import load_questions
 from evals.servers import free_port
 from evals.stats import percentile
-from knowledge import regions
 from knowledge.index import EXACT_SEARCH_LIMIT, KnowledgeBase, KnowledgeConfig, embedding_text
 from knowledge.search import COARSE_MIN_ROWS, lexical_text
 from knowledge.models import Clause, PolicyDocument, vector_id
