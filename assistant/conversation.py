@@ -202,8 +202,8 @@ class ConversationStore:
             created_at=_now(), related=answer.related, region=region,
         )
         with self._write_engine.begin() as conn:
-            # Values passed as parameters, not `.values(**row)`: the statement then compiles once
-            # and is reused, where values baked in made SQLAlchemy build it anew each turn.
+            # Values passed as parameters to one insert statement, not built into a new
+            # statement object each turn with `.values(**row)`.
             return int(conn.execute(TurnRow.__table__.insert(), row).inserted_primary_key[0])
 
     def add_feedback(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:

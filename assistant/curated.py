@@ -255,7 +255,7 @@ class CuratedAnswers:
 
     def _entries(self) -> list[tuple[CuratedAnswer, np.ndarray, tuple[str, ...]]]:
         # One small query per question tells whether any worker changed the answers; plain
-        # SQL, since building and compiling the statement cost more than running it.
+        # SQL, since building the statement object cost more than running it.
         with self.engine.connect() as conn:
             signature = tuple(conn.exec_driver_sql(_SIGNATURE).one())
         with self._lock:
@@ -284,7 +284,7 @@ class CuratedAnswers:
         return out
 
 
-_SIGNATURE = "SELECT count(id), max(id), max(updated_at) FROM curated_answers"
+_SIGNATURE = f"SELECT count(id), max(id), max(updated_at) FROM {CuratedRow.__tablename__}"
 
 
 def best_match(

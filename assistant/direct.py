@@ -42,7 +42,7 @@ _IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 _TRADE, _TRADER = "外贸", "外贸企业"
 _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
-    r"资(?![源金料格质产本讯])"), "外资企业"
+    r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
 

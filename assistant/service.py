@@ -180,7 +180,7 @@ class Assistant:
         if asks_for_benefits(question):
             yield from self._reply_benefits(question, region, session_id, started)
             return
-        standalone = self.wording.correct(self._standalone(question, history), self._indexed)
+        standalone = self.corrected(self._standalone(question, history))
         retrieval = self.retrieve(standalone, region)
         leaning = False
         if history:
@@ -243,9 +243,10 @@ class Assistant:
                                "refused" if refused else "related")
         yield replace(answer, turn_id=turn_id)
 
-    def _indexed(self, word: str) -> int:
-        """How many clauses of the knowledge base hold `word` (what typo repair may trust)."""
-        return self.kb.document_frequencies([word])[0]
+    def corrected(self, text: str) -> str:
+        """`text` with its typos repaired: policy terms, places, and the knowledge base's own
+        words (how many of its clauses hold a word is what the repair may trust)."""
+        return self.wording.correct(text, lambda word: self.kb.document_frequencies([word])[0])
 
     def rate(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
         """👍/👎 on an answer; a 👎 on a policy answer opens (or joins) an inquiry."""
@@ -378,8 +379,8 @@ class Assistant:
         return relevant + lent
 
     def _stating(self, doc_id: str, kinds: tuple[str, ...]) -> list[Clause]:
-        """The clauses of a document stating a fact of `kinds`; kept until the knowledge base
-        changes (a long document's every clause was searched again for each question)."""
+        """The clauses of a document stating a fact of `kinds`, kept until the knowledge base
+        changes: searching a long document's every clause is not redone for each question."""
         key = (self.kb.registry.revision(), doc_id, kinds)
         found = self._fact_clauses.get(key)
         if found is None:
@@ -487,7 +488,7 @@ class Assistant:
         """A short question no clause answers on its own, asked in a conversation without
         saying it follows on ("报给哪个部门啊？"), is read with the previous question too
         when the clauses answer that reading (True when they do)."""
-        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.wording.correct(searchable(question), self._indexed):
+        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.corrected(searchable(question)):
             return standalone, retrieval, False
         joined = carried_over(standalone, history[-1].standalone_question)
         if joined is None:

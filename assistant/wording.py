@@ -107,8 +107,7 @@ class Wording:
         sounds the same and differs in one character (longest first); given `indexed` (how
         many clauses of the knowledge base hold a word), also two-character words of the
         knowledge base's own documents (手序 -> 手续, 合准 -> 核准 where its clauses say so)."""
-        if indexed is not None:
-            indexed = _KnowledgeBaseWords(text, indexed)
+        own_words = _KnowledgeBaseWords(text, indexed) if indexed is not None else None
         sounds = [_char_sound(ch) for ch in text]
         out, i = [], 0
         while i < len(text):
@@ -122,12 +121,12 @@ class Wording:
                     i += length
                     break
             else:
-                short = self._short_match(text, i, "".join(sounds[i:i + _SHORT_TERM]), indexed)
+                short = self._short_match(text, i, "".join(sounds[i:i + _SHORT_TERM]), own_words)
                 out.append(short or text[i])
                 i += _SHORT_TERM if short else 1
         return "".join(out)
 
-    def _short_match(self, text: str, i: int, sound: str, indexed: _KnowledgeBaseWords | None = None) -> str:
+    def _short_match(self, text: str, i: int, sound: str, own_words: _KnowledgeBaseWords | None = None) -> str:
         """A two-character policy word misspelt by sound at text[i] (补帖 -> 补贴, 申清 -> 申请,
         并构 -> 并购): the pair is no word, and neither of its characters makes a word with
         its neighbour (入驻企业 holds 驻企, 基础上试点 holds 上试: no typos). Failing a policy
@@ -139,13 +138,13 @@ class Wording:
         for term in self._short_by_sound.get(sound, ()):
             if sum(1 for a, b in zip(term, piece) if a != b) == 1:
                 return term
-        return indexed.repair(i, piece) if indexed is not None else ""
+        return own_words.repair(i, piece) if own_words is not None else ""
 
 
     def _match(self, piece: str, sound: str) -> str:
         terms = self._by_sound.get(sound, ())
-        # A term as typed is no typo, whichever order same-sounding terms come in (钟山区
-        # was once put for 中山区 when it happened to come first).
+        # A term as typed is no typo, whatever order same-sounding terms come in (中山区 is
+        # not 钟山区).
         if piece in terms:
             return ""
         for term in terms:
@@ -159,9 +158,10 @@ class _KnowledgeBaseWords:
     """Typo repair by the words of the knowledge base's own clauses: a pair typed as one
     word of its own (jieba reads it as one token) that no clause holds, with one character
     swapped for one of the same sound and tone, is a dictionary word in at least
-    `_INDEXED_AT_LEAST` clauses (手序 -> 手续, 质压 -> 质押, 正策 -> 政策). Read against the
-    gold questions, a looser rule changed what owners meant: a pair that straddles two
-    words (要建几个 -> 要件, 打几折 -> 打击) or a pair the clauses do hold (一照一码, 配建)."""
+    `_INDEXED_AT_LEAST` clauses, and in at least twice as many as any other such word
+    (手序 -> 手续, 质压 -> 质押, 正策 -> 政策). A pair that straddles two words (要建几个) or that
+    the clauses hold (一照一码, 配建) stays; so does a name: a person's or a place's name in
+    the dictionary is never what a typo stood for (刘洋 is no 留洋)."""
 
     def __init__(self, text: str, indexed: Callable[[str], int]) -> None:
         self.text = text
@@ -173,9 +173,13 @@ class _KnowledgeBaseWords:
             return ""
         candidates = [piece[:i] + other + piece[i + 1:] for i in range(_SHORT_TERM)
                       for other in _homophones(piece[i]) if other != piece[i]]
-        found = [(self.indexed(word) or 0, word) for word in candidates if _is_word(word)]
-        best = max(found, default=(0, ""))
-        return best[1] if best[0] >= _INDEXED_AT_LEAST else ""
+        if piece[0] in _SURNAMES:  # 刘洋, 李静: a person's name, typed as meant
+            return ""
+        found = sorted(((self.indexed(word) or 0, word) for word in candidates
+                        if _is_word(word) and not common_words()[word][1].startswith(("nr", "ns"))), reverse=True)
+        if not found or found[0][0] < _INDEXED_AT_LEAST:
+            return ""
+        return found[0][1] if len(found) == 1 or found[0][0] >= 2 * found[1][0] else ""
 
     def _one_token(self, at: int, piece: str) -> bool:
         if self._tokens is None:
@@ -199,9 +203,14 @@ _INDEXED_AT_LEAST = 2
 """A word one clause happens to hold is too weak a reason to change what was typed."""
 
 
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+"""The hundred most common surnames: a pair opening with one is likely a name, not a typo."""
+
+
 @functools.cache
 def _characters_by_sound() -> dict[str, tuple[str, ...]]:
-    """Every common character, by its first reading with its tone (手序 is shǒuxù as 手续 is)."""
+    """The CJK characters pypinyin knows, by their first reading with its tone (手序 is
+    shǒuxù as 手续 is)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     grouped: dict[str, list[str]] = {}

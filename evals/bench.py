@@ -71,8 +71,7 @@ def query_latency(kb: KnowledgeBase, settings: Settings, questions: list[str],
     `baseline` (what users would build instead), its p50 and p95.
 
     Each question is preceded by its embedding alone and by the baseline's search, so all
-    three are timed under the same load: on a shared machine, timing them in separate
-    passes moved their ratios by half as much again from one run to the next.
+    three are timed under the same load and their ratios hold on a shared machine.
     """
     store = ConversationStore("sqlite://")
     store.open()

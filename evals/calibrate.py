@@ -98,7 +98,7 @@ def decide(scores: np.ndarray, stated: list[bool] | None, threshold: float) -> s
 def collect(assistant, gold: list[EvalQuestion]) -> list[Sample]:
     samples = []
     for n, item in enumerate(gold):
-        retrieval = assistant.retrieve(assistant.wording.correct(searchable(item.question), assistant._indexed), item.region)
+        retrieval = assistant.retrieve(assistant.corrected(searchable(item.question)), item.region)
         group = item.clauses[0].split(":")[0] if item.clauses else f"out-of-scope-{n % 5}"
         if not retrieval.hits:  # refused by region scope before any scoring
             samples.append(Sample(item, None, [], group))

@@ -432,9 +432,10 @@ def _each_alternative(item: BenefitItem, vocabulary: Terms) -> list[BenefitItem]
     return [replace(item, who=(kind, *rest)) for kind in either]
 
 
-_GOVERNMENT_ACTS = re.compile(r"\s*(?:各(?:县|市|区|地|级)|(?:省|市|区|县)(?:级)?(?:人民)?政府|(?:省|市|区|县)财政)")
-"""A sentence whose actor is a government ("各县（市、区）每年要安排一定数量的用地指标…")
-grants to no one named before it: it is a duty, for whoever the sentence itself says."""
+_GOVERNMENT_ACTS = re.compile(
+    r"\s*(?:各(?:县|市|区|地|级)|(?:省|市|区|县)级?(?:人民)?(?:政府|财政))[^，。；]{0,12}?(?:要|应当?|需|负责|统筹)")
+"""A duty a government carries out ("各县（市、区）每年要安排一定数量的用地指标…") grants to no one
+named before it; a grant it gives ("市财政另给予10万元配套奖励") is still for them."""
 
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 """A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the

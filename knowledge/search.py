@@ -42,10 +42,11 @@ COARSE_DIMENSIONS = 128
 COARSE_CANDIDATES = 400
 QUERY_CACHE_SIZE = 64
 # Clauses by vector id: a vector id names one version of one clause, so its clause never
-# changes and needs no invalidation (only the document check in `_hits`). A corpus this
-# size or smaller is read whole at start (~1.1 KB a clause: 220 MB at the most), so no
-# question reads a clause from the registry.
-CLAUSE_CACHE_SIZE = 200_000
+# changes and needs no invalidation (only the document check in `_hits`).
+CLAUSE_CACHE_SIZE = 20_000
+# A corpus this size or smaller is read whole at start (~1.1 KB a clause: 220 MB at the
+# most) and kept whole, so no question reads a clause from the registry.
+CLAUSE_PRELOAD_LIMIT = 200_000
 # Above the exact-search limit: a scope with at least this share of the clauses is searched
 # on HNSW unfiltered for as many neighbours as the search visits anyway (ef_search), then
 # kept to the scope; a narrower one (or one the fetch leaves short) in the matrix.
@@ -87,6 +88,7 @@ class ClauseSearch:
         self._clauses_lock = threading.Lock()
         self._document_clauses: OrderedDict[tuple[str, str], list[Clause]] = OrderedDict()
         self._preloaded_documents: dict[tuple[str, str], list[Clause]] = {}
+        self._clause_cache_size = CLAUSE_CACHE_SIZE
         self._documents: tuple[int, dict[str, StoredDocument]] | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()
@@ -100,12 +102,13 @@ class ClauseSearch:
         self._lexical_index()
         if matrix is None or matrix.size > EXACT_SEARCH_LIMIT:
             self.vectors.query(self.query_vector("企业"), 1)
-        if matrix is not None and matrix.size <= CLAUSE_CACHE_SIZE:
+        if matrix is not None and matrix.size <= CLAUSE_PRELOAD_LIMIT:
             self._preload_clauses(matrix.vector_ids())
 
     def _preload_clauses(self, vector_ids: list[str]) -> None:
-        """Every clause, by vector id and by document, read once: the answer reads the
-        cited document's other clauses too, and each first read cost a query."""
+        """Every clause, by vector id and by document, read in one pass (the answer reads
+        the cited document's other clauses too); the clause cache grows to hold them all."""
+        self._clause_cache_size = max(CLAUSE_CACHE_SIZE, len(vector_ids) + VECTOR_DELTA_LIMIT)
         found = self._clauses_by_vector_id(vector_ids)
         documents = self._documents_by_id()
         by_document: dict[tuple[str, str], list[Clause]] = {}
@@ -130,6 +133,9 @@ class ClauseSearch:
         if cached is None or cached[0] != revision:
             cached = (revision, {d.doc_id: d for d in self.registry.documents()})
             self._documents = cached
+            current = {(d.doc_id, d.content_hash) for d in cached[1].values()}
+            with self._clauses_lock:  # the read-ahead lists of documents since changed or removed
+                self._preloaded_documents = {k: v for k, v in self._preloaded_documents.items() if k in current}
         return cached[1]
 
     def document(self, doc_id: str) -> StoredDocument | None:
@@ -281,7 +287,7 @@ class ClauseSearch:
             found.update(read)
             with self._clauses_lock:
                 self._clauses.update(read)
-                while len(self._clauses) > CLAUSE_CACHE_SIZE:
+                while len(self._clauses) > self._clause_cache_size:
                     self._clauses.popitem(last=False)
         return found
 

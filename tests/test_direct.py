@@ -433,3 +433,10 @@ def test_what_an_owner_says_the_business_is_not_is_not_held():
     assert profile.industry == "养老" and "养老机构" not in profile.titles
     profile, _ = profile_from_text("温县的规上厂子，还没评上专精特新，有啥奖励？")
     assert "专精特新" not in profile.titles
+
+
+def test_a_duty_of_a_government_is_for_no_one_named_before_but_its_grant_is():
+    matching = extract_benefits("对新认定的高新技术企业，给予一次性奖励20万元；市财政另给予10万元配套奖励。")
+    assert [i.who for i in matching] == [("高新技术企业",), ("高新技术企业",)]
+    duty = extract_benefits("支持与农业产业化龙头企业相联结的基地建设，予以倾斜。各县（市、区）每年要安排一定数量的用地指标。")
+    assert duty[-1].who == () and "用地指标" in duty[-1].quote

@@ -708,8 +708,8 @@ def _grants_in(text: str, clause_id: str, doc_id: str, path: str, title: str) ->
     return tuple(extract_benefits(text, clause_id, doc_id, path, title))
 
 
-# Anchored at the start of a run between stops: unanchored, the leading class was tried
-# from every position of a long clause without such an opening (quadratic).
+# Anchored at the start of a run between stops, so a long clause without such an opening
+# is scanned once, not from every position (which is quadratic).
 _LEAD_IN = re.compile(r"(?:^|(?<=[。；;\n:：]))[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n:：]*[:：]")
 _ITEM_START = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]+、")
 _LEAD_IN_GAP = 8
