@@ -213,11 +213,11 @@ class HybridRetriever(BaseRetriever):
                 scores[key][f"{kind}_rank"] = rank
         order = sorted(fused, key=fused.get, reverse=True)
         # Scores are attached to the kept hits only: most candidates are never kept.
-        kept = drop_duplicates([hits[key] for key in order], limit=limit)
-        return [
-            replace(hit, score=fused[key], scores={**scores[key], "fused": fused[key]})
-            for hit in kept for key in (hit.clause.clause_id,)
-        ]
+        kept = []
+        for hit in drop_duplicates([hits[key] for key in order], limit=limit):
+            key = hit.clause.clause_id
+            kept.append(replace(hit, score=fused[key], scores={**scores[key], "fused": fused[key]}))
+        return kept
 
     # LangChain passes the keyword arguments of `invoke` / `ainvoke` (or of `.bind()` in a
     # chain) through to these, so a chain can be scoped as `retrieve` is.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
@@ -99,8 +99,7 @@ class Assistant:
         self.llm = llm.with_fallback(self.extractive) if llm is not None else None
         self.answerer: Answerer = self.llm or self.extractive
         self.helpdesk = HelpDesk(kb, conversations, self.covered_regions, settings.helpdesk_unit)
-        self._amendments: dict[tuple[int, str], list[ClauseHit]] = {}
-        self._fact_clauses: dict[tuple[int, str, tuple[str, ...]], list[Clause]] = {}
+        self._per_revision: dict[tuple, list] = {}  # amendments and fact-stating clauses of documents
 
     @classmethod
     def open(
@@ -246,7 +245,7 @@ class Assistant:
     def corrected(self, text: str) -> str:
         """`text` with its typos repaired: policy terms, places, and the knowledge base's own
         words (how many of its clauses hold a word is what the repair may trust)."""
-        return self.wording.correct(text, lambda word: self.kb.document_frequencies([word])[0])
+        return self.wording.correct(text, self.kb.document_frequencies)
 
     def rate(self, session_id: str, turn_id: int, rating: str, comment: str = "") -> None:
         """👍/👎 on an answer; a 👎 on a policy answer opens (or joins) an inquiry."""
@@ -345,20 +344,27 @@ class Assistant:
     def _amending(self, document: StoredDocument) -> list[ClauseHit]:
         """Clauses of later documents that name `document` (its title or 文号) and change it,
         found by searching its title; kept per document until the knowledge base changes."""
-        key = (self.kb.registry.revision(), document.doc_id)
-        found = self._amendments.get(key)
-        if found is None:
+        def amending() -> list[ClauseHit]:
             names = [name for name in (document.title, document.doc_number) if len(name) >= 6]
-            found = [
+            return [
                 h for h in (self.kb.lexical_search(document.title, AMENDING_SEARCHED) if names else [])
                 if h.document.doc_id != document.doc_id and any(n in h.clause.text for n in names)
                 and AMENDS.search(h.clause.text)
                 # Issued later, when both dates are known: an older text citing it changes nothing.
                 and not (h.document.date and document.date and h.document.date <= document.date)
             ]
-            if len(self._amendments) > 1024:
-                self._amendments.clear()
-            self._amendments[key] = found
+
+        return self._kept_for_revision(("amending", document.doc_id), amending)
+
+    def _kept_for_revision(self, key: tuple, work: Callable[[], list]) -> list:
+        """`work()`, kept under `key` until the knowledge base changes."""
+        key = (self.kb.registry.revision(), *key)
+        found = self._per_revision.get(key)
+        if found is None:
+            found = work()
+            if len(self._per_revision) > 2048:
+                self._per_revision.clear()
+            self._per_revision[key] = found
         return found
 
     def _with_document_facts(
@@ -381,15 +387,11 @@ class Assistant:
     def _stating(self, doc_id: str, kinds: tuple[str, ...]) -> list[Clause]:
         """The clauses of a document stating a fact of `kinds`, kept until the knowledge base
         changes: searching a long document's every clause is not redone for each question."""
-        key = (self.kb.registry.revision(), doc_id, kinds)
-        found = self._fact_clauses.get(key)
-        if found is None:
+        def stating() -> list[Clause]:
             patterns = [stated_pattern(k) for k in kinds]
-            found = [c for c in self.kb.clauses(doc_id) if any(p.search(c.text) for p in patterns)]
-            if len(self._fact_clauses) > 1024:
-                self._fact_clauses.clear()
-            self._fact_clauses[key] = found
-        return found
+            return [c for c in self.kb.clauses(doc_id) if any(p.search(c.text) for p in patterns)]
+
+        return self._kept_for_revision(("stating", doc_id, kinds), stating)
 
     def _by_parts(self, parts: list[str], region: str | None, history: list[Turn]) -> Draft | None:
         """Each part searched and answered on its own; None when no part can be answered

@@ -33,7 +33,7 @@ class Wording:
         ('银行能做并购贷款不？两样补贴能一块拿吗', '入驻企业用地指标')
         >>> wording.correct("政策上是咋说的"), wording.correct("要交可研报告")
         ('政策上是咋说的', '要交可研报告')
-        >>> wording.correct("税务关系还在中山区"), wording.correct("审批手序", {"手续": 19}.get)
+        >>> wording.correct("税务关系还在中山区"), wording.correct("审批手序", lambda ws: [19 * (w == "手续") for w in ws])
         ('税务关系还在中山区', '审批手续')
         >>> "奖励" in wording.variants("给多少钱")
         True
@@ -102,10 +102,10 @@ class Wording:
             out.extend(v for v in self.variants(token) if v not in out)
         return out
 
-    def correct(self, text: str, indexed: Callable[[str], int] | None = None) -> str:
+    def correct(self, text: str, indexed: Callable[[list[str]], list[int]] | None = None) -> str:
         """`text` with misspelt policy terms and place names replaced by the term that
         sounds the same and differs in one character (longest first); given `indexed` (how
-        many clauses of the knowledge base hold a word), also two-character words of the
+        many clauses of the knowledge base hold each of some words), also two-character words of the
         knowledge base's own documents (手序 -> 手续, 合准 -> 核准 where its clauses say so)."""
         own_words = _KnowledgeBaseWords(text, indexed) if indexed is not None else None
         sounds = [_char_sound(ch) for ch in text]
@@ -163,20 +163,21 @@ class _KnowledgeBaseWords:
     the clauses hold (一照一码, 配建) stays; so does a name: a person's or a place's name in
     the dictionary is never what a typo stood for (刘洋 is no 留洋)."""
 
-    def __init__(self, text: str, indexed: Callable[[str], int]) -> None:
+    def __init__(self, text: str, indexed: Callable[[list[str]], list[int]]) -> None:
         self.text = text
         self.indexed = indexed
         self._tokens: set[tuple[int, str]] | None = None
 
     def repair(self, at: int, piece: str) -> str:
-        if not self._one_token(at, piece) or self.indexed(piece):
+        if piece[0] in _SURNAMES or not self._one_token(at, piece):  # 刘洋, 李静: a name, typed as meant
             return ""
-        candidates = [piece[:i] + other + piece[i + 1:] for i in range(_SHORT_TERM)
-                      for other in _homophones(piece[i]) if other != piece[i]]
-        if piece[0] in _SURNAMES:  # 刘洋, 李静: a person's name, typed as meant
+        candidates = [word for word in (piece[:i] + other + piece[i + 1:] for i in range(_SHORT_TERM)
+                                        for other in _homophones(piece[i]) if other != piece[i])
+                      if _is_word(word) and not common_words()[word][1].startswith(("nr", "ns"))]
+        counts = self.indexed([piece, *candidates])  # one look-up for all of them
+        if counts[0]:
             return ""
-        found = sorted(((self.indexed(word) or 0, word) for word in candidates
-                        if _is_word(word) and not common_words()[word][1].startswith(("nr", "ns"))), reverse=True)
+        found = sorted(zip(counts[1:], candidates), reverse=True)
         if not found or found[0][0] < _INDEXED_AT_LEAST:
             return ""
         return found[0][1] if len(found) == 1 or found[0][0] >= 2 * found[1][0] else ""
