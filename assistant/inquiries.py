@@ -31,11 +31,16 @@ REASON_NAMES = {"refused": "拒答", "related": "仅找到相关条款", "down":
 # Two standalone questions this close ask the same thing in other words ("小巨人奖励多少"
 # / "小巨人企业能拿多少奖励"); unrelated policy questions sit in a band around 0.85.
 SAME_QUESTION = 0.93
+# Decoded question vectors of inquiries kept per process (1.5 KB each); an inquiry's vector
+# never changes once it is opened, so a backlog is decoded once, not on every refusal.
+VECTORS_KEPT = 50_000
+_IDS_PER_READ = 500
 MAX_REASON_CHARS = 500
 # Mainland mobile numbers and landlines with an area code, separators allowed.
 PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+_Key = tuple[int, datetime]
 
 
 class InquiryRow(Base):
@@ -169,6 +174,8 @@ class Inquiries:
     def __init__(self, engine: Engine, embed: Embed) -> None:
         self.engine = engine
         self.embed = embed
+        # By (id, first asked): an id a database hands out again after a purge is another inquiry.
+        self._vectors: dict[_Key, np.ndarray] = {}
         Base.metadata.create_all(engine, tables=[InquiryRow.__table__, InquiryAskRow.__table__])
 
     def _writing(self) -> Session:
@@ -190,26 +197,47 @@ class Inquiries:
             if noted is not None:
                 return noted
             # Locked (PostgreSQL), so two workers noting the same question join one inquiry.
-            candidates = db.scalars(
-                select(InquiryRow).where(InquiryRow.status == OPEN, InquiryRow.region == region).with_for_update()
+            open_rows = db.execute(
+                select(InquiryRow.id, InquiryRow.first_asked)
+                .where(InquiryRow.status == OPEN, InquiryRow.region == region).with_for_update()
             ).all()
-            best, best_similarity = None, SAME_QUESTION
-            for row in candidates:
-                stored = np.asarray(json.loads(row.vector or "[]"), dtype=np.float32)
-                if stored.shape == vector.shape and float(stored @ vector) >= best_similarity:
-                    best, best_similarity = row, float(stored @ vector)
-            if best is None:
+            stored = np.round(vector, 5)  # as the row keeps it
+            same = self._same_question(db, [(i, aware(first)) for i, first in open_rows], vector)
+            if same is None:
                 best = InquiryRow(
                     question=question, status=OPEN, region=region, channel=channel,
-                    vector=json.dumps(np.round(vector, 5).tolist()), first_asked=now, last_asked=now,
+                    vector=json.dumps(stored.tolist()), first_asked=now, last_asked=now,
                 )
                 db.add(best)
                 db.flush()
+                self._keep_vector((best.id, aware(best.first_asked)), stored)
             else:
+                best = db.get(InquiryRow, same)
                 best.last_asked = now
                 best.version = InquiryRow.version + 1
             db.add(InquiryAskRow(inquiry_id=best.id, turn_id=turn_id, session_id=session_id, reason=reason, asked_at=now))
             return best.id
+
+    def _same_question(self, db: Session, open_rows: Sequence[_Key], vector: np.ndarray) -> int | None:
+        """The id of the open inquiry among `open_rows` (id, first asked) asking what `vector`
+        asks, the closest; None when none is close enough."""
+        missing = {key[0]: key for key in open_rows if key not in self._vectors}
+        ids = list(missing)
+        for at in range(0, len(ids), _IDS_PER_READ):
+            chunk = ids[at:at + _IDS_PER_READ]
+            for inquiry_id, text in db.execute(select(InquiryRow.id, InquiryRow.vector).where(InquiryRow.id.in_(chunk))):
+                self._keep_vector(missing[inquiry_id], np.asarray(json.loads(text or "[]"), dtype=np.float32))
+        keys = [key for key in open_rows if self._vectors.get(key, _NO_VECTOR).shape == vector.shape]
+        if not keys:
+            return None
+        similarities = np.stack([self._vectors[key] for key in keys]) @ vector
+        best = int(np.argmax(similarities))
+        return keys[best][0] if similarities[best] >= SAME_QUESTION else None
+
+    def _keep_vector(self, key: _Key, vector: np.ndarray) -> None:
+        if len(self._vectors) >= VECTORS_KEPT:
+            self._vectors.clear()
+        self._vectors[key] = vector
 
     def leave_phone(self, session_id: str, turn_id: int, phone: str) -> int:
         """Attach a phone number for a call back to the inquiry of the turn; its id."""
@@ -340,6 +368,9 @@ class Inquiries:
             )
             for row in rows
         ]
+
+
+_NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 
 def _check_ids(inquiry_id: int, version: int | None) -> None:

@@ -13,6 +13,8 @@
   start of `huiqi serve` until /healthz answers.
 - What users would pick instead, timed in the same run: a bare LangChain
   `Chroma.similarity_search` over the same texts and vectors with the same embedder.
+- Filing an unanswered question as an inquiry with a backlog of open ones in its region
+  (the help desk's grouping by meaning), on a fresh worker and after.
 - With `--load`: concurrent chat clients against `huiqi serve` (see `evals.load`).
 """
 
@@ -27,18 +29,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import json
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.direct import checked_profile, match
+from assistant.inquiries import OPEN, InquiryRow, Inquiries
 from assistant.service import Assistant
 from evals.load import load_figures
 from evals.runner import load_questions
@@ -110,6 +116,35 @@ def rss_mb() -> float:
     except OSError:
         pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+INQUIRY_BACKLOG = 1_000
+
+
+def inquiry_latency(backlog: int = INQUIRY_BACKLOG, rounds: int = 20) -> dict[str, float]:
+    """ms to file an unanswered question as an inquiry while `backlog` inquiries of its
+    region are open: the first on a worker that has read none of them, then the p50 of the
+    next `rounds`. Random unit vectors of the bundled model's size: every question opens an
+    inquiry of its own."""
+    store = ConversationStore("sqlite://")
+    store.open()
+    rng = np.random.default_rng(7)
+
+    def unit(count: int) -> np.ndarray:
+        vectors = rng.standard_normal((count, 384)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    now = datetime.now(UTC)
+    with Session(store.engine) as db, db.begin():
+        db.add_all(InquiryRow(question=f"问题{i}", status=OPEN, region="大连市", channel="web",
+                              vector=json.dumps(np.round(vector, 5).tolist()), first_asked=now, last_asked=now)
+                   for i, vector in enumerate(unit(backlog)))
+    inquiries = Inquiries(store.engine, unit)
+    vectors = unit(rounds + 1)
+    timings = [_timed(lambda i: inquiries.note(i + 1, "bench", f"新问题{i}", "大连市", "web", "refused", vectors[i]), i)
+               for i in range(rounds + 1)]
+    return {"inquiry_backlog": backlog, "inquiry_note_first_ms": round(timings[0], 2),
+            "inquiry_note_p50_ms": round(statistics.median(timings[1:]), 2)}
 
 
 def match_latency(kb: KnowledgeBase, rounds: int = 40) -> dict[str, float]:
@@ -347,13 +382,14 @@ def run(settings: Settings, sizes: list[int], queries: int = 50, serve: bool = T
     pool = [q.question for q in load_questions() if not q.history]
     questions = [pool[i % len(pool)] for i in range(queries)]
     matching = match_latency(kb)  # first: it times loading the items, which serving does at start
+    filing = inquiry_latency()
     bundled = query_latency(kb, settings, questions,
                             langchain_baseline(kb, Path(settings.data_dir) / "bench" / "baseline-bundled"))
     result: dict = {
         "corpus_clauses": clauses,
         "query_p50_ms": bundled["p50"], "query_p95_ms": bundled["p95"], "query_p99_ms": bundled["p99"],
         "embed_query_p50_ms": bundled["embed_p50"],
-        **matching,
+        **matching, **filing,
         "baseline_p50_ms": bundled["baseline_p50_ms"], "baseline_p95_ms": bundled["baseline_p95_ms"],
         "exact_search_limit": EXACT_SEARCH_LIMIT,
         "sizes": {},

@@ -88,6 +88,8 @@ def bench_summary(result: dict) -> str:
                      f"构建/加载 {figures['build_or_load_s']} s{extra}；"
                      f"政策直达 {figures['benefit_items']} 项，匹配 p95 {figures['match_p95_ms']} ms"
                      f"（首次读取 {figures['benefit_load_ms']} ms）")
+    lines.append(f"未答问题登记为诉求（本地区已有 {result['inquiry_backlog']} 条待处理）：新进程首次 "
+                 f"{result['inquiry_note_first_ms']} ms，之后 p50 {result['inquiry_note_p50_ms']} ms")
     lines.append(f"入库：{result['ingest_chunks']} 条 / {result['ingest_seconds']} s = {result['ingest_chunks_per_s']} 条/秒"
                  f"（模型逐条编码的上限 {result['ingest_floor_chunks_per_s']} 条/秒，达到 {result['ingest_share_of_floor']:.0%}）")
     if "cold_start_s" in result:

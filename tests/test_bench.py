@@ -36,6 +36,8 @@ def test_bench_reports_latency_ingest_memory_and_cold_start(bundled_env, monkeyp
     assert 0 < figures["embed_query_p50_ms"] < figures["query_p95_ms"]
     assert figures["benefit_items"] > 0 and 0 < figures["match_p50_ms"] <= figures["match_p95_ms"]
     assert large["benefit_items"] > figures["benefit_items"] and large["rss_mb"] > 100
+    assert figures["inquiry_backlog"] == 1000 and 0 < figures["inquiry_note_p50_ms"]
+    assert figures["inquiry_note_first_ms"] > 0
     assert figures["ingest_chunks"] == bundled_clauses() and figures["ingest_chunks_per_s"] > 0
     assert 0 < figures["ingest_share_of_floor"] and figures["ingest_floor_chunks_per_s"] > 0
     assert 0 < figures["cold_start_s"] < 120

@@ -59,6 +59,22 @@ def test_unanswered_questions_open_inquiries_grouped_by_meaning(assistant):
     assert after["上海市研发补贴多少？"].asked == 2
 
 
+def test_a_question_asked_on_another_worker_joins_the_inquiry_already_open(assistant, kb_copy):
+    other_worker = Assistant.open(Settings(data_dir=kb_copy.config.data_dir), kb=kb_copy)
+    assistant.ask("上海市研发补贴多少？")
+    other_worker.ask("上海市的研发补贴有多少？")
+    other_worker.ask("杭州市人才公寓怎么申请？")
+    assistant.ask("杭州人才公寓如何申请？")
+    assert sorted((i.question, i.asked) for i in open_inquiries(assistant)) == [
+        ("上海市研发补贴多少？", 2), ("杭州市人才公寓怎么申请？", 2)]
+    # Once closed, the same question opens a new inquiry on either worker.
+    shanghai = next(i for i in open_inquiries(assistant) if i.region == "上海市")
+    assistant.helpdesk.inquiries.close(shanghai.id, "不属于本地政策")
+    other_worker.ask("上海市研发补贴多少？")
+    reopened = [i for i in open_inquiries(assistant) if i.region == "上海市"]
+    assert len(reopened) == 1 and reopened[0].id != shanghai.id and reopened[0].asked == 1
+
+
 def test_a_published_reply_answers_other_wordings_in_its_region_only(assistant):
     asked = assistant.ask(CANTEEN)
     assistant.ask(CANTEEN_AGAIN)
