@@ -57,7 +57,18 @@ class Wording:
         for term in {w for g in groups for w in g} | short_terms:
             if len(term) == _SHORT_TERM:
                 self._short_by_sound.setdefault(_sound(term), []).append(term)
-        self._lengths = sorted({len(t) for terms in self._by_sound.values() for t in terms}, reverse=True)
+        # Per first character's sound, the lengths of the terms starting with it (longest
+        # first): most positions of a question start no term, and are passed over at once.
+        lengths_by_sound: dict[str, set[int]] = {}
+        for terms in self._by_sound.values():
+            for term in terms:
+                lengths_by_sound.setdefault(_char_sound(term[0]), set()).add(len(term))
+        self._lengths = {sound: tuple(sorted(lengths, reverse=True)) for sound, lengths in lengths_by_sound.items()}
+        # The synonym words longest first (as `phrases` claims them), and by first character.
+        self._phrase_order = sorted(self._groups_by_word.items(), key=lambda item: -len(item[0]))
+        self._phrases_by_first: dict[str, list[int]] = {}
+        for index, (word, _) in enumerate(self._phrase_order):
+            self._phrases_by_first.setdefault(word[0], []).append(index)
 
     @classmethod
     @functools.cache
@@ -85,7 +96,8 @@ class Wording:
         """
         found: list[tuple[int, str, tuple[str, ...]]] = []
         taken = [False] * len(text)
-        for word, group in sorted(self._groups_by_word.items(), key=lambda item: -len(item[0])):
+        present = sorted({i for ch in set(text) for i in self._phrases_by_first.get(ch, ())})
+        for word, group in (self._phrase_order[i] for i in present):
             start = text.find(word)
             while start >= 0:
                 if not any(taken[start:start + len(word)]):
@@ -111,7 +123,7 @@ class Wording:
         sounds = [_char_sound(ch) for ch in text]
         out, i = [], 0
         while i < len(text):
-            for length in self._lengths:
+            for length in self._lengths.get(sounds[i], ()):
                 piece = text[i:i + length]
                 if len(piece) < length:
                     continue

@@ -174,6 +174,16 @@ class Gazetteer:
                 names.append(name)
         return names
 
+    def find_within(self, text: str, start: int, end: int) -> list[str]:
+        """`find` for text[start:end] (a sentence of a clause, cut at punctuation), from the
+        places of the whole `text`: a clause is scanned once for all its sentences."""
+        inside = [m for m in self.mentions(text) if start <= m.start and m.end <= end]
+        names: list[str] = []
+        for _, name in self.resolve(inside):
+            if name and name not in names:
+                names.append(name)
+        return names
+
     def ambiguous(self, text: str, context: Iterable[str] = (), informal: bool = False) -> list[Mention]:
         """Mentions that name several regions and that nothing around them resolves."""
         return [m for m, name in self.resolve(self.mentions(text, informal), context) if not name]

@@ -447,7 +447,7 @@ class ExtractiveAnswerer:
                 score += TIER_FIT if fits else -TIER_FIT
             if other_alternative(question.text, span.text):
                 score -= OTHER_PLACE_PENALTY  # 购买 asked about 租: another measure
-            if _names_other_place(span.text, hit, question):
+            if _names_other_place(span, hit, question):
                 score -= OTHER_PLACE_PENALTY
             elif question.regions and clause_region(hit) not in question.regions:
                 score -= WIDER_PLACE_PENALTY
@@ -988,10 +988,13 @@ _ACTING_BODY = re.compile(r"(?:人民)?(?:财政|政府|管委会|党委)|[\u4e0
 """What follows a district named as the body that acts, not the place a rule is for."""
 
 
-def _names_other_place(text: str, hit: ClauseHit, question: QuestionFrame) -> bool:
+def _names_other_place(span: Span, hit: ClauseHit, question: QuestionFrame) -> bool:
     """The sentence is about a sub-region the question did not ask about."""
     region = clause_region(hit)
-    return any(named not in question.regions and region in ancestors(named) for named in find_regions(text))
+    text = hit.clause.text
+    named = (gazetteer().find_within(text, span.start, span.end) if text[span.start:span.end] == span.text
+             else find_regions(span.text))
+    return any(name not in question.regions and region in ancestors(name) for name in named)
 
 
 def _after_lead_in(text: str) -> str:
