@@ -58,6 +58,9 @@ class Profile:
     """Titles held and kinds of enterprise it is (专精特新, 外资企业, 总部企业…)."""
     title_levels: dict[str, str] = field(default_factory=dict)
     """The level of a title where it was said ("省级专精特新" → {"专精特新": "provincial"})."""
+    said: str = ""
+    """The owner's own words about the enterprise (the question, or the place typed in the
+    form): a zone they name ("入驻大连生态科技创新城") settles a grant for that zone."""
 
     def describe(self) -> str:
         parts = [self.region, self.industry, self.size]
@@ -164,7 +167,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     if not place:
         return None, ()
     return checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
-                           extra_sizes=sizes if len(sizes) > 1 else ())
+                           extra_sizes=sizes if len(sizes) > 1 else (), said=text)
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:
@@ -181,11 +184,14 @@ def _enterprise_place(named: tuple[str, ...]) -> str:
 
 def checked_profile(
     region: str, industry: str = "", size: str = "", titles=(), title_levels: dict | None = None, extra_sizes=(),
+    said: str = "",
 ) -> tuple[Profile, tuple[str, ...]]:
     """A profile from what a form or the API sent, checked; what could not be used is
-    said (in Chinese) and left out, never guessed."""
+    said (in Chinese) and left out, never guessed. `said`: the owner's own words, when the
+    profile was read from a question; else the place as typed ("甘井子区生态科技创新城")."""
     vocabulary = terms()
     region = (region or "").strip()
+    said = said or region
     if not region:
         raise InvalidRequest("请告诉我企业所在的地区（如“大连市甘井子区”），才能对照当地政策。")
     if not is_region(region):
@@ -216,7 +222,7 @@ def checked_profile(
     industry = vocabulary.business_in(written) if written else ""
     if written and not industry:
         assumed.append(f"行业“{written[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
-    return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels), tuple(assumed)
+    return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels, said), tuple(assumed)
 
 
 def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ...] = (),
@@ -281,9 +287,31 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name
-    if any(condition in vocabulary.undecided or condition.startswith("位于") for condition in item.conditions):
-        status = CHECK  # "对新引进的…": is the enterprise new here?
+    if any(condition in vocabulary.undecided or condition.startswith(_IN_ZONE) and not _in_zone(condition, profile)
+           for condition in item.conditions):
+        status = CHECK  # "对新引进的…": is the enterprise new here? "位于…城": is it inside?
     return status
+
+
+_IN_ZONE = "位于"
+
+
+def _in_zone(condition: str, profile: Profile) -> bool:
+    """Whether the owner's words place the enterprise in the zone of a "位于…" condition, by
+    its name with or without the places it opens with (大连生态科技创新城 ~ 生态科技创新城).
+
+    Example:
+        >>> _in_zone("位于大连生态科技创新城", Profile("甘井子区", said="我们入驻了生态科技创新城"))
+        True
+        >>> _in_zone("位于生态科技创新城", Profile("甘井子区", said="甘井子区"))
+        False
+    """
+    zone = condition[len(_IN_ZONE):]
+    core = zone
+    for mention in gazetteer().mentions(zone, informal=True):
+        if mention.start == len(zone) - len(core):
+            core = zone[mention.end:]
+    return len(core) >= 2 and core in profile.said
 
 
 def _level_before(text: str) -> str:

@@ -532,6 +532,9 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
             yield from _in_kind_parts(sentence)
             continue
         grants = [f for f in part.amounts if f.grant and not f.cap]
+        tax_rate = _TAX_RATE.search(sentence) if _TAXABLE_SHARE.search(sentence) else None
+        if tax_rate:  # "减按50%计入应纳税所得额，按20%的税率缴纳": one grant, at the tax rate
+            part.rates = [float(tax_rate.group(1)) / 100]
         # Two rates, each in its own comma piece and neither a tier ("按投资额的10%给予补助，
         # 或按年利率6%给予贴息"), are two grants, as two figures are.
         two_rates = len(part.rates) >= 2 and not part.thresholds and not grants and all(
@@ -549,6 +552,11 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
                     yield in_kind
 
 
+_TAXABLE_SHARE = re.compile(r"减按\s*\d+(?:\.\d+)?\s*[%％]\s*计入")
+_TAX_RATE = re.compile(r"按\s*(\d+(?:\.\d+)?)\s*[%％]\s*的?(?:优惠)?税率")
+"""How income tax relief is stated: a share of the income taxed, at a lower rate."""
+
+
 def _in_kind_tail(sentence: str) -> tuple[str, str]:
     """A sentence that grants figures and then, after its last figure, something without one
     ("…分别给予80万元和10万元奖励，对培育库企业给予相应服务券"): (the part with figures, the
@@ -557,6 +565,9 @@ def _in_kind_tail(sentence: str) -> tuple[str, str]:
     last_figure = max((i for i, piece in enumerate(pieces) if _states_money(piece) or _RATE.search(piece)), default=-1)
     if last_figure < 0 or not any(_grants_in_kind(piece) for piece in pieces[last_figure + 1:]):
         return sentence, ""
+    head = _part("".join(pieces[: last_figure + 1]))
+    if not any(f.grant for f in head.amounts) and not head.rates:
+        return sentence, ""  # its figures say whom it is for ("对月销售额2万元至3万元的…纳税人，免征…")
     return "".join(pieces[: last_figure + 1]), "".join(pieces[last_figure + 1:])
 
 
@@ -845,7 +856,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         clause_id=clause_id, doc_id=doc_id, benefit=benefit, quote=_ENUM_MARK.sub("", quote.strip()).strip().strip("，,、"),
         amount_yuan=amount, rate=rate, cap_yuan=cap, per_unit=unit.group(0) if unit else "", tiers=tiers,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
-        conditions=tuple(c for c in vocabulary.conditions if c in text) + _zone(text),
+        conditions=tuple(c for c in vocabulary.conditions if c in text) + _zone(text, title),
         industry=_industry(text, path, title, vocabulary),
         amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
         in_kind=part.in_kind,
@@ -975,17 +986,27 @@ def _canonical_body(phrase: str, vocabulary: Terms) -> str:
     return phrase
 
 
-def _zone(text: str) -> tuple[str, ...]:
-    """A grant for the enterprises inside a zone ("对生态科技创新城规划区域内的…企业"): being
-    there is a condition a profile that names only its district leaves open.
+_ZONE_DOCUMENT = re.compile(
+    r"支持([^，,。、的]{2,14}?(?:城|园区|新区|开发区|示范区|片区|自贸区|保税区|产业园))的?(?:开发|规划)?建设"
+)
+"""A document for one zone ("大连市支持生态科技创新城开发建设的若干政策"): all it grants is
+for the enterprises there."""
+
+
+def _zone(text: str, title: str = "") -> tuple[str, ...]:
+    """A grant for the enterprises inside a zone ("对生态科技创新城规划区域内的…企业", or any
+    grant of a document for one zone): being there is a condition a profile that names only
+    its district leaves open.
 
     Example:
         >>> _zone("对生态科技创新城规划区域内的所有在建和新建企业，免收其他涉企的行政事业性收费")
         ('位于生态科技创新城',)
         >>> _zone("对区内企业给予奖励"), _zone("对落户大连生态科技创新城规划区域内的企业，免收行政事业性收费")
         ((), ('位于大连生态科技创新城',))
+        >>> _zone("给予不低于100万元的奖励", "大连市支持生态科技创新城开发建设的若干政策")
+        ('位于生态科技创新城',)
     """
-    found = _ZONE.search(text)
+    found = _ZONE.search(text) or _ZONE_DOCUMENT.search(title)
     if found is None or is_region(found.group(1)):
         return ()  # a zone that is a place of its own (…新区) is the document's region's business
     return (f"位于{found.group(1)}",)

@@ -370,6 +370,28 @@ def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
     assert "位于九华智造产业园" in result.unsure[0].item.conditions
 
 
+def test_a_document_for_one_zone_grants_to_the_enterprises_there_as_the_owner_says():
+    text = ("湘潭县支持临湖智造产业园开发建设的若干政策\n湘潭县人民政府\n"
+            "第一条 对入驻的高新技术企业，给予50万元奖励。\n"
+            "第二条 对到园区转化的科技成果项目，择优给予不低于100万元的奖励。\n")
+    records = records_of("湘潭县支持临湖智造产业园开发建设的若干政策.txt", text)
+    elsewhere = match(records, profile_from_text("湘潭县的高新技术企业，能享受哪些政策？")[0])
+    assert elsewhere.items == () and len(elsewhere.unsure) == 2  # inside the park? to confirm
+    inside = match(records, profile_from_text("我们是入驻湘潭县临湖智造产业园的高新技术企业，能享受哪些政策？")[0])
+    assert sorted(m.item.amount_yuan for m in inside.items) == [500_000, 1_000_000]
+    # The form's place field says it as well.
+    typed = match(records, checked_profile("湘潭县临湖智造产业园", titles=["高新技术企业"])[0])
+    assert len(typed.items) == 2
+
+
+def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_says():
+    items = extract_benefits(
+        "对年应纳税所得额低于30万元的小型微利企业，其所得减按50%计入应纳税所得额，按20%的税率缴纳企业所得税。"
+        "对月销售额2万元至3万元的小规模纳税人，免征增值税。")
+    assert [(i.benefit, i.rate, i.who) for i in items] == [("减免", 0.2, ("小微企业",)), ("减免", None, ("小规模纳税人",))]
+    assert items[1].quote.startswith("对月销售额2万元至3万元的小规模纳税人")
+
+
 @pytest.mark.parametrize("question, industry, size", [
     ("我在郑州二七区开了家烩面馆，是个体户，想贷个十来万周转", "餐饮", "个体工商户"),
     ("温县做棉纺的小微企业，想参加政府采购投标，有啥照顾政策？", "纺织", "小微企业"),
