@@ -74,7 +74,7 @@ _GRANT_IN_KIND = re.compile(
     r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
     r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券|支持|倾斜)|"
     r"兑现[^，。；]{0,10}(?:奖励|补贴|补助|待遇)|"
-    r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)|准予[^，。；]{0,24}扣除|免税收入|暂不征收|暂免征收"
+    r"提供[^，。；]{0,8}(?:担保|贷款|融资支持)|准予[^，。；]{0,24}扣除|税前扣除|加计扣除|免税收入|暂不征收|暂免征收"
 )
 """Grants in kind or without a figure; a grant with a figure is read from the figure."""
 _GRANTING_BRACKET = re.compile(
@@ -417,7 +417,7 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     kept = [i for i in items if i.amount_yuan or i.rate or i.cap_yuan or i.amount_text
             or (i.in_kind and i.benefit != "其他")]
     kept = _one_each(kept)
-    kept = [i if i.who or _OWN_SUBJECT.search(i.quote) or _GOVERNMENT_ACTS.match(i.quote)
+    kept = [i if i.who or _OWN_SUBJECT.search(i.quote) or _GOVERNMENT_ACTS.match(i.quote) or _ENTERPRISE_SUBJECT.match(i.quote)
             else replace(i, who=_subject_before(text, i.quote, vocabulary)) for i in kept]
     return [each for item in kept for each in _each_alternative(item, vocabulary)]
 
@@ -437,6 +437,9 @@ _GOVERNMENT_ACTS = re.compile(
 """A duty a government carries out ("各县（市、区）每年要安排一定数量的用地指标…") grants to no one
 named before it; a grant it gives ("市财政另给予10万元配套奖励") is still for them."""
 
+_ENTERPRISE_SUBJECT = re.compile(r"^\s*(?:[\u4e00-\u9fff]{0,8}?企业(?:从事|发生|开展|取得|可|按|在)|[^，,；;。]{0,30}?企业[，,])")
+"""A sentence opening with the enterprises it is about ("体育企业发生的…广告费支出…",
+"经认定为…的非营利体育服务企业，…免征"): whom the sentence before names is not its recipient."""
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 """A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the
 vocabulary knows."""
@@ -1074,6 +1077,10 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
     # throughout, whoever else a clause names.
     scope = vocabulary.who_in(title)
+    if _ENTERPRISE_SUBJECT.match(text):
+        # "企业从事文化体育产业可按3%的税率计征营业税": its own subject, not the one of the
+        # clause's opening words (a path part cut short with …).
+        path = " > ".join(part for part in path.split(" > ") if not part.endswith("…"))
     for source in (text, lead, path):
         found = recipients_in(source, vocabulary)
         if found:

@@ -390,6 +390,12 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
         "对月销售额2万元至3万元的小规模纳税人，免征增值税。")
     assert [(i.benefit, i.rate, i.who) for i in items] == [("减免", 0.2, ("小微企业",)), ("减免", None, ("小规模纳税人",))]
     assert items[1].quote.startswith("对月销售额2万元至3万元的小规模纳税人")
+    # A lower rate or a deduction granted to whom its own sentence opens with, not to the
+    # kind the sentence before names.
+    sports = extract_benefits(
+        "对认定为高新技术企业的体育企业，减按15%的税率征收所得税；企业从事文化体育产业可按3%的税率计征营业税；"
+        "体育企业发生的符合条件的广告费支出按规定在税前扣除。")
+    assert [(i.rate, i.who) for i in sports] == [(0.15, ("高新技术企业",)), (0.03, ()), (None, ())]
 
 
 @pytest.mark.parametrize("question, industry, size", [
