@@ -254,6 +254,10 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         until, expired = term_of(getattr(document, "validity", ""), document.date, today)
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
+    zones = sorted({c[len(_IN_ZONE):] for m in matched for c in m.record.item.conditions
+                    if c.startswith(_IN_ZONE) and _in_zone(c, profile)})
+    if zones:
+        assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向{'该园区' if len(zones) == 1 else '这些园区'}企业的条目已列入可能适用。")
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),

@@ -382,6 +382,7 @@ def test_a_document_for_one_zone_grants_to_the_enterprises_there_as_the_owner_sa
     # The form's place field says it as well.
     typed = match(records, checked_profile("湘潭县临湖智造产业园", titles=["高新技术企业"])[0])
     assert len(typed.items) == 2
+    assert any("临湖智造产业园" in note for note in typed.assumed)  # said, so the owner sees it was read
 
 
 def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_says():
