@@ -254,10 +254,10 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         until, expired = term_of(getattr(document, "validity", ""), document.date, today)
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
-    zones = sorted({c[len(_IN_ZONE):] for m in matched for c in m.record.item.conditions
+    zones = sorted({c[len(_IN_ZONE):] for m in (*matched, *unsure) for c in m.record.item.conditions
                     if c.startswith(_IN_ZONE) and _in_zone(c, profile)})
     if zones:
-        assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向{'该园区' if len(zones) == 1 else '这些园区'}企业的条目已列入可能适用。")
+        assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向那里企业的条目已按符合所在地列出。")
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
@@ -298,6 +298,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
 
 
 _IN_ZONE = "位于"
+_ZONE_NAME_CHARS = 4
 
 
 def _in_zone(condition: str, profile: Profile) -> bool:
@@ -309,13 +310,20 @@ def _in_zone(condition: str, profile: Profile) -> bool:
         True
         >>> _in_zone("位于生态科技创新城", Profile("甘井子区", said="甘井子区"))
         False
+        >>> _in_zone("位于生态科技创新城", Profile("甘井子区", said="我们还没入驻生态科技创新城"))
+        False
+        >>> _in_zone("位于沈阳浑南科技城", Profile("甘井子区", said="我们在大连生态科技城"))
+        False
     """
     zone = condition[len(_IN_ZONE):]
     core = zone
     for mention in gazetteer().mentions(zone, informal=True):
         if mention.start == len(zone) - len(core):
             core = zone[mention.end:]
-    return len(core) >= 2 and core in profile.said
+    if len(core) < _ZONE_NAME_CHARS:
+        core = zone  # 科技城 alone, left of 浑南科技城, names no one zone
+    at = profile.said.find(core)
+    return at >= 0 and not _DENIED_BEFORE.search(profile.said[max(0, at - 8):at])
 
 
 def _level_before(text: str) -> str:

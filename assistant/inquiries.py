@@ -31,8 +31,9 @@ REASON_NAMES = {"refused": "拒答", "related": "仅找到相关条款", "down":
 # Two standalone questions this close ask the same thing in other words ("小巨人奖励多少"
 # / "小巨人企业能拿多少奖励"); unrelated policy questions sit in a band around 0.85.
 SAME_QUESTION = 0.93
-# Decoded question vectors of inquiries kept per process (1.5 KB each); an inquiry's vector
-# never changes once it is opened, so a backlog is decoded once, not on every refusal.
+# Decoded question vectors of inquiries kept per process (1.5 KB each with the bundled
+# 384-dimension model); an inquiry's vector never changes once it is opened, so a backlog is
+# decoded once, not on every refusal.
 VECTORS_KEPT = 50_000
 _IDS_PER_READ = 500
 MAX_REASON_CHARS = 500
@@ -174,7 +175,8 @@ class Inquiries:
     def __init__(self, engine: Engine, embed: Embed) -> None:
         self.engine = engine
         self.embed = embed
-        # By (id, first asked): an id a database hands out again after a purge is another inquiry.
+        # By (id, first asked): an id handed out again (a database restored or replaced) is
+        # another inquiry.
         self._vectors: dict[_Key, np.ndarray] = {}
         Base.metadata.create_all(engine, tables=[InquiryRow.__table__, InquiryAskRow.__table__])
 
@@ -210,7 +212,7 @@ class Inquiries:
                 )
                 db.add(best)
                 db.flush()
-                self._keep_vector((best.id, aware(best.first_asked)), stored)
+                self._vectors[(best.id, aware(best.first_asked))] = stored
             else:
                 best = db.get(InquiryRow, same)
                 best.last_asked = now
@@ -221,23 +223,24 @@ class Inquiries:
     def _same_question(self, db: Session, open_rows: Sequence[_Key], vector: np.ndarray) -> int | None:
         """The id of the open inquiry among `open_rows` (id, first asked) asking what `vector`
         asks, the closest; None when none is close enough."""
-        missing = {key[0]: key for key in open_rows if key not in self._vectors}
+        cache = self._vectors
+        if len(cache) + len(open_rows) > VECTORS_KEPT:
+            cache = self._vectors = {}  # forget closed inquiries' vectors, never mid-comparison
+        # This call's own vectors: another thread clearing the cache does not drop any of them.
+        vectors = {key: cache[key] for key in open_rows if key in cache}
+        missing = {key[0]: key for key in open_rows if key not in vectors}
         ids = list(missing)
         for at in range(0, len(ids), _IDS_PER_READ):
             chunk = ids[at:at + _IDS_PER_READ]
             for inquiry_id, text in db.execute(select(InquiryRow.id, InquiryRow.vector).where(InquiryRow.id.in_(chunk))):
-                self._keep_vector(missing[inquiry_id], np.asarray(json.loads(text or "[]"), dtype=np.float32))
-        keys = [key for key in open_rows if self._vectors.get(key, _NO_VECTOR).shape == vector.shape]
+                key = missing[inquiry_id]
+                vectors[key] = cache[key] = np.asarray(json.loads(text or "[]"), dtype=np.float32)
+        keys = [key for key in open_rows if key in vectors and vectors[key].shape == vector.shape]
         if not keys:
             return None
-        similarities = np.stack([self._vectors[key] for key in keys]) @ vector
+        similarities = np.stack([vectors[key] for key in keys]) @ vector
         best = int(np.argmax(similarities))
         return keys[best][0] if similarities[best] >= SAME_QUESTION else None
-
-    def _keep_vector(self, key: _Key, vector: np.ndarray) -> None:
-        if len(self._vectors) >= VECTORS_KEPT:
-            self._vectors.clear()
-        self._vectors[key] = vector
 
     def leave_phone(self, session_id: str, turn_id: int, phone: str) -> int:
         """Attach a phone number for a call back to the inquiry of the turn; its id."""
@@ -368,9 +371,6 @@ class Inquiries:
             )
             for row in rows
         ]
-
-
-_NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 
 def _check_ids(inquiry_id: int, version: int | None) -> None:

@@ -437,9 +437,12 @@ _GOVERNMENT_ACTS = re.compile(
 """A duty a government carries out ("各县（市、区）每年要安排一定数量的用地指标…") grants to no one
 named before it; a grant it gives ("市财政另给予10万元配套奖励") is still for them."""
 
-_ENTERPRISE_SUBJECT = re.compile(r"^\s*(?:[\u4e00-\u9fff]{0,8}?企业(?:从事|发生|开展|取得|可|按|在)|[^，,；;。]{0,30}?企业[，,])")
+_ENTERPRISE_SUBJECT = re.compile(
+    r"^\s*(?!该|上述|前述|此类|这些|以上|其|此)(?:[\u4e00-\u9fff]{0,8}?企业(?:从事|发生|开展|取得|可|按|在)|[^，,；;。]{0,30}?企业[，,])"
+)
 """A sentence opening with the enterprises it is about ("体育企业发生的…广告费支出…",
-"经认定为…的非营利体育服务企业，…免征"): whom the sentence before names is not its recipient."""
+"经认定为…的非营利体育服务企业，…免征"): whom the sentence before names is not its recipient,
+unless it points back to them ("该企业可…", "上述企业，…")."""
 _OWN_SUBJECT = re.compile(r"^\s*对|的[，,]")
 """A grant that says whom it is for ("对…的企业", "营业收入1亿元以上的，"), if no kind the
 vocabulary knows."""
@@ -545,7 +548,7 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
         if ((len(grants) >= 2 and not part.rates) or two_rates) and "分别" not in sentence:
             yield from _split_at_commas(sentence)
         elif part.amounts or part.rates:
-            if any(verb in sentence for verb in vocabulary.grant_verbs):
+            if any(verb in sentence for verb in vocabulary.grant_verbs) or _LOWER_TAX_RATE.search(sentence):
                 yield part
             elif _GRANT_IN_KIND.search(sentence):
                 # Its figures grant nothing ("…优先供应土地，底价可按不低于…70%执行"): what it
@@ -555,6 +558,8 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
                     yield in_kind
 
 
+_LOWER_TAX_RATE = re.compile(r"(?:可|减|准予)按\s*\d+(?:\.\d+)?\s*[%％]\s*的?(?:优惠)?税率|优惠税率")
+"""A tax rate granted ("可按3%的税率计征营业税"), not one stated ("按25%的税率缴纳")."""
 _TAXABLE_SHARE = re.compile(r"减按\s*\d+(?:\.\d+)?\s*[%％]\s*计入")
 _TAX_RATE = re.compile(r"按\s*(\d+(?:\.\d+)?)\s*[%％]\s*的?(?:优惠)?税率")
 """How income tax relief is stated: a share of the income taxed, at a lower rate."""
@@ -990,10 +995,10 @@ def _canonical_body(phrase: str, vocabulary: Terms) -> str:
 
 
 _ZONE_DOCUMENT = re.compile(
-    r"支持([^，,。、的]{2,14}?(?:城|园区|新区|开发区|示范区|片区|自贸区|保税区|产业园))的?(?:开发|规划)?建设"
+    r"支持(?!各|新型|产业|特色|重点|现代|文化)([^，,。、的]{2,14}?(?:城|园区|新区|开发区|示范区|片区|自贸区|保税区|产业园))的?开发建设"
 )
-"""A document for one zone ("大连市支持生态科技创新城开发建设的若干政策"): all it grants is
-for the enterprises there."""
+"""A document for one named zone ("大连市支持生态科技创新城开发建设的若干政策"): all it grants
+is for the enterprises there. Not one for a kind of zone ("支持产业园区开发建设")."""
 
 
 def _zone(text: str, title: str = "") -> tuple[str, ...]:

@@ -397,6 +397,10 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
         "对认定为高新技术企业的体育企业，减按15%的税率征收所得税；企业从事文化体育产业可按3%的税率计征营业税；"
         "体育企业发生的符合条件的广告费支出按规定在税前扣除。")
     assert [(i.rate, i.who) for i in sports] == [(0.15, ("高新技术企业",)), (0.03, ()), (None, ())]
+    # A rate stated, not granted, is no item; a sentence pointing back keeps whom it points to.
+    assert extract_benefits("居民企业按25%的税率缴纳企业所得税。对不再符合条件的企业，按25%的税率征收。") == []
+    again = extract_benefits("对首次认定的小巨人企业，给予100万元奖励。该企业可再申请20万元贴息。")
+    assert [i.who for i in again] == [("小巨人",), ("小巨人",)]
 
 
 @pytest.mark.parametrize("question, industry, size", [
