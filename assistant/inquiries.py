@@ -203,9 +203,9 @@ class Inquiries:
                 select(InquiryRow.id, InquiryRow.first_asked)
                 .where(InquiryRow.status == OPEN, InquiryRow.region == region).with_for_update()
             ).all()
-            stored = np.round(vector, 5)  # as the row keeps it
             same = self._same_question(db, [(i, aware(first)) for i, first in open_rows], vector)
             if same is None:
+                stored = np.round(vector, 5)  # as the row keeps it
                 best = InquiryRow(
                     question=question, status=OPEN, region=region, channel=channel,
                     vector=json.dumps(stored.tolist()), first_asked=now, last_asked=now,

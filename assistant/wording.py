@@ -152,7 +152,6 @@ class Wording:
                 return term
         return own_words.repair(i, piece) if own_words is not None else ""
 
-
     def _match(self, piece: str, sound: str) -> str:
         terms = self._by_sound.get(sound, ())
         # A term as typed is no typo, whatever order same-sounding terms come in (中山区 is

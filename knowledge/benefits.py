@@ -558,11 +558,11 @@ def _sentence_parts(pieces: list[str], vocabulary: Terms):
                     yield in_kind
 
 
-_LOWER_TAX_RATE = re.compile(r"(?:可|减|准予)按\s*\d+(?:\.\d+)?\s*[%％]\s*的?(?:优惠)?税率|优惠税率")
-"""A tax rate granted ("可按3%的税率计征营业税"), not one stated ("按25%的税率缴纳")."""
 _TAXABLE_SHARE = re.compile(r"减按\s*\d+(?:\.\d+)?\s*[%％]\s*计入")
 _TAX_RATE = re.compile(r"按\s*(\d+(?:\.\d+)?)\s*[%％]\s*的?(?:优惠)?税率")
 """How income tax relief is stated: a share of the income taxed, at a lower rate."""
+_LOWER_TAX_RATE = re.compile(rf"(?:可|减|准予){_TAX_RATE.pattern}|优惠税率")
+"""A tax rate granted ("可按3%的税率计征营业税"), not one stated ("按25%的税率缴纳")."""
 
 
 def _in_kind_tail(sentence: str) -> tuple[str, str]:
