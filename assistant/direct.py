@@ -18,6 +18,7 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 
@@ -235,6 +236,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     matched: list[MatchedItem] = []
     unsure: list[MatchedItem] = []
     other_industries = 0
+    other_zones: Counter[str] = Counter()
     if isinstance(records, BenefitRecords):
         records = records.in_regions(chain)  # a million items: only the chain's regions'
     for record in records:
@@ -251,6 +253,12 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
+        elsewhere = _zones_not_said(record.item, profile)
+        if elsewhere:
+            # Only for the enterprises of one zone ("生态科技创新城"), and the owner did not say
+            # they are there: most of the city is not, so the item is counted, not listed.
+            other_zones.update(elsewhere)
+            continue
         until, expired = term_of(getattr(document, "validity", ""), document.date, today)
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
@@ -258,6 +266,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
                     if c.startswith(_IN_ZONE) and _in_zone(c, profile)})
     if zones:
         assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向那里企业的条目已按符合所在地列出。")
+    for zone, count in sorted(other_zones.items()):
+        assumed = (*assumed, f"另有 {count} 项只面向位于{zone}的企业，未列出；如企业位于那里，请在所在地中写明（如“{zone}”）。")
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
@@ -291,10 +301,14 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name
-    if any(condition in vocabulary.undecided or condition.startswith(_IN_ZONE) and not _in_zone(condition, profile)
-           for condition in item.conditions):
-        status = CHECK  # "对新引进的…": is the enterprise new here? "位于…城": is it inside?
+    if any(condition in vocabulary.undecided for condition in item.conditions):
+        status = CHECK  # "对新引进的…": is the enterprise new here?
     return status
+
+
+def _zones_not_said(item: BenefitItem, profile: Profile) -> tuple[str, ...]:
+    """The zones of `item`'s "位于…" conditions the owner's words do not place the enterprise in."""
+    return tuple(c[len(_IN_ZONE):] for c in item.conditions if c.startswith(_IN_ZONE) and not _in_zone(c, profile))
 
 
 _IN_ZONE = "位于"

@@ -361,13 +361,17 @@ def test_kinds_listed_with_deng_are_each_a_recipient_of_their_own():
 def test_a_grant_for_a_platform_or_a_zone_is_not_promised_to_every_enterprise():
     text = ("湘潭县开放型经济扶持办法\n湘潭县人民政府\n"
             "一、平台建设\n对企业自建的跨境电子商务第三方支付平台，一次性给予100万元扶持资金。\n"
-            "二、园区企业\n对九华智造产业园规划区域内的所有新建企业，免收其他涉企的行政事业性收费。\n"
+            "二、园区企业\n对临湖智造产业园规划区域内的所有新建企业，免收其他涉企的行政事业性收费。\n"
             "三、外贸企业\n对跨境电子商务企业年出口额超过1000万元的，给予20万元奖励。\n")
     records = records_of("湘潭县开放型经济扶持办法.txt", text)
     result = match(records, checked_profile("湘潭县", industry="跨境电商")[0])
     assert [m.item.amount_yuan for m in result.items] == [200_000]  # the enterprise's own reward
-    assert [m.item.benefit for m in result.unsure] == ["减免"]  # is it inside the park? to confirm
-    assert "位于九华智造产业园" in result.unsure[0].item.conditions
+    # Only the park's enterprises are exempt: not listed for one that did not say it is
+    # there, but counted, so the owner knows what saying so would add.
+    assert result.unsure == ()
+    assert any("1 项只面向位于临湖智造产业园的企业" in note for note in result.assumed)
+    inside = match(records, checked_profile("湘潭县临湖智造产业园", industry="跨境电商")[0])
+    assert [m.item.benefit for m in inside.items] == ["奖励", "减免"]
 
 
 def test_a_document_for_one_zone_grants_to_the_enterprises_there_as_the_owner_says():
@@ -376,7 +380,8 @@ def test_a_document_for_one_zone_grants_to_the_enterprises_there_as_the_owner_sa
             "第二条 对到园区转化的科技成果项目，择优给予不低于100万元的奖励。\n")
     records = records_of("湘潭县支持临湖智造产业园开发建设的若干政策.txt", text)
     elsewhere = match(records, profile_from_text("湘潭县的高新技术企业，能享受哪些政策？")[0])
-    assert elsewhere.items == () and len(elsewhere.unsure) == 2  # inside the park? to confirm
+    assert elsewhere.items == () and elsewhere.unsure == ()
+    assert any("2 项只面向位于临湖智造产业园的企业" in note for note in elsewhere.assumed)
     inside = match(records, profile_from_text("我们是入驻湘潭县临湖智造产业园的高新技术企业，能享受哪些政策？")[0])
     assert sorted(m.item.amount_yuan for m in inside.items) == [500_000, 1_000_000]
     # The form's place field says it as well.
