@@ -62,6 +62,9 @@ class Profile:
     said: str = ""
     """The owner's own words about the enterprise (the question, or the place typed in the
     form): a zone they name ("入驻大连生态科技创新城") settles a grant for that zone."""
+    size_unsettled: bool = False
+    """A size was given but cannot be settled (小微 and 规上 both, or one not known): each
+    size's grants are listed to confirm, where a size never mentioned lists none."""
 
     def describe(self) -> str:
         parts = [self.region, self.industry, self.size]
@@ -138,6 +141,12 @@ def asks_for_benefits(text: str) -> bool:
     return not ("多少" in asked.group(0) and re.search(r"\d", text))
 
 
+_SMALL = "小微企业"
+_SMALL_OWNER = re.compile(r"(?:是|个|家|的)小(?!额|巨|升|区|镇|县|城)[\u4e00-\u9fff]{0,6}?(?:公司|企业|厂|卖家|商户|作坊)")
+"""How owners say their enterprise is small ("甘井子的小外贸公司", "我们是个小厂"), not a kind
+of company named with 小 (小额贷款公司, 小巨人企业)."""
+
+
 def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tuple[str, ...]]:
     """The profile a question describes, and what was assumed; None when it names no place
     (and `region`, the page's, is empty)."""
@@ -153,6 +162,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
+    if not sizes and _SMALL_OWNER.search(text):
+        sizes = [_SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
     businesses = vocabulary.businesses_in(text)
@@ -204,10 +215,12 @@ def checked_profile(
     sizes = list(extra_sizes) or ([size] if size else [])
     if len(set(sizes)) > 1:
         assumed.append(f"同时写了{'和'.join(sizes)}，无法确定企业规模，以下不按规模筛选。")
-        size = ""
+        size, unsettled = "", True
     elif size and size not in vocabulary.sizes:
         assumed.append(f"企业规模“{size[:20]}”无法识别（可选：{'、'.join(vocabulary.sizes)}），以下不按规模筛选。")
-        size = ""
+        size, unsettled = "", True
+    else:
+        unsettled = False
     known, unknown = [], []
     title_levels = dict(title_levels or {})
     for title in titles or ():
@@ -223,7 +236,7 @@ def checked_profile(
     industry = vocabulary.business_in(written) if written else ""
     if written and not industry:
         assumed.append(f"行业“{written[:20]}”不在政策文件常用的行业中，以下按不限行业对照。")
-    return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels, said), tuple(assumed)
+    return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels, said, unsettled), tuple(assumed)
 
 
 def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ...] = (),
@@ -237,6 +250,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     unsure: list[MatchedItem] = []
     other_industries = 0
     other_zones: Counter[str] = Counter()
+    other_sizes = 0
     if isinstance(records, BenefitRecords):
         records = records.in_regions(chain)  # a million items: only the chain's regions'
     for record in records:
@@ -253,6 +267,11 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
+        if status == _SIZE_UNSAID:
+            # Every enterprise has some size; listing each size's grants to one that did
+            # not say would promise a 个体工商户's relief to a factory.
+            other_sizes += 1
+            continue
         elsewhere = _zones_not_said(record.item, profile)
         if elsewhere:
             # Only for the enterprises of one zone ("生态科技创新城"), and the owner did not say
@@ -268,6 +287,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向那里企业的条目已按符合所在地列出。")
     for zone, count in sorted(other_zones.items()):
         assumed = (*assumed, f"另有 {count} 项只面向位于{zone}的企业，未列出；如企业位于那里，请在所在地中写明（如“{zone}”）。")
+    if other_sizes:
+        assumed = (*assumed, f"未说明规模：另有 {other_sizes} 项只面向某一规模（如小微企业、个体工商户）的条目未列出，填写规模后可查看。")
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
@@ -277,6 +298,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
+    size_unsaid = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
     for who in item.who:
         if who in vocabulary.titles:
@@ -290,8 +312,9 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
         elif who in vocabulary.sizes:
             if profile.size and profile.size != who:
                 return None
-            if not profile.size:
+            if profile.size_unsettled:
                 status = CHECK
+            size_unsaid = not profile.size and not profile.size_unsettled
         elif who not in held:
             # An item for 外资企业, 总部企业…: the profile would say so. One for the
             # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
@@ -301,9 +324,15 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name
+    if size_unsaid:
+        return _SIZE_UNSAID
     if any(condition in vocabulary.undecided for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?
     return status
+
+
+_SIZE_UNSAID = "size unsaid"
+"""An item only for one size (小微企业, 个体工商户) the profile does not state."""
 
 
 def _zones_not_said(item: BenefitItem, profile: Profile) -> tuple[str, ...]:

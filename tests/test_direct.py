@@ -425,7 +425,7 @@ def test_a_grant_for_a_broad_industry_reaches_the_narrower_one_and_not_the_other
     text = ("湘潭县产业发展办法\n湘潭县人民政府\n"
             "一、制造业\n对制造业企业新购置生产设备的，按设备投资额的10%给予补助。\n"
             "二、集成电路\n对集成电路企业流片费用给予50%补贴。\n"
-            "三、服务业\n对新升规的生产性服务业企业，一次性奖励10万元。\n")
+            "三、服务业\n对新落户的生产性服务业企业，一次性奖励10万元。\n")
     records = records_of("湘潭县产业发展办法.txt", text)
 
     def rates(industry: str) -> list:
@@ -478,3 +478,26 @@ def test_a_duty_of_a_government_is_for_no_one_named_before_but_its_grant_is():
     assert [i.who for i in matching] == [("高新技术企业",), ("高新技术企业",)]
     duty = extract_benefits("支持与农业产业化龙头企业相联结的基地建设，予以倾斜。各县（市、区）每年要安排一定数量的用地指标。")
     assert duty[-1].who == () and "用地指标" in duty[-1].quote
+
+
+def test_a_grant_for_one_size_waits_for_the_owner_to_say_the_size():
+    text = ("湘潭县市场主体扶持办法\n湘潭县人民政府\n"
+            "一、个体经营\n对个体工商户免收登记类行政事业性收费。\n"
+            "二、创新\n对企业新建研发中心的，一次性奖励20万元。\n")
+    records = records_of("湘潭县市场主体扶持办法.txt", text)
+
+    def listed(profile) -> tuple[list, list, tuple]:
+        result = match(records, profile)
+        return [m.item.benefit for m in result.items], [m.item.benefit for m in result.unsure], result.assumed
+
+    # A factory that said nothing of its size is not promised a 个体工商户's relief…
+    sure, unsure, notes = listed(profile_from_text("我们是湘潭县做电机的工厂，能享受哪些政策？")[0])
+    assert "减免" not in sure + unsure
+    assert any("另有 1 项只面向某一规模" in note for note in notes)
+    # …one that says it is one gets it, and "小公司" is how owners say 小微.
+    assert "减免" in listed(checked_profile("湘潭县", size="个体工商户")[0])[0]
+    assert profile_from_text("我们是湘潭县的小外贸公司，有什么补贴？")[0].size == "小微企业"
+    assert profile_from_text("我们是湘潭县的小额贷款公司，有什么补贴？")[0].size == ""
+    # Sizes that contradict each other list each size's grants to confirm.
+    sure, unsure, _ = listed(checked_profile("湘潭县", extra_sizes=("小微企业", "规上企业"))[0])
+    assert "减免" in unsure and "减免" not in sure
