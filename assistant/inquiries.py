@@ -9,6 +9,7 @@ number left for a call back, shown whole only to staff.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -42,6 +43,27 @@ PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 _Key = tuple[int, datetime]
+
+
+_PACKED = "f32:"
+
+
+def encode_vector(vector: np.ndarray) -> str:
+    """A question vector as the row keeps it: its float32 bytes in base64, read back exactly
+    and about a hundred times faster than a JSON list (a fresh worker reads every open one).
+
+    Example:
+        >>> decode_vector(encode_vector(np.array([0.6, 0.8], dtype=np.float32))).tolist()
+        [0.6000000238418579, 0.800000011920929]
+    """
+    return _PACKED + base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_vector(text: str | None) -> np.ndarray:
+    """The vector `encode_vector` wrote, or one kept as a JSON list by an earlier version."""
+    if text and text.startswith(_PACKED):
+        return np.frombuffer(base64.b64decode(text[len(_PACKED):]), dtype="<f4").astype(np.float32)
+    return np.asarray(json.loads(text or "[]"), dtype=np.float32)
 
 
 class InquiryRow(Base):
@@ -205,14 +227,13 @@ class Inquiries:
             ).all()
             same = self._same_question(db, [(i, aware(first)) for i, first in open_rows], vector)
             if same is None:
-                stored = np.round(vector, 5)  # as the row keeps it
                 best = InquiryRow(
                     question=question, status=OPEN, region=region, channel=channel,
-                    vector=json.dumps(stored.tolist()), first_asked=now, last_asked=now,
+                    vector=encode_vector(vector), first_asked=now, last_asked=now,
                 )
                 db.add(best)
                 db.flush()
-                self._vectors[(best.id, aware(best.first_asked))] = stored
+                self._vectors[(best.id, aware(best.first_asked))] = vector
             else:
                 best = db.get(InquiryRow, same)
                 best.last_asked = now
@@ -234,7 +255,7 @@ class Inquiries:
             chunk = ids[at:at + _IDS_PER_READ]
             for inquiry_id, text in db.execute(select(InquiryRow.id, InquiryRow.vector).where(InquiryRow.id.in_(chunk))):
                 key = missing[inquiry_id]
-                vectors[key] = cache[key] = np.asarray(json.loads(text or "[]"), dtype=np.float32)
+                vectors[key] = cache[key] = decode_vector(text)
         keys = [key for key in open_rows if key in vectors and vectors[key].shape == vector.shape]
         if not keys:
             return None

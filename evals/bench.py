@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import resource
@@ -44,7 +43,7 @@ from sqlalchemy.orm import Session
 from assistant.config import Settings
 from assistant.conversation import ConversationStore
 from assistant.direct import checked_profile, match
-from assistant.inquiries import OPEN, InquiryRow, Inquiries
+from assistant.inquiries import OPEN, InquiryRow, Inquiries, encode_vector
 from assistant.service import Assistant
 from evals.load import load_figures
 from evals.runner import load_questions
@@ -140,7 +139,7 @@ def inquiry_latency(backlog: int = INQUIRY_BACKLOG, rounds: int = 20) -> dict[st
     now = datetime.now(UTC)
     with Session(store.engine) as db, db.begin():
         db.add_all(InquiryRow(question=f"问题{i}", status=OPEN, region="大连市", channel="web",
-                              vector=json.dumps(np.round(vector, 5).tolist()), first_asked=now, last_asked=now)
+                              vector=encode_vector(vector), first_asked=now, last_asked=now)
                    for i, vector in enumerate(unit(backlog)))
     inquiries = Inquiries(store.engine, embed)
     vectors = unit(rounds + 1)

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from importlib import resources
 
 import pytest
+from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.curated import LOCAL_TIME, CuratedDraft
 from assistant.dashboard import stats
 from assistant.errors import Conflict, InvalidRequest, NotFound
+from assistant.inquiries import InquiryRow
 from assistant.presentation import reply_markdown, restored_messages
 from assistant.qa_files import to_csv, to_xlsx
 from assistant.service import Assistant
@@ -73,6 +75,22 @@ def test_a_question_asked_on_another_worker_joins_the_inquiry_already_open(assis
     other_worker.ask("上海市研发补贴多少？")
     reopened = [i for i in open_inquiries(assistant) if i.region == "上海市"]
     assert len(reopened) == 1 and reopened[0].id != shanghai.id and reopened[0].asked == 1
+
+
+def test_an_inquiry_stored_by_an_earlier_version_still_gathers_its_question(assistant):
+    # Rows written before vectors were packed keep them as a JSON list.
+    vector = assistant.kb.query_vector("上海市研发补贴多少？")
+    now = datetime.now(UTC)
+    with Session(assistant.helpdesk.inquiries.engine) as db, db.begin():
+        db.add(InquiryRow(question="上海市研发补贴多少？", status="open", region="上海市", channel="web",
+                          vector=json.dumps([round(float(x), 5) for x in vector]), first_asked=now, last_asked=now))
+    assistant.ask("上海市的研发补贴有多少？")
+    assert [(i.question, i.asked) for i in open_inquiries(assistant)] == [("上海市研发补贴多少？", 1)]
+    assistant.ask("杭州市人才公寓怎么申请？")  # a new one is packed, and read back by the next ask
+    assistant.helpdesk.inquiries._vectors.clear()
+    assistant.ask("杭州人才公寓如何申请？")
+    assert sorted((i.question, i.asked) for i in open_inquiries(assistant)) == [
+        ("上海市研发补贴多少？", 1), ("杭州市人才公寓怎么申请？", 2)]
 
 
 def test_a_published_reply_answers_other_wordings_in_its_region_only(assistant):
