@@ -164,7 +164,10 @@ class HybridRetriever(BaseRetriever):
         rest = ASKING_WORDS.sub(" ", rest)
         # Figures the question states (1.5亿, 5000) are its conditions, read by the tier
         # rules; as words they would favour the clause that happens to print the same digits.
-        words = [t for t in dict.fromkeys(self.kb.tokenizer.tokenize(rest)) if len(t) >= 2 and not _FIGURE.fullmatch(t)]
+        # Words of how it is put (一家, 那边, 还是) name nothing a clause should say.
+        tokenizer = self.kb.tokenizer
+        words = [t for t in dict.fromkeys(tokenizer.tokenize(rest))
+                 if len(t) >= 2 and not _FIGURE.fullmatch(t) and not tokenizer.says_how(t)]
         # A short form no clause uses is covered by the full forms it may stand for.
         variants = [(self.wording.variants(t) if self.wording else ()) + self.kb.expansions(t) for t in words]
         words += [word for word, _ in phrases]

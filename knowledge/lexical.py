@@ -33,6 +33,10 @@ def _in_order(short: str, full: str) -> bool:
     return all(ch in rest for ch in short)
 
 
+_HOW_TAGS = frozenset("rcdpuyeoqi")
+"""jieba's tags of pronouns, conjunctions, adverbs, prepositions, particles, interjections,
+onomatopoeia, measure words and idioms."""
+_FEW = frozenset("一几两多些")
 _SPOKEN_PLACE = re.compile(r"(?:区|县|市|省|村|镇|乡|这|那|哪)里|(?:这|那|哪|块|点|会|事)儿")
 
 class Tokenizer:
@@ -85,15 +89,36 @@ class Tokenizer:
             >>> [Tokenizer().names_a_thing(w) for w in ("搞了个", "县里", "块儿", "安家费", "婴幼儿")]
             [False, False, False, True, True]
         """
+        if "了" in token or token.endswith("个") or _SPOKEN_PLACE.fullmatch(token):
+            return False
+        tag = self._tag_of(token)
+        return tag is not None and (tag.startswith("n") or tag in ("vn", "j", "eng"))
+
+    def _tag_of(self, token: str) -> str | None:
+        """jieba's part-of-speech tag of a word of its dictionaries, None for any other."""
         self.warm_up()
         if self._tags is None:
             import jieba.posseg
 
             self._tags = jieba.posseg.POSTokenizer(self._jieba).word_tag_tab
-        if "了" in token or token.endswith("个") or _SPOKEN_PLACE.fullmatch(token):
+        return self._tags.get(token)
+
+    def says_how(self, token: str) -> bool:
+        """`token` is a word of how a sentence is put, naming nothing asked about: a pronoun,
+        conjunction, adverb, particle, idiom or measure word in jieba's general dictionary
+        (那边, 还是, 非得, 一窍不通), or a count of one or a few (一个, 一家, 几个); not an ordinal
+        that is a policy condition (首次).
+
+        Example:
+            >>> [Tokenizer().says_how(w) for w in ("一家", "那边", "还是", "一窍不通", "首次", "商标", "讲课")]
+            [True, True, True, True, False, False, False]
+        """
+        tag = self._tag_of(token)
+        if tag is None:
             return False
-        tag = self._tags.get(token)
-        return tag is not None and (tag.startswith("n") or tag in ("vn", "j", "eng"))
+        if tag == "m":
+            return token[0] in _FEW
+        return tag[0] in _HOW_TAGS
 
     def _cut_for_search(self, text: str) -> tuple[str, ...]:
         tokens = []

@@ -56,6 +56,14 @@ def test_colloquial_words_reach_the_clause(assistant):
     assert not answer.refused and "200万元" in answer.text, answer.text
 
 
+def test_how_an_owner_puts_it_does_not_hide_the_clause_asked_about(assistant):
+    # 一家, 那边, 还是, 一般: words of how it is said, not of what is asked; the clause on
+    # the 小巨人 reward is shown, not a refusal naming it as merely the closest content.
+    answer = assistant.ask("我们是郑州一家做软件的，那边说小巨人企业有奖，还是得国家级的吧，一般给多少？")
+    assert not answer.refused, answer.text
+    assert "200万元" in answer.text and "抱歉" not in answer.text
+
+
 @pytest.mark.parametrize("message", ["专精特新", "郑州", "？？？!!"])
 def test_a_bare_term_place_or_punctuation_gets_a_clear_outcome(assistant, message):
     from assistant.errors import QuestionRejected
