@@ -8,9 +8,10 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
   its districts is 需确认 for a profile that names only the city.
 - **Who**: a title, size or kind of enterprise (外资企业, 总部企业…) the item asks for
   must be one the profile states, and an industry it is limited to must be the
-  profile's. What the profile cannot settle (the level of a title it did not give, a
-  size it did not say, an item only for newly set-up enterprises) makes the item "check" (需确认) instead
-  of "match".
+  profile's. What the profile cannot settle (the level of a title it did not give, sizes
+  that contradict each other, an item only for newly set-up enterprises) makes the item
+  "check" (需确认) instead of "match". An item for one size, or for the enterprises of one
+  zone, that the profile never mentions is counted in a note instead of listed.
 - **Validity**: an item of a document whose stated term has ended is marked expired and
   left out of the total.
 """
@@ -18,8 +19,8 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
@@ -29,6 +30,8 @@ from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
 MATCH, CHECK = "match", "check"
+_SIZE_UNSAID = "size unsaid"
+"""`_status` of an item only for one size (小微企业, 个体工商户) the profile does not state."""
 _ASKS_FOR_BENEFITS = re.compile(
     r"(?:能|可以|可|会)(?:享受|申请|申报|拿到?|领到?|得到|获得)(?:到)?(?:哪些|什么|啥|多少)(?:政策|补贴|奖励|扶持|优惠|支持|钱)|"
     r"(?:有|享受)(?:哪些|什么|啥)(?:政策|补贴|奖励|扶持|优惠)(?:可以|能)(?:享受|申请|拿)|适用(?:哪些|什么)政策|政策直达|免申即享"
@@ -142,9 +145,23 @@ def asks_for_benefits(text: str) -> bool:
 
 
 _SMALL = "小微企业"
-_SMALL_OWNER = re.compile(r"(?:是|个|家|的)小(?!额|巨|升|区|镇|县|城)[\u4e00-\u9fff]{0,6}?(?:公司|企业|厂|卖家|商户|作坊)")
-"""How owners say their enterprise is small ("甘井子的小外贸公司", "我们是个小厂"), not a kind
-of company named with 小 (小额贷款公司, 小巨人企业)."""
+_SMALL_OWNER = re.compile(r"(?:是|个|家|的)小(?P<business>[\u4e00-\u9fff]{0,4}?)(?:公司|企业|工厂|厂|卖家|商户|作坊)")
+"""How owners say their enterprise is small: 小 before the company ("我们是个小厂") or before
+its business ("甘井子的小外贸公司"); not a word that begins with 小 (小额贷款公司, 小家电厂,
+小平岛的企业)."""
+
+
+def _says_small(text: str) -> str:
+    """The words calling the enterprise small ("小外贸公司"), "" when none do or the owner
+    denies it ("我们不是小公司")."""
+    vocabulary = terms()
+    for found in _SMALL_OWNER.finditer(text):
+        business = found["business"]
+        if business and not vocabulary.businesses_in(business):
+            continue
+        if not _DENIED_BEFORE.search(text[max(0, found.start() - 6):found.start() + 1]):
+            return found.group(0)[1:]
+    return ""
 
 
 def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tuple[str, ...]]:
@@ -162,7 +179,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
-    if not sizes and _SMALL_OWNER.search(text):
+    small = "" if sizes else _says_small(text)
+    if small:
         sizes = [_SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
@@ -178,8 +196,11 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         levels[title] = _level_before(text[max(0, at - 4):at]) if at > 0 else ""
     if not place:
         return None, ()
-    return checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
-                           extra_sizes=sizes if len(sizes) > 1 else (), said=text)
+    profile, assumed = checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
+                                       extra_sizes=sizes if len(sizes) > 1 else (), said=text)
+    if small:
+        assumed = (f"按“{small}”读作{_SMALL}对照。", *assumed)
+    return profile, assumed
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:
@@ -262,23 +283,23 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         if place not in chain and not inside:
             continue  # another district of the same city
         status = _status(record.item, profile, held, vocabulary)
-        if status is not None and inside:
-            status = CHECK  # for one district of the profile's city: is the enterprise there?
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
+        until, expired = term_of(getattr(document, "validity", ""), document.date, today)
         if status == _SIZE_UNSAID:
             # Every enterprise has some size; listing each size's grants to one that did
             # not say would promise a 个体工商户's relief to a factory.
-            other_sizes += 1
+            other_sizes += not expired
             continue
         elsewhere = _zones_not_said(record.item, profile)
         if elsewhere:
             # Only for the enterprises of one zone ("生态科技创新城"), and the owner did not say
             # they are there: most of the city is not, so the item is counted, not listed.
-            other_zones.update(elsewhere)
+            other_zones.update(() if expired else elsewhere)
             continue
-        until, expired = term_of(getattr(document, "validity", ""), document.date, today)
+        if inside:
+            status = CHECK  # for one district of the profile's city: is the enterprise there?
         entry = MatchedItem(record, status, until, expired)
         (matched if status == MATCH else unsure).append(entry)
     zones = sorted({c[len(_IN_ZONE):] for m in (*matched, *unsure) for c in m.record.item.conditions
@@ -286,7 +307,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     if zones:
         assumed = (*assumed, f"按企业位于{'、'.join(zones)}对照：只面向那里企业的条目已按符合所在地列出。")
     for zone, count in sorted(other_zones.items()):
-        assumed = (*assumed, f"另有 {count} 项只面向位于{zone}的企业，未列出；如企业位于那里，请在所在地中写明（如“{zone}”）。")
+        place = zone if zone.startswith(profile.region) else f"{profile.region}{zone}"
+        assumed = (*assumed, f"另有 {count} 项只面向位于{zone}的企业，未列出；如企业位于那里，请在提问或所在地中写明（如“{place}”）。")
     if other_sizes:
         assumed = (*assumed, f"未说明规模：另有 {other_sizes} 项只面向某一规模（如小微企业、个体工商户）的条目未列出，填写规模后可查看。")
     if other_industries:
@@ -298,7 +320,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
-    size_unsaid = False
+    size_asked = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
     for who in item.who:
         if who in vocabulary.titles:
@@ -314,7 +336,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
             if profile.size_unsettled:
                 status = CHECK
-            size_unsaid = not profile.size and not profile.size_unsettled
+            size_asked = True
         elif who not in held:
             # An item for 外资企业, 总部企业…: the profile would say so. One for the
             # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
@@ -324,20 +346,18 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name
-    if size_unsaid:
+    if size_asked and not profile.size and not profile.size_unsettled:
         return _SIZE_UNSAID
     if any(condition in vocabulary.undecided for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?
     return status
 
 
-_SIZE_UNSAID = "size unsaid"
-"""An item only for one size (小微企业, 个体工商户) the profile does not state."""
-
-
 def _zones_not_said(item: BenefitItem, profile: Profile) -> tuple[str, ...]:
-    """The zones of `item`'s "位于…" conditions the owner's words do not place the enterprise in."""
-    return tuple(c[len(_IN_ZONE):] for c in item.conditions if c.startswith(_IN_ZONE) and not _in_zone(c, profile))
+    """The zones of `item`'s "位于…" conditions the owner's words do not place the enterprise
+    in, each by its own name (生态科技创新城 for 大连生态科技创新城 too)."""
+    return tuple(_zone_name(c[len(_IN_ZONE):]) for c in item.conditions
+                 if c.startswith(_IN_ZONE) and not _in_zone(c, profile))
 
 
 _IN_ZONE = "位于"
@@ -358,15 +378,19 @@ def _in_zone(condition: str, profile: Profile) -> bool:
         >>> _in_zone("位于沈阳浑南科技城", Profile("甘井子区", said="我们在大连生态科技城"))
         False
     """
-    zone = condition[len(_IN_ZONE):]
+    core = _zone_name(condition[len(_IN_ZONE):])
+    at = profile.said.find(core)
+    return at >= 0 and not _DENIED_BEFORE.search(profile.said[max(0, at - 8):at])
+
+
+def _zone_name(zone: str) -> str:
+    """A zone's name without the places it opens with (大连生态科技创新城 → 生态科技创新城),
+    unless too little is left to name one zone (浑南科技城 stays whole, 科技城 names none)."""
     core = zone
     for mention in gazetteer().mentions(zone, informal=True):
         if mention.start == len(zone) - len(core):
             core = zone[mention.end:]
-    if len(core) < _ZONE_NAME_CHARS:
-        core = zone  # 科技城 alone, left of 浑南科技城, names no one zone
-    at = profile.said.find(core)
-    return at >= 0 and not _DENIED_BEFORE.search(profile.said[max(0, at - 8):at])
+    return core if len(core) >= _ZONE_NAME_CHARS else zone
 
 
 def _level_before(text: str) -> str:

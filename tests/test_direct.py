@@ -381,7 +381,7 @@ def test_a_document_for_one_zone_grants_to_the_enterprises_there_as_the_owner_sa
     records = records_of("湘潭县支持临湖智造产业园开发建设的若干政策.txt", text)
     elsewhere = match(records, profile_from_text("湘潭县的高新技术企业，能享受哪些政策？")[0])
     assert elsewhere.items == () and elsewhere.unsure == ()
-    assert any("2 项只面向位于临湖智造产业园的企业" in note for note in elsewhere.assumed)
+    assert any("2 项只面向位于临湖智造产业园的企业" in note and "湘潭县临湖智造产业园" in note for note in elsewhere.assumed)
     inside = match(records, profile_from_text("我们是入驻湘潭县临湖智造产业园的高新技术企业，能享受哪些政策？")[0])
     assert sorted(m.item.amount_yuan for m in inside.items) == [500_000, 1_000_000]
     # The form's place field says it as well.
@@ -496,8 +496,11 @@ def test_a_grant_for_one_size_waits_for_the_owner_to_say_the_size():
     assert any("另有 1 项只面向某一规模" in note for note in notes)
     # …one that says it is one gets it, and "小公司" is how owners say 小微.
     assert "减免" in listed(checked_profile("湘潭县", size="个体工商户")[0])[0]
-    assert profile_from_text("我们是湘潭县的小外贸公司，有什么补贴？")[0].size == "小微企业"
-    assert profile_from_text("我们是湘潭县的小额贷款公司，有什么补贴？")[0].size == ""
+    small, notes = profile_from_text("我们是湘潭县的小外贸公司，有什么补贴？")
+    assert small.size == "小微企业" and any("小外贸公司" in note for note in notes)  # said, not silently assumed
+    for named_with_small in ("小额贷款公司", "小家电厂", "小龙虾养殖企业"):
+        assert profile_from_text(f"我们是湘潭县的{named_with_small}，有什么补贴？")[0].size == ""
+    assert profile_from_text("我们不是小公司，湘潭县的，有什么补贴？")[0].size == ""
     # Sizes that contradict each other list each size's grants to confirm.
     sure, unsure, _ = listed(checked_profile("湘潭县", extra_sizes=("小微企业", "规上企业"))[0])
     assert "减免" in unsure and "减免" not in sure

@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.curated import LOCAL_TIME, CuratedDraft
 from assistant.dashboard import stats
 from assistant.errors import Conflict, InvalidRequest, NotFound
-from assistant.inquiries import InquiryRow
+from assistant.inquiries import OPEN, InquiryRow
 from assistant.presentation import reply_markdown, restored_messages
 from assistant.qa_files import to_csv, to_xlsx
 from assistant.service import Assistant
@@ -82,7 +82,7 @@ def test_an_inquiry_stored_by_an_earlier_version_still_gathers_its_question(assi
     vector = assistant.kb.query_vector("上海市研发补贴多少？")
     now = datetime.now(UTC)
     with Session(assistant.helpdesk.inquiries.engine) as db, db.begin():
-        db.add(InquiryRow(question="上海市研发补贴多少？", status="open", region="上海市", channel="web",
+        db.add(InquiryRow(question="上海市研发补贴多少？", status=OPEN, region="上海市", channel="web",
                           vector=json.dumps([round(float(x), 5) for x in vector]), first_asked=now, last_asked=now))
     assistant.ask("上海市的研发补贴有多少？")
     assert [(i.question, i.asked) for i in open_inquiries(assistant)] == [("上海市研发补贴多少？", 1)]
