@@ -151,10 +151,9 @@ its business ("甘井子的小外贸公司"); not a word that begins with 小 (�
 小平岛的企业)."""
 
 
-def _says_small(text: str) -> str:
+def _says_small(text: str, vocabulary) -> str:
     """The words calling the enterprise small ("小外贸公司"), "" when none do or the owner
     denies it ("我们不是小公司")."""
-    vocabulary = terms()
     for found in _SMALL_OWNER.finditer(text):
         business = found["business"]
         if business and not vocabulary.businesses_in(business):
@@ -179,7 +178,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
-    small = "" if sizes else _says_small(text)
+    small = "" if sizes else _says_small(text, vocabulary)
     if small:
         sizes = [_SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
@@ -236,12 +235,11 @@ def checked_profile(
     sizes = list(extra_sizes) or ([size] if size else [])
     if len(set(sizes)) > 1:
         assumed.append(f"同时写了{'和'.join(sizes)}，无法确定企业规模，以下不按规模筛选。")
-        size, unsettled = "", True
     elif size and size not in vocabulary.sizes:
         assumed.append(f"企业规模“{size[:20]}”无法识别（可选：{'、'.join(vocabulary.sizes)}），以下不按规模筛选。")
-        size, unsettled = "", True
-    else:
-        unsettled = False
+    unsettled = len(set(sizes)) > 1 or bool(size and size not in vocabulary.sizes)
+    if unsettled:
+        size = ""
     known, unknown = [], []
     title_levels = dict(title_levels or {})
     for title in titles or ():
@@ -320,7 +318,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
-    size_asked = False
+    size_unsaid = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
     for who in item.who:
         if who in vocabulary.titles:
@@ -336,7 +334,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
             if profile.size_unsettled:
                 status = CHECK
-            size_asked = True
+            size_unsaid = not profile.size and not profile.size_unsettled
         elif who not in held:
             # An item for 外资企业, 总部企业…: the profile would say so. One for the
             # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
@@ -346,7 +344,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name
-    if size_asked and not profile.size and not profile.size_unsettled:
+    if size_unsaid:
         return _SIZE_UNSAID
     if any(condition in vocabulary.undecided for condition in item.conditions):
         status = CHECK  # "对新引进的…": is the enterprise new here?
@@ -356,8 +354,8 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
 def _zones_not_said(item: BenefitItem, profile: Profile) -> tuple[str, ...]:
     """The zones of `item`'s "位于…" conditions the owner's words do not place the enterprise
     in, each by its own name (生态科技创新城 for 大连生态科技创新城 too)."""
-    return tuple(_zone_name(c[len(_IN_ZONE):]) for c in item.conditions
-                 if c.startswith(_IN_ZONE) and not _in_zone(c, profile))
+    names = (_zone_name(c[len(_IN_ZONE):]) for c in item.conditions if c.startswith(_IN_ZONE))
+    return tuple(name for name in names if not _said_to_be_in(name, profile))
 
 
 _IN_ZONE = "位于"
@@ -378,8 +376,11 @@ def _in_zone(condition: str, profile: Profile) -> bool:
         >>> _in_zone("位于沈阳浑南科技城", Profile("甘井子区", said="我们在大连生态科技城"))
         False
     """
-    core = _zone_name(condition[len(_IN_ZONE):])
-    at = profile.said.find(core)
+    return _said_to_be_in(_zone_name(condition[len(_IN_ZONE):]), profile)
+
+
+def _said_to_be_in(zone_name: str, profile: Profile) -> bool:
+    at = profile.said.find(zone_name)
     return at >= 0 and not _DENIED_BEFORE.search(profile.said[max(0, at - 8):at])
 
 

@@ -179,7 +179,7 @@ class HybridRetriever(BaseRetriever):
         # knowledge base may well not cover the question; when it is how the owner talks
         # (区里, 今年, 打算, 能补) it says nothing of the subject, and at full weight would make
         # every clause look uncovered.
-        weights = [w * SPEECH_WEIGHT if df == 0 and not self.kb.tokenizer.names_a_thing(t) else w
+        weights = [w * SPEECH_WEIGHT if df == 0 and not tokenizer.names_a_thing(t) else w
                    for t, w, df in zip(words, self.kb.term_weights(words), self.kb.document_frequencies(words))]
         return QuestionEvidence(
             tokens=tuple(words), weights=tuple(weights), variants=tuple(variants),
