@@ -15,6 +15,8 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
 - a grant without a figure (免征…, 优先供应土地, 准予…扣除, 给予倾斜性支持) is one item
   per recipient it names ("对A免征…，对B减半征收…" is two; "实行递延纳税政策，暂不征收…"
   one), also after the figures of a sentence; "落实…税收优惠政策" only announces;
+- a grant to people no enterprise employs (人才 at large, residents, 境外投资者) is theirs, not
+  an enterprise's; one for an enterprise's own staff (企业高级管理人员) stays the enterprise's;
 - a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind;
   a grant whose sentence names no one is for whom the sentence before it names;
 - a cap stated alone ("单项补助最高不超过40万元") caps every rate before it without one; a
@@ -872,9 +874,10 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
 
 
 _RECIPIENT = re.compile(
-    r"对(?:于)?(?:[^，。；]{0,30}?的)?([^，。；、的对于]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校))[，,。；]?"
+    r"对(?:于)?(?:[^，。；]{0,30}?的)?([^，。；、的对于]{2,14}?(?:机构|联盟|平台|团队|中心|基地|园区|人才|个人|单位|集体|协会|院所|高校|投资者))[，,。；]?"
 )
-""""对经备案的产业创新联盟，给予…": a grant for a kind of body that is not an enterprise."""
+""""对经备案的产业创新联盟，给予…", "对境外投资者从…分配的利润…": a grant for a body or an investor,
+not an enterprise."""
 
 
 _RANKING = re.compile(r"[“\"]?[\u4e00-\u9fff]{0,8}?\d+强[”\"]?")
@@ -967,6 +970,48 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
         if named:
             return named
     return _named(bare, vocabulary)
+
+
+_PEOPLE = r"人才|团队|专家|博士|院士|人员|职工|员工|老年人|孤老|毕业生|学生|居民|个人|劳动者|农民工"
+_TALENT = re.compile(r"人才|团队|专家|博士|院士")
+_ORGANISATION = re.compile(r"企业|公司|单位|机构|总部|平台|园区|基地|中心|协会|商会|高校|院所|项目")
+_PEOPLE_AT_END = re.compile(rf"(?:{_PEOPLE})$")
+_PEOPLE_OPENING = re.compile(rf"^(?!按|依|根据|以)[^，,]{{0,6}}?(?:{_PEOPLE})(?!公寓|数|人数|工资|社保|培训|规模|所得税|账户)")
+_TO_THE_EMPLOYER = re.compile(r"(?:给予|予以)?(?:该|所在|其所在|引进|用人)?(?:企业|单位|用人单位|公司)")
+
+
+def people_recipient(text: str) -> str:
+    """人才 or 个人 when a grant goes to people who are no enterprise's own ("对认定后的优秀人才
+    给予…", "人才到岗后直接兑现…", "对城市…老年人的居家养老服务补贴"); "" when it goes to an
+    enterprise, also for its staff ("对融资租赁企业高级管理人员给予奖励", "用人单位急需引进的…人才")
+    or when what is granted goes to their employer ("对新招用人员，给予企业…补贴").
+
+    Example:
+        >>> people_recipient("对认定后的优秀人才给予5万—10万元奖励"), people_recipient("人才到岗后直接兑现奖励资金")
+        ('人才', '人才')
+        >>> people_recipient("对符合遴选条件的企业高端高技能人才按规定给予补贴"), people_recipient("对引进人才的企业给予奖励")
+        ('', '')
+    """
+    bare, subject, granted = _grant_subject(text)
+    verb = _GRANT_VERB.search(bare)
+    if not granted or verb is None or _TO_THE_EMPLOYER.match(bare, verb.start()):
+        return ""
+    if subject:
+        phrase = re.split(r"[，,]", subject)[0]
+        # "对…老年人的居家养老服务补贴": the grant word names the subsidy, whose kind follows 的.
+        if not _PEOPLE_AT_END.search(phrase) and verb.group(0) not in ("给予", "予以", "享受", "兑现", "提供"):
+            phrase = phrase[: phrase.rfind("的")] if "的" in phrase else phrase
+        if not _PEOPLE_AT_END.search(phrase.rstrip("等")):
+            return ""
+    else:
+        # The piece before a grant word that opens with people, or ends with them ("…人才给予").
+        pieces = (re.split(r"[，,]", bare[: found.start()])[-1] for found in _GRANT_VERB.finditer(bare))
+        phrase = next((piece for piece in pieces if _PEOPLE_OPENING.match(piece) or _PEOPLE_AT_END.search(piece)), "")
+        if not phrase:
+            return ""
+    if _ORGANISATION.search(phrase):
+        return ""
+    return "人才" if _TALENT.search(phrase) else "个人"
 
 
 def _grant_subject(text: str) -> tuple[str, str, bool]:
@@ -1079,6 +1124,9 @@ def _listed_as_examples(text: str, vocabulary: Terms) -> tuple[str, ...]:
 
 
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
+    people = people_recipient(text)
+    if people:
+        return (people,)
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
     # throughout, whoever else a clause names.
     scope = vocabulary.who_in(title)

@@ -504,3 +504,18 @@ def test_a_grant_for_one_size_waits_for_the_owner_to_say_the_size():
     # Sizes that contradict each other list each size's grants to confirm.
     sure, unsure, _ = listed(checked_profile("湘潭县", extra_sizes=("小微企业", "规上企业"))[0])
     assert "减免" in unsure and "减免" not in sure
+
+
+def test_grants_for_people_are_not_promised_to_the_enterprise_but_those_for_its_staff_are():
+    text = ("株洲市人才与企业发展若干措施\n株洲市人民政府\n"
+            "一、人才激励\n对认定后的优秀青年人才给予5万元奖励。人才到岗后直接兑现安家补贴，最高20万元。\n"
+            "二、民生保障\n对城市60周岁以上低保家庭中的老年人的居家养老服务补贴，提高到每人每月300元。\n"
+            "三、企业激励\n对年营业收入首次突破1亿元的企业，给予企业高级管理人员共计30万元奖励。\n"
+            "四、境外投资\n对境外投资者以分配利润直接投资的，给予10万元奖励。\n")
+    records = records_of("株洲市人才与企业发展若干措施.txt", text)
+    people = [r.item for r in records if r.item.who and r.item.who[0] in ("人才", "个人")]
+    assert [i.amount_yuan for i in people] == [50_000, 200_000, 300]
+    # An owner gets the enterprise's own grant, also when its staff are paid; not the
+    # talents' or the residents' own, and not the investor's abroad.
+    result = match(records, checked_profile("株洲市", size="规上企业", titles=["外资企业"])[0])
+    assert [m.item.amount_yuan for m in result.items + result.unsure] == [300_000]
