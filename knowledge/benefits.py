@@ -17,7 +17,9 @@ Rule-based on the language of policy documents (vocabulary in benefit_terms.yaml
   one), also after the figures of a sentence; "落实…税收优惠政策" only announces;
 - a grant to people no enterprise employs (人才 at large, residents, 境外投资者) is theirs, not
   an enterprise's; one for an enterprise's own staff (企业高级管理人员) stays the enterprise's;
-- a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind;
+- a document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind; one
+  for a trade ("…跨境电子商务扶持资金管理规定") limits its items to the trade, and what it grants
+  a platform, a park or a school (named in the sentence or in the heading) is theirs;
   a grant whose sentence names no one is for whom the sentence before it names;
 - a cap stated alone ("单项补助最高不超过40万元") caps every rate before it without one; a
   rate a grant is raised by ("比例可上调10%") is no grant of its own;
@@ -1023,7 +1025,8 @@ def _grant_subject(text: str) -> tuple[str, str, bool]:
     return bare, head[head.rfind("对") + 1:] if "对" in head else "", grant is not None
 
 
-_BODY = re.compile(r"^(?:[^，,]*的)?([^，,的]{2,16}(?:平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间))$")
+_BODY_NOUN = r"平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间|监管中心|学校|院校"
+_BODY = re.compile(rf"^(?:[^，,]*的)?([^，,的]{{0,16}}(?:{_BODY_NOUN}))$")
 """A recipient that is a body, not an enterprise: the noun after the last 的 of the subject."""
 _ZONE = re.compile(
     r"对(?:在|入驻|落户|注册在|位于)?([^，,。；对]{2,12}?(?:城|园|园区|新区|基地|开发区|示范区|片区|自贸区|保税区))(?:规划区域|区域|范围)?内"
@@ -1070,8 +1073,17 @@ def _named(text: str, vocabulary: Terms) -> tuple[str, ...]:
 
 
 def _recipient_kinds(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]:
-    """The kinds `text` names as whom a grant is for (name, start, end), not those joined or used."""
-    return [k for k in vocabulary.kinds_at(text) if not _joined_or_used(text, k[1], k[2])]
+    """The kinds `text` names as whom a grant is for (name, start, end), not those joined or
+    used, nor a trade naming a body ("跨境电子商务公共检测服务平台" is a platform)."""
+    return [k for k in vocabulary.kinds_at(text)
+            if not _joined_or_used(text, k[1], k[2]) and not _names_a_body(text, k[2])]
+
+
+_BODY_AFTER = re.compile(rf"[^，,。；、的和及与或]{{0,8}}?(?:{_BODY_NOUN})(?![^，,。；]{{0,6}}?企业)")
+
+
+def _names_a_body(text: str, end: int) -> bool:
+    return bool(_BODY_AFTER.match(text, end))
 
 
 def _joined_or_used(text: str, start: int, end: int) -> bool:
@@ -1128,8 +1140,10 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     if people:
         return (people,)
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
-    # throughout, whoever else a clause names.
-    scope = vocabulary.who_in(title)
+    # throughout, whoever else a clause names. One for a trade ("…跨境电子商务扶持资金管理
+    # 规定") grants to platforms, parks and schools as well: its trade limits the items'
+    # industry, not their recipients.
+    scope = tuple(kind for kind in vocabulary.who_in(title) if not _trade_kind(kind, vocabulary))
     if _ENTERPRISE_SUBJECT.match(text):
         # "企业从事文化体育产业可按3%的税率计征营业税": its own subject, not the one of the
         # clause's opening words (a path part cut short with …).
@@ -1141,7 +1155,17 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
         recipient = _RECIPIENT.search(source)
         if recipient:
             return (recipient.group(1),) + scope
+        if source is lead:
+            # A heading naming a body ("（三）第三方交易支付平台"): what it grants is the body's.
+            body = _BODY.match(_ENUM_MARK.sub("", path.split(" > ")[-1]))
+            if body and not _OWN_SUBJECT.search(text.split("。")[0]) or body and not recipients_in(text, vocabulary):
+                return (_canonical_body(body.group(1), vocabulary),) + scope
     return scope
+
+
+def _trade_kind(kind: str, vocabulary: Terms) -> bool:
+    """The enterprises of one trade (跨境电商企业, 外贸企业): an industry, not a title."""
+    return kind.endswith("企业") and kind not in vocabulary.titles and bool(vocabulary.industry_in(kind))
 
 
 def _with_cap(item: BenefitItem, cap: int, words: str) -> BenefitItem:

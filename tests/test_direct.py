@@ -519,3 +519,14 @@ def test_grants_for_people_are_not_promised_to_the_enterprise_but_those_for_its_
     # talents' or the residents' own, and not the investor's abroad.
     result = match(records, checked_profile("株洲市", size="规上企业", titles=["外资企业"])[0])
     assert [m.item.amount_yuan for m in result.items + result.unsure] == [300_000]
+
+
+def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_enterprise_claims():
+    text = ("衡阳市跨境电子商务扶持资金管理办法\n衡阳市人民政府\n"
+            "第一条 鼓励跨境电子商务平台建设。\n（一）第三方交易支付平台。对上一年度线上交易额突破2亿美元的，给予100万元扶持资金。\n"
+            "（二）公共检测服务平台。服务良好的跨境电子商务公共检测服务平台，被认定为国家级重点实验室的，一次性给予200万元扶持资金。\n"
+            "第二条 鼓励人才培养。对开设跨境电子商务本科专业的学校，一次性给予50万元扶持资金。\n"
+            "第三条 培育经营主体。对年跨境电商出口额超过500万美元的企业，给予10万元奖励。\n")
+    records = records_of("衡阳市跨境电子商务扶持资金管理办法.txt", text)
+    result = match(records, checked_profile("衡阳市", industry="跨境电商", size="小微企业")[0])
+    assert [m.item.amount_yuan for m in result.items + result.unsure] == [100_000]
