@@ -339,8 +339,9 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             # An item for 外资企业, 总部企业…: the profile would say so. One for the
             # enterprises of the profile's industry (集成电路企业) is its own; one for a team, a
             # talent or a platform of that industry is not.
+            # A non-profit one (非营利体育服务企业) is not the trade's enterprises at large either.
             industry = vocabulary.industry_in(who)
-            if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))):
+            if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))) or "非营利" in who:
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
         return None  # limited to other industries, or to ones the profile does not name

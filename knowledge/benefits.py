@@ -813,12 +813,18 @@ def _tiered(run, vocabulary, clause_id, doc_id, lead, path, title) -> BenefitIte
                           "cap_yuan": max(caps) if caps and tiers and max(caps) != max(tiers) else None})
 
 
+_CANDIDATES_ONLY = re.compile(r"(?:培育|后备)(?:库)?(?:企业)?")
+
+
 def _respectively(part, grants, vocabulary, clause_id, doc_id, lead, path, title):
     """"对国家级、省级专精特新企业分别给予100万元、50万元": one item per recipient, a
     recipient that names only a level sharing the others' kind of enterprise."""
     recipients = _recipients(part.text)
     named = [vocabulary.who_in(r) for r in recipients]
     shared = next((n for n in reversed(named) if n), ())
+    # "省“隐形冠军”及培育企业": the candidates for the title named before.
+    named = [tuple(f"{t}培育企业" for t in named[i - 1] if t in vocabulary.titles)
+             if not n and i and _CANDIDATES_ONLY.fullmatch(r.strip()) else n for i, (n, r) in enumerate(zip(named, recipients))]
     levels = [_LEVEL_WORDS.search(r) for r in recipients]
     paired = len(recipients) == len(grants)
     if not paired:
@@ -1139,6 +1145,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     people = people_recipient(text)
     if people:
         return (people,)
+    nonprofit = _NONPROFIT.search(_BRACKETED.sub("", text))
+    if nonprofit:  # "非营利体育服务企业…免征": not the trade's enterprises at large
+        return (nonprofit.group(0),)
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
     # throughout, whoever else a clause names. One for a trade ("…跨境电子商务扶持资金管理
     # 规定") grants to platforms, parks and schools as well: its trade limits the items'
@@ -1161,6 +1170,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
             if body and not _OWN_SUBJECT.search(text.split("。")[0]) or body and not recipients_in(text, vocabulary):
                 return (_canonical_body(body.group(1), vocabulary),) + scope
     return scope
+
+
+_NONPROFIT = re.compile(r"(?<![向给对])非营利(?:性)?[^，,。；的]{0,8}?企业")
 
 
 def _trade_kind(kind: str, vocabulary: Terms) -> bool:

@@ -530,3 +530,15 @@ def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_ente
     records = records_of("衡阳市跨境电子商务扶持资金管理办法.txt", text)
     result = match(records, checked_profile("衡阳市", industry="跨境电商", size="小微企业")[0])
     assert [m.item.amount_yuan for m in result.items + result.unsure] == [100_000]
+
+
+def test_candidates_for_a_title_and_non_profits_get_their_own_grants_only():
+    text = ("常德市企业梯度培育办法\n常德市人民政府\n"
+            "一、梯度培育\n对评为省“隐形冠军”及培育企业分别给予80万元和10万元奖励。\n"
+            "二、体育产业\n经认定为享受免税资格的非营利体育服务企业，取得的符合条件的收入，免征企业所得税；"
+            "体育企业发生的符合条件的广告费支出按规定在税前扣除。\n")
+    records = records_of("常德市企业梯度培育办法.txt", text)
+    champion = match(records, checked_profile("常德市", titles=["隐形冠军"])[0])
+    assert [m.item.amount_yuan for m in champion.items + champion.unsure] == [800_000]
+    sports = match(records, checked_profile("常德市", industry="体育")[0])
+    assert [m.item.quote[:6] for m in sports.items + sports.unsure] == ["体育企业发生"]
