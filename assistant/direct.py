@@ -343,8 +343,11 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             industry = vocabulary.industry_in(who)
             if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))) or "非营利" in who:
                 return None
-    if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & set(industries):
-        return None  # limited to other industries, or to ones the profile does not name
+    # Limited to other industries, or to ones the profile does not name; an enterprise that
+    # is one of the trade's kinds (外贸企业 for 外贸) is in that trade whatever it makes.
+    trades = set(industries) | {vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")}
+    if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & trades:
+        return None
     if size_unsaid:
         return _SIZE_UNSAID
     if any(condition in vocabulary.undecided for condition in item.conditions):
@@ -457,7 +460,9 @@ def amount_text(item: BenefitItem) -> str:
         unit = f"{item.per_unit}" if item.per_unit else ""
         capped = f"，最高{yuan(item.cap_yuan)}" if item.cap_yuan else ""
         return f"{unit}{yuan(item.amount_yuan)}{capped}"
-    return item.amount_text or "见原文"
+    if item.amount_text:  # as written, with what it is per and its cap: 每增加出口1美元0.02元，最高10万元
+        return f"{item.per_unit}{item.amount_text}" + (f"，最高{yuan(item.cap_yuan)}" if item.cap_yuan else "")
+    return f"最高{yuan(item.cap_yuan)}" if item.cap_yuan else "见原文"
 
 
 def yuan(value: int | None) -> str:

@@ -69,8 +69,8 @@ _LEVEL_NAMES = {"国家级": "national", "国家": "national", "省级": "provin
                 "市级": "city", "区级": "district", "县级": "district"}
 _LEVEL_REACH = 12
 """A level word counts for a title when it stands this near before it ("省级“专精特新”中小企业")."""
-_UNITS = r"(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|名|人每月|家每年|家企业每年|家企业)"
-_PER_UNIT = re.compile(rf"每(?:[^，。；\d每]{{1,3}}?(?:\d+|一))?{_UNITS}")
+_UNITS = r"(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|名|人每月|家每年|家企业每年|家企业|美元)"
+_PER_UNIT = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}")
 """每人, 每平方米, and a unit counted by what is done (每培训1人, 每招用一名)."""
 _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
@@ -90,7 +90,7 @@ _GRANTED_RANGE = re.compile(
     rf"({_NUMBER}\s*(?:亿|千万|百万|万|千)?元)"
 )
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
-_PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,3}}?(?:\d+|一))?{_UNITS}[^，。；]{{0,3}}$")
+_PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}(?:[，,]即)?[^，。；]{{0,3}}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
 _CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
 _BOUGHT = re.compile(r"(?:采购|购买|使用|进口|买)[^，。；,]{0,10}")
@@ -841,12 +841,13 @@ def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path,
     text = part.context + part.text if part.context else part.text
     fixed = [f for f in grants if not f.cap and f.yuan]
     caps = [f for f in grants if f.cap and f.yuan]
-    per_unit = [f for f in fixed if _PER_UNIT_BEFORE.search(text[max(0, f.start - 10):f.start])]
+    per_unit = [f for f in grants if not f.cap and _PER_UNIT_BEFORE.search(text[max(0, f.start - 14):f.start])]
     if per_unit and rates == []:  # "按每平方米50元…，单个企业最高300万元": 50 a unit, capped
         others = [f.yuan for f in fixed + caps if f is not per_unit[0]]
+        # "每增加出口1美元，即给予0.02元": less than a yuan a unit, kept as written.
         return _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who,
-                       amount=per_unit[0].yuan, rate=None, cap=max(others) if others else None, unparsed=[],
-                       level=level)
+                       amount=per_unit[0].yuan, rate=None, cap=max(others) if others else None,
+                       unparsed=[] if per_unit[0].yuan else per_unit[:1], level=level)
     unparsed = [f for f in grants if f.yuan is None]
     rate = rates[0] if rates else None
     if rate is not None:
@@ -876,7 +877,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
         who=who, title_level=level if any(w in vocabulary.titles for w in who) or "认定" in text else "",
         conditions=tuple(c for c in vocabulary.conditions if c in text) + _zone(text, title),
         industry=_industry(text, path, title, vocabulary),
-        amount_text="" if amount or rate or cap or not unparsed else unparsed[0].text,
+        amount_text="" if amount or rate or not unparsed else unparsed[0].text,
         in_kind=part.in_kind,
     )
 
@@ -949,9 +950,9 @@ def _title_level(text: str, vocabulary: Terms) -> str:
 
 _BRACKETED = re.compile(r"[（(][^（()）]*[)）]")
 _GRANT_VERB = re.compile(r"给予|予以|分别|奖励|补助|补贴|资助|享受|兑现|提供|优先|减按|免征|实行")
-_NOT_RECIPIENT = re.compile(r"(?:争创|创建|建设|使用|采购|收购|拟)[^，,。；]{0,4}$")
+_NOT_RECIPIENT = re.compile(r"(?:争创|创建|建设|使用|运用|利用|借助|依托|采购|收购|拟)[^，,。；]{0,4}$")
 """A kind named as what an enterprise uses, builds or means to become ("使用本地集成电路企业
-设备", "拟上市") is not the one the grant is for."""
+设备", "运用跨境电商转型", "拟上市") is not the one the grant is for."""
 _INTO_POOL = re.compile(r"纳入[^，,。；]{0,4}$")
 _POOL = re.compile(r"[^，,。；]{0,4}?(?:预备库|培育库|后备库|库|名单|目录)")
 """纳入高新技术企业预备库: the pool an enterprise joins, not a title it holds."""
@@ -1157,18 +1158,20 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
         # "企业从事文化体育产业可按3%的税率计征营业税": its own subject, not the one of the
         # clause's opening words (a path part cut short with …).
         path = " > ".join(part for part in path.split(" > ") if not part.endswith("…"))
-    for source in (text, lead, path):
+    # The nearest heading first: "（一）推动外贸企业…" speaks for its clause before its article's
+    # "大力培育跨境电子商务经营主体" does.
+    headings = path.split(" > ")[::-1] if path else []
+    for source in (text, lead, *headings):
         found = recipients_in(source, vocabulary)
         if found:
             return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)
         if recipient:
             return (recipient.group(1),) + scope
-        if source is lead:
-            # A heading naming a body ("（三）第三方交易支付平台"): what it grants is the body's.
-            body = _BODY.match(_ENUM_MARK.sub("", path.split(" > ")[-1]))
-            if body and not _OWN_SUBJECT.search(text.split("。")[0]) or body and not recipients_in(text, vocabulary):
-                return (_canonical_body(body.group(1), vocabulary),) + scope
+        # A heading naming a body ("（三）第三方交易支付平台"): what it grants is the body's.
+        body = _BODY.match(_ENUM_MARK.sub("", source)) if source in headings else None
+        if body:
+            return (_canonical_body(body.group(1), vocabulary),) + scope
     return scope
 
 

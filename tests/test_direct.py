@@ -542,3 +542,14 @@ def test_candidates_for_a_title_and_non_profits_get_their_own_grants_only():
     assert [m.item.amount_yuan for m in champion.items + champion.unsure] == [800_000]
     sports = match(records, checked_profile("常德市", industry="体育")[0])
     assert [m.item.quote[:6] for m in sports.items + sports.unsure] == ["体育企业发生"]
+
+
+def test_an_exporter_of_any_trade_gets_the_export_reward_its_heading_names():
+    text = ("岳麓区鼓励外贸及跨境电子商务发展办法\n岳麓区人民政府\n"
+            "第一条 大力培育跨境电子商务经营主体\n"
+            "（一）推动外贸企业运用跨境电商转型发展，鼓励企业扩大出口。企业每增加出口1美元，即给予0.02元人民币的奖励，"
+            "每家企业每年最高奖励不超过10万元。\n")
+    records = records_of("岳麓区鼓励外贸及跨境电子商务发展办法.txt", text)
+    # A logistics firm that exports is a 外贸企业: the reward is per dollar, capped.
+    result = match(records, checked_profile("岳麓区", industry="物流", titles=["外贸企业"])[0])
+    assert [amount_text(m.item) for m in result.items] == ["每增加出口1美元0.02元人民币，最高10万元"]
