@@ -29,6 +29,13 @@ _ADMITTED_CACHE_SIZE = 64
 # measure reported in both a bulletin and a reply; only the better-ranked one is kept.
 DUPLICATE_SIMILARITY = 0.8
 
+AIMS_HEADING = re.compile(r"(?:指导思想|总体目标|发展目标|工作目标|主要目标|基本原则|总体要求|总体思路)\s*$")
+"""A document's opening statement of aims and principles: it names every topic of the
+document (绿色, 物流, 创新…) and grants nothing, so it looks related to any question on them."""
+ASKS_AIMS = re.compile(r"目标|原则|思想|思路|定位|到20\d\d年|要(?:降|达|建成|做到|发展到|实现|提高|增长|突破)|比重|规模.{0,4}多")
+"""A question that asks about aims (目标, 到2020年要建成…, 比重要达到多少) is answered by them."""
+AIMS_FACTOR = 0.1
+
 
 @dataclass(frozen=True)
 class RetrievalFilters:
@@ -61,6 +68,11 @@ class RetrievalFilters:
 SPEECH_WEIGHT = 0.6
 """How much a word of how the owner talks, found in no clause, counts in term coverage."""
 _FIGURE = re.compile(r"[\d.,%％]+")
+
+
+def states_aims(clause_path: str) -> bool:
+    """The clause is a document's statement of aims (…> （一）指导思想)."""
+    return bool(AIMS_HEADING.search(clause_path.split(" > ")[-1])) if clause_path else False
 
 
 class HybridRetriever(BaseRetriever):
@@ -195,8 +207,11 @@ class HybridRetriever(BaseRetriever):
         hits = [replace(hit, scores={**hit.scores, "dense_exact": exact[hit.clause.clause_id]})
                 if hit.clause.clause_id in exact else hit for hit in hits]
         scored = []
+        asks_aims = bool(ASKS_AIMS.search(query))
         for hit, features in zip(hits, question_features(hits, evidence)):
             relevance = self.relevance.probability(features)
+            if not asks_aims and states_aims(hit.clause.clause_path):
+                relevance *= AIMS_FACTOR
             named = dict(zip(FEATURE_KEYS, features))
             scored.append(replace(hit, scores={**hit.scores, **named, "relevance": relevance}))
         return scored

@@ -652,3 +652,31 @@ def test_a_misspelt_word_of_the_documents_is_read_as_they_write_it(assistant):
     answer = assistant.ask("郑州那个知识产权质压融资的培训，是哪个部门办的？")
     assert "质押" in answer.standalone_question and "质压" not in answer.standalone_question
     assert not answer.refused and any("质押" in c.text for c in answer.citations), answer.text
+
+
+def test_a_documents_statement_of_aims_answers_for_its_aims_only(e5, tmp_path):
+    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "沁阳市冷链物流实施意见.txt").write_text(
+        "沁阳市人民政府关于促进冷链物流业发展的实施意见\n"
+        "一、总体要求\n"
+        "（一）指导思想。深入贯彻新发展理念，支持绿色冷链物流发展，加强冷链物流短板领域建设，"
+        "推动绿色冷链物流产业结构升级，提高冷链物流运行质量和效益，降低社会物流成本。\n"
+        "（二）总体目标。到2025年，冷链物流业增加值占全市GDP比重达到5%，基本建成绿色环保、便捷高效的现代冷链物流体系。\n"
+        "二、主要任务\n"
+        "（一）推广绿色运输。支持冷链物流企业发展甩挂运输、共同配送等模式，减少返空运输；推广使用新能源冷藏车。\n"
+        "（二）完善冷链设施。支持企业建设产地预冷设施和低温配送中心，提高冷链设施利用效率。\n",
+        encoding="utf-8",
+    )
+    assert len(kb.ingest([policies]).added) == 1
+    store = ConversationStore("sqlite://")
+    store.open()
+    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
+    ways = assistant.ask("沁阳支持绿色冷链物流发展有哪些措施")
+    assert "甩挂运输" in ways.text and "新发展理念" not in ways.text, ways.text
+    # Only the aims speak of upgrading: they may be related, they are no answer.
+    upgrade = assistant.ask("沁阳推动冷链物流升级都有啥举措")
+    assert upgrade.related and not upgrade.refused, upgrade.text
+    aims = assistant.ask("沁阳冷链物流增加值占GDP比重的目标是多少？")
+    assert "5%" in aims.text, aims.text
