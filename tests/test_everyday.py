@@ -680,3 +680,19 @@ def test_a_documents_statement_of_aims_answers_for_its_aims_only(e5, tmp_path):
     assert upgrade.related and not upgrade.refused, upgrade.text
     aims = assistant.ask("沁阳冷链物流增加值占GDP比重的目标是多少？")
     assert "5%" in aims.text, aims.text
+
+
+def test_asking_for_thresholds_lists_the_article_that_states_them_with_its_opening(kb_copy, tmp_path):
+    policy = (
+        "惠济区总部企业认定办法\n第一章 认定\n第一条 基础条件\n"
+        "（一）注册登记、税务关系在惠济区。\n（二）具有独立法人资格、健全的财务制度。\n"
+        "（三）具有经营决策、组织管理等总部管理职能。\n"
+        "第二条 总部企业认定在满足第一条的同时，须满足以下条件之一：\n（一）年纳税额2000万元以上。\n"
+        "（二）年营业收入1亿元以上。\n（三）年纳税额1000万元以上，且以科技研发为主导的企业。\n"
+        "第三条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-hq-thresholds.txt", policy)
+    listed = assistant.ask("惠济区认定总部企业，纳税、营收这些门坎都有哪些？")
+    lines = listed.text.splitlines()
+    assert lines[0].endswith("须满足以下条件之一："), listed.text
+    assert [line[2:8] for line in lines[1:4]] == ["（一）年纳税", "（二）年营业", "（三）年纳税"], listed.text

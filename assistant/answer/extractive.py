@@ -175,7 +175,9 @@ class ExtractiveAnswerer:
         # A figure or a department asked for is answered by the sentence that states it.
         several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
         if several:
-            lead = _the_list_asked(lead, picks, question.text)
+            named = _the_list_asked(lead, picks, question.text)
+            # An article headed by what the question lists (申报材料) stays the list.
+            lead = named if named is not lead else self._the_article_asked(lead, picks, question.text)
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
@@ -192,7 +194,10 @@ class ExtractiveAnswerer:
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
         lead_region = pick_region(lead.hit, lead.span.text)
-        listed = self._listed(lead, question, tokens, weights) if several else []
+        # An article's first item, its opening before it ("须满足以下条件之一：（一）…"): the
+        # article's items are the list, not the two lines of this one.
+        opens_items = several and _OPENS_A_LIST.search(lead.hit.clause.text) and self._article_items(lead.hit)
+        listed = self._listed(lead, question, tokens, weights) if several and not opens_items else []
         items = self._article_items(lead.hit) if several and not listed else []
         if items:
             shown = {hit.clause.clause_id for hit in items}
@@ -202,7 +207,8 @@ class ExtractiveAnswerer:
         for pick in chosen:
             n = len(citations) + 1
             if pick is lead and items:
-                lines.append(f"{lead_region}：" if lead_region else "相关规定：")
+                opening = _article_opening(items[0])
+                lines.append((f"{lead_region}：" if lead_region else "相关规定：") + opening)
                 for item in items:
                     text = self._item_text(item, question, tokens, weights)
                     citations.append(citation_for(len(citations) + 1, item, text))
@@ -270,6 +276,19 @@ class ExtractiveAnswerer:
         head = f"《{document.title}》的扶持事项："
         tail = [f"（另有{more}项，可具体问某一项。）"] if more > 0 else []
         return Draft("\n".join([head, *lines, *tail, OFFICIAL_NOTE]), tuple(citations), self.mode)
+
+    def _the_article_asked(self, lead: _Pick, picks: list[_Pick], question: str) -> _Pick:
+        """A list is the items of the article the question is most likely about: its best
+        sentence may be only the article's opening ("须满足以下任意三个条件之一："), and one item
+        of another article ("（一）…税务关系…") say more of the question's words."""
+        likeliest = max(picks, key=lambda p: p.hit.scores.get("relevance", 0.0))
+        named = _LISTED_NOUN.search(question)
+        if named and named.group(1) in lead.hit.clause.clause_path:
+            return lead
+        if likeliest is lead or _amends(likeliest) or not self._article_items(likeliest.hit):
+            return lead
+        ratio = likeliest.hit.scores.get("relevance", 0.0) / (lead.hit.scores.get("relevance", 0.0) or 1e-9)
+        return likeliest if ratio >= LIKELIER_ARTICLE else lead
 
     def _article_items(self, hit: ClauseHit) -> list[ClauseHit]:
         """"纳税、营收这些门槛都有哪些": the lead clause is one item of an article
@@ -896,6 +915,16 @@ def _the_list_asked(lead: _Pick, picks: list[_Pick], question: str) -> _Pick:
     return next((p for p in picks if noun in p.hit.clause.parent_path.rsplit(" > ", 1)[-1]), lead)
 
 
+def _article_opening(first_item: ClauseHit) -> str:
+    """"第二条 …须满足以下任意三个条件之一：", the line above an article's first item that says
+    what its items are; "" when there is none."""
+    first_line = first_item.clause.text.strip().split("\n", 1)[0].strip()
+    return first_line if first_line.endswith(("：", ":")) and len(first_line) <= 80 else ""
+
+
+_OPENS_A_LIST = re.compile(r"[:：]\s*\n?\s*[（(]一[)）]")
+LIKELIER_ARTICLE = 1.5
+"""How much likelier than the lead's the best clause must be for its article to be listed."""
 _LISTED_NOUN = re.compile(r"(?:哪些|哪几[项个类种条])([\u4e00-\u9fff]{2})")
 
 
