@@ -975,10 +975,26 @@ def recipients_in(text: str, vocabulary: Terms) -> tuple[str, ...]:
         body = _BODY.match(re.split(r"[，,]", subject)[0])
         if body:  # "对大连企业自建的跨境电子商务第三方支付平台": the platform, not its owner
             return (_canonical_body(body.group(1), vocabulary),)
+        holder = _holder_of_achievements(subject, vocabulary)
+        if holder is not None:
+            return holder
         named = _named(subject, vocabulary)
         if named:
             return named
     return _named(bare, vocabulary)
+
+
+def _holder_of_achievements(subject: str, vocabulary: Terms) -> tuple[str, ...] | None:
+    """"对…新认定的研发中心、…实现挂牌上市、获得中国质量奖…的农产品加工企业": three or more
+    things an enterprise has done, some naming no kind of enterprise, are conditions to meet
+    one of, not kinds it must be; the kinds the enterprise after 的 is named by (none here).
+    None when the subject is not so built."""
+    achieved, _, holder = re.split(r"[，,]", subject)[0].rpartition("的")
+    if not holder.endswith(("企业", "公司")):
+        return None
+    things = [thing for thing in achieved.split("、") if thing.strip()]
+    named = [bool(_named(thing, vocabulary)) for thing in things]
+    return _named(holder, vocabulary) if len(things) >= 3 and any(named) and not all(named) else None
 
 
 _PEOPLE = r"人才|团队|专家|博士|院士|人员|职工|员工|老年人|孤老|毕业生|学生|居民|个人|劳动者|农民工"
@@ -1163,7 +1179,7 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     headings = path.split(" > ")[::-1] if path else []
     for source in (text, lead, *headings):
         found = recipients_in(source, vocabulary)
-        if found:
+        if found or source is text and _holder_of_achievements(_grant_subject(text)[1], vocabulary) is not None:
             return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)
         if recipient:

@@ -553,3 +553,12 @@ def test_an_exporter_of_any_trade_gets_the_export_reward_its_heading_names():
     # A logistics firm that exports is a 外贸企业: the reward is per dollar, capped.
     result = match(records, checked_profile("岳麓区", industry="物流", titles=["外贸企业"])[0])
     assert [amount_text(m.item) for m in result.items] == ["每增加出口1美元0.02元人民币，最高10万元"]
+
+
+def test_things_an_enterprise_has_done_listed_as_alternatives_are_conditions_not_kinds():
+    text = ("吉林省农产品加工业发展意见\n吉林省人民政府\n"
+            "一、品牌建设\n对新认定的省级企业技术研发中心、在新三板实现挂牌上市、获得省长质量奖或吉林名牌的"
+            "农产品加工企业，给予一次性奖励20万元。\n")
+    records = records_of("吉林省农产品加工业发展意见.txt", text)
+    result = match(records, checked_profile("吉林省", industry="农产品加工", size="规上企业")[0])
+    assert [m.item.amount_yuan for m in result.items + result.unsure] == [200_000]
