@@ -423,7 +423,22 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     kept = _one_each(kept)
     kept = [i if i.who or _OWN_SUBJECT.search(i.quote) or _GOVERNMENT_ACTS.match(i.quote) or _ENTERPRISE_SUBJECT.match(i.quote)
             else replace(i, who=_subject_before(text, i.quote, vocabulary)) for i in kept]
+    kept = _bodies_go_on(kept)
     return [each for item in kept for each in _each_alternative(item, vocabulary)]
+
+
+def _bodies_go_on(items: list[BenefitItem]) -> list[BenefitItem]:
+    """"对…的跨境电子商务平台，给予20万元；超过5000万美元的，给予50万元。针对非英语国家…的，给予
+    15万元": a grant naming no recipient after one for a body (a platform, a park) is the
+    body's too, not every enterprise's."""
+    out: list[BenefitItem] = []
+    for item in items:
+        before = out[-1] if out else None
+        if before is not None and before.who and _BODY.match(before.who[0]) and item.who != before.who \
+                and not recipients_in(item.quote, terms()) and not _RECIPIENT.search(item.quote):
+            item = replace(item, who=before.who)
+        out.append(item)
+    return out
 
 
 def _each_alternative(item: BenefitItem, vocabulary: Terms) -> list[BenefitItem]:
