@@ -160,9 +160,14 @@ class Wording:
             return ""
         for term in terms:
             differing = sum(1 for a, b in zip(term, piece) if a != b)
-            if differing == 1 and not _is_word(piece):
+            if differing == 1 and not _is_word(piece) and not _place_then_a_joining_word(piece, term):
                 return term
         return ""
+
+
+def _place_then_a_joining_word(piece: str, term: str) -> bool:
+    """"大连是不是…", "郑州是否…": a place's short form then 是, typed as meant (not 大连市)."""
+    return piece[-1] != term[-1] and piece[-1] in _FUNCTION_CHARACTERS and piece[:-1] in gazetteer().surfaces
 
 
 class _KnowledgeBaseWords:

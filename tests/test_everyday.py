@@ -51,6 +51,12 @@ def test_misspelt_terms_are_understood(assistant, typed, fact):
     assert not answer.refused and fact in answer.text, answer.text
 
 
+@pytest.mark.parametrize("typed", ["郑州是不是对小巨人企业有奖励？", "郑州是否奖励首次获评的小巨人企业"])
+def test_a_place_then_shi_is_read_as_typed_not_as_a_misspelt_city(assistant, typed):
+    answer = assistant.ask(typed)
+    assert answer.standalone_question == typed and "200万元" in answer.text, answer.text
+
+
 def test_colloquial_words_reach_the_clause(assistant):
     answer = assistant.ask("郑州评上小巨人的公司能拿多少钱？")
     assert not answer.refused and "200万元" in answer.text, answer.text
