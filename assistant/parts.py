@@ -33,6 +33,8 @@ _SIDE_BY_SIDE = re.compile(
 # How a part asks, and fillers: what is left is what it is about.
 _CONTENT_FREE = re.compile(r"[\W\d]|几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|"
                            r"[啊呢吧呀哦嘛得要有又还能会都再就是的了个家年天]")
+_LEANS_BACK = re.compile(r"(?:能|可以|可)(?:用上|用得上|用|享受|申请|申报|报|拿到|参加|适用)(?:[不吗么]|不了)?\s*[？?]?\s*$")
+"""A later part asking whether the owner can use what the part before names, naming it not."""
 _SUBJECTLESS_CHARS = 2
 """A part with no more than this many characters of content asks about the part before it."""
 NOT_STATED = "（这一问，知识库的政策文件中没有找到直接规定。）"
@@ -65,6 +67,8 @@ def question_parts(question: str) -> list[str]:
         ['辽宁办执照是不是一照一码了？', '辽宁能不能全程网上登记？']
         >>> question_parts("不管是不是小微企业，都能享受减免吗？")
         ['不管是不是小微企业，都能享受减免吗？']
+        >>> question_parts("大连是不是要搞个物流信息平台？我们这种中小物流公司能用上不")
+        ['大连是不是要搞个物流信息平台？我们这种中小物流公司能用上不']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
@@ -77,6 +81,8 @@ def question_parts(question: str) -> list[str]:
     opens_own_ask = [p != piece and not _POINTS_BACK.match(p) for p, piece in zip(parts, pieces)]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
+    if any(_LEANS_BACK.search(p) and not own for p, own in zip(parts[1:], opens_own_ask[1:])):
+        return [question]  # "…要搞个物流信息平台？我们这种中小物流公司能用上不": one ask
     context = _leading_context(parts[0])
     for i in range(1, len(parts)):
         if len(_CONTENT_FREE.sub("", parts[i])) <= _SUBJECTLESS_CHARS:

@@ -196,6 +196,13 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
 
 
+def test_a_second_ask_whether_the_owner_can_use_what_the_first_names_is_one_ask(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、整合物流信息资源，建设全县统一的智慧物流公共信息平台。鼓励物流龙头企业面向中小企业建设信息服务平台。")
+    answer = assistant.ask("宁陵县是不是要搞个统一的物流信息平台？我们这种中小物流公司能用上不")
+    assert "2. " not in answer.text and "面向中小企业" in answer.text, answer.text
+
+
 @pytest.mark.parametrize("question", [
     "宁陵县省级专精特新企业奖励多少钱，引进博士每月补贴多少？",
     "宁陵县省级专精特新企业奖励和引进博士每月生活补贴分别是多少？",
