@@ -12,6 +12,7 @@ from assistant.presentation import citation_card
 from assistant.relevance import RelevanceModel
 from assistant.replies import RELATED_LEAD
 from assistant.service import Assistant
+from assistant.wording import Wording
 from knowledge.index import KnowledgeBase, KnowledgeConfig
 
 
@@ -213,6 +214,20 @@ def test_two_asks_in_one_sentence_are_answered_one_by_one(e5, tmp_path, question
     assert not answer.refused and "2. " in answer.text, answer.text
     first, second = answer.text.index("1. "), answer.text.index("2. ")
     assert "20万元" in answer.text[first:second] and "3000元" in answer.text[second:]
+
+
+def test_a_common_short_form_of_a_policy_term_finds_the_clause(kb_copy, tmp_path):
+    policy = ("惠济区促进房地产业平稳发展的若干措施\n一、培育房地产业新的增长点。结合新型城镇化建设，继续狠抓中心镇建设。"
+              "加快实施城市棚户区改造、城中村改造工程。对棚户区改造工程所需新增建设用地实行应保尽保。\n"
+              "二、推动工业地产、商业地产、养老地产等非住宅房地产加快发展。\n")
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-housing.txt", policy)
+    answer = assistant.ask("我们是惠济区的开发商，棚改项目要新增建设用地能保证不？")
+    assert not answer.refused and not answer.related and "应保尽保" in answer.text, answer.text
+    # The words owners shorten policy terms to: each finds the term the documents write.
+    wording = Wording.load()
+    for short, full in [("棚改", "棚户区改造"), ("双创", "大众创业万众创新"), ("营改增", "营业税改征增值税"),
+                        ("公租房", "公共租赁住房")]:
+        assert (full, (full, short)) in wording.phrases(f"惠济区{short}有啥政策"), short
 
 
 def test_a_short_form_no_clause_uses_finds_its_full_form(e5, tmp_path):
