@@ -311,11 +311,11 @@ def parse_money(number: str, unit: str = "", currency: str = "元") -> int | Non
     Example:
         >>> parse_money("200", "万"), parse_money("1.5", "亿"), parse_money("五十", "万"), parse_money("3", "万", "美元")
         (2000000, 150000000, 500000, None)
-        >>> parse_money("5", "千万"), parse_money("一亿五千万"), parse_money("十万零五千")
-        (50000000, 150000000, 105000)
+        >>> parse_money("5", "千万"), parse_money("一亿五千万"), parse_money("十万零五千"), parse_money("002")
+        (50000000, 150000000, 105000, None)
     """
-    if currency == "美元":
-        return None
+    if currency == "美元" or re.match(r"0\d", number):
+        return None  # "给予002元": a misprint, kept as written
     scale = {"亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000, "万": 10_000, "千": 1_000}.get(unit, 1)
     try:
         if not set(number) & _CHINESE_DIGITS:
