@@ -20,10 +20,11 @@ _PART_END = re.compile(r"(?<=[？?；;])")
 _LEADING_JOINERS = re.compile(r"^(?:另外|还有|以及|再就是|然后|那|并且|同时)[，,、]?")
 _MIN_PART_CHARS = 5
 _ASKS = re.compile(
-    r"几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|(?<!不管)(?<!无论)(?<!不论)([\u4e00-\u9fff])[不没]\1|"
+    r"(?<![好十跟和与同])几|多少|什么|啥|哪|谁|怎么|咋|如何|是否|吗|能否|可否|有没有|(?<!不管)(?<!无论)(?<!不论)([\u4e00-\u9fff])[不没]\1|"
     r"(?:能|可以|可|会|行|要|给|有|了|过|支持|管)[^，,？?]{0,12}[不没](?=\s*[，,？?]|\s*$)"
 )
 """How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not),
+几 unless it counts loosely ("跟几家高校", "好几个亿", "十几个员工"),
 "是不是…了，" and "能不能…" by saying the verb twice."""
 _COMMA = re.compile(r"(?<=[，,])")
 # "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
@@ -69,6 +70,8 @@ def question_parts(question: str) -> list[str]:
         ['不管是不是小微企业，都能享受减免吗？']
         >>> question_parts("大连是不是要搞个物流信息平台？我们这种中小物流公司能用上不")
         ['大连是不是要搞个物流信息平台？我们这种中小物流公司能用上不']
+        >>> question_parts("我们跟几家高校搞了个产业创新联盟，在区里备了案，一年最多能给多少？")
+        ['我们跟几家高校搞了个产业创新联盟，在区里备了案，一年最多能给多少？']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """

@@ -197,6 +197,12 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
 
 
+def test_a_loose_count_in_the_owners_account_asks_nothing(e5, tmp_path):
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对经县主管部门备案的产业创新联盟，每年给予最高100万元的资助。")
+    answer = assistant.ask("我们跟几家高校搞了个产业创新联盟，在宁陵县备了案，一年最多能给多少？")
+    assert "1. " not in answer.text and "100万元" in answer.text, answer.text
+
+
 def test_a_second_ask_whether_the_owner_can_use_what_the_first_names_is_one_ask(e5, tmp_path):
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、整合物流信息资源，建设全县统一的智慧物流公共信息平台。鼓励物流龙头企业面向中小企业建设信息服务平台。")
