@@ -118,20 +118,25 @@ def test_a_place_name_shared_by_two_covered_places_is_asked_back(e5, tmp_path):
     assert "10万元" in settled.text and "20万元" not in settled.text
 
 
-def assistant_on_one_policy(e5, tmp_path, second_clause: str) -> Assistant:
-    """An assistant over one county policy: a 20万元 专精特新 award and `second_clause`."""
+def assistant_on_policy(e5, tmp_path, filename: str, text: str) -> Assistant:
+    """An assistant over one policy file, `text` stored as `filename`."""
     kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "宁陵县扶持办法.txt").write_text(
-        "宁陵县人民政府关于支持中小企业发展的若干措施\n"
-        f"一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n{second_clause}\n",
-        encoding="utf-8",
-    )
+    (policies / filename).write_text(text, encoding="utf-8")
     assert len(kb.ingest([policies]).added) == 1
     store = ConversationStore("sqlite://")
     store.open()
     return Assistant(Settings(data_dir=tmp_path), kb, store)
+
+
+def assistant_on_one_policy(e5, tmp_path, second_clause: str) -> Assistant:
+    """An assistant over one county policy: a 20万元 专精特新 award and `second_clause`."""
+    return assistant_on_policy(
+        e5, tmp_path, "宁陵县扶持办法.txt",
+        "宁陵县人民政府关于支持中小企业发展的若干措施\n"
+        f"一、对新认定的省级专精特新中小企业，给予一次性奖励20万元。\n{second_clause}\n",
+    )
 
 
 def test_a_short_question_that_leans_on_the_previous_one_unannounced_is_answered_from_it(e5, tmp_path):
@@ -689,10 +694,8 @@ def test_a_misspelt_word_of_the_documents_is_read_as_they_write_it(assistant):
 
 
 def test_a_documents_statement_of_aims_answers_for_its_aims_only(e5, tmp_path):
-    kb = KnowledgeBase.open(KnowledgeConfig(data_dir=tmp_path / "data"), embedder=e5)
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "沁阳市冷链物流实施意见.txt").write_text(
+    assistant = assistant_on_policy(
+        e5, tmp_path, "沁阳市冷链物流实施意见.txt",
         "沁阳市人民政府关于促进冷链物流业发展的实施意见\n"
         "一、总体要求\n"
         "（一）指导思想。深入贯彻新发展理念，支持绿色冷链物流发展，加强冷链物流短板领域建设，"
@@ -701,12 +704,7 @@ def test_a_documents_statement_of_aims_answers_for_its_aims_only(e5, tmp_path):
         "二、主要任务\n"
         "（一）推广绿色运输。支持冷链物流企业发展甩挂运输、共同配送等模式，减少返空运输；推广使用新能源冷藏车。\n"
         "（二）完善冷链设施。支持企业建设产地预冷设施和低温配送中心，提高冷链设施利用效率。\n",
-        encoding="utf-8",
     )
-    assert len(kb.ingest([policies]).added) == 1
-    store = ConversationStore("sqlite://")
-    store.open()
-    assistant = Assistant(Settings(data_dir=tmp_path), kb, store)
     ways = assistant.ask("沁阳支持绿色冷链物流发展有哪些措施")
     assert "甩挂运输" in ways.text and "新发展理念" not in ways.text, ways.text
     # Only the aims speak of upgrading: they may be related, they are no answer.
