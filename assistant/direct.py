@@ -265,6 +265,9 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     chain = set(gazetteer().chain(profile.region)) or {profile.region}
     held = set(profile.titles) | {implied for t in profile.titles for implied in _IMPLIED_TITLES.get(t, ())}
     vocabulary = terms()
+    # An enterprise that is one of a trade's kinds (外贸企业) is in that trade whatever it makes.
+    trades = set(vocabulary.industry_chain(profile.industry)) | {
+        trade for trade in (vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")) if trade}
     matched: list[MatchedItem] = []
     unsure: list[MatchedItem] = []
     other_industries = 0
@@ -280,7 +283,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         inside = place not in chain and profile.region in gazetteer().ancestors(place)
         if place not in chain and not inside:
             continue  # another district of the same city
-        status = _status(record.item, profile, held, vocabulary)
+        status = _status(record.item, profile, held, trades, vocabulary)
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
@@ -315,7 +318,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
                        tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed)
 
 
-def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> str | None:
+def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
     size_unsaid = False
@@ -343,11 +346,8 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], vocabulary) -> 
             industry = vocabulary.industry_in(who)
             if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))) or "非营利" in who:
                 return None
-    # Limited to other industries, or to ones the profile does not name; an enterprise that
-    # is one of the trade's kinds (外贸企业 for 外贸) is in that trade whatever it makes.
-    trades = set(industries) | {vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")}
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & trades:
-        return None
+        return None  # limited to other industries, or to ones the profile is not in
     if size_unsaid:
         return _SIZE_UNSAID
     if any(condition in vocabulary.undecided for condition in item.conditions):

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from assistant.answer.base import OFFICIAL_NOTE, Draft
 from assistant.questions import POINTING_WORDS
-from knowledge.regions import region_mentions
+from knowledge.benefits import terms as benefit_terms
+from knowledge.regions import policy_terms, region_mentions
 from knowledge.text import CITATION_MARK
 
 MAX_PARTS = 3
@@ -36,6 +37,22 @@ _CONTENT_FREE = re.compile(r"[\W\d]|几|多少|什么|啥|哪|谁|怎么|咋|如
                            r"[啊呢吧呀哦嘛得要有又还能会都再就是的了个家年天]")
 _LEANS_BACK = re.compile(r"(?:能|可以|可)(?:用上|用得上|用|享受|申请|申报|报|拿到|参加|适用)(?:[不吗么]|不了)?\s*[？?]?\s*$")
 """A later part asking whether the owner can use what the part before names, naming it not."""
+_OWNER_WORDS = re.compile(r"我们|我|咱们|俺们|这种|这样的|这类|中小|小|公司|企业|厂")
+
+
+def _leans_back(part: str) -> bool:
+    """Whether `part` asks if the owner can use what the part before names, naming nothing
+    itself but the owner ("我们这种中小物流公司能用上不"; not "外资企业可以享受不",
+    "加计扣除我们能享受吗")."""
+    if not _LEANS_BACK.search(part):
+        return False
+    said = _CONTENT_FREE.sub("", _OWNER_WORDS.sub("", _LEANS_BACK.sub("", part)))
+    names_a_kind = bool(benefit_terms().who_in(part)) or any(term in part for term in policy_terms())
+    return not names_a_kind and len(said) <= _OWNER_ACCOUNT_CHARS
+
+
+_OWNER_ACCOUNT_CHARS = 4
+"""What is left of such a part, the owner's own trade ("物流"), is no more than this."""
 _SUBJECTLESS_CHARS = 2
 """A part with no more than this many characters of content asks about the part before it."""
 NOT_STATED = "（这一问，知识库的政策文件中没有找到直接规定。）"
@@ -72,6 +89,8 @@ def question_parts(question: str) -> list[str]:
         ['大连是不是要搞个物流信息平台？我们这种中小物流公司能用上不']
         >>> question_parts("我们跟几家高校搞了个产业创新联盟，在区里备了案，一年最多能给多少？")
         ['我们跟几家高校搞了个产业创新联盟，在区里备了案，一年最多能给多少？']
+        >>> question_parts("高新技术企业奖励多少？外资企业可以享受不")
+        ['高新技术企业奖励多少？', '外资企业可以享受不']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
     """
@@ -84,7 +103,7 @@ def question_parts(question: str) -> list[str]:
     opens_own_ask = [p != piece and not _POINTS_BACK.match(p) for p, piece in zip(parts, pieces)]
     if len(parts) < 2 or len(parts) > MAX_PARTS or any(len(re.sub(r"\W", "", p)) < _MIN_PART_CHARS for p in parts):
         return [question]
-    if any(_LEANS_BACK.search(p) and not own for p, own in zip(parts[1:], opens_own_ask[1:])):
+    if any(_leans_back(p) and not own for p, own in zip(parts[1:], opens_own_ask[1:])):
         return [question]  # "…要搞个物流信息平台？我们这种中小物流公司能用上不": one ask
     context = _leading_context(parts[0])
     for i in range(1, len(parts)):

@@ -32,7 +32,7 @@ DUPLICATE_SIMILARITY = 0.8
 AIMS_HEADING = re.compile(r"(?:指导思想|总体目标|发展目标|工作目标|主要目标|基本原则|总体要求|总体思路)\s*$")
 """A document's opening statement of aims and principles: it names every topic of the
 document (绿色, 物流, 创新…) and grants nothing, so it looks related to any question on them."""
-ASKS_AIMS = re.compile(r"目标|原则|思想|思路|定位|到20\d\d年|要(?:降|达|建成|做到|发展到|实现|提高|增长|突破)|比重|规模.{0,4}多")
+ASKS_AIMS = re.compile(r"目标|原则(?!上)|思想|思路|定位|到20\d\d年|(?<![需不])要(?:降|达到|建成|做到|发展到|实现|提高|增长|突破)|比重")
 """A question that asks about aims (目标, 到2020年要建成…, 比重要达到多少) is answered by them."""
 AIMS_FACTOR = 0.1
 

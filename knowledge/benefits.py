@@ -423,11 +423,11 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
     kept = _one_each(kept)
     kept = [i if i.who or _OWN_SUBJECT.search(i.quote) or _GOVERNMENT_ACTS.match(i.quote) or _ENTERPRISE_SUBJECT.match(i.quote)
             else replace(i, who=_subject_before(text, i.quote, vocabulary)) for i in kept]
-    kept = _bodies_go_on(kept)
+    kept = _bodies_go_on(kept, vocabulary)
     return [each for item in kept for each in _each_alternative(item, vocabulary)]
 
 
-def _bodies_go_on(items: list[BenefitItem]) -> list[BenefitItem]:
+def _bodies_go_on(items: list[BenefitItem], vocabulary: Terms) -> list[BenefitItem]:
     """"对…的跨境电子商务平台，给予20万元；超过5000万美元的，给予50万元。针对非英语国家…的，给予
     15万元": a grant naming no recipient after one for a body (a platform, a park) is the
     body's too, not every enterprise's."""
@@ -435,7 +435,8 @@ def _bodies_go_on(items: list[BenefitItem]) -> list[BenefitItem]:
     for item in items:
         before = out[-1] if out else None
         if before is not None and before.who and _BODY.match(before.who[0]) and item.who != before.who \
-                and not recipients_in(item.quote, terms()) and not _RECIPIENT.search(item.quote):
+                and not recipients_in(item.quote, vocabulary) and not _RECIPIENT.search(item.quote) \
+                and not _ENTERPRISE_SUBJECT.match(item.quote):  # "入驻园区的企业，…": the tenants'
             item = replace(item, who=before.who)
         out.append(item)
     return out
@@ -1007,29 +1008,30 @@ def _holder_of_achievements(subject: str, vocabulary: Terms) -> tuple[str, ...] 
     achieved, _, holder = re.split(r"[，,]", subject)[0].rpartition("的")
     if not holder.endswith(("企业", "公司")):
         return None
-    things = [thing for thing in achieved.split("、") if thing.strip()]
+    # "获得国家级、省级、市级专精特新称号": levels of one title are one thing.
+    things = [thing for thing in re.split(r"(?<!级)、", achieved) if thing.strip()]
     named = [bool(_named(thing, vocabulary)) for thing in things]
     return _named(holder, vocabulary) if len(things) >= 3 and any(named) and not all(named) else None
 
 
 _PEOPLE = r"人才|团队|专家|博士|院士|人员|职工|员工|老年人|孤老|毕业生|学生|居民|个人|劳动者|农民工"
 _TALENT = re.compile(r"人才|团队|专家|博士|院士")
-_ORGANISATION = re.compile(r"企业|公司|单位|机构|总部|平台|园区|基地|中心|协会|商会|高校|院所|项目")
+_ORGANISATION = re.compile(r"企业|公司|单位|机构|总部|平台|园区|基地|中心|协会|商会|高校|院所|项目|站")
 _PEOPLE_AT_END = re.compile(rf"(?:{_PEOPLE})$")
 _PEOPLE_OPENING = re.compile(rf"^(?!按|依|根据|以)[^，,]{{0,6}}?(?:{_PEOPLE})(?!公寓|数|人数|工资|社保|培训|规模|所得税|账户)")
 _TO_THE_EMPLOYER = re.compile(r"(?:给予|予以)?(?:该|所在|其所在|引进|用人)?(?:企业|单位|用人单位|公司)")
 
 
-def people_recipient(text: str) -> str:
+def _people_recipient(text: str) -> str:
     """人才 or 个人 when a grant goes to people who are no enterprise's own ("对认定后的优秀人才
     给予…", "人才到岗后直接兑现…", "对城市…老年人的居家养老服务补贴"); "" when it goes to an
     enterprise, also for its staff ("对融资租赁企业高级管理人员给予奖励", "用人单位急需引进的…人才")
     or when what is granted goes to their employer ("对新招用人员，给予企业…补贴").
 
     Example:
-        >>> people_recipient("对认定后的优秀人才给予5万—10万元奖励"), people_recipient("人才到岗后直接兑现奖励资金")
+        >>> _people_recipient("对认定后的优秀人才给予5万—10万元奖励"), _people_recipient("人才到岗后直接兑现奖励资金")
         ('人才', '人才')
-        >>> people_recipient("对符合遴选条件的企业高端高技能人才按规定给予补贴"), people_recipient("对引进人才的企业给予奖励")
+        >>> _people_recipient("对符合遴选条件的企业高端高技能人才按规定给予补贴"), _people_recipient("对引进人才的企业给予奖励")
         ('', '')
     """
     bare, subject, granted = _grant_subject(text)
@@ -1064,6 +1066,8 @@ def _grant_subject(text: str) -> tuple[str, str, bool]:
 
 
 _BODY_NOUN = r"平台|园区|基地|联盟|合作社|实验室|孵化器|众创空间|监管中心|学校|院校"
+_BUILDS = r"建设|建立|搭建|打造|入驻|使用|运营|开设|设立|支持|鼓励|推动|加快|引导|培育|发展"
+"""Verbs: a phrase holding one is a measure ("支持企业建设公共服务平台"), not a body's name."""
 _BODY = re.compile(rf"^(?:[^，,]*的)?([^，,的]{{0,16}}(?:{_BODY_NOUN}))$")
 """A recipient that is a body, not an enterprise: the noun after the last 的 of the subject."""
 _ZONE = re.compile(
@@ -1117,7 +1121,9 @@ def _recipient_kinds(text: str, vocabulary: Terms) -> list[tuple[str, int, int]]
             if not _joined_or_used(text, k[1], k[2]) and not _names_a_body(text, k[2])]
 
 
-_BODY_AFTER = re.compile(rf"[^，,。；、的和及与或]{{0,8}}?(?:{_BODY_NOUN})(?![^，,。；]{{0,6}}?企业)")
+_BODY_AFTER = re.compile(
+    rf"(?:(?!{_BUILDS})[^，,。；、的和及与或]){{0,8}}?(?:{_BODY_NOUN})(?![^，,。；]{{0,6}}?企业)")
+""""跨境电子商务公共检测服务平台": the trade names the platform; not "物流企业建设公共信息平台"."""
 
 
 def _names_a_body(text: str, end: int) -> bool:
@@ -1174,11 +1180,12 @@ def _listed_as_examples(text: str, vocabulary: Terms) -> tuple[str, ...]:
 
 
 def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tuple[str, ...]:
-    people = people_recipient(text)
+    people = _people_recipient(text)
     if people:
         return (people,)
-    nonprofit = _NONPROFIT.search(_BRACKETED.sub("", text))
-    if nonprofit:  # "非营利体育服务企业…免征": not the trade's enterprises at large
+    bare = _BRACKETED.sub("", text)
+    nonprofit = _NONPROFIT.search(bare)
+    if nonprofit and not _EXCEPTED.match(bare, nonprofit.end()):  # "非营利体育服务企业…免征": not the trade's enterprises at large
         return (nonprofit.group(0),)
     # A document for one kind of enterprise ("…利用外资若干政策措施") grants to that kind
     # throughout, whoever else a clause names. One for a trade ("…跨境电子商务扶持资金管理
@@ -1192,6 +1199,8 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     # The nearest heading first: "（一）推动外贸企业…" speaks for its clause before its article's
     # "大力培育跨境电子商务经营主体" does.
     headings = path.split(" > ")[::-1] if path else []
+    # "入驻园区的企业，按房租的50%给予补贴" under "三、产业园区": the tenants', not the park's.
+    names_enterprises = bool(_ENTERPRISE_SUBJECT.match(text)) or "企业" in re.split(r"[，,。；]", text)[0]
     for source in (text, lead, *headings):
         found = recipients_in(source, vocabulary)
         if found or source is text and _holder_of_achievements(_grant_subject(text)[1], vocabulary) is not None:
@@ -1200,13 +1209,15 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
         if recipient:
             return (recipient.group(1),) + scope
         # A heading naming a body ("（三）第三方交易支付平台"): what it grants is the body's.
-        body = _BODY.match(_ENUM_MARK.sub("", source)) if source in headings else None
-        if body:
+        body = _BODY.match(_ENUM_MARK.sub("", source)) if source in headings and not names_enterprises else None
+        if body and len(body.group(1)) >= 4 and not re.search(_BUILDS, source):  # not a bare "平台" part
             return (_canonical_body(body.group(1), vocabulary),) + scope
     return scope
 
 
-_NONPROFIT = re.compile(r"(?<![向给对])非营利(?:性)?[^，,。；的]{0,8}?企业")
+_NONPROFIT = re.compile(r"(?<![向给])非营利(?:性)?[^，,。；的]{0,8}?企业")
+_EXCEPTED = re.compile(r"[^。；]{0,4}?(?:除外|不享受|不适用)")
+""""…，非营利性体育企业除外": the grant is for the others."""
 
 
 def _trade_kind(kind: str, vocabulary: Terms) -> bool:

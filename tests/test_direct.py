@@ -564,3 +564,18 @@ def test_things_an_enterprise_has_done_listed_as_alternatives_are_conditions_not
     records = records_of("吉林省农产品加工业发展意见.txt", text)
     result = match(records, checked_profile("吉林省", industry="农产品加工", size="规上企业")[0])
     assert [m.item.amount_yuan for m in result.items + result.unsure] == [200_000]
+
+
+def test_who_stays_the_enterprise_where_levels_verbs_tenants_and_exceptions_say_so():
+    text = ("湘乡市产业发展若干措施\n湘乡市人民政府\n"
+            "一、梯度培育\n对获得国家级、省级、市级专精特新称号的企业，给予10万元奖励。\n"
+            "二、物流平台\n对物流企业建设公共信息平台的，给予50万元补助。\n"
+            "三、产业园区\n对新建的产业园区，给予50万元奖励；入驻园区的企业，按房租的50%给予补贴。\n"
+            "四、体育产业\n对体育企业给予5万元奖励，非营利性体育企业除外。对非营利性体育企业免征房产税。\n")
+    records = records_of("湘乡市产业发展若干措施.txt", text)
+    plain = match(records, checked_profile("湘乡市", industry="物流", size="规上企业")[0])
+    # No title: not the 专精特新 award; the logistics platform grant is the logistics firm's own;
+    # the park's grant is the park's, the rent subsidy the tenants'.
+    assert sorted(m.item.amount_yuan or m.item.rate for m in plain.items + plain.unsure) == [0.5, 500_000]
+    sports = match(records, checked_profile("湘乡市", industry="体育", titles=["专精特新"])[0])
+    assert sorted(m.item.amount_yuan or m.item.rate for m in sports.items + sports.unsure) == [0.5, 50_000, 100_000]

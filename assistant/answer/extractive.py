@@ -196,9 +196,10 @@ class ExtractiveAnswerer:
         lead_region = pick_region(lead.hit, lead.span.text)
         # An article's first item, its opening before it ("须满足以下条件之一：（一）…"): the
         # article's items are the list, not the two lines of this one.
-        opens_items = several and _OPENS_A_LIST.search(lead.hit.clause.text) and self._article_items(lead.hit)
+        article = self._article_items(lead.hit) if several else []
+        opens_items = bool(article) and _OPENS_A_LIST.search(lead.hit.clause.text) is not None
         listed = self._listed(lead, question, tokens, weights) if several and not opens_items else []
-        items = self._article_items(lead.hit) if several and not listed else []
+        items = article if not listed else []
         if items:
             shown = {hit.clause.clause_id for hit in items}
             chosen = [lead, *(p for p in chosen if p is not lead and p.hit.clause.clause_id not in shown)]
@@ -916,13 +917,13 @@ def _the_list_asked(lead: _Pick, picks: list[_Pick], question: str) -> _Pick:
 
 
 def _article_opening(first_item: ClauseHit) -> str:
-    """"第二条 …须满足以下任意三个条件之一：", the line above an article's first item that says
+    """"第二条 …须满足以下任意三个条件之一：", the opening above an article's first item that says
     what its items are; "" when there is none."""
-    first_line = first_item.clause.text.strip().split("\n", 1)[0].strip()
-    return first_line if first_line.endswith(("：", ":")) and len(first_line) <= 80 else ""
+    opening = _LEAD_IN.search(first_item.clause.text)
+    return opening.group(0).strip() if opening is not None and opening.start() == 0 else ""
 
 
-_OPENS_A_LIST = re.compile(r"[:：]\s*\n?\s*[（(]一[)）]")
+_OPENS_A_LIST = re.compile(rf"[:：]\s*(?:{_ITEM_START.pattern})")
 LIKELIER_ARTICLE = 1.5
 """How much likelier than the lead's the best clause must be for its article to be listed."""
 _LISTED_NOUN = re.compile(r"(?:哪些|哪几[项个类种条])([\u4e00-\u9fff]{2})")
