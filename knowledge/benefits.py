@@ -1201,9 +1201,12 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     headings = path.split(" > ")[::-1] if path else []
     # "入驻园区的企业，按房租的50%给予补贴" under "三、产业园区": the tenants', not the park's.
     names_enterprises = bool(_ENTERPRISE_SUBJECT.match(text)) or "企业" in re.split(r"[，,。；]", text)[0]
+    holder = _holder_of_achievements(_grant_subject(text)[1], vocabulary)
+    if holder is not None:  # what it lists are conditions: its holder is all it names
+        return holder + tuple(w for w in scope if w not in holder)
     for source in (text, lead, *headings):
         found = recipients_in(source, vocabulary)
-        if found or source is text and _holder_of_achievements(_grant_subject(text)[1], vocabulary) is not None:
+        if found:
             return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)
         if recipient:

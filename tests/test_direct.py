@@ -46,6 +46,12 @@ def records_of(filename: str, text: str) -> list[BenefitRecord]:
                                          document.title)]
 
 
+def offered(records: list[BenefitRecord], region: str, **profile) -> list:
+    """What the page shows a profile: the items that may apply, then those to confirm."""
+    result = match(records, checked_profile(region, **profile)[0])
+    return list(result.items + result.unsure)
+
+
 def test_what_a_clause_grants_is_read_item_by_item():
     items = extract_benefits(
         "对首次获评的“小巨人”企业、专精特新企业，分别给予200万元、50万元一次性奖励；"
@@ -517,8 +523,7 @@ def test_grants_for_people_are_not_promised_to_the_enterprise_but_those_for_its_
     assert [i.amount_yuan for i in people] == [50_000, 200_000, 300]
     # An owner gets the enterprise's own grant, also when its staff are paid; not the
     # talents' or the residents' own, and not the investor's abroad.
-    result = match(records, checked_profile("株洲市", size="规上企业", titles=["外资企业"])[0])
-    assert [m.item.amount_yuan for m in result.items + result.unsure] == [300_000]
+    assert [m.item.amount_yuan for m in offered(records, "株洲市", size="规上企业", titles=["外资企业"])] == [300_000]
 
 
 def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_enterprise_claims():
@@ -530,8 +535,7 @@ def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_ente
             "第二条 鼓励人才培养。对开设跨境电子商务本科专业的学校，一次性给予50万元扶持资金。\n"
             "第三条 培育经营主体。对年跨境电商出口额超过500万美元的企业，给予10万元奖励。\n")
     records = records_of("衡阳市跨境电子商务扶持资金管理办法.txt", text)
-    result = match(records, checked_profile("衡阳市", industry="跨境电商", size="小微企业")[0])
-    assert [m.item.amount_yuan for m in result.items + result.unsure] == [100_000]
+    assert [m.item.amount_yuan for m in offered(records, "衡阳市", industry="跨境电商", size="小微企业")] == [100_000]
 
 
 def test_candidates_for_a_title_and_non_profits_get_their_own_grants_only():
@@ -540,10 +544,8 @@ def test_candidates_for_a_title_and_non_profits_get_their_own_grants_only():
             "二、体育产业\n经认定为享受免税资格的非营利体育服务企业，取得的符合条件的收入，免征企业所得税；"
             "体育企业发生的符合条件的广告费支出按规定在税前扣除。\n")
     records = records_of("常德市企业梯度培育办法.txt", text)
-    champion = match(records, checked_profile("常德市", titles=["隐形冠军"])[0])
-    assert [m.item.amount_yuan for m in champion.items + champion.unsure] == [800_000]
-    sports = match(records, checked_profile("常德市", industry="体育")[0])
-    assert [m.item.quote[:6] for m in sports.items + sports.unsure] == ["体育企业发生"]
+    assert [m.item.amount_yuan for m in offered(records, "常德市", titles=["隐形冠军"])] == [800_000]
+    assert [m.item.quote[:6] for m in offered(records, "常德市", industry="体育")] == ["体育企业发生"]
 
 
 def test_an_exporter_of_any_trade_gets_the_export_reward_its_heading_names():
@@ -562,8 +564,7 @@ def test_things_an_enterprise_has_done_listed_as_alternatives_are_conditions_not
             "一、品牌建设\n对新认定的省级企业技术研发中心、在新三板实现挂牌上市、获得省长质量奖或吉林名牌的"
             "农产品加工企业，给予一次性奖励20万元。\n")
     records = records_of("吉林省农产品加工业发展意见.txt", text)
-    result = match(records, checked_profile("吉林省", industry="农产品加工", size="规上企业")[0])
-    assert [m.item.amount_yuan for m in result.items + result.unsure] == [200_000]
+    assert [m.item.amount_yuan for m in offered(records, "吉林省", industry="农产品加工", size="规上企业")] == [200_000]
 
 
 def test_who_stays_the_enterprise_where_levels_verbs_tenants_and_exceptions_say_so():
@@ -573,9 +574,9 @@ def test_who_stays_the_enterprise_where_levels_verbs_tenants_and_exceptions_say_
             "三、产业园区\n对新建的产业园区，给予50万元奖励；入驻园区的企业，按房租的50%给予补贴。\n"
             "四、体育产业\n对体育企业给予5万元奖励，非营利性体育企业除外。对非营利性体育企业免征房产税。\n")
     records = records_of("湘乡市产业发展若干措施.txt", text)
-    plain = match(records, checked_profile("湘乡市", industry="物流", size="规上企业")[0])
+    plain = offered(records, "湘乡市", industry="物流", size="规上企业")
     # No title: not the 专精特新 award; the logistics platform grant is the logistics firm's own;
     # the park's grant is the park's, the rent subsidy the tenants'.
-    assert sorted(m.item.amount_yuan or m.item.rate for m in plain.items + plain.unsure) == [0.5, 500_000]
-    sports = match(records, checked_profile("湘乡市", industry="体育", titles=["专精特新"])[0])
-    assert sorted(m.item.amount_yuan or m.item.rate for m in sports.items + sports.unsure) == [0.5, 50_000, 100_000]
+    assert sorted(m.item.amount_yuan or m.item.rate for m in plain) == [0.5, 500_000]
+    sports = offered(records, "湘乡市", industry="体育", titles=["专精特新"])
+    assert sorted(m.item.amount_yuan or m.item.rate for m in sports) == [0.5, 50_000, 100_000]
