@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from knowledge.benefits import INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, term_of, terms
+from knowledge.benefits import (
+    INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, term_of, terms,
+)
 from knowledge.models import ClauseHit
 from knowledge.regions import find_regions, gazetteer, is_region
 
@@ -110,11 +112,31 @@ class MatchResult:
     unsure: tuple[MatchedItem, ...]
     assumed: tuple[str, ...] = ()
     """What was assumed or left out of the profile, in Chinese."""
+    caps: dict[str, DocumentCap] = field(default_factory=dict)
+    """Per document id: what one enterprise may get from all its grants together."""
+
+    def _sums(self) -> dict[str, int]:
+        sums: dict[str, int] = {}
+        for m in self.items:
+            if not m.expired:
+                sums[m.item.doc_id] = sums.get(m.item.doc_id, 0) + item_ceiling(m.item)
+        return sums
 
     @property
     def total_yuan(self) -> int:
-        """The fixed amounts and caps of the items that apply and are in force."""
-        return sum(item_ceiling(m.item) for m in self.items if not m.expired)
+        """The fixed amounts and caps of the items that apply and are in force, each
+        document's no more than the cap it puts on all its grants together."""
+        return sum(min(total, self.caps[doc].amount_yuan) if doc in self.caps else total
+                   for doc, total in self._sums().items())
+
+    @property
+    def capped(self) -> list[tuple[BenefitRecord, DocumentCap]]:
+        """The documents whose items add up to more than the cap they state, with one of
+        their records (for its title)."""
+        sums = self._sums()
+        firsts = {m.item.doc_id: m.record for m in reversed(self.items)}
+        return [(firsts[doc], self.caps[doc]) for doc, total in sums.items()
+                if doc in self.caps and total > self.caps[doc].amount_yuan]
 
     def as_json(self) -> dict:
         return {
@@ -122,6 +144,9 @@ class MatchResult:
                         "titles": list(self.profile.titles)},
             "items": [m.as_json() for m in self.items], "unsure": [m.as_json() for m in self.unsure],
             "total_yuan": self.total_yuan, "total_text": yuan(self.total_yuan), "assumed": list(self.assumed),
+            "capped": [{"doc_id": record.item.doc_id, "title": record.document.title, "cap_yuan": cap.amount_yuan,
+                        "cap_text": yuan(cap.amount_yuan), "clause_id": cap.clause_id, "quote": cap.quote}
+                       for record, cap in self.capped],
         }
 
 
@@ -273,6 +298,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     other_industries = 0
     other_zones: Counter[str] = Counter()
     other_sizes = 0
+    caps = getattr(records, "caps", {})
     if isinstance(records, BenefitRecords):
         records = records.in_regions(chain)  # a million items: only the chain's regions'
     for record in records:
@@ -315,7 +341,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
-                       tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed)
+                       tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed,
+                       {doc: cap for doc, cap in caps.items() if any(m.item.doc_id == doc for m in matched)})
 
 
 def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], vocabulary) -> str | None:

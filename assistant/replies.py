@@ -148,6 +148,7 @@ def benefit_list(result, contact: str) -> Draft:
     # The items to confirm are counted apart, so the lines listed and "另有…未列出" add up.
     to_confirm = f"，另有 {len(unsure)} 项需确认" if unsure else ""
     lines.append(f"按您所说的情况（{described}），可能适用的政策有 {len(in_force)} 项{to_confirm}{total}：")
+    lines += [f"（合计已按《{record.document.title}》的总额上限计算：{cap.quote}。）" for record, cap in result.capped]
     for group, title in ((shown_items, ""), (shown_unsure, f"以下 {len(unsure)} 项还要看企业是否符合条件，请对照原文确认：")):
         if not group:
             continue

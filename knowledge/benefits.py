@@ -158,6 +158,11 @@ class BenefitRecords(list):
         ['辽宁省', '辽宁省']
     """
 
+    def __init__(self, records=(), caps: dict[str, "DocumentCap"] | None = None) -> None:
+        super().__init__(records)
+        self.caps = caps or {}
+        """Per document id: what one enterprise may get from all its grants together."""
+
     @functools.cached_property
     def _by_region(self) -> dict[str, list[tuple[int, BenefitRecord]]]:
         grouped: dict[str, list[tuple[int, BenefitRecord]]] = {}
@@ -357,6 +362,64 @@ class _Part:
     """A comma piece of a sentence whose earlier piece named the recipient."""
 
 
+_CAP_SUBJECT = r"(?:单一|同一|单个|单家|每家|每个|每一)(?:企业|单位|市场主体|主体)"
+_DOCUMENT_CAP = re.compile(
+    rf"{_CAP_SUBJECT}[^。；;]{{0,30}}?(?:不超过|不得超过|不高于|最高|最多|上限为?)\s*(?:为)?\s*"
+    rf"({_NUMBER})\s*(亿|千万|百万|万|千)?\s*元")
+_WHOLE_POLICY = re.compile(r"本(?:办法|政策|措施|意见|细则|规定|方案|条例|文件)")
+_EVERY_GRANT = re.compile(r"(?:各类|各项|上述|以上)[^。；;]{0,12}?(?:总额|合计|累计|总计|总和)")
+
+
+@dataclass(frozen=True)
+class DocumentCap:
+    """What one enterprise may get from all of a document's grants together ("单一企业每年
+    享受本办法规定的各类扶持资金总额不超过500万元")."""
+
+    amount_yuan: int
+    clause_id: str
+    quote: str
+
+
+def document_cap(sentence: str) -> tuple[int, str] | None:
+    """(yuan, the words) when `sentence` caps what one enterprise gets from the whole
+    document, not from one grant: it names the document or all its grants together.
+
+    Example:
+        >>> document_cap("单一企业每年享受本办法规定的各类扶持资金总额不超过500万元人民币。")[0]
+        5000000
+        >>> document_cap("同一企业同一年度享受上述奖补资金累计最高200万元"), document_cap("每家企业每年最高奖励不超过10万元。")
+        ((2000000, '同一企业同一年度享受上述奖补资金累计最高200万元'), None)
+    """
+    found = _DOCUMENT_CAP.search(sentence)
+    if found is None:
+        return None
+    scope = sentence[found.start():found.end()]
+    if not (_WHOLE_POLICY.search(scope) or _EVERY_GRANT.search(scope)):
+        return None
+    amount = parse_money(found.group(1), found.group(2) or "")
+    if amount is None:
+        return None
+    end = re.compile(r"[，,。；;！？]").search(sentence, found.end())
+    return amount, sentence[found.start():end.start() if end else len(sentence)].strip()
+
+
+def _before_document_cap(sentence: str) -> str:
+    """The sentence up to a cap on all the document's grants, which grants nothing itself
+    ("…给予20万元奖励，同一企业享受本政策累计不超过100万元。" keeps its first half)."""
+    found = _DOCUMENT_CAP.search(sentence)
+    if found is None or document_cap(sentence[found.start():]) is None:
+        return sentence
+    return sentence[:found.start()].rstrip("，,、 ")
+
+
+def document_caps(clauses) -> DocumentCap | None:
+    """The cap a document's clauses put on one enterprise's grants from it, if any (the
+    lowest, should two clauses state one)."""
+    found = [DocumentCap(cap[0], clause.clause_id, cap[1]) for clause in clauses
+             for sentence in _PART_END.split(clause.text) if (cap := document_cap(sentence))]
+    return min(found, key=lambda cap: cap.amount_yuan, default=None)
+
+
 def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "") -> list[BenefitItem]:
     """The grants stated in one clause.
 
@@ -537,6 +600,7 @@ def _grant_parts(text: str, vocabulary: Terms):
     # 专精特新20万元）") is a sentence of its own, not more figures of the one around it.
     text = _GRANTING_BRACKET.sub(lambda m: "。" + m.group(1) + "。", text)
     for whole in _PART_END.split(text):
+        whole = _before_document_cap(whole)
         # "对A、B分别给予…，对C、D分别给予…": each 分别 with the recipients before it.
         pieces = re.split(r"(?<=[，,])(?=对)", whole) if whole.count("分别") > 1 else [whole]
         yield from _sentence_parts(pieces, vocabulary)

@@ -16,7 +16,8 @@ import numpy as np
 
 from knowledge import regions
 from knowledge.benefits import (
-    BenefitItem, BenefitRecord, BenefitRecords, clause_hash, corrected, correction_json, item_key, stored_items,
+    BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, clause_hash, corrected, correction_json, document_caps,
+    item_key, stored_items,
 )
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
@@ -78,6 +79,7 @@ class KnowledgeBase:
         self._benefits_lock = threading.Lock()
         # Items as extracted, by document version (corrections are applied on top).
         self._benefit_items: dict[tuple[str, str], list[tuple[Clause, list[BenefitItem]]]] = {}
+        self._benefit_caps: dict[tuple[str, str], DocumentCap | None] = {}
 
     @classmethod
     def open(cls, config: KnowledgeConfig, embedder: Embedder | None = None, rebuild: bool = False) -> KnowledgeBase:
@@ -163,14 +165,18 @@ class KnowledgeBase:
             documents = {d.doc_id: d for d in self.documents()}
             versions = {(doc_id, d.content_hash) for doc_id, d in documents.items()}
             self._benefit_items = {key: items for key, items in self._benefit_items.items() if key in versions}
+            self._benefit_caps = {key: cap for key, cap in self._benefit_caps.items() if key in versions}
             missing = {doc_id for doc_id, content_hash in versions if (doc_id, content_hash) not in self._benefit_items}
             if missing:
                 read: dict[str, list] = {doc_id: [] for doc_id in missing}
+                every_clause: dict[str, list] = {doc_id: [] for doc_id in missing}
                 for clause, stored in self.registry.benefit_rows(missing):
                     if clause.doc_id in read:
+                        every_clause[clause.doc_id].append(clause)
                         read[clause.doc_id].append((clause, stored_items(clause, documents[clause.doc_id], stored)))
                 for doc_id, items in read.items():
                     self._benefit_items[(doc_id, documents[doc_id].content_hash)] = items
+                    self._benefit_caps[(doc_id, documents[doc_id].content_hash)] = document_caps(every_clause[doc_id])
             corrections = self.registry.benefit_corrections()
             records = BenefitRecords(
                 BenefitRecord(item, clause, documents[doc_id])
@@ -178,6 +184,7 @@ class KnowledgeBase:
                 for clause, items in clauses
                 for item in corrected(items, clause, corrections)
             )
+            records.caps = {doc_id: cap for (doc_id, _), cap in self._benefit_caps.items() if cap is not None}
             self._benefits = (revision, records)
             return records
 

@@ -203,6 +203,28 @@ def test_items_follow_the_document_when_it_changes(server, api):
     server.app.state.library.upload([("宁乡市支持企业高质量发展若干措施.txt", DENGFENG.encode())])
 
 
+def test_a_documents_cap_on_all_its_grants_holds_the_total_down(server, api):
+    capped = (
+        "浏阳市促进烟花产业发展扶持办法\n浏阳市人民政府\n"
+        "第一条 对年度纳税额首次超过1亿元的烟花企业给予一次性奖励300万元。\n"
+        "第二条 对年度技术改造投入超过1000万元的烟花企业，按投入额的10%给予补助，最高补助400万元。\n"
+        "第三条 同一企业同一年度享受本办法各类扶持资金累计不超过500万元，企业可择优申报。\n"
+    )
+    report = server.app.state.library.upload([("浏阳市促进烟花产业发展扶持办法.txt", capped.encode())])
+    assert report.added, report.rejected
+    try:
+        body = api.post("/api/match", json={"region": "浏阳市"}).json()
+        amounts = sorted(i["amount_yuan"] or i["cap_yuan"] for i in body["items"])
+        assert amounts == [3_000_000, 4_000_000]  # the cap itself grants nothing
+        assert body["total_yuan"] == 5_000_000 and body["total_text"] == "500万元"
+        note, = body["capped"]
+        assert note["title"] == "浏阳市促进烟花产业发展扶持办法" and "累计不超过500万元" in note["quote"]
+        chat = api.post("/api/chat", json={"question": "我们是浏阳的烟花企业，能享受哪些政策？"}).json()
+        assert "合计约500万元" in chat["answer"] and "累计不超过500万元" in chat["answer"], chat["answer"]
+    finally:
+        server.app.state.library.remove(report.added[0][0])
+
+
 @pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
 def test_the_direct_page_lists_cards_with_a_total_and_opens_the_clause(server, open_page, phone):
     page = open_page(1366, 900, phone=phone, bypass_csp=True)  # bypass: lets axe-core in

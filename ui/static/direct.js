@@ -67,6 +67,9 @@
       total.appendChild(document.createTextNode("有固定金额或上限的合计约 "));
       total.appendChild(element("span", "hq-total", data.total_text));
       summary.appendChild(total);
+      (data.capped || []).forEach(function (cap) {
+        summary.appendChild(element("p", "hq-assumed", "合计已按《" + cap.title + "》的总额上限计算：" + cap.quote + "。"));
+      });
     }
     data.assumed.forEach(function (note) { summary.appendChild(element("p", "hq-assumed", note)); });
     result.appendChild(summary);
