@@ -27,6 +27,15 @@ _ASKS = re.compile(
 """How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not),
 几 unless it counts loosely ("跟几家高校", "好几个亿", "十几个员工"),
 "是不是…了，" and "能不能…" by saying the verb twice."""
+_LOOSE_COUNT = re.compile(r"(?:想|打算|准备|顺便|计划|急着)[^，,。？?几]{0,4}几(?=[个家名位台套处条款批])")
+"""几 after what the owner plans to do counts loosely too ("想招几个程序员", "顺便铺几个营销网点")."""
+
+
+def _asks(piece: str) -> re.Match | None:
+    """Where `piece` asks something (`_ASKS`), a loosely counting 几 not counted."""
+    return _ASKS.search(_LOOSE_COUNT.sub(lambda m: m.group(0)[:-1] + "些", piece))
+
+
 _COMMA = re.compile(r"(?<=[，,])")
 # "A和B分别是多少": one ask about two things, split into "A是多少" and "B是多少".
 _SIDE_BY_SIDE = re.compile(
@@ -120,6 +129,37 @@ def question_parts(question: str) -> list[str]:
 _POINTS_BACK = re.compile(POINTING_WORDS)
 
 
+def without_asked_before(question: str, previous: str) -> str:
+    """A follow-up read with the previous question in front, less that question's own ask,
+    which was answered already: its words before the ask stay as the subject.
+
+    Example:
+        >>> without_asked_before("甘井子融资租赁公司注册资本到位了能奖多少，这笔奖励钱，区里对咋花有要求没？",
+        ...                      "甘井子融资租赁公司注册资本到位了能奖多少？")
+        '甘井子融资租赁公司注册资本到位了，这笔奖励钱，区里对咋花有要求没？'
+        >>> without_asked_before("那省级的奖多少？", "国家级小巨人奖多少？")
+        '那省级的奖多少？'
+    """
+    parts = question_parts(question)
+    asked = previous.rstrip("？?。！! ")
+    kept = [p for p in parts if p.rstrip("？?。！! ") != asked]
+    if len(parts) < 2 or len(kept) != len(parts) - 1 or not question.startswith(asked):
+        return question
+    subject = _context_of(asked)
+    rest = question[len(asked):].lstrip("，,？? ")
+    return f"{subject}，{rest}" if subject and not rest.startswith(subject) else rest
+
+
+def _context_of(asked: str) -> str:
+    """The words of a question before its ask, up to the last comma before it."""
+    ask = _asks(asked)
+    head = asked[: ask.start()] if ask else asked
+    return _ASKING_VERBS.sub("", head).rstrip("，, ")
+
+
+_ASKING_VERBS = re.compile(r"(?:能|可以|可|会|要|给|有|奖|补|拿|领|享受|申请|报|算)+$")
+
+
 def with_subject_of(first: str, part: str) -> str:
     """`part` searched again with what `first` asks about in front, for a later ask that
     names no subject of its own; the place both name is said once.
@@ -145,7 +185,7 @@ def _leading_context(part: str) -> str:
     pieces = [p for p in _COMMA.split(part) if p.strip()]
     context = ""
     for piece in pieces[:-1]:
-        if _ASKS.search(piece):
+        if _asks(piece):
             break
         context += piece
     return context
@@ -154,7 +194,7 @@ def _leading_context(part: str) -> str:
 def _subject_of(part: str) -> str:
     """What a part asks about: its words before the ask ("对外地分公司有啥要求？" ->
     "对外地分公司"), lent to a next part that names nothing ("得有几家啊？")."""
-    ask = _ASKS.search(part)
+    ask = _asks(part)
     head = part[: ask.start()] if ask else part
     return head.rstrip("有是要的由向对按，, ")
 
@@ -163,11 +203,11 @@ def _asks_between_commas(question: str) -> list[str] | None:
     """"床位一张补多少，运营补贴又是多少？": pieces between commas that each ask something;
     a piece that asks nothing ("跨境电商人才培训，") is context for the ask after it."""
     pieces = [p for p in _COMMA.split(question.strip()) if p.strip()]
-    if sum(1 for p in pieces if _ASKS.search(p)) < 2:
+    if sum(1 for p in pieces if _asks(p)) < 2:
         return None
     asks, context = [], ""
     for piece in pieces:
-        if _ASKS.search(piece):
+        if _asks(piece):
             asks.append((context + piece).rstrip("，,") + ("" if piece.rstrip().endswith(("？", "?")) else "？"))
         else:
             context += piece
@@ -177,7 +217,7 @@ def _asks_between_commas(question: str) -> list[str] | None:
 def _side_by_side(question: str) -> list[str] | None:
     """"紧缺人才引进目标和新增技能人才目标各是多少？" -> the same ask of each."""
     match = _SIDE_BY_SIDE.match(question.strip())
-    if match is None or not _ASKS.search(match["tail"]):
+    if match is None or not _asks(match["tail"]):
         return None
     head, first, second, tail = match["head"], match["first"], match["second"], match["tail"]
     # "专精特新企业奖励郑州和金华各给多少": two places; what comes before the first is shared.

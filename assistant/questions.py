@@ -96,6 +96,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平(?![台价])|亩|公顷)"),
         re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*(?:平方米|平米|㎡|亩|公顷)"),
     ),
+    # What a grant may be spent on (咋花, 能用来干啥): 用于…, 专款专用, 不得用于….
+    "use": (
+        re.compile(r"咋花|怎么花|怎样花|怎么用|咋用|用途|用在哪|花在哪|(?:能|可以)?用来(?:干|做)?(?:啥|什么)|用于(?:啥|什么|哪)|(?:干|做)(?:啥|什么)用"),
+        re.compile(r"用于|用途|专款专用|使用范围"),
+    ),
     "doc_number": (
         re.compile(r"文号|哪个文件|什么文件|依据"),
         re.compile(r"〔\d{4}〕\d+号"),
@@ -510,8 +515,17 @@ def asked_fact_kinds(text: str) -> tuple[str, ...]:
         ('amount', 'ratio', 'date')
         >>> asked_fact_kinds("这笔资金是哪几个部门管的？"), asked_fact_kinds("有几个项目？")
         (('who',), ('count',))
+        >>> asked_fact_kinds("这笔奖励钱对咋花有要求没？")
+        ('use', 'amount')
     """
-    return tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
+    kinds = tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
+    if "use" in kinds and not _ASKS_AMOUNT.search(text):
+        # "这笔奖励钱咋花": the grant is what it is about, how it may be spent what it asks.
+        kinds = ("use", *(k for k in kinds if k != "use"))
+    return kinds
+
+
+_ASKS_AMOUNT = re.compile(rf"多少|{_MONEY_NAMED}|金额|额度")
 
 
 def _canonical_level(form: str) -> str:

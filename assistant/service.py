@@ -30,7 +30,7 @@ from assistant.direct import asks_for_benefits, match, profile_from_text
 from assistant.errors import InvalidRequest
 from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
-from assistant.parts import combine, question_parts, with_subject_of
+from assistant.parts import combine, question_parts, with_subject_of, without_asked_before
 from assistant.privacy import mask_pii
 from assistant.questions import (
     QuestionFrame, asks_next_step, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
@@ -69,6 +69,13 @@ class Retrieval:
     def top_relevance(self) -> float:
         return max((hit.scores.get("relevance", 0.0) for hit in self.hits), default=0.0)
 
+
+FOLLOW_UP_DEPTH = 3
+"""How far down the previous documents' clauses for the follow-up's own words one stating
+the fact asked may be."""
+FOLLOW_UP_FACTS = ("use", "who", "date", "duration", "contact")
+"""Facts a follow-up may ask of the documents the last answer quoted, not found by the
+search that puts the previous subject in front (a figure is: it is about that subject)."""
 
 class Assistant:
     """Answers policy questions with cited clauses.
@@ -180,10 +187,14 @@ class Assistant:
             yield from self._reply_benefits(question, region, session_id, started)
             return
         standalone = self.corrected(self._standalone(question, history))
+        if history:
+            standalone = without_asked_before(standalone, history[-1].standalone_question)
         retrieval = self.retrieve(standalone, region)
         leaning = False
         if history:
             standalone, retrieval, leaning = self._leaning_on_previous(question, history, region, standalone, retrieval)
+        if history and not leaning:
+            retrieval = self._in_the_documents_quoted_before(question, history[-1], retrieval)
         following = self._next_step(question, history, retrieval) if history and asks_next_step(question) else None
         if following is not None:
             retrieval = replace(retrieval, hits=[following])  # the step asked for, not more search results
@@ -462,6 +473,31 @@ class Assistant:
         in_scope = [d for d in documents if not chain or d.region in chain]
         examples = self.examples(limit=3, regions=chain or None)
         return replies.guide(intent.kind, named, in_scope, documents, examples, self.settings.helpdesk_contact)
+
+    def _in_the_documents_quoted_before(self, question: str, previous: Turn, retrieval: Retrieval) -> Retrieval:
+        """A follow-up asking something other than a figure about what the last answer
+        quoted ("那这笔奖励钱咋花有要求没？", "谁来审？") is answered from the clause of the
+        documents quoted then that states it, when the search with the previous question's
+        subject in front found only clauses about that subject, none stating it."""
+        own = self.corrected(searchable(question))
+        kinds = frame(own).fact_kinds[:1]
+        if not previous.cited or not kinds or kinds[0] not in FOLLOW_UP_FACTS or region_mentions(own):
+            return retrieval
+        documents = tuple(dict.fromkeys(doc_id for doc_id, _ in previous.cited))
+        states = stated_pattern(kinds[0])
+        top = retrieval.hits[0] if retrieval.hits else None
+        if top is not None and (states.search(top.clause.text) or top.document.doc_id not in documents):
+            return retrieval  # answered, or about another document: a question of its own
+        found = self.retriever.retrieve(own, k=RETRIEVE_K, filters=RetrievalFilters(doc_ids=documents))
+        found.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
+        stating = [h for h in found[:FOLLOW_UP_DEPTH] if states.search(h.clause.text)][:1]
+        if not stating:
+            return retrieval
+        best = max((h.scores.get("relevance", 0.0) for h in retrieval.hits), default=0.0)
+        relevance = max(best, self.relevance.threshold)
+        chosen = replace(stating[0], scores={**stating[0].scores, "relevance": relevance})
+        rest = [h for h in retrieval.hits if h.clause.clause_id != chosen.clause.clause_id]
+        return replace(retrieval, hits=[chosen, *rest])
 
     def _next_step(self, question: str, history: list[Turn], retrieval: Retrieval) -> ClauseHit | None:
         """"审核过了以后呢？" after an answer quoting one step of a procedure ("（三）项目评审

@@ -208,6 +208,21 @@ def test_a_loose_count_in_the_owners_account_asks_nothing(e5, tmp_path):
     assert "1. " not in answer.text and "100万元" in answer.text, answer.text
 
 
+def test_a_few_the_owner_plans_to_hire_asks_nothing(e5, tmp_path):
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。")
+    answer = assistant.ask("我们在宁陵县打算建个研发中心，想招几个博士，引进博士每月补贴多少？")
+    assert "1. " not in answer.text and "3000元" in answer.text, answer.text
+
+
+def test_a_follow_up_read_with_the_question_before_does_not_answer_that_one_again(e5, tmp_path):
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、奖励资金应当用于企业技术改造和研发投入，不得用于发放福利。")
+    first = assistant.ask("宁陵县省级专精特新企业能奖多少？")
+    assert "20万元" in first.text
+    follow_up = assistant.ask("那这笔奖励钱，对咋花有要求没？", session_id=first.session_id)
+    assert "1. " not in follow_up.text and "能奖多少" not in follow_up.text, follow_up.text
+    assert "技术改造" in follow_up.text, follow_up.text
+
+
 def test_a_second_ask_whether_the_owner_can_use_what_the_first_names_is_one_ask(e5, tmp_path):
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、整合物流信息资源，建设全县统一的智慧物流公共信息平台。鼓励物流龙头企业面向中小企业建设信息服务平台。")
