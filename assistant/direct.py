@@ -50,6 +50,9 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
+_PENDING_AFTER = re.compile(r"[^，,。；;！？]{0,4}?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)|"
+                            r"[^，,。；;！？]{0,4}?(?:正在|还在)(?:申请|申报|评|走流程)|[^，,。；;！？]{0,4}?(?:还没|没|尚未|未)(?:批|下来|评上|认定|通过)")
+"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中") is not held yet."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
 
 
@@ -195,12 +198,13 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
     vocabulary = terms()
     found = frame(text, (region,) if region else ())
-    place = _enterprise_place(found.regions) or region
+    place = _enterprise_place(_own_places(text, found.regions)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
     owner_words = text.replace("公司", "企业")
-    named = tuple(dict.fromkeys(name for name, start, _ in vocabulary.kinds_at(owner_words)
-                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])))
+    named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
+                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
+                                and not _PENDING_AFTER.match(owner_words, end)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(text, vocabulary)
@@ -225,6 +229,30 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     if small:
         assumed = (f"按“{small}”读作{_SMALL}对照。", *assumed)
     return profile, assumed
+
+
+_ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比)$")
+_ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
+
+
+def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
+    """The places of `named` the owner does not name as somewhere else: where hires come
+    from ("从上海、深圳挖几个工程师"), a place nearby ("离义乌也就几十公里") or another
+    place's policy ("金华那边的奖励"). All of them when every one is named so."""
+    places = gazetteer()
+    elsewhere: set[str] = set()
+    previous_elsewhere, previous_end = False, -1
+    for mention, name in places.resolve(places.mentions(text, informal=True), named):
+        if not name:
+            continue
+        before, after = text[max(0, mention.start - 2):mention.start], text[mention.end:mention.end + 2]
+        listed_on = previous_elsewhere and text[previous_end:mention.start] in ("、", "和", "或")
+        previous_elsewhere = bool(_ELSEWHERE_BEFORE.search(before) or _ELSEWHERE_AFTER.match(after) or listed_on)
+        previous_end = mention.end
+        if previous_elsewhere:
+            elsewhere.add(name)
+    own = tuple(name for name in named if name not in elsewhere)
+    return own or named
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:

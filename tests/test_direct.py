@@ -501,6 +501,26 @@ def test_what_an_owner_says_the_business_is_not_is_not_held():
     assert "专精特新" not in profile.titles
 
 
+@pytest.mark.parametrize("question", [
+    "湘潭县做轴承的小厂，高企正在申请还没批下来，能享受哪些政策？",
+    "湘潭县做轴承的小厂，高新技术企业在申报中，能享受哪些政策？",
+])
+def test_a_title_still_applied_for_is_not_held(question):
+    profile, _ = profile_from_text(question)
+    assert profile.region == "湘潭县" and "高新技术企业" not in profile.titles
+
+
+@pytest.mark.parametrize(("question", "region"), [
+    ("大连金州区的小跨境电商公司，想从深圳引进两个运营人才，能享受哪些政策？", "金州区"),
+    ("湘潭县的芯片设计公司，想从上海、深圳挖几个工程师过来，能享受哪些政策？", "湘潭县"),
+    ("诸暨做袜子的规上企业，离义乌也就几十公里，金华那边的奖励我们能拿吗？", "诸暨市"),
+    ("原来在沈阳，现在搬到大连了，能享受哪些政策？", "大连市"),
+])
+def test_the_enterprise_is_where_the_owner_says_it_is_not_where_hires_come_from(question, region):
+    profile, _ = profile_from_text(question)
+    assert profile.region == region
+
+
 def test_a_duty_of_a_government_is_for_no_one_named_before_but_its_grant_is():
     matching = extract_benefits("对新认定的高新技术企业，给予一次性奖励20万元；市财政另给予10万元配套奖励。")
     assert [i.who for i in matching] == [("高新技术企业",), ("高新技术企业",)]
