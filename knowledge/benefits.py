@@ -696,7 +696,7 @@ def _in_kind_parts(sentence: str):
             pending = ""
 
 
-_NAMED_TAX = re.compile(r"增值税|所得税|营业税|房产税|土地使用税|印花税|关税|消费税|契税")
+_NAMED_TAX = re.compile(r"增值税|所得税|营业税|房产税|土地使用税|印花税|关税|消费税|契税|加计扣除|留抵退税|出口退税")
 
 
 def _granted_here(text: str, found: re.Match) -> bool:
@@ -938,9 +938,19 @@ def _item(part, quote, grants, rates, vocabulary, clause_id, doc_id, lead, path,
                    level)
 
 
+def _first_grant(words: str, vocabulary: Terms) -> str:
+    """The grant a figure is for, when more follow it ("600万元以内的运营费补贴、5年的房屋
+    租金减免": the 补贴; the 减免 is the 5年's)."""
+    listed = words.find("、")
+    return words[:listed] if listed > 0 and vocabulary.benefit_in(words[:listed]) else words
+
+
 def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title, who, amount, rate, cap, unparsed,
             level=None):
-    benefit = vocabulary.benefit_in(part.grant_words) or vocabulary.benefit_in(text) or vocabulary.benefit_in(lead) or "其他"
+    granted = next((f for f in part.amounts if f.grant), None)
+    after = part.grant_words or (part.text[granted.end:] if granted else "")
+    benefit = vocabulary.benefit_in(_first_grant(after, vocabulary)) or vocabulary.benefit_in(text) \
+        or vocabulary.benefit_in(lead) or "其他"
     if who is None:
         who = _who(text, lead, path, title, vocabulary)
     level = level or _title_level(text, vocabulary)

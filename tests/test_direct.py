@@ -442,6 +442,8 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
     # What the business buys is not what it does.
     ("我们是瓦房店的数控机床整机厂，规上企业，打算首次采购大连产的芯片，能享受啥？", "装备制造", "规上企业"),
     ("新郑做国际货代的小微企业，能享受哪些政策？", "物流", "小微企业"),
+    ("铁岭做杂粮挂面的小厂，小微企业，有啥政策？", "农产品加工", "小微企业"),
+    ("甘井子做材料检测和中试服务的小微企业，能补多少？", "科技服务业", "小微企业"),
     ("丹东东港的，在亚马逊上卖海鲜干货，公司不大算小微，能享受啥扶持？", "跨境电商", "小微企业"),
 ])
 def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
@@ -476,6 +478,13 @@ def test_support_promised_without_anything_to_claim_is_no_item():
     assert not any("产学研" in q for q in quotes)
     assert not any(q.startswith("落实税收优惠政策") for q in quotes)
     assert any("增值税" in q for q in quotes) and any("相应扶持" in q for q in quotes)
+
+
+def test_a_named_tax_relief_to_carry_out_is_an_item_and_a_figure_is_the_grant_it_is_for():
+    relief, = extract_benefits("落实企业研发费用加计扣除政策，鼓励支持企业持续加大研发投入。")
+    assert relief.benefit == "减免" and "加计扣除" in relief.quote
+    operator, = extract_benefits("采取招投标形式引进相关园区运营商。根据其经营规模，给予600万元以内的运营费补贴、5年的房屋租金减免等。")
+    assert (operator.benefit, operator.amount_yuan, operator.who) == ("补贴", 6_000_000, ("园区运营商",))
 
 
 def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grants():
