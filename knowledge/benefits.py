@@ -994,6 +994,8 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
         '跨境电商、物流'
         >>> _industry("本地整机企业首次使用本地集成电路企业设备的，给予10%补贴", "", "集成电路产业若干意见", terms())
         ''
+        >>> _industry("企业参加区政府组织的重点展会，展位费由区政府给予补贴", "", "鼓励外贸及跨境电子商务发展扶持资金办法", terms())
+        '外贸、跨境电商'
     """
     named = _RANKING.sub("", text)
     text = _BOUGHT.sub("", named)
@@ -1005,7 +1007,12 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
         return own
     if own and any(form in named for form in vocabulary.industries[own]):
         own = ""  # the document's industry is what the grant's enterprises use, not theirs
-    return vocabulary.industry_in(text) or vocabulary.industry_in(path) or own
+    found = vocabulary.industry_in(text) or vocabulary.industry_in(path)
+    if found or not own:
+        return found
+    # A document for two trades ("鼓励外贸及跨境电子商务发展…办法"): either qualifies.
+    in_title = _listed_industries(title, vocabulary)
+    return INDUSTRY_SEPARATOR.join(in_title) if len(in_title) > 1 else own
 
 
 INDUSTRY_SEPARATOR = "、"
