@@ -1172,6 +1172,10 @@ _ZONE_DOCUMENT = re.compile(
 is for the enterprises there. Not one for a kind of zone ("支持产业园区开发建设")."""
 
 
+_ZONE_PROJECTS = re.compile(r"(?:用于|保障)[^，,。；]{0,12}?(开发区|产业园区|工业园区)[^，,。；]{0,6}?项目")
+"""Land or funds kept for the projects of a kind of zone ("用于保障省级以上开发区重点项目用地")."""
+
+
 def _zone(text: str, title: str = "") -> tuple[str, ...]:
     """A grant for the enterprises inside a zone ("对生态科技创新城规划区域内的…企业", or any
     grant of a document for one zone): being there is a condition a profile that names only
@@ -1184,8 +1188,10 @@ def _zone(text: str, title: str = "") -> tuple[str, ...]:
         ((), ('位于大连生态科技创新城',))
         >>> _zone("给予不低于100万元的奖励", "大连市支持生态科技创新城开发建设的若干政策")
         ('位于生态科技创新城',)
+        >>> _zone("每年预留一定土地计划指标，专门用于保障省级以上（含省级）开发区重点项目用地")
+        ('位于开发区',)
     """
-    found = _ZONE.search(text) or _ZONE_DOCUMENT.search(title)
+    found = _ZONE.search(text) or _ZONE_DOCUMENT.search(title) or _ZONE_PROJECTS.search(text)
     if found is None or is_region(found.group(1)):
         return ()  # a zone that is a place of its own (…新区) is the document's region's business
     return (f"位于{found.group(1)}",)
