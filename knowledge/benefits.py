@@ -1270,6 +1270,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     people = _people_recipient(text)
     if people:
         return (people,)
+    given = _GIVEN_TO_A_BODY.search(text)
+    if given:  # "每新入驻1家跨境电商企业，给予园区扶持资金1万元": the park's, not its tenants'
+        return (_canonical_body(given.group(1), vocabulary),)
     bare = _BRACKETED.sub("", text)
     nonprofit = _NONPROFIT.search(bare)
     if nonprofit and not _EXCEPTED.match(bare, nonprofit.end()):  # "非营利体育服务企业…免征": not the trade's enterprises at large
@@ -1305,6 +1308,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     return scope
 
 
+_GIVEN_TO_A_BODY = re.compile(
+    rf"(?:给予|奖励|补助|补贴)([^，,。；\d给予]{{0,8}}?(?:{_BODY_NOUN}))(?:扶持资金|资金|补贴|补助|奖励|资助)")
+"""A grant whose words name the body it is given to right after the verb."""
 _NONPROFIT = re.compile(r"(?<![向给])非营利(?:性)?[^，,。；的]{0,8}?企业")
 _EXCEPTED = re.compile(r"[^。；]{0,4}?(?:除外|不享受|不适用)")
 """"…，非营利性体育企业除外": the grant is for the others."""

@@ -487,6 +487,15 @@ def test_a_named_tax_relief_to_carry_out_is_an_item_and_a_figure_is_the_grant_it
     assert (operator.benefit, operator.amount_yuan, operator.who) == ("补贴", 6_000_000, ("园区运营商",))
 
 
+def test_a_grant_given_to_a_park_or_to_public_units_is_not_an_enterprises():
+    text = ("湘潭县电商发展办法\n湘潭县人民政府\n"
+            "一、电商园区\n入驻电商企业达到20家的，每新入驻1家电商企业，给予园区扶持资金1万元。\n"
+            "二、体育\n对由财政部门拨付事业经费的单位，其自用房产免征房产税。\n"
+            "三、电商企业\n对年网络零售额超过1000万元的电商企业，给予5万元奖励。\n")
+    offers = offered(records_of("湘潭县电商发展办法.txt", text), "湘潭县", titles=["外贸企业"])
+    assert [m.item.amount_yuan for m in offers] == [50_000]
+
+
 def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grants():
     profile, _ = profile_from_text("甘井子做冷链物流的，规上，平时也自己做点海产品进出口，有啥补贴？")
     assert profile.industry == "物流" and "外贸企业" in profile.titles
