@@ -93,6 +93,16 @@ def test_a_grant_in_kind_beside_a_figure_that_grants_nothing_is_read():
     assert land.in_kind and land.benefit == "用地" and land.rate is None
 
 
+@pytest.mark.parametrize(("clause", "benefit", "who"), [
+    ("鼓励金融机构向服务业小微企业发放免抵押、免担保信用贷款。", "融资支持", ("小微企业",)),
+    ("建立科技创新券制度，为科技型中小企业购买研发服务买单。", "服务券", ("科技型中小企业",)),
+    ("对于首次发行上市的体育企业，可优先享受省市政府上市奖励和补贴政策。", "奖励", ()),
+])
+def test_loans_vouchers_and_priority_given_without_a_figure_are_items(clause, benefit, who):
+    item, = extract_benefits(clause)
+    assert (item.benefit, item.who) == (benefit, who)
+
+
 def test_amounts_as_policy_texts_write_them_and_odd_ones_never_guessed():
     figures = [(i.amount_yuan, i.tiers) for t in (
         "给予5千万元奖励。", "给予一亿五千万元补助。", "给予10万元至50万元奖励。",
