@@ -456,7 +456,6 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
                 continue
             cap = max(f.yuan for f in part.amounts if f.yuan)
             if run:
-                run[-1].context += part.text
                 run.append(part)
                 flush()
             else:
