@@ -67,7 +67,9 @@ def test_tiers_caps_and_units_are_kept_as_such():
     assert (tiers.tiers, tiers.amount_yuan) == ((100_000, 300_000, 500_000), 500_000)
     capped, = extract_benefits("按房租的50%给予补贴，补贴期限3年。单一企业最高补贴300万元。")
     assert (capped.rate, capped.cap_yuan, capped.amount_yuan) == (0.5, 3_000_000, None)
-    assert capped.quote.startswith("按房租") and capped.quote.count("300万元") == 1  # quoted in order, once
+    after, = extract_benefits("为区内企业提供融资总额达到3000万元及以上的，给予融资总额1%的补贴。单一企业最高补贴300万元。")
+    assert (after.rate, after.cap_yuan) == (0.01, 3_000_000)
+    assert after.quote.startswith("为区内企业") and after.quote.count("300万元") == 1  # in order, once
     unit, = extract_benefits("按每平方米50元的标准给予一次性奖励，单个企业最高奖励300万元。")
     assert (unit.amount_yuan, unit.cap_yuan, unit.per_unit) == (50, 3_000_000, "每平方米")
     assert amount_text(unit) == "每平方米50元，最高300万元"
