@@ -509,6 +509,16 @@ def test_a_grant_given_to_a_park_or_to_public_units_is_not_an_enterprises():
     assert [m.item.amount_yuan for m in offers] == [50_000]
 
 
+def test_service_bodies_are_read_by_the_names_documents_and_owners_give_them():
+    text = ("湘潭县科技服务办法\n湘潭县人民政府\n"
+            "一、服务机构\n对区内各类科技专业服务机构为区内企业提供技术转移服务的，同一机构每年资助最高20万元。\n"
+            "二、服务平台\n对技术创新服务平台和专业技术服务平台为区内企业提供测试检测服务的，给予实际费用10%的资助。\n")
+    records = records_of("湘潭县科技服务办法.txt", text)
+    assert [r.item.who for r in records] == [("科技服务机构",), ("创新服务平台",)]
+    profile, _ = profile_from_text("湘潭县的检测公司，运营的公共技术服务平台已经认定为创新服务平台，能享受哪些政策？")
+    assert [m.item.rate for m in match(records, profile).items] == [0.1]
+
+
 def test_trade_beside_another_business_keeps_that_industry_and_the_traders_grants():
     profile, _ = profile_from_text("甘井子做冷链物流的，规上，平时也自己做点海产品进出口，有啥补贴？")
     assert profile.industry == "物流" and "外贸企业" in profile.titles
