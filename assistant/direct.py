@@ -50,6 +50,9 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
+_COUNTED = re.compile(r"(?<![第这那每])(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
+                      r"(?:多|余|来)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)")
+"""Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业") are others, not the owner."""
 _PENDING_AFTER = re.compile(r"[^，,。；;！？]{0,4}?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)|"
                             r"[^，,。；;！？]{0,4}?(?:正在|还在)(?:申请|申报|评|走流程)|[^，,。；;！？]{0,4}?(?:还没|没|尚未|未)(?:批|下来|评上|认定|通过)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中") is not held yet."""
@@ -201,7 +204,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     place = _enterprise_place(_own_places(text, found.regions)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
-    owner_words = text.replace("公司", "企业")
+    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), text)  # same length: places stay put
+    owner_words = own_account.replace("公司", "企业")
     named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _PENDING_AFTER.match(owner_words, end)))
@@ -212,7 +216,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         sizes = [_SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
-    businesses = vocabulary.businesses_in(text)
+    businesses = vocabulary.businesses_in(own_account)
     industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
     if _TRADE in businesses and industry != _TRADE:
         titles = tuple(dict.fromkeys((*titles, _TRADER)))

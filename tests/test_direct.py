@@ -542,6 +542,13 @@ def test_what_an_owner_says_the_business_is_not_is_not_held():
     assert "专精特新" not in profile.titles
 
 
+def test_enterprises_the_owner_counts_are_others_not_the_owner():
+    profile, _ = profile_from_text("湘潭县的仓储公司，服务了200多家跨境电商企业，能享受哪些政策？")
+    assert "跨境电商企业" not in profile.titles and profile.industry == "物流"
+    profile, _ = profile_from_text("湘潭县的一家小创投公司，能享受哪些政策？")  # 一家: the owner's own
+    assert "创业投资企业" in profile.titles
+
+
 @pytest.mark.parametrize("question", [
     "湘潭县做轴承的小厂，高企正在申请还没批下来，能享受哪些政策？",
     "湘潭县做轴承的小厂，高新技术企业在申报中，能享受哪些政策？",
