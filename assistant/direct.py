@@ -50,12 +50,17 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
-_COUNTED = re.compile(r"(?<![第这那每])(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
-                      r"(?:多|余|来)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)")
+_COUNTED = re.compile(r"(?<![第这那每前有是])(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
+                      r"(?:多|余|来)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)(?!之一|合并)")
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业") are others, not the owner."""
-_PENDING_AFTER = re.compile(r"[^，,。；;！？]{0,4}?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)|"
-                            r"[^，,。；;！？]{0,4}?(?:正在|还在)(?:申请|申报|评|走流程)|[^，,。；;！？]{0,4}?(?:还没|没|尚未|未)(?:批|下来|评上|认定|通过)")
-"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中") is not held yet."""
+_PENDING_AFTER = re.compile(
+    r"(?:企业|证书|资质|称号)?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)?|(?:企业|证书|资质|称号)?(?:正在|还在)(?:评|走流程)|"
+    r"(?:企业|证书|资质|称号)?(?:还没|没|尚未|未)(?:批|下来|评上|认定|通过)")
+"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中") is not held yet: the
+words right after it say so, and the ask goes on to nothing else ("省级专精特新企业正在申报国家级
+小巨人" holds 专精特新; "高新技术企业正在申请研发费用补助" holds 高新技术企业)."""
+_PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|申请|争取|冲刺)(?![了过])[^，,。；;！？]{0,4}$")
+"""A title being applied for, named after the verb ("正在申报国家级小巨人")."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
 
 
@@ -208,7 +213,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     owner_words = own_account.replace("公司", "企业")
     named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _PENDING_AFTER.match(owner_words, end)))
+                                and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(text, vocabulary)
@@ -257,6 +262,20 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
             elsewhere.add(name)
     own = tuple(name for name in named if name not in elsewhere)
     return own or named
+
+
+def _pending(text: str, start: int, end: int, vocabulary) -> bool:
+    """Whether the title at text[start:end] is still applied for (see `_PENDING_AFTER`)."""
+    if _PENDING_BEFORE.search(text[max(0, start - 8):start]):
+        return True
+    after = _PENDING_AFTER.match(text, end)
+    if after is None:
+        return False
+    rest = re.split(r"[，,。；;！？!?]", text[after.end():], maxsplit=1)[0]
+    return not (vocabulary.kinds_at(rest) or _GRANT_NOUN.search(rest))
+
+
+_GRANT_NOUN = re.compile(r"补助|补贴|奖励|资金|政策|扶持|贷款|项目")
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant.answer.base import OFFICIAL_NOTE, Draft
-from assistant.questions import POINTING_WORDS
+from assistant.questions import POINTING_WORDS, asked_fact_kinds
 from knowledge.benefits import terms as benefit_terms
 from knowledge.regions import policy_terms, region_mentions
 from knowledge.text import CITATION_MARK
@@ -139,12 +139,17 @@ def without_asked_before(question: str, previous: str) -> str:
         '甘井子融资租赁公司注册资本到位了，这笔奖励钱，区里对咋花有要求没？'
         >>> without_asked_before("那省级的奖多少？", "国家级小巨人奖多少？")
         '那省级的奖多少？'
+        >>> without_asked_before("甘井子科技型中小企业最多补多少，我们是高新技术企业，能多补点不？",
+        ...                      "甘井子科技型中小企业最多补多少？")
+        '甘井子科技型中小企业最多补多少，我们是高新技术企业，能多补点不？'
     """
     parts = question_parts(question)
     asked = previous.rstrip("？?。！! ")
     kept = [p for p in parts if p.rstrip("？?。！! ") != asked]
     if len(parts) < 2 or len(kept) != len(parts) - 1 or not question.startswith(asked):
         return question
+    if not asked_fact_kinds(question[len(asked):]):
+        return question  # "…最多补多少，我们是高新技术企业，能多补点不？" asks more of that figure
     subject = _context_of(asked)
     rest = question[len(asked):].lstrip("，,？? ")
     return f"{subject}，{rest}" if subject and not rest.startswith(subject) else rest

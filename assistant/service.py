@@ -478,25 +478,31 @@ class Assistant:
         """A follow-up asking something other than a figure about what the last answer
         quoted ("那这笔奖励钱咋花有要求没？", "谁来审？") is answered from the clause of the
         documents quoted then that states it, when the search with the previous question's
-        subject in front found only clauses about that subject, none stating it."""
+        subject in front found first the very clause quoted then, which does not state it, or
+        nothing that answers in those documents."""
         own = self.corrected(searchable(question))
-        kinds = frame(own).fact_kinds[:1]
-        if not previous.cited or not kinds or kinds[0] not in FOLLOW_UP_FACTS or region_mentions(own):
+        # "这笔奖励谁来审": the grant is what it is about, who reviews it what it asks.
+        kinds = [k for k in frame(own).fact_kinds if k in FOLLOW_UP_FACTS][:1]
+        if not previous.cited or not kinds or region_mentions(own):
             return retrieval
         documents = tuple(dict.fromkeys(doc_id for doc_id, _ in previous.cited))
         states = stated_pattern(kinds[0])
         top = retrieval.hits[0] if retrieval.hits else None
-        if top is not None and (states.search(top.clause.text) or top.document.doc_id not in documents):
-            return retrieval  # answered, or about another document: a question of its own
+        quoted = {clause_id for _, clause_id in previous.cited}
+        answers_otherwise = top is not None and top.clause.clause_id not in quoted and (
+            top.document.doc_id not in documents or top.scores.get("relevance", 0.0) >= self.relevance.threshold)
+        if top is None or states.search(top.clause.text) or answers_otherwise:
+            return retrieval  # answered, or by another clause: a question of its own
         found = self.retriever.retrieve(own, k=RETRIEVE_K, filters=RetrievalFilters(doc_ids=documents))
         found.sort(key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
         stating = [h for h in found[:FOLLOW_UP_DEPTH] if states.search(h.clause.text)][:1]
         if not stating:
             return retrieval
+        # It answers alone: the clauses quoted before only say again what was answered then.
         best = max((h.scores.get("relevance", 0.0) for h in retrieval.hits), default=0.0)
         relevance = max(best, self.relevance.threshold)
         chosen = replace(stating[0], scores={**stating[0].scores, "relevance": relevance})
-        rest = [h for h in retrieval.hits if h.clause.clause_id != chosen.clause.clause_id]
+        rest = [h for h in retrieval.hits if h.clause.clause_id != chosen.clause.clause_id and h.clause.clause_id not in quoted]
         return replace(retrieval, hits=[chosen, *rest])
 
     def _next_step(self, question: str, history: list[Turn], retrieval: Retrieval) -> ClauseHit | None:

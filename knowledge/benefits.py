@@ -75,7 +75,7 @@ _PER_UNIT = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}")
 _PRE_WINDOW = 12
 _GRANT_IN_KIND = re.compile(
     r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
-    r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券|"
+    r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券|留抵退税|"
     r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
     r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券|支持|倾斜)|"
     r"兑现[^，。；]{0,10}(?:奖励|补贴|补助|待遇)|"
@@ -367,8 +367,9 @@ _CAP_SUBJECT = r"(?:单一|同一|单个|单家|每家|每个|每一)(?:企业|�
 _DOCUMENT_CAP = re.compile(
     rf"{_CAP_SUBJECT}[^。；;]{{0,30}}?(?:不超过|不得超过|不高于|最高|最多|上限为?)\s*(?:为)?\s*"
     rf"({_NUMBER})\s*(亿|千万|百万|万|千)?\s*元")
-_WHOLE_POLICY = re.compile(r"本(?:办法|政策|措施|意见|细则|规定|方案|条例|文件)")
-_EVERY_GRANT = re.compile(r"(?:各类|各项|上述|以上)[^。；;]{0,12}?(?:总额|合计|累计|总计|总和)")
+_EVERY_GRANT = re.compile(r"各类|各项|所有|全部|各级")
+"""A cap on all of a document's grants names them all; "享受本政策贴息总额" caps one grant."""
+_ONE_GRANT_ONLY = re.compile(r"同一项目|单个项目|单一项目|本条|本款|第[一二三四五六七八九十百\d（(]")
 
 
 @dataclass(frozen=True)
@@ -388,29 +389,41 @@ def document_cap(sentence: str) -> tuple[int, str] | None:
     Example:
         >>> document_cap("单一企业每年享受本办法规定的各类扶持资金总额不超过500万元人民币。")[0]
         5000000
-        >>> document_cap("同一企业同一年度享受上述奖补资金累计最高200万元"), document_cap("每家企业每年最高奖励不超过10万元。")
-        ((2000000, '同一企业同一年度享受上述奖补资金累计最高200万元'), None)
+        >>> document_cap("同一企业同一年度享受本政策各项奖补资金累计最高200万元")[0]
+        2000000
+        >>> document_cap("每家企业每年最高奖励不超过10万元。"), document_cap("单个企业享受本政策贴息总额不超过30万元。")
+        (None, None)
+        >>> document_cap("单一企业享受本措施第（二）项奖励最高不超过10万元。")
     """
     found = _DOCUMENT_CAP.search(sentence)
     if found is None:
         return None
     scope = sentence[found.start():found.end()]
-    if not (_WHOLE_POLICY.search(scope) or _EVERY_GRANT.search(scope)):
+    if not _EVERY_GRANT.search(scope) or _ONE_GRANT_ONLY.search(scope):
         return None
     amount = parse_money(found.group(1), found.group(2) or "")
     if amount is None:
         return None
-    end = re.compile(r"[，,。；;！？]").search(sentence, found.end())
+    end = _CAP_PHRASE_END.search(sentence, found.end())
     return amount, sentence[found.start():end.start() if end else len(sentence)].strip()
 
 
-def _before_document_cap(sentence: str) -> str:
-    """The sentence up to a cap on all the document's grants, which grants nothing itself
-    ("…给予20万元奖励，同一企业享受本政策累计不超过100万元。" keeps its first half)."""
+def _without_document_cap(sentence: str) -> str:
+    """The sentence without its cap on all the document's grants, which grants nothing
+    itself ("…给予20万元奖励，同一企业享受本政策各类资金累计不超过100万元，…" keeps the rest).
+
+    Example:
+        >>> _without_document_cap("同一企业享受本办法各项扶持资金总额不超过300万元，但对小巨人企业另给予50万元奖励。")
+        '但对小巨人企业另给予50万元奖励。'
+    """
     found = _DOCUMENT_CAP.search(sentence)
     if found is None or document_cap(sentence[found.start():]) is None:
         return sentence
-    return sentence[:found.start()].rstrip("，,、 ")
+    end = _CAP_PHRASE_END.search(sentence, found.end())
+    return (sentence[:found.start()].rstrip("，,、 ") + (sentence[end.end():] if end else "")).strip("，, ")
+
+
+_CAP_PHRASE_END = re.compile(r"[，,。；;！？]")
 
 
 def document_caps(clauses) -> DocumentCap | None:
@@ -600,7 +613,7 @@ def _grant_parts(text: str, vocabulary: Terms):
     # 专精特新20万元）") is a sentence of its own, not more figures of the one around it.
     text = _GRANTING_BRACKET.sub(lambda m: "。" + m.group(1) + "。", text)
     for whole in _PART_END.split(text):
-        whole = _before_document_cap(whole)
+        whole = _without_document_cap(whole)
         # "对A、B分别给予…，对C、D分别给予…": each 分别 with the recipients before it.
         pieces = re.split(r"(?<=[，,])(?=对)", whole) if whole.count("分别") > 1 else [whole]
         yield from _sentence_parts(pieces, vocabulary)
@@ -696,13 +709,19 @@ def _in_kind_parts(sentence: str):
             pending = ""
 
 
+_WEAK_IN_KIND = re.compile(r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券")
+_NOT_GRANTING = re.compile(r"严禁|禁止|不得|违规|负责|另行制定|不再|追回|取消|由[^，。；]{1,12}(?:发放|管理)")
 _NAMED_TAX = re.compile(r"增值税|所得税|营业税|房产税|土地使用税|印花税|关税|消费税|契税|加计扣除|留抵退税|出口退税")
 
 
 def _granted_here(text: str, found: re.Match) -> bool:
     """Whether a grant word stands for a grant, not inside "落实税收优惠政策", which only
     announces the grants that follow, unless it names the taxes or the enterprises
-    ("落实集成电路企业增值税…税收优惠政策", "执行…对创业投资企业税收优惠系列政策")."""
+    ("落实集成电路企业增值税…税收优惠政策", "执行…对创业投资企业税收优惠系列政策"); a loan,
+    a voucher or a priority is none in a prohibition or a duty ("严禁违规发放贷款",
+    "创新券的管理办法另行制定", "由市科技局负责创新券的发放")."""
+    if _WEAK_IN_KIND.fullmatch(found.group(0)) and _NOT_GRANTING.search(text):
+        return False
     announced = _ANNOUNCES.search(text[:found.start()])
     if not announced:
         return True
@@ -1172,7 +1191,7 @@ _ZONE_DOCUMENT = re.compile(
 is for the enterprises there. Not one for a kind of zone ("支持产业园区开发建设")."""
 
 
-_ZONE_PROJECTS = re.compile(r"(?:用于|保障)[^，,。；]{0,12}?(开发区|产业园区|工业园区)[^，,。；]{0,6}?项目")
+_ZONE_PROJECTS = re.compile(r"(?:用于|保障)[^，,。；]{0,12}?(?<!非)(开发区|产业园区|工业园区)(?!外|以外)[^，,。；]{0,6}?项目")
 """Land or funds kept for the projects of a kind of zone ("用于保障省级以上开发区重点项目用地")."""
 
 
@@ -1271,7 +1290,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
     if people:
         return (people,)
     given = _GIVEN_TO_A_BODY.search(text)
-    if given:  # "每新入驻1家跨境电商企业，给予园区扶持资金1万元": the park's, not its tenants'
+    if given and not _grant_subject(text)[1]:
+        # "每新入驻1家跨境电商企业，给予园区扶持资金1万元": the park's, not its tenants' (a
+        # subject named with 对 speaks for itself: "对…外贸企业，给予平台补贴" is theirs).
         return (_canonical_body(given.group(1), vocabulary),)
     bare = _BRACKETED.sub("", text)
     nonprofit = _NONPROFIT.search(bare)
@@ -1309,8 +1330,9 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
 
 
 _GIVEN_TO_A_BODY = re.compile(
-    rf"(?:给予|奖励|补助|补贴)([^，,。；\d给予]{{0,8}}?(?:{_BODY_NOUN}))(?:扶持资金|资金|补贴|补助|奖励|资助)")
-"""A grant whose words name the body it is given to right after the verb."""
+    rf"给予([^，,。；\d给予]{{0,8}}?(?:{_BODY_NOUN}))(?:扶持资金|运营资金|建设资金)")
+"""Funds given to a body named right after the verb ("给予园区扶持资金"); "平台补贴" is a
+subsidy for what a platform costs, not a grant to it."""
 _NONPROFIT = re.compile(r"(?<![向给])非营利(?:性)?[^，,。；的]{0,8}?企业")
 _EXCEPTED = re.compile(r"[^。；]{0,4}?(?:除外|不享受|不适用)")
 """"…，非营利性体育企业除外": the grant is for the others."""

@@ -169,14 +169,12 @@ class KnowledgeBase:
             missing = {doc_id for doc_id, content_hash in versions if (doc_id, content_hash) not in self._benefit_items}
             if missing:
                 read: dict[str, list] = {doc_id: [] for doc_id in missing}
-                every_clause: dict[str, list] = {doc_id: [] for doc_id in missing}
                 for clause, stored in self.registry.benefit_rows(missing):
                     if clause.doc_id in read:
-                        every_clause[clause.doc_id].append(clause)
                         read[clause.doc_id].append((clause, stored_items(clause, documents[clause.doc_id], stored)))
                 for doc_id, items in read.items():
                     self._benefit_items[(doc_id, documents[doc_id].content_hash)] = items
-                    self._benefit_caps[(doc_id, documents[doc_id].content_hash)] = document_caps(every_clause[doc_id])
+                    self._benefit_caps[(doc_id, documents[doc_id].content_hash)] = document_caps(c for c, _ in items)
             corrections = self.registry.benefit_corrections()
             records = BenefitRecords(
                 BenefitRecord(item, clause, documents[doc_id])

@@ -106,6 +106,13 @@ def test_loans_vouchers_and_priority_given_without_a_figure_are_items(clause, be
     assert (item.benefit, item.who) == (benefit, who)
 
 
+@pytest.mark.parametrize("clause", [
+    "严禁金融机构违规发放贷款。", "创新券的具体管理办法由市科技局另行制定。", "市科技局负责创新券的发放、兑付。",
+])
+def test_a_prohibition_or_a_duty_naming_loans_or_vouchers_grants_nothing(clause):
+    assert extract_benefits(clause) == []
+
+
 def test_amounts_as_policy_texts_write_them_and_odd_ones_never_guessed():
     figures = [(i.amount_yuan, i.tiers) for t in (
         "给予5千万元奖励。", "给予一亿五千万元补助。", "给予10万元至50万元奖励。",
@@ -214,6 +221,13 @@ def test_items_follow_the_document_when_it_changes(server, api):
     stored = server.app.state.library.kb.registry.benefit_rows()
     assert any(text and "1500000" in text for _, text in stored)  # kept with the clause at ingest
     server.app.state.library.upload([("宁乡市支持企业高质量发展若干措施.txt", DENGFENG.encode())])
+
+
+def test_a_cap_on_one_grant_stays_with_it_and_a_grant_after_a_documents_cap_is_read():
+    interest, = extract_benefits("对企业贷款按LPR的50%给予贴息，单个企业享受本政策贴息总额不超过30万元。")
+    assert (interest.rate, interest.cap_yuan) == (0.5, 300_000)
+    after, = extract_benefits("同一企业享受本办法各项扶持资金总额不超过300万元，但对新认定的国家级小巨人企业另给予50万元奖励。")
+    assert (after.amount_yuan, after.who) == (500_000, ("小巨人",))
 
 
 def test_a_documents_cap_on_all_its_grants_holds_the_total_down(server, api):
@@ -500,13 +514,15 @@ def test_a_named_tax_relief_to_carry_out_is_an_item_and_a_figure_is_the_grant_it
     assert (operator.benefit, operator.amount_yuan, operator.who) == ("补贴", 6_000_000, ("园区运营商",))
 
 
-def test_a_grant_given_to_a_park_or_to_public_units_is_not_an_enterprises():
+def test_a_grant_given_to_a_park_or_to_public_units_is_not_an_enterprises_grant():
     text = ("湘潭县电商发展办法\n湘潭县人民政府\n"
             "一、电商园区\n入驻电商企业达到20家的，每新入驻1家电商企业，给予园区扶持资金1万元。\n"
             "二、体育\n对由财政部门拨付事业经费的单位，其自用房产免征房产税。\n"
             "三、电商企业\n对年网络零售额超过1000万元的电商企业，给予5万元奖励。\n")
     offers = offered(records_of("湘潭县电商发展办法.txt", text), "湘潭县", titles=["外贸企业"])
     assert [m.item.amount_yuan for m in offers] == [50_000]
+    subsidy, = extract_benefits("对在第三方平台开设店铺的外贸企业，给予平台补贴，每店最高2万元。")
+    assert subsidy.who == ("外贸企业",)  # a subsidy for a platform's fees goes to the enterprise
 
 
 def test_service_bodies_are_read_by_the_names_documents_and_owners_give_them():
@@ -547,6 +563,8 @@ def test_enterprises_the_owner_counts_are_others_not_the_owner():
     assert "跨境电商企业" not in profile.titles and profile.industry == "物流"
     profile, _ = profile_from_text("湘潭县的一家小创投公司，能享受哪些政策？")  # 一家: the owner's own
     assert "创业投资企业" in profile.titles
+    profile, _ = profile_from_text("我们集团在湘潭县，下面有3家跨境电商公司，能享受哪些政策？")  # its own three
+    assert "跨境电商企业" in profile.titles
 
 
 @pytest.mark.parametrize("question", [
@@ -556,6 +574,13 @@ def test_enterprises_the_owner_counts_are_others_not_the_owner():
 def test_a_title_still_applied_for_is_not_held(question):
     profile, _ = profile_from_text(question)
     assert profile.region == "湘潭县" and "高新技术企业" not in profile.titles
+
+
+def test_a_title_held_while_applying_for_another_or_for_a_grant_stays_held():
+    profile, _ = profile_from_text("我们是湘潭县的省级专精特新企业，正在申报国家级小巨人，能享受哪些政策？")
+    assert profile.titles == ("专精特新",)
+    profile, _ = profile_from_text("湘潭县的高新技术企业，正在申请研发费用补助，能享受哪些政策？")
+    assert profile.titles == ("高新技术企业",)
 
 
 @pytest.mark.parametrize(("question", "region"), [
