@@ -19,6 +19,7 @@ benefit item of the knowledge base (knowledge/benefits.py), item by item.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -126,7 +127,9 @@ class MatchResult:
     caps: dict[str, DocumentCap] = field(default_factory=dict)
     """Per document id: what one enterprise may get from all its grants together."""
 
+    @functools.cached_property
     def _sums(self) -> dict[str, int]:
+        """Per document: the fixed amounts and caps of its items that apply and are in force."""
         sums: dict[str, int] = {}
         for m in self.items:
             if not m.expired:
@@ -138,15 +141,14 @@ class MatchResult:
         """The fixed amounts and caps of the items that apply and are in force, each
         document's no more than the cap it puts on all its grants together."""
         return sum(min(total, self.caps[doc].amount_yuan) if doc in self.caps else total
-                   for doc, total in self._sums().items())
+                   for doc, total in self._sums.items())
 
     @property
     def capped(self) -> list[tuple[BenefitRecord, DocumentCap]]:
         """The documents whose items add up to more than the cap they state, with one of
         their records (for its title)."""
-        sums = self._sums()
         firsts = {m.item.doc_id: m.record for m in reversed(self.items)}
-        return [(firsts[doc], self.caps[doc]) for doc, total in sums.items()
+        return [(firsts[doc], self.caps[doc]) for doc, total in self._sums.items()
                 if doc in self.caps and total > self.caps[doc].amount_yuan]
 
     def as_json(self) -> dict:
@@ -392,8 +394,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     if other_industries:
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
-                       tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed,
-                       {doc: cap for doc, cap in caps.items() if any(m.item.doc_id == doc for m in matched)})
+                       tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed, caps)
 
 
 def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], vocabulary) -> str | None:

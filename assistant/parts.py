@@ -156,10 +156,8 @@ def without_asked_before(question: str, previous: str) -> str:
 
 
 def _context_of(asked: str) -> str:
-    """The words of a question before its ask, up to the last comma before it."""
-    ask = _asks(asked)
-    head = asked[: ask.start()] if ask else asked
-    return _ASKING_VERBS.sub("", head).rstrip("，, ")
+    """What a question asks about (`_subject_of`) without the verb of its ask (能奖多少)."""
+    return _ASKING_VERBS.sub("", _subject_of(asked)).rstrip("，, ")
 
 
 _ASKING_VERBS = re.compile(r"(?:能|可以|可|会|要|给|有|奖|补|拿|领|享受|申请|报|算)+$")

@@ -77,6 +77,7 @@ FOLLOW_UP_FACTS = ("use", "who", "date", "duration", "contact")
 """Facts a follow-up may ask of the documents the last answer quoted, not found by the
 search that puts the previous subject in front (a figure is: it is about that subject)."""
 
+
 class Assistant:
     """Answers policy questions with cited clauses.
 

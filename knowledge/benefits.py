@@ -73,9 +73,12 @@ _UNITS = r"(?:人|家|亩|平方米|户|个|项|台|套|张|年|月|名|人每�
 _PER_UNIT = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}")
 """每人, 每平方米, and a unit counted by what is done (每培训1人, 每招用一名)."""
 _PRE_WINDOW = 12
+_WEAK_IN_KIND = re.compile(r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券")
+"""Grants in kind that are none in a prohibition or a duty (`_NOT_GRANTING`)."""
+_NOT_GRANTING = re.compile(r"严禁|禁止|不得|违规|负责|另行制定|不再|追回|取消|由[^，。；]{1,12}(?:发放|管理)")
 _GRANT_IN_KIND = re.compile(
-    r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|"
-    r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券|留抵退税|"
+    r"免征|减征|减按|免收|免缴|减半征收|减免|全额退还|退还增值税|不再增收|不增收|零税率|递延纳税|税收优惠|留抵退税|"
+    rf"{_WEAK_IN_KIND.pattern}|"
     r"优先供应|优先保障|优先安排|优先办理|优先给予|优先提供|优先为|用地指标|土地计划指标|绿色通道|"
     r"(?:给予|予以)[^，。；]{0,16}(?:补助|补贴|奖励|资助|资金支持|扶持|贴息|担保|贷款|服务券|支持|倾斜)|"
     r"兑现[^，。；]{0,10}(?:奖励|补贴|补助|待遇)|"
@@ -395,17 +398,26 @@ def document_cap(sentence: str) -> tuple[int, str] | None:
         (None, None)
         >>> document_cap("单一企业享受本措施第（二）项奖励最高不超过10万元。")
     """
+    found = _document_cap_at(sentence)
+    if found is None:
+        return None
+    start, end, amount = found
+    return amount, sentence[start:end].strip()
+
+
+def _document_cap_at(sentence: str) -> tuple[int, int, int] | None:
+    """(start, end, yuan) of the phrase of `sentence` that caps the whole document, if any."""
     found = _DOCUMENT_CAP.search(sentence)
     if found is None:
         return None
-    scope = sentence[found.start():found.end()]
+    scope = found.group(0)
     if not _EVERY_GRANT.search(scope) or _ONE_GRANT_ONLY.search(scope):
         return None
     amount = parse_money(found.group(1), found.group(2) or "")
     if amount is None:
         return None
     end = _CAP_PHRASE_END.search(sentence, found.end())
-    return amount, sentence[found.start():end.start() if end else len(sentence)].strip()
+    return found.start(), end.start() if end else len(sentence), amount
 
 
 def _without_document_cap(sentence: str) -> str:
@@ -416,11 +428,11 @@ def _without_document_cap(sentence: str) -> str:
         >>> _without_document_cap("同一企业享受本办法各项扶持资金总额不超过300万元，但对小巨人企业另给予50万元奖励。")
         '但对小巨人企业另给予50万元奖励。'
     """
-    found = _DOCUMENT_CAP.search(sentence)
-    if found is None or document_cap(sentence[found.start():]) is None:
+    found = _document_cap_at(sentence)
+    if found is None:
         return sentence
-    end = _CAP_PHRASE_END.search(sentence, found.end())
-    return (sentence[:found.start()].rstrip("，,、 ") + (sentence[end.end():] if end else "")).strip("，, ")
+    start, end, _ = found
+    return (sentence[:start].rstrip("，,、 ") + sentence[end + 1:]).strip("，, ")
 
 
 _CAP_PHRASE_END = re.compile(r"[，,。；;！？]")
@@ -709,8 +721,6 @@ def _in_kind_parts(sentence: str):
             pending = ""
 
 
-_WEAK_IN_KIND = re.compile(r"发放[^，。；]{0,24}贷款|优惠利率|优先享受|创新券|科技券")
-_NOT_GRANTING = re.compile(r"严禁|禁止|不得|违规|负责|另行制定|不再|追回|取消|由[^，。；]{1,12}(?:发放|管理)")
 _NAMED_TAX = re.compile(r"增值税|所得税|营业税|房产税|土地使用税|印花税|关税|消费税|契税|加计扣除|留抵退税|出口退税")
 
 

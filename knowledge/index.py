@@ -177,12 +177,12 @@ class KnowledgeBase:
                     self._benefit_caps[(doc_id, documents[doc_id].content_hash)] = document_caps(c for c, _ in items)
             corrections = self.registry.benefit_corrections()
             records = BenefitRecords(
-                BenefitRecord(item, clause, documents[doc_id])
-                for (doc_id, _), clauses in sorted(self._benefit_items.items())
-                for clause, items in clauses
-                for item in corrected(items, clause, corrections)
+                (BenefitRecord(item, clause, documents[doc_id])
+                 for (doc_id, _), clauses in sorted(self._benefit_items.items())
+                 for clause, items in clauses
+                 for item in corrected(items, clause, corrections)),
+                caps={doc_id: cap for (doc_id, _), cap in self._benefit_caps.items() if cap is not None},
             )
-            records.caps = {doc_id: cap for (doc_id, _), cap in self._benefit_caps.items() if cap is not None}
             self._benefits = (revision, records)
             return records
 
