@@ -195,6 +195,18 @@ def test_a_sentence_negating_the_words_asked_about_does_not_answer(extractive):
     assert "撤销" in quote and "通报" not in quote
 
 
+def test_asked_whether_something_is_supported_the_measure_is_quoted_to_its_end(extractive):
+    text = (
+        "14.鼓励以第三方物流为代表的专业化系统化组织模式发展。运用互联网技术，创新服务模式。"
+        "提高第三方物流企业为制造业提供一体化、综合性物流管理服务的能力。"
+    )
+    quote = lead_quote(extractive, "咱是干第三方物流的，市里鼓励我们往啥方向做服务？", _hit(text))
+    assert quote.startswith("14.鼓励以第三方物流") and "一体化、综合性物流管理服务" in quote
+    # Asked how much, the sentence with the figure answers alone.
+    grant = _hit("对新评为国家3A级物流企业的，给予10万元奖励。奖励资金由市财政统筹安排，按年度拨付。")
+    assert "年度拨付" not in lead_quote(extractive, "评上3A能奖多少钱？", grant)
+
+
 def test_a_grant_stated_as_a_rate_answers_how_much(extractive):
     text = (
         "对新建的芯片制造项目，按其固定资产投资额的10%给予投资补助。"

@@ -58,6 +58,9 @@ NEIGHBOUR_GAIN = 0.04
 """A neighbouring sentence joins the lead quote when it says at least this share (by
 weight) of the question's words the quote does not."""
 _NEIGHBOURS = 2
+REST_OF_MEASURE_CHARS = 330
+"""Asked for no particular fact, the quote runs on to the clause's end when it stays this
+short (nearly all clauses of real policy files are shorter)."""
 
 
 # Tiers are sentences ending in ；that each state the figure asked for; a run of them is
@@ -178,6 +181,8 @@ class ExtractiveAnswerer:
             named = _the_list_asked(lead, picks, question.text)
             # An article headed by what the question lists (申报材料) stays the list.
             lead = named if named is not lead else self._the_article_asked(lead, picks, question.text)
+        elif not question.fact_kinds and not lead.trimmed:
+            lead = replace(lead, span=self._rest_of_measure(lead))
         chosen = [lead]
         for pick in picks:
             if len(chosen) >= self.max_clauses:
@@ -568,6 +573,20 @@ class ExtractiveAnswerer:
             start, end = min(start, best.start), max(end, best.end)
             covered |= self._said(tokens, asked, best.text)
         return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
+
+    def _rest_of_measure(self, pick: _Pick) -> Span:
+        """Asked whether or how something is supported, with no figure, date or body in
+        question ("市里推不推产地预冷？", "往啥方向做？"), the answer is what the clause goes
+        on to say of it: the sentence that names the subject is seldom the whole measure
+        (鼓励以第三方物流为代表的…发展。……提供一体化、综合性物流管理服务。). The quote runs
+        to the clause's end when that is short; sentences before it are left out, as they
+        are often another case of the same rule (基本合格… before 不合格…)."""
+        text = pick.hit.clause.text
+        headings = _headings(pick.hit)
+        body = [s for s in sentences(text) if s.start >= pick.span.end and not _is_heading(s, headings, text)]
+        if not body or body[-1].end - pick.span.start > REST_OF_MEASURE_CHARS:
+            return pick.span
+        return Span(pick.span.start, body[-1].end, text[pick.span.start:body[-1].end])
 
     def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
         """A grant's cap or term often follows in a sentence of its own (……按月租金的3倍进行
