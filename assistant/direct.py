@@ -56,10 +56,12 @@ _COUNTED = re.compile(r"(?<![第这那每前有是])(?:\d+|一[百千万][一二
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业") are others, not the owner."""
 _PENDING_AFTER = re.compile(
     r"(?:企业|证书|资质|称号)?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)?|(?:企业|证书|资质|称号)?(?:正在|还在)(?:评|走流程)|"
-    r"(?:企业|证书|资质|称号)?(?:还没|没|尚未|未)(?:批|下来|评上|认定|通过)")
-"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中") is not held yet: the
-words right after it say so, and the ask goes on to nothing else ("省级专精特新企业正在申报国家级
-小巨人" holds 专精特新; "高新技术企业正在申请研发费用补助" holds 高新技术企业)."""
+    r"(?:企业|证书|资质|称号)?(?:去年|今年|上次|这次|上回)?(?:也|都)?(?:还没|没有|没|尚未|未)(?:批|下来|评上|认定|通过|报|申报|申请)|"
+    r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)?[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上|了)")
+"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去")
+or never sought ("高企也没报") is not held: the words right after it say so, and the ask goes
+on to nothing else ("省级专精特新企业正在申报国家级小巨人" holds 专精特新; "高新技术企业正在申请
+研发费用补助" holds 高新技术企业)."""
 _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|申请|争取|冲刺)(?![了过])[^，,。；;！？]{0,4}$")
 """A title being applied for, named after the verb ("正在申报国家级小巨人")."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
@@ -211,14 +213,14 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     place = _enterprise_place(_own_places(text, found.regions)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
-    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), text)  # same length: places stay put
+    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), _without_retracted(text))  # same length
     owner_words = own_account.replace("公司", "企业")
     named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
-    small = "" if sizes else _says_small(text, vocabulary)
+    small = "" if sizes else _says_small(own_account, vocabulary)
     if small:
         sizes = [_SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
@@ -244,6 +246,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比)$")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
+_LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?:在|落户|位于|搬到|迁到|落到)$")
 
 
 def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
@@ -262,8 +265,35 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
         previous_end = mention.end
         if previous_elsewhere:
             elsewhere.add(name)
-    own = tuple(name for name in named if name not in elsewhere)
-    return own or named
+    own = tuple(name for name in named if name not in elsewhere) or named
+    # Where it is located ("在宁波北仑做模具") outweighs a place asked about ("大连对外资也有
+    # 奖励，我们能申请吗"): the places on the located one's chain are kept.
+    located = {name for mention, name in places.resolve(places.mentions(text, informal=True), own)
+               if name and _LOCATED_BEFORE.search(text[max(0, mention.start - 4):mention.start])}
+    return tuple(name for name in own if any(
+        name == at or name in places.ancestors(at) or at in places.ancestors(name) for at in located)) or own
+
+
+_CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|不对|说错了|口误|更正一下|纠正一下)[，,。！!…]|准确(?:地)?说|应该说是")
+_SAID_BEFORE = re.compile(r"[，,。；;！!？?]")
+
+
+def _without_retracted(text: str) -> str:
+    """`text` with what the owner took back blanked out, same length: the phrase right before
+    "不对" / "说错了" ("我们是小微企业……不对不对，去年已经进规上了" holds 规上, not 小微).
+
+    Example:
+        >>> _without_retracted("我是个体户……哦不对，前年转成公司了")
+        '我是，，，，，哦不对，前年转成公司了'
+    """
+    for match in reversed(list(_CORRECTION.finditer(text))):
+        head = text[:match.start()].rstrip("…. 、，,")
+        start = max((m.end() for m in _SAID_BEFORE.finditer(head)), default=0)
+        # The subject ("我是", "我们是") stays: only what it was said to be is taken back.
+        subject = re.match(r"(?:我们|我|咱们|咱|俺们|俺)?(?:是|算|属于)?", text[start:match.start()])
+        start += subject.end() if subject else 0
+        text = text[:start] + "，" * (match.start() - start) + text[match.start():]
+    return text
 
 
 def _pending(text: str, start: int, end: int, vocabulary) -> bool:

@@ -478,6 +478,27 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     assert (profile.industry, profile.size) == (industry, size)
 
 
+@pytest.mark.parametrize("question, region, industry, size, titles", [
+    # What the owner takes back is not held; what follows the correction is.
+    ("温县做食品机械的，我们是小微企业……不对不对，去年产值过了两千万，年底已经进规上了，研发费用能多扣点不？",
+     "温县", "装备制造", "规上企业", ()),
+    ("沙河口开射箭馆的，我是个体户……哦不对，前年就转成有限公司了，现在是小微企业，税上能免点啥？",
+     "沙河口区", "体育", "小微企业", ()),
+    # Where the enterprise is, not the place whose policy it heard of.
+    ("我们是港资企业，在宁波北仑做注塑模具，规上。金华那边小巨人奖一百万，大连对外资企业也有奖励，我们能申请吗？",
+     "北仑区", "", "规上企业", ("外资企业",)),
+    # A title applied for, or never sought, is not held.
+    ("甘井子区新注册的融资租赁公司，区里的总部企业认定材料我们刚交上去，落户奖励能拿多少？",
+     "甘井子区", "融资租赁", "", ("融资租赁企业",)),
+    ("大连做离岸服务外包的小微企业，技术先进型服务企业已经认定了，高企也没报，能享受啥？",
+     "大连市", "服务贸易", "小微企业", ("技术先进型服务企业",)),
+])
+def test_what_an_owner_corrects_denies_or_only_heard_of_stays_out_of_the_profile(question, region, industry, size, titles):
+    profile, _ = profile_from_text(question)
+    assert (profile.region, profile.industry, profile.size) == (region, industry, size)
+    assert set(titles) <= set(profile.titles) and not {"小微企业", "个体工商户", "总部企业", "高新技术企业"} & set(profile.titles)
+
+
 def test_a_grant_for_a_broad_industry_reaches_the_narrower_one_and_not_the_other_way():
     text = ("湘潭县产业发展办法\n湘潭县人民政府\n"
             "一、制造业\n对制造业企业新购置生产设备的，按设备投资额的10%给予补助。\n"
