@@ -210,7 +210,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
     vocabulary = terms()
     found = frame(text, (region,) if region else ())
-    place = _enterprise_place(_own_places(text, found.regions)) or region
+    text, named_places = _the_one_asked(text, found.regions)
+    place = _enterprise_place(_own_places(text, named_places)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
     own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), _without_retracted(text))  # same length
@@ -247,6 +248,36 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比)$")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
 _LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?:在|落户|位于|搬到|迁到|落到)$")
+
+
+_ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司|这边)")
+_SENTENCE = re.compile(r"[^；;。！!？?\n]+")
+
+
+def _the_one_asked(text: str, named: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """When the owner speaks of two enterprises and asks about one ("一个在诸暨…；一个在
+    义乌…这回只问义乌这家"), the sentences about the other (naming a place off the asked
+    one's chain, and none inside it) are blanked, same length, and its places dropped."""
+    asked_at = _ASKED_ONE.search(text)
+    if asked_at is None:
+        return text, named
+    places = gazetteer()
+    resolved = [(m, name) for m, name in places.resolve(places.mentions(text, informal=True), named) if name]
+    asked = {name for m, name in resolved if asked_at.start(1) <= m.start < asked_at.end(1)}
+    if not asked:
+        return text, named
+
+    def within(name: str) -> bool:
+        return any(name == a or a in places.ancestors(name) for a in asked)
+
+    def on_chain(name: str) -> bool:
+        return within(name) or any(name in places.ancestors(a) for a in asked)
+
+    for sentence in _SENTENCE.finditer(text[:asked_at.start()]):
+        inside = [name for m, name in resolved if sentence.start() <= m.start < sentence.end()]
+        if any(not on_chain(name) for name in inside) and not any(within(name) for name in inside):
+            text = text[:sentence.start()] + "，" * (sentence.end() - sentence.start()) + text[sentence.end():]
+    return text, tuple(name for name in named if on_chain(name))
 
 
 def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:

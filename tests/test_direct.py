@@ -492,6 +492,9 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
      "甘井子区", "融资租赁", "", ("融资租赁企业",)),
     ("大连做离岸服务外包的小微企业，技术先进型服务企业已经认定了，高企也没报，能享受啥？",
      "大连市", "服务贸易", "小微企业", ("技术先进型服务企业",)),
+    # Two enterprises, one asked about: the other's place and titles are not its own.
+    ("我和我哥各有一家公司：我哥那家在金州，是高新技术企业，专门做仓储；我这家在甘井子区，小微企业，"
+     "在亚马逊上卖渔具。这次就问我甘井子这家，有啥补贴？", "甘井子区", "跨境电商", "小微企业", ()),
 ])
 def test_what_an_owner_corrects_denies_or_only_heard_of_stays_out_of_the_profile(question, region, industry, size, titles):
     profile, _ = profile_from_text(question)
