@@ -207,6 +207,16 @@ def test_asked_whether_something_is_supported_the_measure_is_quoted_to_its_end(e
     assert "年度拨付" not in lead_quote(extractive, "评上3A能奖多少钱？", grant)
 
 
+def test_asked_which_things_a_clause_lists_every_one_is_shown(extractive):
+    text = (
+        "（六）加快集成电路关键装备和材料研发制造。支持半导体晶圆切割设备自主创新；"
+        "鼓励装备制造业企业进入半导体设备领域；有选择地引进国内外半导体设备厂商来连发展；"
+        "加快新一代超纯半导体特种气体开发；支持光刻胶、引线框架、封装树脂等关键材料的开发和生产。"
+    )
+    draft = final_draft(extractive.stream(frame("市里重点支持开发生产哪些关键材料？"), [_hit(text)]))
+    assert all(item in draft.text for item in ("晶圆切割", "设备领域", "设备厂商", "特种气体", "光刻胶、引线框架"))
+
+
 def test_a_grant_stated_as_a_rate_answers_how_much(extractive):
     text = (
         "对新建的芯片制造项目，按其固定资产投资额的10%给予投资补助。"

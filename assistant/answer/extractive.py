@@ -529,7 +529,9 @@ class ExtractiveAnswerer:
                 if len(s.text) >= 4 and _bare(s.text) not in headings and not _DUTY_LINE.match(s.text)]
         if len(body) < 2:
             return []
-        best = sorted(body, key=lambda s: -self._score(s.text, question, tokens, weights))[:_LIST_ITEMS_PER_CLAUSE]
+        # The list asked for is the clause's, all of it when it is not long: what the owner
+        # looks for ("俺们的产品在不在里头") is as often the last item as the best-worded.
+        best = sorted(body, key=lambda s: -self._score(s.text, question, tokens, weights))[:_LIST_ITEMS]
         shown = sorted(best, key=lambda s: s.start)
         return [self._narrow(s, question, tokens, weights) if len(s.text) > self.max_quote_chars else s
                 for s in shown]
