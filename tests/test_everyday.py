@@ -446,6 +446,24 @@ def test_asking_for_the_conditions_lists_every_item_of_the_article(kb_copy, tmp_
     assert "第一条" not in listed.text and all(c.quote in c.text for c in listed.citations)
 
 
+def test_asked_which_cases_an_article_lists_below_its_opening_every_case_is_listed(kb_copy, tmp_path):
+    policy = (
+        "惠济区工程实验室管理办法\n第二章 监督管理\n"
+        "第九条 工程实验室建设和运行中出现下列情况的，应及时纠正；情节严重的，区发展改革委予以通报。\n"
+        "（一）擅自改变项目建设目标、规模、内容。\n（二）截留、挤占和挪用区安排资金。\n"
+        "（三）有重大弄虚作假、伪造或瞒报行为。\n"
+        "第十条 本办法自2024年1月1日起施行。\n"
+    )
+    assistant = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-englab.txt", policy)
+    answer = assistant.ask("惠济区的工程实验室出现哪些情况会被要求纠正？")
+    assert all(case in answer.text for case in ("擅自改变项目建设目标", "挪用区安排资金", "弄虚作假")), answer.text
+    papers = assistant_with_huiji_policy(kb_copy, tmp_path, "huiji-lease-papers.txt", (
+        "惠济区融资租赁扶持办法\n第八条 申报扶持资金须提供以下材料：\n（一）扶持资金申请书；\n"
+        "（二）注册资本金验资报告；\n（三）租赁设备清单；\n（四）上报材料真实性承诺书。\n"
+    )).ask("惠济区融资租赁扶持资金，除了申请书还得准备啥材料？")
+    assert all(paper in papers.text for paper in ("验资报告", "租赁设备清单", "真实性承诺书")), papers.text
+
+
 def test_asking_what_comes_next_answers_with_the_next_step_of_the_procedure(kb_copy, tmp_path):
     policy = (
         "惠济区跨境电商扶持资金管理办法\n第三章 申报程序\n第九条 申报程序\n"

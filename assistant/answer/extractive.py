@@ -202,7 +202,8 @@ class ExtractiveAnswerer:
         # An article's first item, its opening before it ("须满足以下条件之一：（一）…"): the
         # article's items are the list, not the two lines of this one.
         article = self._article_items(lead.hit) if several else []
-        opens_items = bool(article) and _OPENS_A_LIST.search(lead.hit.clause.text) is not None
+        opens_items = bool(article) and (_OPENS_A_LIST.search(lead.hit.clause.text) is not None
+                                         or article[-1].clause.parent_path == lead.hit.clause.clause_path)
         listed = self._listed(lead, question, tokens, weights) if several and not opens_items else []
         items = article if not listed else []
         if items:
@@ -301,9 +302,17 @@ class ExtractiveAnswerer:
         ("（三）年纳税额1000万元以上…") whose other items are clauses of their own; all of
         them, in the document's order. Empty when the clause is no such item."""
         parent = hit.clause.parent_path
-        if self._clauses_of is None or not parent:
+        if self._clauses_of is None:
             return []
-        items = [c for c in self._document_clauses(hit.document.doc_id) if c.parent_path == parent]
+        clauses = self._document_clauses(hit.document.doc_id)
+        # The lead itself opens the list its own items carry on ("出现下列情况的，应及时纠正；…"
+        # over （一）…（五）, each a clause of its own): it and them.
+        below = [c for c in clauses if c.parent_path == hit.clause.clause_path]
+        if _LISTS_BELOW.search(hit.clause.text) and 2 <= len(below) <= _ARTICLE_ITEMS:
+            return [hit, *(ClauseHit(c, hit.document, 0.0, {}) for c in below)]
+        if not parent:
+            return []
+        items = [c for c in clauses if c.parent_path == parent]
         if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
             return []
         return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
@@ -752,6 +761,7 @@ def _grants_in(text: str, clause_id: str, doc_id: str, path: str, title: str) ->
 # Anchored at the start of a run between stops, so a long clause without such an opening
 # is scanned once, not from every position (which is quadratic).
 _LEAD_IN = re.compile(r"(?:^|(?<=[。；;\n:：]))[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n:：]*[:：]")
+_LISTS_BELOW = re.compile(r"下列|以下|如下")
 _ITEM_START = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]+、")
 _LEAD_IN_GAP = 8
 _ITEM_END = re.compile(r"[。；;]|\n|$")
