@@ -217,6 +217,18 @@ def test_asked_which_things_a_clause_lists_every_one_is_shown(extractive):
     assert all(item in draft.text for item in ("晶圆切割", "设备领域", "设备厂商", "特种气体", "光刻胶、引线框架"))
 
 
+def test_a_circumstance_the_owner_tells_is_not_what_is_asked(extractive):
+    text = (
+        "因地质地形等原因无法修建防空地下室的，经人防主管部门批准后，减半收取防空地下室易地建设费。"
+        "对养老机构的用水、用电、用气，按照居民缴费标准执行，免收相应的配套费。"
+    )
+    quote = lead_quote(extractive, "我们盖养老院，地质条件不行修不了防空地下室，那个易地建设费能少交点不？", _hit(text))
+    assert quote.startswith("因地质地形等原因无法修建防空地下室的") and "减半收取防空地下室易地建设费" in quote
+    yearly = _hit("对民办养老机构，可以从结余中提取不超过一年期贷款基准利率2倍利息额的额度奖励举办人。"
+                  "投入满5年后，出资人产权份额可以转让、继承、赠与。")
+    assert "满5年" in lead_quote(extractive, "养老院的出资份额能转让或者继承不？得满几年", yearly)
+
+
 def test_a_grant_stated_as_a_rate_answers_how_much(extractive):
     text = (
         "对新建的芯片制造项目，按其固定资产投资额的10%给予投资补助。"
