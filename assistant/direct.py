@@ -56,8 +56,9 @@ _COUNTED = re.compile(r"(?<![第这那每前有是])(?:\d+|一[百千万][一二
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业") are others, not the owner."""
 _PENDING_AFTER = re.compile(
     r"(?:企业|证书|资质|称号)?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)?|(?:企业|证书|资质|称号)?(?:正在|还在)(?:评|走流程)|"
-    r"(?:企业|证书|资质|称号)?(?:去年|今年|上次|这次|上回)?(?:也|都)?(?:还没|没有|没|尚未|未)(?:批|下来|评上|认定|通过|报|申报|申请)|"
-    r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)?[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上|了)")
+    r"(?:企业|证书|资质|称号)?(?:去年|今年|上次|这次|上回)?(?:还没|没有|没|尚未|未)(?:批|下来|评上|认定|通过)|"
+    r"(?:也|都|压根|根本)(?:没有|没|未)(?:报|申报|申请)|"
+    r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去")
 or never sought ("高企也没报") is not held: the words right after it say so, and the ask goes
 on to nothing else ("省级专精特新企业正在申报国家级小巨人" holds 专精特新; "高新技术企业正在申请
@@ -209,12 +210,15 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     from assistant.questions import frame
 
     vocabulary = terms()
+    said = text
+    # What the owner took back ("我们在甘井子，不对，是金州") is read as never said.
+    text = _without_retracted(text)
     found = frame(text, (region,) if region else ())
     text, named_places = _the_one_asked(text, found.regions)
     place = _enterprise_place(_own_places(text, named_places)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
-    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), _without_retracted(text))  # same length
+    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), text)  # same length: places stay put
     owner_words = own_account.replace("公司", "企业")
     named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
@@ -239,7 +243,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     if not place:
         return None, ()
     profile, assumed = checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
-                                       extra_sizes=sizes if len(sizes) > 1 else (), said=text)
+                                       extra_sizes=sizes if len(sizes) > 1 else (), said=said)
     if small:
         assumed = (f"按“{small}”读作{_SMALL}对照。", *assumed)
     return profile, assumed
@@ -247,10 +251,13 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比)$")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
-_LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?:在|落户|位于|搬到|迁到|落到)$")
+_LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
+_LOCATED_AFTER = re.compile(r"[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|建厂|设厂|有(?:个|家|一家)?(?:厂|公司))")
+"""Located: "在宁波北仑做模具", "落户在甘井子注册"; not "在大连的政策里", "不在大连", "在沈阳开会时听说"."""
 
 
-_ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司|这边)")
+_ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司)")
+_TWO_ENTERPRISES = re.compile(r"两家|两个(?:厂|公司|企业)|各有一家|另一家|另外一家|一个在|一家在")
 _SENTENCE = re.compile(r"[^；;。！!？?\n]+")
 
 
@@ -259,7 +266,7 @@ def _the_one_asked(text: str, named: tuple[str, ...]) -> tuple[str, tuple[str, .
     义乌…这回只问义乌这家"), the sentences about the other (naming a place off the asked
     one's chain, and none inside it) are blanked, same length, and its places dropped."""
     asked_at = _ASKED_ONE.search(text)
-    if asked_at is None:
+    if asked_at is None or not _TWO_ENTERPRISES.search(text, 0, asked_at.start()):
         return text, named
     places = gazetteer()
     resolved = [(m, name) for m, name in places.resolve(places.mentions(text, informal=True), named) if name]
@@ -285,9 +292,10 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
     from ("从上海、深圳挖几个工程师"), a place nearby ("离义乌也就几十公里") or another
     place's policy ("金华那边的奖励"). All of them when every one is named so."""
     places = gazetteer()
+    mentions = places.mentions(text, informal=True)
     elsewhere: set[str] = set()
     previous_elsewhere, previous_end = False, -1
-    for mention, name in places.resolve(places.mentions(text, informal=True), named):
+    for mention, name in places.resolve(mentions, named):
         if not name:
             continue
         before, after = text[max(0, mention.start - 2):mention.start], text[mention.end:mention.end + 2]
@@ -299,13 +307,21 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
     own = tuple(name for name in named if name not in elsewhere) or named
     # Where it is located ("在宁波北仑做模具") outweighs a place asked about ("大连对外资也有
     # 奖励，我们能申请吗"): the places on the located one's chain are kept.
-    located = {name for mention, name in places.resolve(places.mentions(text, informal=True), own)
-               if name and _LOCATED_BEFORE.search(text[max(0, mention.start - 4):mention.start])}
+    # Places named in a row ("在宁波北仑做") are located together.
+    runs: list[list] = []
+    for mention, name in places.resolve(mentions, own):
+        if runs and runs[-1][-1][0].end == mention.start:
+            runs[-1].append((mention, name))
+        else:
+            runs.append([(mention, name)])
+    located = {name for run in runs for _, name in run
+               if name and _LOCATED_BEFORE.search(text[max(0, run[0][0].start - 4):run[0][0].start])
+               and _LOCATED_AFTER.match(text, run[-1][0].end)}
     return tuple(name for name in own if any(
         name == at or name in places.ancestors(at) or at in places.ancestors(name) for at in located)) or own
 
 
-_CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|不对|说错了|口误|更正一下|纠正一下)[，,。！!…]|准确(?:地)?说|应该说是")
+_CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|(?<!对)不对|说错了|口误|更正一下|纠正一下)[，,。！!…]")
 _SAID_BEFORE = re.compile(r"[，,。；;！!？?]")
 
 
@@ -318,11 +334,10 @@ def _without_retracted(text: str) -> str:
         '我是，，，，，哦不对，前年转成公司了'
     """
     for match in reversed(list(_CORRECTION.finditer(text))):
-        head = text[:match.start()].rstrip("…. 、，,")
+        head = text[:match.start()].rstrip("…. 、，,。！!？?")
         start = max((m.end() for m in _SAID_BEFORE.finditer(head)), default=0)
         # The subject ("我是", "我们是") stays: only what it was said to be is taken back.
-        subject = re.match(r"(?:我们|我|咱们|咱|俺们|俺)?(?:是|算|属于)?", text[start:match.start()])
-        start += subject.end() if subject else 0
+        start += re.match(r"(?:我们|我|咱们|咱|俺们|俺)?(?:是|算|属于)?", text[start:match.start()]).end()
         text = text[:start] + "，" * (match.start() - start) + text[match.start():]
     return text
 

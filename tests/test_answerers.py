@@ -202,6 +202,11 @@ def test_asked_whether_something_is_supported_the_measure_is_quoted_to_its_end(e
     )
     quote = lead_quote(extractive, "咱是干第三方物流的，市里鼓励我们往啥方向做服务？", _hit(text))
     assert quote.startswith("14.鼓励以第三方物流") and "一体化、综合性物流管理服务" in quote
+    # It stops where another measure starts.
+    items = _hit("1.支持跨境电商企业建设海外仓。鼓励企业租用公共海外仓。2.支持外贸综合服务企业发展。"
+                 "\n责任单位：市商务局")
+    quote = lead_quote(extractive, "我们想建个海外仓，市里支持不？", items)
+    assert "租用公共海外仓" in quote and "外贸综合服务" not in quote and "责任单位" not in quote
     # Asked how much, the sentence with the figure answers alone.
     grant = _hit("对新评为国家3A级物流企业的，给予10万元奖励。奖励资金由市财政统筹安排，按年度拨付。")
     assert "年度拨付" not in lead_quote(extractive, "评上3A能奖多少钱？", grant)
@@ -224,9 +229,11 @@ def test_a_circumstance_the_owner_tells_is_not_what_is_asked(extractive):
     )
     quote = lead_quote(extractive, "我们盖养老院，地质条件不行修不了防空地下室，那个易地建设费能少交点不？", _hit(text))
     assert quote.startswith("因地质地形等原因无法修建防空地下室的") and "减半收取防空地下室易地建设费" in quote
-    yearly = _hit("对民办养老机构，可以从结余中提取不超过一年期贷款基准利率2倍利息额的额度奖励举办人。"
-                  "投入满5年后，出资人产权份额可以转让、继承、赠与。")
-    assert "满5年" in lead_quote(extractive, "养老院的出资份额能转让或者继承不？得满几年", yearly)
+    yearly = _hit("对民办非营利性养老机构、居家养老服务组织，在扣除有关费用后，如当年有收支结余、经审计符合规定的，"
+                  "可以从结余中提取不超过以举办人累积出资额为基数的同期银行一年期贷款基准利率2倍利息额的额度用于奖励举办人。"
+                  "投入满5年后，出资人产（股）权份额可以转让、继承、赠与。")
+    asked = "我们几个股东出钱办的民办非营利养老院，以后出资份额能转让或者留给孩子继承不？得满几年"
+    assert "满5年" in lead_quote(extractive, asked, yearly)  # 一年期 names a loan, not how long
 
 
 def test_a_grant_stated_as_a_rate_answers_how_much(extractive):

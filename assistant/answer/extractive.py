@@ -203,7 +203,7 @@ class ExtractiveAnswerer:
         # article's items are the list, not the two lines of this one.
         article = self._article_items(lead.hit) if several else []
         opens_items = bool(article) and (_OPENS_A_LIST.search(lead.hit.clause.text) is not None
-                                         or article[-1].clause.parent_path == lead.hit.clause.clause_path)
+                                         or article[0].clause.parent_path == lead.hit.clause.clause_path)
         listed = self._listed(lead, question, tokens, weights) if several and not opens_items else []
         items = article if not listed else []
         if items:
@@ -214,8 +214,12 @@ class ExtractiveAnswerer:
         for pick in chosen:
             n = len(citations) + 1
             if pick is lead and items:
-                opening = _article_opening(items[0])
-                lines.append((f"{lead_region}：" if lead_region else "相关规定：") + opening)
+                prefix = f"{lead_region}：" if lead_region else "相关规定："
+                if items[0].clause.parent_path == lead.hit.clause.clause_path:  # the lead opens them
+                    citations.append(citation_for(n, lead.hit, lead.span.text))
+                    lines.append(f"{prefix}{_quoted(lead)}[{n}]")
+                else:
+                    lines.append(prefix + _article_opening(items[0]))
                 for item in items:
                     text = self._item_text(item, question, tokens, weights)
                     citations.append(citation_for(len(citations) + 1, item, text))
@@ -300,7 +304,8 @@ class ExtractiveAnswerer:
     def _article_items(self, hit: ClauseHit) -> list[ClauseHit]:
         """"纳税、营收这些门槛都有哪些": the lead clause is one item of an article
         ("（三）年纳税额1000万元以上…") whose other items are clauses of their own; all of
-        them, in the document's order. Empty when the clause is no such item."""
+        them, in the document's order. A lead that opens a list of its own (出现下列情况的…)
+        gives its items below it, the lead left to open them. Empty when neither."""
         parent = hit.clause.parent_path
         if self._clauses_of is None:
             return []
@@ -309,7 +314,7 @@ class ExtractiveAnswerer:
         # over （一）…（五）, each a clause of its own): it and them.
         below = [c for c in clauses if c.parent_path == hit.clause.clause_path]
         if _LISTS_BELOW.search(hit.clause.text) and 2 <= len(below) <= _ARTICLE_ITEMS:
-            return [hit, *(ClauseHit(c, hit.document, 0.0, {}) for c in below)]
+            return [ClauseHit(c, hit.document, 0.0, {}) for c in below]
         if not parent:
             return []
         items = [c for c in clauses if c.parent_path == parent]
@@ -590,14 +595,23 @@ class ExtractiveAnswerer:
         question ("市里推不推产地预冷？", "往啥方向做？"), the answer is what the clause goes
         on to say of it: the sentence that names the subject is seldom the whole measure
         (鼓励以第三方物流为代表的…发展。……提供一体化、综合性物流管理服务。). The quote runs
-        to the clause's end when that is short; sentences before it are left out, as they
-        are often another case of the same rule (基本合格… before 不合格…)."""
+        on while it is short, up to where another measure starts (a numbered item, a duty
+        line, a grant to someone named anew: 对…的，); sentences before it are left out, as
+        they are often another case of the same rule (基本合格… before 不合格…)."""
         text = pick.hit.clause.text
         headings = _headings(pick.hit)
-        body = [s for s in sentences(text) if s.start >= pick.span.end and not _is_heading(s, headings, text)]
-        if not body or body[-1].end - pick.span.start > REST_OF_MEASURE_CHARS:
+        end = pick.span.end
+        for sentence in sentences(text):
+            if sentence.start < pick.span.end or _is_heading(sentence, headings, text):
+                continue
+            # Another measure starts: a numbered item, a duty line, a grant to someone named anew.
+            if _DUTY_LINE.match(sentence.text) or _ITEM_START.match(sentence.text.lstrip()) \
+                    or _OWN_RECIPIENT.search(sentence.text):
+                break
+            end = sentence.end
+        if end == pick.span.end or end - pick.span.start > REST_OF_MEASURE_CHARS:
             return pick.span
-        return Span(pick.span.start, body[-1].end, text[pick.span.start:body[-1].end])
+        return Span(pick.span.start, end, text[pick.span.start:end])
 
     def _with_the_cap(self, text: str, spans: list[Span], span: Span, question: QuestionFrame) -> Span:
         """A grant's cap or term often follows in a sentence of its own (……按月租金的3倍进行
@@ -761,7 +775,8 @@ def _grants_in(text: str, clause_id: str, doc_id: str, path: str, title: str) ->
 # Anchored at the start of a run between stops, so a long clause without such an opening
 # is scanned once, not from every position (which is quadratic).
 _LEAD_IN = re.compile(r"(?:^|(?<=[。；;\n:：]))[^。；;\n:：]*(?:下列|以下|如下)[^。；;\n:：]*[:：]")
-_LISTS_BELOW = re.compile(r"下列|以下|如下")
+_LISTS_BELOW = re.compile(r"下列|如下|(?<![\d万亿元])以下(?!简称)")
+"""What opens a list its items carry on ("以下材料", not "以下简称", "5000万元以下")."""
 _ITEM_START = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]+、")
 _LEAD_IN_GAP = 8
 _ITEM_END = re.compile(r"[。；;]|\n|$")
