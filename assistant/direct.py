@@ -277,14 +277,17 @@ def _the_one_asked(text: str, named: tuple[str, ...]) -> tuple[str, tuple[str, .
     def within(name: str) -> bool:
         return any(name == a or a in places.ancestors(name) for a in asked)
 
-    def on_chain(name: str) -> bool:
-        return within(name) or any(name in places.ancestors(a) for a in asked)
-
     for sentence in _SENTENCE.finditer(text[:asked_at.start()]):
         inside = [name for m, name in resolved if sentence.start() <= m.start < sentence.end()]
-        if any(not on_chain(name) for name in inside) and not any(within(name) for name in inside):
+        if any(not _on_a_chain(name, asked) for name in inside) and not any(within(name) for name in inside):
             text = text[:sentence.start()] + "，" * (sentence.end() - sentence.start()) + text[sentence.end():]
-    return text, tuple(name for name in named if on_chain(name))
+    return text, tuple(name for name in named if _on_a_chain(name, asked))
+
+
+def _on_a_chain(name: str, others) -> bool:
+    """`name` is one of `others`, inside one, or contains one (北仑区 and 宁波市)."""
+    places = gazetteer()
+    return any(name == other or other in places.ancestors(name) or name in places.ancestors(other) for other in others)
 
 
 def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
@@ -317,8 +320,7 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
     located = {name for run in runs for _, name in run
                if name and _LOCATED_BEFORE.search(text[max(0, run[0][0].start - 4):run[0][0].start])
                and _LOCATED_AFTER.match(text, run[-1][0].end)}
-    return tuple(name for name in own if any(
-        name == at or name in places.ancestors(at) or at in places.ancestors(name) for at in located)) or own
+    return tuple(name for name in own if _on_a_chain(name, located)) or own
 
 
 _CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|(?<!对)不对|说错了|口误|更正一下|纠正一下)[，,。！!…]")

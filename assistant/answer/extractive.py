@@ -202,8 +202,8 @@ class ExtractiveAnswerer:
         # An article's first item, its opening before it ("须满足以下条件之一：（一）…"): the
         # article's items are the list, not the two lines of this one.
         article = self._article_items(lead.hit) if several else []
-        opens_items = bool(article) and (_OPENS_A_LIST.search(lead.hit.clause.text) is not None
-                                         or article[0].clause.parent_path == lead.hit.clause.clause_path)
+        lead_opens_them = bool(article) and article[0].clause.parent_path == lead.hit.clause.clause_path
+        opens_items = bool(article) and (_OPENS_A_LIST.search(lead.hit.clause.text) is not None or lead_opens_them)
         listed = self._listed(lead, question, tokens, weights) if several and not opens_items else []
         items = article if not listed else []
         if items:
@@ -215,7 +215,7 @@ class ExtractiveAnswerer:
             n = len(citations) + 1
             if pick is lead and items:
                 prefix = f"{lead_region}：" if lead_region else "相关规定："
-                if items[0].clause.parent_path == lead.hit.clause.clause_path:  # the lead opens them
+                if lead_opens_them:
                     citations.append(citation_for(n, lead.hit, lead.span.text))
                     lines.append(f"{prefix}{_quoted(lead)}[{n}]")
                 else:
