@@ -52,20 +52,35 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
 _COUNTED = re.compile(r"(?<![第这那每前有是])(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
-                      r"(?:多|余|来)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)(?!之一|合并)")
+                      r"(?:多|余|来)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂|高企)(?!之一|合并)")
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业") are others, not the owner."""
 _PENDING_AFTER = re.compile(
     r"(?:企业|证书|资质|称号)?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)?|(?:企业|证书|资质|称号)?(?:正在|还在)(?:评|走流程)|"
     r"(?:企业|证书|资质|称号)?(?:去年|今年|上次|这次|上回)?(?:还没|没有|没|尚未|未)(?:批|下来|评上|认定|通过)|"
     r"(?:也|都|压根|根本)(?:没有|没|未)(?:报|申报|申请)|"
+    r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了|报了|报上了|申报了|申请了|评上了|批了)[，,]?(?:名单|结果)?"
+    r"(?:还在|正在)(?:评审|公示|评|审|走流程)|"
+    r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?|"
     r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
-"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去")
-or never sought ("高企也没报") is not held: the words right after it say so, and the ask goes
+"""A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去",
+"省隐形冠军今年报了，名单还在公示", "要是批下来"), never sought ("高企也没报") or only asked about
+("隐形冠军那份奖我们能不能沾光") is not held: the words right after it say so, and the ask goes
 on to nothing else ("省级专精特新企业正在申报国家级小巨人" holds 专精特新; "高新技术企业正在申请
 研发费用补助" holds 高新技术企业)."""
 _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|申请|争取|冲刺)(?![了过])[^，,。；;！？]{0,4}$")
 """A title being applied for, named after the verb ("正在申报国家级小巨人")."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
+_GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?[“\"]?$")
+"""A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
+_DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
+"""A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
+_NOT_TRADING = re.compile(r"(?:不|没|没有|从不|也不|并不)(?:做|搞|干|直接做)?(?:进出口|外贸|出口|进口)(?:业务|生意)?")
+"""Trade the owner says he does not do ("我们自己不做进出口")."""
+_SOMEONE_ELSE = re.compile(
+    r"(?:^|(?<=[，,。；;！!？?\s]))(?:我|俺)(?:弟|哥|姐|妹|老婆|爱人|媳妇|老公|爸|妈|朋友|同学|亲戚|表弟|表哥|小舅子|连襟)"
+    r"[^。；;！!？?\n]*")
+"""A sentence about a relative's or a friend's own enterprise ("我弟在武义开了个厂，他们是省隐形冠军"):
+not the owner's."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +228,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     said = text
     # What the owner took back ("我们在甘井子，不对，是金州") is read as never said.
     text = _without_retracted(text)
+    text = _SOMEONE_ELSE.sub(lambda m: "，" * len(m.group(0)), text)
+    text = _NOT_TRADING.sub(lambda m: "，" * len(m.group(0)), text)
     found = frame(text, (region,) if region else ())
     text, named_places = _the_one_asked(text, found.regions)
     place = _enterprise_place(_own_places(text, named_places)) or region
@@ -222,6 +239,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     owner_words = own_account.replace("公司", "企业")
     named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
+                                and not _DENIED_AFTER.match(owner_words, end)
+                                and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
@@ -249,11 +268,19 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     return profile, assumed
 
 
-_ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比)$")
+_ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
 _LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
 _LOCATED_AFTER = re.compile(r"[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|建厂|设厂|有(?:个|家|一家)?(?:厂|公司))")
 """Located: "在宁波北仑做模具", "落户在甘井子注册"; not "在大连的政策里", "不在大连", "在沈阳开会时听说"."""
+_REGISTERED_BEFORE = re.compile(r"注册(?:地)?(?:在|于|是)$")
+_SELF_OPENING = re.compile(
+    r"(?:你好|您好|请问|老师)?[，,\s]*(?:(?:我们|我|俺们|俺|咱们|咱|我家)(?:公司|厂|企业|这边|家)?(?:是|就是)?"
+    r"(?:(?:就|也)?(?:在|位于|注册在))?)?$")
+_INTRODUCED_AFTER = re.compile(
+    r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)|[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|的[小大]?(?:公司|企业|厂|工厂))")
+"""How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的",
+"我们厂就在大连北站边上", "河南许昌长葛的"; not "大连的政策里…"."""
 
 
 _ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司)")
@@ -303,7 +330,10 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
             continue
         before, after = text[max(0, mention.start - 2):mention.start], text[mention.end:mention.end + 2]
         listed_on = previous_elsewhere and text[previous_end:mention.start] in ("、", "和", "或")
-        previous_elsewhere = bool(_ELSEWHERE_BEFORE.search(before) or _ELSEWHERE_AFTER.match(after) or listed_on)
+        # Places in a row share how they are named ("离郑州新郑机场…", "跟辽宁本溪桓仁隔着").
+        in_a_row = previous_elsewhere and previous_end == mention.start
+        previous_elsewhere = bool(_ELSEWHERE_BEFORE.search(before) or _ELSEWHERE_AFTER.match(after) or listed_on
+                                  or in_a_row)
         previous_end = mention.end
         if previous_elsewhere:
             elsewhere.add(name)
@@ -317,10 +347,26 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
             runs[-1].append((mention, name))
         else:
             runs.append([(mention, name)])
+    runs = [[(m, name) for m, name in run if name] for run in runs]
+    runs = [run for run in runs if run]
+    # Where it is registered outweighs every other place (a branch, an office elsewhere);
+    # then the place the owner opens with ("大连金州区的，…听说甘井子区有补贴"), then a place
+    # it is said to be located in.
+    registered = {name for run in runs for _, name in run
+                  if _REGISTERED_BEFORE.search(text[max(0, run[0][0].start - 3):run[0][0].start])}
+    first = runs[0] if runs else []
+    opening = {name for _, name in first
+               if _SELF_OPENING.fullmatch(text[:first[0][0].start]) and (
+                   _INTRODUCED_AFTER.match(text, first[-1][0].end)
+                   or re.search(r"(?:在|位于)$", text[:first[0][0].start]))} if first else set()
     located = {name for run in runs for _, name in run
-               if name and _LOCATED_BEFORE.search(text[max(0, run[0][0].start - 4):run[0][0].start])
+               if _LOCATED_BEFORE.search(text[max(0, run[0][0].start - 4):run[0][0].start])
                and _LOCATED_AFTER.match(text, run[-1][0].end)}
-    return tuple(name for name in own if _on_a_chain(name, located)) or own
+    for found in (registered, opening, located):
+        kept = tuple(name for name in own if _on_a_chain(name, found))
+        if kept:
+            return kept
+    return own
 
 
 _CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|(?<!对)不对|说错了|口误|更正一下|纠正一下)[，,。！!…]")
@@ -562,7 +608,7 @@ def _level_before(text: str) -> str:
         >>> _level_before("评上省级"), _level_before("我们是温县"), _level_before("国家")
         ('provincial', '', 'national')
     """
-    text = text.rstrip("“\"")
+    text = text.rstrip("“\"的")
     return next((lv for lv, forms in _LEVEL_BEFORE if any(text.endswith(f) for f in forms)), "")
 
 

@@ -33,7 +33,7 @@ LEVEL_ORDER = ("国家", "省", "市", "区县")
 _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 # A short form followed by one of these names a town, street or road, not the county
 # (城关镇, 中山路, 金水河), so it is not read as the county.
-_NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山园里屯营")
+_NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山岭峪沟坡园里屯营")
 _COUNTRYSIDE = {"乡下", "乡村", "山区", "山里"}
 """Words after a county that speak of its countryside, not of a township (庄河乡下)."""
 RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八九十百千]+)强|名牌|著名商标)")

@@ -498,11 +498,28 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     # Two enterprises, one asked about: the other's place and titles are not its own.
     ("我和我哥各有一家公司：我哥那家在金州，是高新技术企业，专门做仓储；我这家在甘井子区，小微企业，"
      "在亚马逊上卖渔具。这次就问我甘井子这家，有啥补贴？", "甘井子区", "跨境电商", "小微企业", ()),
+    # Where it is registered outweighs where it has an office or a branch.
+    ("我们是做仓储物流的，注册在金州区，平时在沙河口的写字楼办公，旅顺还有个分公司，能拿啥补贴？", "金州区", "物流", "", ()),
+    # The place the owner opens with, not one whose policy he heard of, nor one nearby.
+    ("湘潭县的，做冷链物流，小微企业。听说长沙对高新技术企业有奖励，我们能申请吗？", "湘潭县", "物流", "小微企业", ()),
+    ("河南许昌长葛的，离郑州新郑机场也就半小时，做速冻水饺的小厂，有啥政策？", "长葛市", "食品", "小微企业", ()),
+    ("我们厂就在大连北站边上，南关岭这片，做冷链仓储，能享受啥？", "大连市", "物流", "", ()),
+    # A relative's enterprise, trade the owner does not do, a title he lacks or only applied for.
+    ("我们在义乌做拉链，规上企业。我弟在武义开了个厂，他们是高新技术企业，跟我们是两家公司。我们能拿啥？",
+     "义乌市", "", "规上企业", ()),
+    ("甘井子的物流公司，进口件的报关是我们代客户办的，自己不做进出口，高企没有，区里的总部企业今年报了，名单还在公示。能拿啥？",
+     "甘井子区", "物流", "", ()),
 ])
 def test_what_an_owner_corrects_denies_or_only_heard_of_stays_out_of_the_profile(question, region, industry, size, titles):
     profile, _ = profile_from_text(question)
     assert (profile.region, profile.industry, profile.size) == (region, industry, size)
     assert set(titles) <= set(profile.titles) and not {"总部企业", "高新技术企业", "个体工商户"} & set(profile.titles)
+    assert "外贸企业" in titles or "外贸企业" not in profile.titles
+
+
+def test_a_title_level_is_read_across_a_de():
+    profile, _ = profile_from_text("武义做保温杯的规上企业，金华市级的专精特新，能享受哪些政策？")
+    assert profile.title_levels.get("专精特新") == "city"
 
 
 def test_a_grant_for_a_broad_industry_reaches_the_narrower_one_and_not_the_other_way():
