@@ -74,6 +74,8 @@ _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|�
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
 _DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
+_LEFT_ASIDE = re.compile(r"[^。；;！!？?\n]*(?:先不问|不问|先不管|不用管|先不说)[^。；;！!？?\n]*")
+"""A sentence the owner sets aside ("那家是独立法人，这次先不问"): about another entity, not his own."""
 _NOT_TRADING = re.compile(r"(?:不|没|没有|从不|也不|并不)(?:做|搞|干|直接做)?(?:进出口|外贸|出口|进口)(?:业务|生意)?")
 """Trade the owner says he does not do ("我们自己不做进出口")."""
 _SOMEONE_ELSE = re.compile(
@@ -229,6 +231,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # What the owner took back ("我们在甘井子，不对，是金州") is read as never said.
     text = _without_retracted(text)
     text = _SOMEONE_ELSE.sub(lambda m: "，" * len(m.group(0)), text)
+    text = _LEFT_ASIDE.sub(lambda m: "，" * len(m.group(0)), text)
     text = _NOT_TRADING.sub(lambda m: "，" * len(m.group(0)), text)
     found = frame(text, (region,) if region else ())
     text, named_places = _the_one_asked(text, found.regions)
@@ -237,9 +240,13 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # not ("也不算养老院") they do not hold.
     own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), text)  # same length: places stay put
     owner_words = own_account.replace("公司", "企业")
-    named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
-                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _DENIED_AFTER.match(owner_words, end)
+    kinds = vocabulary.kinds_at(owner_words)
+    # What the owner says he is not ("我们没有床位，不算养老院") he is not, however else his
+    # words may name it ("运营着一个社区养老服务中心").
+    denied = {name for name, start, end in kinds
+              if _DENIED_BEFORE.search(owner_words[max(0, start - 6):start]) or _DENIED_AFTER.match(owner_words, end)}
+    named = tuple(dict.fromkeys(name for name, start, end in kinds
+                                if name not in denied
                                 and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)

@@ -509,12 +509,21 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
      "义乌市", "", "规上企业", ()),
     ("甘井子的物流公司，进口件的报关是我们代客户办的，自己不做进出口，高企没有，区里的总部企业今年报了，名单还在公示。能拿啥？",
      "甘井子区", "物流", "", ()),
+    # Another entity the owner sets aside.
+    ("我们是金州做仓储物流的小微企业。旅顺还有一家我们控股的公司，是总部企业，那家这次先不问。我们能拿啥？",
+     "金州区", "物流", "小微企业", ()),
 ])
 def test_what_an_owner_corrects_denies_or_only_heard_of_stays_out_of_the_profile(question, region, industry, size, titles):
     profile, _ = profile_from_text(question)
     assert (profile.region, profile.industry, profile.size) == (region, industry, size)
     assert set(titles) <= set(profile.titles) and not {"总部企业", "高新技术企业", "个体工商户"} & set(profile.titles)
     assert "外贸企业" in titles or "外贸企业" not in profile.titles
+
+
+def test_what_the_owner_says_he_is_not_he_is_not_however_else_his_words_name_it():
+    profile, _ = profile_from_text("瓦房店的小微企业，运营社区养老服务中心和村里的幸福院，没有床位，不算养老院。能享受哪些政策？")
+    assert "养老机构" not in profile.titles
+    assert {"社区养老服务中心", "农村社区养老服务设施"} <= set(profile.titles)
 
 
 def test_a_title_level_is_read_across_a_de():
