@@ -69,7 +69,7 @@ _MONEY_NAMED = r"多少(?![天年月日个次])[\u4e00-\u9fff]{0,2}(?:费|奖金
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         re.compile(
-            rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|{_MONEY_NAMED}|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
+            rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|封顶|(?:上限|最高|最多)(?:是|有|能|可以?)?多少(?![天年月日个次家项人平亩%％])|{_MONEY_NAMED}|(?:奖励|补助|资助|补贴|扶持)多少|标准(?:具体)?(?:是)?多少|金额|额度|多少资金|投资多少|投放|"
             r"奖励|补助|资助|补贴|贴息|奖补"
         ),
         re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:[万亿]?元|万|亿)|[一二三四五六七八九十百千]+万元"),
@@ -521,6 +521,8 @@ def asked_fact_kinds(text: str) -> tuple[str, ...]:
         (('who',), ('count',))
         >>> asked_fact_kinds("这笔奖励钱对咋花有要求没？")
         ('use', 'amount')
+        >>> asked_fact_kinds("一个项目封顶多少？"), asked_fact_kinds("最高多少天？")
+        (('amount',), ('duration',))
     """
     kinds = tuple(kind for kind, (asks, _) in FACT_KINDS.items() if asks.search(text))
     if "use" in kinds and not _ASKS_AMOUNT.search(text):
