@@ -60,7 +60,8 @@ _PENDING_AFTER = re.compile(
     r"(?:也|都|压根|根本)(?:没有|没|未)(?:报|申报|申请)|"
     r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了|报了|报上了|申报了|申请了|评上了|批了)[，,]?(?:名单|结果)?"
     r"(?:还在|正在)(?:评审|公示|评|审|走流程)|"
-    r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?|"
+    r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|"
+    r"那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?(?=[^，,。；;]{0,8}?(?:能不能|能否|可不可以|沾光|有没有|吗|不[？?]))|"
     r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去",
 "省隐形冠军今年报了，名单还在公示", "要是批下来"), never sought ("高企也没报") or only asked about
@@ -74,15 +75,24 @@ _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|�
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
 _DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
-_LEFT_ASIDE = re.compile(r"[^。；;！!？?\n]*(?:先不问|不问|先不管|不用管|先不说)[^。；;！!？?\n]*")
-"""A sentence the owner sets aside ("那家是独立法人，这次先不问"): about another entity, not his own."""
-_NOT_TRADING = re.compile(r"(?:不|没|没有|从不|也不|并不)(?:做|搞|干|直接做)?(?:进出口|外贸|出口|进口)(?:业务|生意)?")
+_LEFT_ASIDE = re.compile(
+    r"[^。；;！!？?\n]*(?:那家|另一家|另外一家|那个厂|那个公司|那个)[^。；;！!？?\n]{0,12}?(?:先不问|这次不问|先不管|这次先不管)"
+    r"(?![^。；;！!？?\n]*(?:只|就|单)问)[^。；;！!？?\n]*")
+"""A sentence about another entity the owner sets aside ("那家是独立法人，这次先不问"); not one that
+goes on to say which is asked about ("诸暨那家先不问，只问义乌这家": `_the_one_asked` reads it)."""
+_NOT_TRADING = re.compile(r"(?:不|没|没有)(?:做|搞|干|直接做)?(?:进出口|外贸|出口|进口)(?:业务|生意)?")
 """Trade the owner says he does not do ("我们自己不做进出口")."""
 _SOMEONE_ELSE = re.compile(
-    r"(?:^|(?<=[，,。；;！!？?\s]))(?:我|俺)(?:弟|哥|姐|妹|老婆|爱人|媳妇|老公|爸|妈|朋友|同学|亲戚|表弟|表哥|小舅子|连襟)"
-    r"[^。；;！!？?\n]*")
-"""A sentence about a relative's or a friend's own enterprise ("我弟在武义开了个厂，他们是省隐形冠军"):
-not the owner's."""
+    r"(?:^|(?<=[，,。；;！!？?\s]))(?:我|俺)(?:弟|哥(?!们)|姐|妹|老婆|爱人|媳妇|老公|爸|妈|朋友(?!圈)|同学|亲戚|表弟|表哥|小舅子|连襟)"
+    r"(?=[^，,。；;！!？?]{0,3}?(?:在|开|办|家|那家|那边|的(?:厂|公司|企业)))"
+    r"[^。；;！!？?\n]*?(?=[，,]\s*(?:我们|咱们|俺们|我这|我家|我司)|[。；;！!？?\n]|$)")
+"""What is said of a relative's or a friend's own enterprise ("我弟在武义开了个厂，他们是省隐形冠军"),
+up to where the owner speaks of his own again: not the owner's."""
+
+
+def _blanked(pattern: re.Pattern[str], text: str) -> str:
+    """`text` with what `pattern` finds blanked, same length: places found later stay put."""
+    return pattern.sub(lambda m: "，" * len(m.group(0)), text)
 
 
 @dataclass(frozen=True)
@@ -230,23 +240,17 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     said = text
     # What the owner took back ("我们在甘井子，不对，是金州") is read as never said.
     text = _without_retracted(text)
-    text = _SOMEONE_ELSE.sub(lambda m: "，" * len(m.group(0)), text)
-    text = _LEFT_ASIDE.sub(lambda m: "，" * len(m.group(0)), text)
-    text = _NOT_TRADING.sub(lambda m: "，" * len(m.group(0)), text)
+    text = _blanked(_LEFT_ASIDE, _blanked(_NOT_TRADING, _blanked(_SOMEONE_ELSE, text)))
     found = frame(text, (region,) if region else ())
     text, named_places = _the_one_asked(text, found.regions)
     place = _enterprise_place(_own_places(text, named_places)) or region
     # Owners say 公司 where policies say 企业 ("股权投资管理公司"); what they say they are
     # not ("也不算养老院") they do not hold.
-    own_account = _COUNTED.sub(lambda m: "，" * len(m.group(0)), text)  # same length: places stay put
+    own_account = _blanked(_COUNTED, text)
     owner_words = own_account.replace("公司", "企业")
-    kinds = vocabulary.kinds_at(owner_words)
-    # What the owner says he is not ("我们没有床位，不算养老院") he is not, however else his
-    # words may name it ("运营着一个社区养老服务中心").
-    denied = {name for name, start, end in kinds
-              if _DENIED_BEFORE.search(owner_words[max(0, start - 6):start]) or _DENIED_AFTER.match(owner_words, end)}
-    named = tuple(dict.fromkeys(name for name, start, end in kinds
-                                if name not in denied
+    named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
+                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
+                                and not _DENIED_AFTER.match(owner_words, end)
                                 and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
@@ -280,14 +284,16 @@ _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|�
 _LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
 _LOCATED_AFTER = re.compile(r"[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|建厂|设厂|有(?:个|家|一家)?(?:厂|公司))")
 """Located: "在宁波北仑做模具", "落户在甘井子注册"; not "在大连的政策里", "不在大连", "在沈阳开会时听说"."""
-_REGISTERED_BEFORE = re.compile(r"注册(?:地)?(?:在|于|是)$")
-_SELF_OPENING = re.compile(
-    r"(?:你好|您好|请问|老师)?[，,\s]*(?:(?:我们|我|俺们|俺|咱们|咱|我家)(?:公司|厂|企业|这边|家)?(?:是|就是)?"
-    r"(?:(?:就|也)?(?:在|位于|注册在))?)?$")
-_INTRODUCED_AFTER = re.compile(
-    r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)|[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|的[小大]?(?:公司|企业|厂|工厂))")
-"""How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的",
-"我们厂就在大连北站边上", "河南许昌长葛的"; not "大连的政策里…"."""
+_REGISTERED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!打算)(?<!准备)(?<!计划)注册(?:地)?(?:在|于|是)$")
+_OPENING = re.compile(r"(?:你好|您好|请问|老师)?[，,\s]*")
+"""What may come before the place an owner opens with ("大连金州区的，…")."""
+_OWN_OPENING = re.compile(
+    r"(?:你好|您好|请问|老师)?[，,\s]*(?:我们|俺们|咱们|我家|我司|本公司)(?:公司|厂|企业|这边|家)?(?:是|就是)?"
+    r"(?:(?:就|也)?(?:在|位于|注册在))?$")
+"""The owner's own enterprise named before the place it opens with ("我们厂就在大连北站边上")."""
+_INTRODUCED_AFTER = re.compile(r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)")
+"""How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的，",
+"河南许昌长葛的，"; not "大连的政策里…", "杭州做跨境电商的有补贴"."""
 
 
 _ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司)")
@@ -356,24 +362,29 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
             runs.append([(mention, name)])
     runs = [[(m, name) for m, name in run if name] for run in runs]
     runs = [run for run in runs if run]
-    # Where it is registered outweighs every other place (a branch, an office elsewhere);
-    # then the place the owner opens with ("大连金州区的，…听说甘井子区有补贴"), then a place
-    # it is said to be located in.
-    registered = {name for run in runs for _, name in run
-                  if _REGISTERED_BEFORE.search(text[max(0, run[0][0].start - 3):run[0][0].start])}
-    first = runs[0] if runs else []
-    opening = {name for _, name in first
-               if _SELF_OPENING.fullmatch(text[:first[0][0].start]) and (
-                   _INTRODUCED_AFTER.match(text, first[-1][0].end)
-                   or re.search(r"(?:在|位于)$", text[:first[0][0].start]))} if first else set()
-    located = {name for run in runs for _, name in run
-               if _LOCATED_BEFORE.search(text[max(0, run[0][0].start - 4):run[0][0].start])
-               and _LOCATED_AFTER.match(text, run[-1][0].end)}
-    for found in (registered, opening, located):
-        kept = tuple(name for name in own if _on_a_chain(name, found))
+    # A run names one place, its innermost ("注册在大连甘井子区": 甘井子区, not every 大连 district).
+    spans = [(run[0][0].start, run[-1][0].end, _innermost([name for _, name in run])) for run in runs]
+    # Where it is registered outweighs every other place (a branch, an office elsewhere); then
+    # where it is said to be located; then the place the owner opens with ("大连金州区的，…
+    # 听说甘井子区有补贴").
+    registered = {name for start, _, name in spans if _REGISTERED_BEFORE.search(text[max(0, start - 5):start])}
+    located = {name for start, end, name in spans
+               if _LOCATED_BEFORE.search(text[max(0, start - 4):start]) and _LOCATED_AFTER.match(text, end)}
+    opening = set()
+    if spans:
+        start, end, name = spans[0]
+        if (_OPENING.fullmatch(text[:start]) and _INTRODUCED_AFTER.match(text, end)) or _OWN_OPENING.fullmatch(text[:start]):
+            opening = {name}
+    for preferred in (registered, located, opening):
+        kept = tuple(name for name in own if _on_a_chain(name, preferred))
         if kept:
             return kept
     return own
+
+
+def _innermost(names: list[str]) -> str:
+    places = gazetteer()
+    return max(names, key=lambda name: len(places.ancestors(name)))
 
 
 _CORRECTION = re.compile(r"(?:哦|噢|啊)?(?:不对不对|(?<!对)不对|说错了|口误|更正一下|纠正一下)[，,。！!…]")
@@ -418,7 +429,7 @@ def _enterprise_place(named: tuple[str, ...]) -> str:
     if not named:
         return ""
     places = gazetteer()
-    innermost = max(named, key=lambda name: len(places.ancestors(name)))
+    innermost = _innermost(list(named))
     on_one_chain = all(name == innermost or name in places.ancestors(innermost) for name in named)
     return innermost if on_one_chain else named[-1]
 

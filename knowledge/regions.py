@@ -33,7 +33,10 @@ LEVEL_ORDER = ("国家", "省", "市", "区县")
 _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 # A short form followed by one of these names a town, street or road, not the county
 # (城关镇, 中山路, 金水河), so it is not read as the county.
-_NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山岭峪沟坡园里屯营")
+_NOT_A_COUNTY_AFTER = set("镇乡村路街道桥河湖山园里屯营")
+_RIDGE = "岭"
+"""A county's short form before 岭 is a longer name (南关岭 in 甘井子, not 长春's 南关区); the name's
+tail is not read again either (关岭 would be a county in 贵州)."""
 _COUNTRYSIDE = {"乡下", "乡村", "山区", "山里"}
 """Words after a county that speak of its countryside, not of a township (庄河乡下)."""
 RANKING_AFTER = re.compile(r"[省市区县]?(?:(?:\d+|[一二三四五六七八九十百千]+)强|名牌|著名商标)")
@@ -121,6 +124,7 @@ class Gazetteer:
         found: list[Mention] = []
         i, n = 0, len(text or "")
         while i < n:
+            step = 1
             for length in self._lengths.get(text[i], ()):
                 surface = text[i:i + length]
                 if i + length > n or surface not in self.surfaces:
@@ -128,6 +132,9 @@ class Gazetteer:
                 if not informal and surface in self.informal:
                     continue
                 after = text[i + length:i + length + 1]
+                if after == _RIDGE and surface not in self._full_names:
+                    step = length + 1
+                    break
                 if (surface not in self._full_names and after in _NOT_A_COUNTY_AFTER
                         and text[i + length:i + length + 2] not in _COUNTRYSIDE):
                     continue
@@ -136,9 +143,9 @@ class Gazetteer:
                                                  or _opens_with_a_measure_word(text, i, surface)):
                     continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
-                i += length - 1
+                step = length
                 break
-            i += 1
+            i += step
         return tuple(found)
 
     def resolve(self, mentions: list[Mention], context: Iterable[str] = ()) -> list[tuple[Mention, str]]:

@@ -113,6 +113,9 @@ def test_gazetteer_knows_every_county_and_short_forms():
     assert places.chain("甘井子区") == ["甘井子区", "大连市", "辽宁省", "全国"]
     assert [name for _, name in region_mentions("甘井子和金州，还有柳河、大连")] == ["甘井子区", "金州区", "柳河县", "大连市"]
     assert find_regions("西安的企业") == ["西安市"]
+    # A short form before 岭 is part of a longer name, its tail no county either (南关岭: not 南关区, not 关岭县).
+    assert region_mentions("我们厂在南关岭，做冷链仓储") == []
+    assert [name for _, name in region_mentions("铁岭和北镇沟帮子")] == ["铁岭市", "北镇市"]
 
 
 def test_shared_names_are_resolved_by_the_places_beside_them():

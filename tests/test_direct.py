@@ -520,10 +520,29 @@ def test_what_an_owner_corrects_denies_or_only_heard_of_stays_out_of_the_profile
     assert "外贸企业" in titles or "外贸企业" not in profile.titles
 
 
-def test_what_the_owner_says_he_is_not_he_is_not_however_else_his_words_name_it():
+def test_a_day_care_centre_without_beds_is_no_care_home():
     profile, _ = profile_from_text("瓦房店的小微企业，运营社区养老服务中心和村里的幸福院，没有床位，不算养老院。能享受哪些政策？")
     assert "养老机构" not in profile.titles
     assert {"社区养老服务中心", "农村社区养老服务设施"} <= set(profile.titles)
+
+
+@pytest.mark.parametrize("question, region, titles", [
+    # Ordinary words these rules must not take for a relative's enterprise, a set-aside one or a denial.
+    ("我哥们推荐我来问，我们公司在沈阳浑南区，是高新技术企业，能享受哪些政策？", "浑南区", {"高新技术企业"}),
+    ("我朋友圈看到说大连有补贴，我们在大连金州做冷链物流，能享受啥？", "金州区", set()),
+    ("不问不知道，先不说别的，我们在大连甘井子做物流，有啥政策？", "甘井子区", set()),
+    ("以前不是高新技术企业，今年刚评上高新技术企业，我们在金华，能享受哪些政策？", "金华市", {"高新技术企业"}),
+    # Where it was registered before is not where it is; a city and its district are one place.
+    ("原来注册在沈阳，去年迁到大连金州了，能享受哪些政策？", "金州区", set()),
+    ("我们注册在大连甘井子区，平时在沙河口区办公，能享受哪些政策？", "甘井子区", set()),
+    # Where it is outweighs a place whose policy opens the question.
+    ("杭州做跨境电商的有补贴，我们在湖州做跨境电商，能享受啥？", "湖州市", set()),
+    ("我在大连出差，想问一下我们郑州的公司能享受哪些政策？", "郑州市", set()),
+    ("一个在诸暨做袜子，一个在义乌做饰品，诸暨那家先不问，只问义乌这家，能享受啥？", "义乌市", set()),
+])
+def test_profile_rules_keep_to_what_they_are_about(question, region, titles):
+    profile, _ = profile_from_text(question)
+    assert profile.region == region and titles <= set(profile.titles)
 
 
 def test_a_title_level_is_read_across_a_de():
