@@ -176,6 +176,7 @@ _WAYS_ASKED = re.compile(rf"(?:哪些|什么|啥){_WAYS}")
 
 SEVERAL_ASKED = re.compile(
     r"哪些|哪几(?:个|项|种|类|块|方面|条)|都有(?:啥|什么|哪)|分别|(?:啥|什么)(?:材料|资料|手续|证明|证件)(?!费|方面)|"
+    r"(?:还有|有|都)(?:啥|什么)(?:要求|条件|门槛)|"
     rf"(?:有|能|给)(?:啥|什么)(?:支持|扶持|优惠|照顾|帮助|{_WAYS})|(?:什么|啥){_WAYS}"
 )
 
@@ -188,6 +189,8 @@ def asks_for_several(text: str) -> bool:
         (True, True)
         >>> asks_for_several("有什么奖励吗"), asks_for_several("补贴多少")
         (False, False)
+        >>> asks_for_several("除此以外对设施团队还有啥要求？")
+        True
     """
     return bool(SEVERAL_ASKED.search(text))
 
