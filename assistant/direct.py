@@ -95,6 +95,11 @@ def _blanked(pattern: re.Pattern[str], text: str) -> str:
     return pattern.sub(lambda m: "，" * len(m.group(0)), text)
 
 
+def _blank(text: str, start: int, end: int) -> str:
+    """`text` with text[start:end] blanked, same length."""
+    return text[:start] + "，" * (end - start) + text[end:]
+
+
 @dataclass(frozen=True)
 class Profile:
     """An enterprise as a match needs it."""
@@ -281,15 +286,17 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
-_LOCATED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
+_NO_LONGER = r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)"
+"""Not where it was before ("原来在沈阳", "原来注册在沈阳")."""
+_LOCATED_BEFORE = re.compile(rf"{_NO_LONGER}(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
 _LOCATED_AFTER = re.compile(r"[市区县]?(?:这边|那边)?(?:做|开(?!会)|办(?!事)|搞|注册|经营|生产|干|建厂|设厂|有(?:个|家|一家)?(?:厂|公司))")
 """Located: "在宁波北仑做模具", "落户在甘井子注册"; not "在大连的政策里", "不在大连", "在沈阳开会时听说"."""
-_REGISTERED_BEFORE = re.compile(r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)(?<!打算)(?<!准备)(?<!计划)注册(?:地)?(?:在|于|是)$")
-_OPENING = re.compile(r"(?:你好|您好|请问|老师)?[，,\s]*")
+_REGISTERED_BEFORE = re.compile(rf"{_NO_LONGER}(?<!打算)(?<!准备)(?<!计划)注册(?:地)?(?:在|于|是)$")
+_GREETING = r"(?:你好|您好|请问|老师)?[，,\s]*"
+_OPENING = re.compile(_GREETING)
 """What may come before the place an owner opens with ("大连金州区的，…")."""
 _OWN_OPENING = re.compile(
-    r"(?:你好|您好|请问|老师)?[，,\s]*(?:我们|俺们|咱们|我家|我司|本公司)(?:公司|厂|企业|这边|家)?(?:是|就是)?"
-    r"(?:(?:就|也)?(?:在|位于|注册在))?$")
+    rf"{_GREETING}(?:我们|俺们|咱们|我家|我司|本公司)(?:公司|厂|企业|这边|家)?(?:是|就是)?(?:(?:就|也)?(?:在|位于|注册在))?$")
 """The owner's own enterprise named before the place it opens with ("我们厂就在大连北站边上")."""
 _INTRODUCED_AFTER = re.compile(r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)")
 """How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的，",
@@ -320,7 +327,7 @@ def _the_one_asked(text: str, named: tuple[str, ...]) -> tuple[str, tuple[str, .
     for sentence in _SENTENCE.finditer(text[:asked_at.start()]):
         inside = [name for m, name in resolved if sentence.start() <= m.start < sentence.end()]
         if any(not _on_a_chain(name, asked) for name in inside) and not any(within(name) for name in inside):
-            text = text[:sentence.start()] + "，" * (sentence.end() - sentence.start()) + text[sentence.end():]
+            text = _blank(text, sentence.start(), sentence.end())
     return text, tuple(name for name in named if _on_a_chain(name, asked))
 
 
@@ -404,7 +411,7 @@ def _without_retracted(text: str) -> str:
         start = max((m.end() for m in _SAID_BEFORE.finditer(head)), default=0)
         # The subject ("我是", "我们是") stays: only what it was said to be is taken back.
         start += re.match(r"(?:我们|我|咱们|咱|俺们|俺)?(?:是|算|属于)?", text[start:match.start()]).end()
-        text = text[:start] + "，" * (match.start() - start) + text[match.start():]
+        text = _blank(text, start, match.start())
     return text
 
 

@@ -98,6 +98,7 @@ _PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_U
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
 _CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
 _NO_HEAD = ("制造业", "外贸", "跨境电商")
+"""Business words that never name what is made: a maker in general, or trade beside the business."""
 
 
 def _modifies(span: tuple[int, int, str], following: tuple[int, int, str] | None) -> bool:
@@ -106,6 +107,8 @@ def _modifies(span: tuple[int, int, str], following: tuple[int, int, str] | None
     and trade (渔具出口, 外贸服装) is beside the business, not instead of it."""
     return (following is not None and following[0] == span[1] and following[2] != span[2]
             and following[2] not in _NO_HEAD and span[2] not in _NO_HEAD)
+
+
 _BOUGHT = re.compile(r"(?:采购|购买|使用|进口|买)[^，。；,]{0,10}")
 """What a business buys or uses, not what it does ("采购本地芯片")."""
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")

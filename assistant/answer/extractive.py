@@ -604,7 +604,6 @@ class ExtractiveAnswerer:
         for sentence in sentences(text):
             if sentence.start < pick.span.end or _is_heading(sentence, headings, text):
                 continue
-            # Another measure starts: a numbered item, a duty line, a grant to someone named anew.
             if _DUTY_LINE.match(sentence.text) or _ITEM_START.match(sentence.text.lstrip()) \
                     or _OWN_RECIPIENT.search(sentence.text):
                 break
