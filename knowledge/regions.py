@@ -142,6 +142,8 @@ class Gazetteer:
                                                  or _counted_common_noun(text, i, surface)
                                                  or _opens_with_a_measure_word(text, i, surface)):
                     continue
+                if surface not in self._full_names and _segmented_across(text, i, i + length):
+                    continue
                 found.append(Mention(surface, i, i + length, self.surfaces[surface]))
                 step = length
                 break
@@ -379,6 +381,24 @@ def _opens_with_a_measure_word(text: str, start: int, surface: str) -> bool:
 
 
 _BEFORE_A_PLACE = set("在到去于和与及、，,。；;：:（(“\"的从是来回往 ")
+
+
+def _segmented_across(text: str, start: int, end: int) -> bool:
+    """Whether the dictionary segments text[start:end] into the ends of two words around it,
+    as it does a city's short form in 医保定点 (医保 / 定点: no 保定) or 以上海外仓 (以上 /
+    海外仓), and not in 明天大连降温 (明天 / 大连 / 降温).
+
+    Example:
+        >>> _segmented_across("能进医保定点吗", 3, 5), _segmented_across("明天大连降温", 2, 4)
+        (True, False)
+    """
+    window_start = max(0, start - 4)
+    at, inside_start, inside_end = window_start, False, False
+    for token in jieba.lcut(text[window_start:end + 4], HMM=False):
+        token_start, at = at, at + len(token)
+        inside_start |= token_start < start < at
+        inside_end |= token_start < end < at
+    return inside_start and inside_end
 
 
 def _inside_words_at_both_ends(text: str, start: int, end: int) -> bool:

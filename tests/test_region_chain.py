@@ -157,6 +157,11 @@ def test_an_upload_naming_no_place_is_stored_with_a_warning_until_staff_set_it(c
     ("孩子马上高考，我这小店还能申请贷款不", []),
     ("在上高办厂有补贴吗", ["上高县"]),
     ("五常有啥补贴给种粮的", ["五常市"]),
+    # A city's short form the dictionary splits between two words (医保 / 定点, 以上 / 海外仓)
+    # is none; one it keeps whole between them (明天 / 大连 / 降温) is.
+    ("养老院的医务室能进医保定点吗", []),
+    ("租了1000平方米以上海外仓，有补贴吗", []),
+    ("明天大连降温不？我们厂的暖气补贴咋申请", ["大连市"]),
     # 个 after a verb counts what follows (租个旧厂房), it does not open 个旧(市).
     ("我们是大连的检测公司，还想租个旧厂房扩实验室", ["大连市"]),
     # A name shared by a city and a county inside it is the city, which holds either.
