@@ -102,8 +102,10 @@ def question_parts(question: str) -> list[str]:
         ['高新技术企业奖励多少？', '外资企业可以享受不']
         >>> question_parts("专精特新企业奖励多少？")
         ['专精特新企业奖励多少？']
+        >>> question_parts("租赁公司高管的奖励，风控主管算不算高管？还是只有总经理能拿")
+        ['租赁公司高管的奖励，风控主管算不算高管？还是只有总经理能拿']
     """
-    pieces = [p.strip() for p in _PART_END.split(question) if p.strip()]
+    pieces = _with_alternatives([p.strip() for p in _PART_END.split(question) if p.strip()])
     if len(pieces) == 1:
         pieces = _asks_between_commas(question) or _side_by_side(question) or pieces
     parts = [_LEADING_JOINERS.sub("", p) for p in pieces]
@@ -127,6 +129,24 @@ def question_parts(question: str) -> list[str]:
 
 
 _POINTS_BACK = re.compile(POINTING_WORDS)
+_OR_ELSE = re.compile(r"^(?:还是|或者|或是)(?!说)")
+
+
+def _with_alternatives(pieces: list[str]) -> list[str]:
+    """Pieces with an "…还是…" after a question mark joined to the ask it offers another
+    answer to ("风控主管算不算高管？还是只有总经理能拿": one ask).
+
+    Example:
+        >>> _with_alternatives(["算不算高管？", "还是只有总经理能拿"])
+        ['算不算高管？还是只有总经理能拿']
+    """
+    joined: list[str] = []
+    for piece in pieces:
+        if joined and _OR_ELSE.match(piece):
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return joined
 
 
 def without_asked_before(question: str, previous: str) -> str:

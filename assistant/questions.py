@@ -584,6 +584,26 @@ def carried_over(question: str, previous: str) -> str | None:
     return _joined(previous, question)
 
 
+def adds_nothing(rewritten: str, question: str) -> bool:
+    """Whether a follow-up's rewrite took nothing but its place from the previous question:
+    it only lost the follow-up's opening 那, gained a question mark or the place asked about.
+
+    Example:
+        >>> adds_nothing("能补几年？一年最多补多少？", "那能补几年？一年最多补多少")
+        True
+        >>> adds_nothing("宁陵县能补几年？", "那能补几年？")
+        True
+        >>> adds_nothing("青山区新认定的省级小巨人企业奖励多少？", "那省级的呢？")
+        False
+    """
+    def bare(text: str) -> str:
+        for place, _ in region_mentions(text):
+            text = text.replace(place, "")
+        return _FILLERS.sub("", text)
+
+    return bare(rewritten) == bare(question)
+
+
 def _joined(previous: str, question: str) -> str:
     return previous.rstrip("？?。!！") + "，" + question.rstrip("？?。!！") + "？"
 

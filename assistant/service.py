@@ -33,7 +33,7 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of, without_asked_before
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, asks_next_step, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
+    QuestionFrame, adds_nothing, asks_next_step, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
     title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
@@ -530,12 +530,13 @@ class Assistant:
     def _leaning_on_previous(
         self, question: str, history: list[Turn], region: str | None, standalone: str, retrieval: Retrieval,
     ) -> tuple[str, Retrieval, bool]:
-        """A short question no clause answers on its own, asked in a conversation without
-        saying it follows on ("报给哪个部门啊？"), is read with the previous question too
-        when the clauses answer that reading (True when they do)."""
-        if retrieval.top_relevance >= self.relevance.threshold or standalone != self.corrected(searchable(question)):
+        """A short question no clause answers on its own, whose rewrite took nothing from the
+        previous question ("报给哪个部门啊？", "那能补几年？"), is read with the previous
+        question too when the clauses answer that reading (True when they do)."""
+        asked = self.corrected(searchable(question))
+        if retrieval.top_relevance >= self.relevance.threshold or not adds_nothing(standalone, asked):
             return standalone, retrieval, False
-        joined = carried_over(standalone, history[-1].standalone_question)
+        joined = carried_over(asked, history[-1].standalone_question)
         if joined is None:
             return standalone, retrieval, False
         leaning = self.retrieve(joined, region)

@@ -230,6 +230,23 @@ def test_a_second_ask_whether_the_owner_can_use_what_the_first_names_is_one_ask(
     assert "2. " not in answer.text and "面向中小企业" in answer.text, answer.text
 
 
+def test_another_answer_offered_with_haishi_is_the_same_ask(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对年纳税额超过500万元的企业，给予企业高级管理人员合计最高10万元奖励。"
+        "本条所称高级管理人员，包括总经理、副总经理、财务总监和风险控制主管。")
+    answer = assistant.ask("宁陵县给企业高管的奖励，我们风控主管算不算高管？还是只有总经理能拿")
+    assert not answer.refused and "2. " not in answer.text and "高级管理人员" in answer.text, answer.text
+
+
+def test_a_follow_up_opening_with_na_that_names_nothing_leans_on_the_question_before(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、对在县内租赁自用办公用房的地区总部，按房租的50%给予补贴，补贴期限3年，每年最高补贴100万元。")
+    first = assistant.ask("我们是外地企业在宁陵县设的地区总部，租的写字楼房租能补多少？")
+    assert "50%" in first.text, first.text
+    follow_up = assistant.ask("那能补几年？", session_id=first.session_id)
+    assert not follow_up.refused and not follow_up.related and "3年" in follow_up.text, follow_up.text
+
+
 @pytest.mark.parametrize("question", [
     "宁陵县省级专精特新企业奖励多少钱，引进博士每月补贴多少？",
     "宁陵县省级专精特新企业奖励和引进博士每月生活补贴分别是多少？",
