@@ -75,6 +75,13 @@ _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|�
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
 _DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
+_LOST = re.compile(
+    r"(?:复核|复审|重新认定|重新评|认定|监测|年审|考核|评估|审核)?(?:没|未|没有)(?:通过|过|合格|达标)|"
+    r"被(?:取消|撤销|撤|摘牌|摘帽|除名|移出|清退)|(?:取消|撤销|摘牌)了|(?:已经|已)?(?:过期|失效)|到期(?:了|后)?(?:没|未)(?:续|复)|"
+    r"现在(?:没有|不是|不算|没)了?|已经不(?:是|算)了?|不再是|没了")
+"""A title the owner had and lost ("去年到期复审没过，现在不是了", "监测没合格，被取消了"): said in
+the sentence that names it, before any other title; a clause about a grant ("申请研发补助没通过") is
+no loss of the title."""
 _LEFT_ASIDE = re.compile(
     r"[^。；;！!？?\n]*(?:那家|另一家|另外一家|那个厂|那个公司|那个)[^。；;！!？?\n]{0,12}?(?:先不问|这次不问|先不管|这次先不管)"
     r"(?![^。；;！!？?\n]*(?:只|就|单)问)[^。；;！!？?\n]*")
@@ -257,7 +264,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
                                 if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _DENIED_AFTER.match(owner_words, end)
                                 and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _pending(owner_words, start, end, vocabulary)))
+                                and not _pending(owner_words, start, end, vocabulary)
+                                and not _lost(owner_words, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(own_account, vocabulary)
@@ -427,6 +435,24 @@ def _pending(text: str, start: int, end: int, vocabulary) -> bool:
 
 
 _GRANT_NOUN = re.compile(r"补助|补贴|奖励|资金|政策|扶持|贷款|项目")
+
+
+def _lost(text: str, end: int, vocabulary) -> bool:
+    """Whether the owner says the title ending at `end` was lost (see `_LOST`).
+
+    Example:
+        >>> _lost("高企证书是2020年拿的，去年到期重新认定没通过，现在没有了。", 2, terms())
+        True
+        >>> _lost("专精特新是前年评上的，还在有效期里。高企去年没通过", 4, terms())
+        False
+        >>> _lost("我们是高新技术企业，去年申请研发补助没通过", 9, terms())
+        False
+    """
+    sentence = re.split(r"[。；;！!？?\n]", text[end:], maxsplit=1)[0]
+    others = vocabulary.kinds_at(sentence)
+    if others:
+        sentence = sentence[:min(start for _, start, _ in others)]
+    return any(_LOST.search(piece) and not _GRANT_NOUN.search(piece) for piece in re.split(r"[，,]", sentence))
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:

@@ -655,6 +655,20 @@ def test_a_title_held_while_applying_for_another_or_for_a_grant_stays_held():
     assert profile.titles == ("高新技术企业",)
 
 
+@pytest.mark.parametrize("question", [
+    "湘潭县做轴承的厂，高企证书是2019年拿的，去年到期重新认定没通过，现在没有了。能享受哪些政策？",
+    "湘潭县做轴承的厂，前年评上过省级专精特新，今年复核没通过，被取消了。能享受哪些政策？",
+])
+def test_a_title_the_owner_had_and_lost_is_not_held(question):
+    profile, _ = profile_from_text(question)
+    assert profile.region == "湘潭县" and not {"高新技术企业", "专精特新"} & set(profile.titles), profile
+
+
+def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
+    profile, _ = profile_from_text("湘潭县做轴承的厂，省级专精特新是前年评上的，还在有效期里。高企去年申请研发补助没通过，能享受哪些政策？")
+    assert {"专精特新", "高新技术企业"} <= set(profile.titles), profile
+
+
 @pytest.mark.parametrize(("question", "region"), [
     ("大连金州区的小跨境电商公司，想从深圳引进两个运营人才，能享受哪些政策？", "金州区"),
     ("湘潭县的芯片设计公司，想从上海、深圳挖几个工程师过来，能享受哪些政策？", "湘潭县"),
