@@ -637,6 +637,8 @@ def test_enterprises_the_owner_counts_are_others_not_the_owner():
     assert "创业投资企业" in profile.titles
     profile, _ = profile_from_text("我们集团在湘潭县，下面有3家跨境电商公司，能享受哪些政策？")  # its own three
     assert "跨境电商企业" in profile.titles
+    profile, _ = profile_from_text("湘潭县做信用评价的，去年服务的跨境电商企业六十多家，能享受哪些政策？")  # counted after
+    assert "跨境电商企业" not in profile.titles
 
 
 @pytest.mark.parametrize("question", [
