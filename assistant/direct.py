@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
+from assistant.sizing import size_by_figures
 from knowledge.benefits import (
     INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, term_of, terms,
 )
@@ -281,6 +282,12 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         titles = tuple(dict.fromkeys((*titles, _TRADER)))
     if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
+    figured = ""
+    if not sizes and not _MEDIUM.search(own_account):
+        # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is.
+        chain = vocabulary.industry_chain(industry) or (("制造业",) if _FACTORY.search(own_account) else ())
+        size, figured = size_by_figures(own_account, chain)
+        sizes = [size] if size else sizes
     levels = {}
     for title in titles:
         at = _find_title(text, title)
@@ -291,7 +298,14 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
                                        extra_sizes=sizes if len(sizes) > 1 else (), said=said)
     if small:
         assumed = (f"按“{small}”读作{_SMALL}对照。", *assumed)
+    if figured:
+        assumed = (figured, *assumed)
     return profile, assumed
+
+
+_MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
+"""A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
+_FACTORY = re.compile(r"厂|车间")
 
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")

@@ -478,6 +478,23 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     assert (profile.industry, profile.size) == (industry, size)
 
 
+@pytest.mark.parametrize("question, size", [
+    # 工业 below 300 people is at most 小型, whatever the revenue.
+    ("湘潭县做篮球架的厂，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业"),
+    ("湘潭县做软件外包的，十八个人，去年营收四百来万，能享受哪些政策？", "小微企业"),
+    # Above 大型's bounds on both: no 中小微企业.
+    ("湘潭县的电子厂，一千八百多人，去年营收二十一个亿，能享受哪些政策？", "规上企业"),
+    # 350 people with no revenue said could be 中型 or 大型; a size said outright stands.
+    ("湘潭县做液压油缸的厂，三百五十来号人，能享受哪些政策？", ""),
+    ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", ""),
+    ("湘潭县做电缆的规上企业，一百来人，能享受哪些政策？", "规上企业"),
+])
+def test_a_size_given_as_people_and_revenue_is_read_by_the_national_rule(question, size):
+    profile, assumed = profile_from_text(question)
+    assert profile.size == size, (profile, assumed)
+    assert ("划型" in " ".join(assumed)) == (size != "" and "规上" not in question), assumed
+
+
 @pytest.mark.parametrize("question, region, industry, size, titles", [
     # What the owner takes back is not held; what follows the correction is.
     ("温县做食品机械的，我们是小微企业……不对不对，去年产值过了两千万，年底已经进规上了，研发费用能多扣点不？",
