@@ -459,6 +459,22 @@ def searchable(question: str) -> str:
     return text
 
 
+_BESIDES = re.compile(r"除了[^，,。；;？?！!]{1,30}?(?:之外|以外)?[，,](?=[^。；;？?！!]*?(?:还|另外|其他|其它|别的))")
+
+
+def beyond_what_is_known(question: str) -> str:
+    """The question less what it says it knows already ("除了给养老院的责任险，还鼓励哪些保险
+    产品？" searches the other products, not 责任险 again).
+
+    Example:
+        >>> beyond_what_is_known("我们是保险公司，除了给养老院的责任险，市里还鼓励哪些养老保险产品？")
+        '我们是保险公司，市里还鼓励哪些养老保险产品？'
+        >>> beyond_what_is_known("除了国有企业以外的企业能申请吗？")
+        '除了国有企业以外的企业能申请吗？'
+    """
+    return _BESIDES.sub("", question)
+
+
 # A place the enterprise comes from or moves away from is not where it asks about
 # (我们是香港过来做创投的, 从上海迁到大连, 想从沈阳搬走); 从大连拿补贴 still asks about 大连.
 _ORIGIN_AFTER = re.compile(r"^(?:那边|那儿|这边)?(?:过来|来的|迁来|搬来|转来|迁过来|搬过来)")

@@ -33,7 +33,7 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of, without_asked_before
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, adds_nothing, asks_next_step, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
+    QuestionFrame, adds_nothing, asks_next_step, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
     title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
@@ -577,6 +577,7 @@ class Assistant:
         `ambiguous` so the visitor can be asked which one.
         """
         started = time.perf_counter()
+        question = beyond_what_is_known(question)
         question_frame = frame(question, (region,) if region else ())
         scope, uncovered, ambiguous = self.region_scope(question, region, question_frame)
         hits: list[ClauseHit] = []

@@ -230,6 +230,14 @@ def test_a_second_ask_whether_the_owner_can_use_what_the_first_names_is_one_ask(
     assert "2. " not in answer.text and "面向中小企业" in answer.text, answer.text
 
 
+def test_what_the_owner_says_he_knows_already_is_not_searched_again(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、鼓励养老机构参加责任保险，对参加团体责任险的养老机构，县财政补助保费的80%。\n"
+        "三、创新养老保险产品，开展住房反向抵押养老保险试点，发展老年人商业性长期护理保险。")
+    answer = assistant.ask("宁陵县除了给养老院的责任险，还鼓励搞哪些养老方面的保险产品？")
+    assert not answer.refused and "长期护理保险" in answer.text.split("\n")[0], answer.text
+
+
 def test_another_answer_offered_with_haishi_is_the_same_ask(e5, tmp_path):
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、对年纳税额超过500万元的企业，给予企业高级管理人员合计最高10万元奖励。"
