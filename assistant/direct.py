@@ -45,7 +45,6 @@ _LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级"
                  ("district", ("区县级", "区级", "县级")))
 """Level words right before a title; a bare 市/区/县 is the end of a place name (温县专精特新)."""
 _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
-_IMPLIED_TITLES = {"小巨人": ("专精特新",)}
 """A 小巨人 is a 专精特新 enterprise too."""
 _TRADE, _TRADER = "外贸", "外贸企业"
 _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
@@ -280,6 +279,10 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
     if _TRADE in businesses and industry != _TRADE:
         titles = tuple(dict.fromkeys((*titles, _TRADER)))
+    if "养老机构" in titles and (registered := _CARE_HOME_KIND.search(own_account)):
+        # "民办非营利的养老院", "公司制的，营利性的": which care homes' grants are its own.
+        kind = "非营利性养老机构" if registered["non"] else "营利性养老机构"
+        titles = tuple(dict.fromkeys((*titles, kind)))
     if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     figured = ""
@@ -303,6 +306,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     return profile, assumed
 
 
+_CARE_HOME_KIND = re.compile(r"(?<!不是)(?<!不算)(?P<non>非|民办非企业)?营利")
+"""How an owner says a care home is registered: 非营利 (a 民办非企业单位) or 营利 (a company)."""
 _MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
 """A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
 _FACTORY = re.compile(r"厂|车间")
@@ -532,8 +537,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     """Every item `profile` may qualify for, sorted by amount, and those it cannot settle."""
     today = today or datetime.date.today()
     chain = set(gazetteer().chain(profile.region)) or {profile.region}
-    held = set(profile.titles) | {implied for t in profile.titles for implied in _IMPLIED_TITLES.get(t, ())}
     vocabulary = terms()
+    held = set(profile.titles) | {vocabulary.implies[t] for t in profile.titles if t in vocabulary.implies}
     # An enterprise that is one of a trade's kinds (外贸企业) is in that trade whatever it makes.
     trades = set(vocabulary.industry_chain(profile.industry)) | {
         trade for trade in (vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")) if trade}
@@ -686,7 +691,7 @@ def _applies_to(record: BenefitRecord) -> str:
 
 
 def _holder_of(title: str, profile: Profile) -> str:
-    return next((t for t in profile.titles if title in _IMPLIED_TITLES.get(t, ())), "")
+    return next((t for t in profile.titles if terms().implies.get(t) == title), "")
 
 
 def _find_title(text: str, title: str) -> int:

@@ -27,7 +27,7 @@ import yaml
 from assistant.direct import checked_profile, match, profile_from_text
 from assistant.errors import InvalidRequest
 from evals.corpus import corpora_folder
-from knowledge.benefits import BenefitItem, BenefitRecord, extract_benefits, terms
+from knowledge.benefits import BenefitItem, BenefitRecord, document_benefits, terms
 from knowledge.index import bundled_policies
 from knowledge.loaders import read_file
 from knowledge.metadata import build_document, read_sidecar
@@ -64,10 +64,9 @@ def corpus_records() -> list[BenefitRecord]:
             document = build_document(read_file(path), read_sidecar(path))
             stored = _Document(document.doc_id, document.title, document.region, document.date, document.validity,
                                document.doc_number, document.issuer)
-            for clause in parse_clauses(document):
-                for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
-                                             document.title):
-                    records.append(BenefitRecord(item, clause, stored))
+            clauses = parse_clauses(document)
+            for clause, items in zip(clauses, document_benefits(clauses, document)):
+                records += [BenefitRecord(item, clause, stored) for item in items]
     return records
 
 

@@ -229,6 +229,7 @@ class Terms:
     undecided: tuple[str, ...]
     business_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     within: dict[str, str] = field(default_factory=dict)
+    implies: dict[str, str] = field(default_factory=dict)
     _who_pattern: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
 
     def who_in(self, text: str) -> tuple[str, ...]:
@@ -278,6 +279,16 @@ class Terms:
         spans = [span for span, following in zip(spans, [*spans[1:], None]) if not _modifies(span, following)]
         return tuple(dict.fromkeys(name for _, _, name in sorted(spans, key=lambda span: span[0] - span[1])))
 
+    def narrowest(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """`kinds` less those another of them implies ("养老机构…营利性养老机构": the latter).
+
+        Example:
+            >>> terms().narrowest(("养老机构", "营利性养老机构", "小微企业"))
+            ('营利性养老机构', '小微企业')
+        """
+        implied = {self.implies.get(kind) for kind in kinds}
+        return tuple(kind for kind in kinds if kind not in implied)
+
     def industry_chain(self, industry: str) -> tuple[str, ...]:
         """`industry` and the broader ones it belongs to (装备制造, 制造业)."""
         chain = [industry] if industry else []
@@ -323,6 +334,7 @@ def terms() -> Terms:
         undecided=tuple(raw.get("undecided") or ()),
         business_words={k: tuple(v) for k, v in (raw.get("business_words") or {}).items()},
         within=dict(raw.get("within") or {}),
+        implies=dict(raw.get("implies") or {}),
         _who_pattern=re.compile("|".join(map(re.escape, forms))),
     )
 
@@ -459,8 +471,10 @@ def document_caps(clauses) -> DocumentCap | None:
     return min(found, key=lambda cap: cap.amount_yuan, default=None)
 
 
-def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "") -> list[BenefitItem]:
-    """The grants stated in one clause.
+def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_path: str = "", title: str = "",
+                     announced: str = "") -> list[BenefitItem]:
+    """The grants stated in one clause; `announced`, the sentence before a run of "一是…二是…"
+    clauses that says whose grants they set out (`announcing_sentences`).
 
     Example:
         >>> items = extract_benefits("对首次获评的国家级专精特新“小巨人”企业给予一次性奖励100万元，省级专精特新企业奖励50万元。")
@@ -472,7 +486,7 @@ def extract_benefits(text: str, clause_id: str = "", doc_id: str = "", clause_pa
         [('减免', 0.5)]
     """
     vocabulary = terms()
-    lead = _lead(text)
+    lead = _lead(text) or announced
     parts = [p for p in _grant_parts(text, vocabulary)]
     items: list[BenefitItem] = []
     run: list[_Part] = []
@@ -994,7 +1008,7 @@ def _finish(part, quote, text, vocabulary, clause_id, doc_id, lead, path, title,
     benefit = vocabulary.benefit_in(_first_grant(after, vocabulary)) or vocabulary.benefit_in(text) \
         or vocabulary.benefit_in(lead) or "其他"
     if who is None:
-        who = _who(text, lead, path, title, vocabulary)
+        who = vocabulary.narrowest(_who(text, lead, path, title, vocabulary))
     level = level or _title_level(text, vocabulary)
     unit = _PER_UNIT.search(text)
     tiers: tuple[int, ...] = ()
@@ -1344,7 +1358,7 @@ def _who(text: str, lead: str, path: str, title: str, vocabulary: Terms) -> tupl
             return found + tuple(w for w in scope if w not in found)
         recipient = _RECIPIENT.search(source)
         if recipient:
-            return (recipient.group(1),) + scope
+            return (_canonical_body(recipient.group(1), vocabulary),) + scope
         # A heading naming a body ("（三）第三方交易支付平台"): what it grants is the body's.
         body = _BODY.match(_ENUM_MARK.sub("", source)) if source in headings and not names_enterprises else None
         if body and len(body.group(1)) >= 4 and not re.search(_BUILDS, source):  # not a bare "平台" part
@@ -1380,19 +1394,50 @@ def rules_version() -> str:
     return f"{RULES_VERSION}-{rules}"
 
 
-def benefits_json(clause, document) -> str:
+def document_benefits(clauses, document) -> list[list[BenefitItem]]:
+    """The items of each of a document's clauses (in order), as ingest reads them."""
+    texts = [clause.text for clause in clauses]
+    return [extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title,
+                             announced)
+            for clause, announced in zip(clauses, announcing_sentences(texts))]
+
+
+def benefits_json(items: list[BenefitItem]) -> str:
     """A clause's items as stored with it in the registry, with the rules' version."""
-    items = extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
     return json.dumps({"rules": rules_version(), "items": [i.as_json() for i in items]}, ensure_ascii=False)
 
 
-def stored_items(clause, document, stored: str | None) -> list[BenefitItem]:
+def stored_items(clause, document, stored: str | None, announced: str = "") -> list[BenefitItem]:
     """The items kept with a clause; a clause stored before items were extracted, or by
     older rules, gets them afresh (without re-embedding anything)."""
     data = json.loads(stored) if stored else None
     if not isinstance(data, dict) or data.get("rules") != rules_version():
-        return extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title)
+        return extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path, document.title,
+                                announced)
     return [BenefitItem.from_json(item) for item in data["items"]]
+
+
+_ENUMERATED = re.compile(r"^\s*[一二三四五六七八九十]{1,3}是")
+
+
+def announcing_sentences(texts: list[str]) -> list[str]:
+    """For each of a document's clause texts in order, the sentence that announces it when it
+    is one of a run of "一是…", "二是…" clauses: the last sentence of the clause before the
+    run ("提高…民办非营利性养老机构建设补贴和运营补贴标准。" then "一是新增养老床位补贴…").
+
+    Example:
+        >>> announcing_sentences(["总则。提高民办养老机构补贴标准。", "一是床位补贴1万元。", "二是运营补贴。", "其他。"])
+        ['', '提高民办养老机构补贴标准', '提高民办养老机构补贴标准', '']
+    """
+    announced, out = "", []
+    for index, text in enumerate(texts):
+        if not _ENUMERATED.match(text):
+            announced = ""
+        elif not announced and index > 0:
+            sentences = [s for s in re.split(r"[。；;\n]", texts[index - 1]) if s.strip()]
+            announced = sentences[-1].strip() if sentences else ""
+        out.append(announced)
+    return out
 
 
 _TERM_END = re.compile(r"有效期(?:至|到)\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")

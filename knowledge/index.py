@@ -16,8 +16,8 @@ import numpy as np
 
 from knowledge import regions
 from knowledge.benefits import (
-    BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, clause_hash, corrected, correction_json, document_caps,
-    item_key, stored_items,
+    BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, announcing_sentences, clause_hash, corrected,
+    correction_json, document_caps, item_key, stored_items,
 )
 from knowledge.embeddings import DEFAULT_EMBEDDER, Embedder, create_embedder
 from knowledge.errors import DocumentNotFound
@@ -168,10 +168,15 @@ class KnowledgeBase:
             self._benefit_caps = {key: cap for key, cap in self._benefit_caps.items() if key in versions}
             missing = {doc_id for doc_id, content_hash in versions if (doc_id, content_hash) not in self._benefit_items}
             if missing:
-                read: dict[str, list] = {doc_id: [] for doc_id in missing}
+                rows: dict[str, list] = {doc_id: [] for doc_id in missing}
                 for clause, stored in self.registry.benefit_rows(missing):
-                    if clause.doc_id in read:
-                        read[clause.doc_id].append((clause, stored_items(clause, documents[clause.doc_id], stored)))
+                    if clause.doc_id in rows:
+                        rows[clause.doc_id].append((clause, stored))
+                read: dict[str, list] = {}
+                for doc_id, clause_rows in rows.items():
+                    announced = announcing_sentences([clause.text for clause, _ in clause_rows])
+                    read[doc_id] = [(clause, stored_items(clause, documents[doc_id], stored, before))
+                                    for (clause, stored), before in zip(clause_rows, announced)]
                 for doc_id, items in read.items():
                     self._benefit_items[(doc_id, documents[doc_id].content_hash)] = items
                     self._benefit_caps[(doc_id, documents[doc_id].content_hash)] = document_caps(c for c, _ in items)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.benefits import benefits_json
+from knowledge.benefits import benefits_json, document_benefits
 from knowledge.embeddings import Embedder
 from knowledge.errors import DocumentNotFound, DocumentRejected
 from knowledge.lexical import Tokenizer
@@ -190,7 +190,7 @@ class Ingestor:
         if not clauses:
             raise DocumentRejected(document.source, "没有解析出任何条款。")
         tokens = [self.tokenizer.tokenize(lexical_text(c)) for c in clauses]
-        benefits = [benefits_json(c, document) for c in clauses]
+        benefits = [benefits_json(items) for items in document_benefits(clauses, document)]
         return _Prepared(document, content_hash, clauses, tokens, replaces=existing is not None, benefits=benefits)
 
     def _claim_id(self, document: PolicyDocument) -> PolicyDocument:

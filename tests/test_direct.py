@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from assistant.config import Settings
 from assistant.direct import amount_text, checked_profile, match, profile_from_text
 from assistant.service import Assistant
-from knowledge.benefits import BenefitRecord, extract_benefits, valid_until
+from knowledge.benefits import BenefitRecord, document_benefits, extract_benefits, valid_until
 from knowledge.loaders import LoadedFile
 from knowledge.metadata import build_document
 from knowledge.outline import parse_clauses
@@ -41,9 +41,9 @@ DENGFENG = (
 def records_of(filename: str, text: str) -> list[BenefitRecord]:
     """The benefit items of a made-up document, read as ingest reads them."""
     document = build_document(LoadedFile(filename, text))
-    return [BenefitRecord(item, clause, document) for clause in parse_clauses(document)
-            for item in extract_benefits(clause.text, clause.clause_id, document.doc_id, clause.clause_path,
-                                         document.title)]
+    clauses = parse_clauses(document)
+    return [BenefitRecord(item, clause, document)
+            for clause, items in zip(clauses, document_benefits(clauses, document)) for item in items]
 
 
 def offered(records: list[BenefitRecord], region: str, **profile) -> list:
@@ -541,6 +541,28 @@ def test_a_day_care_centre_without_beds_is_no_care_home():
     profile, _ = profile_from_text("瓦房店的小微企业，运营社区养老服务中心和村里的幸福院，没有床位，不算养老院。能享受哪些政策？")
     assert "养老机构" not in profile.titles
     assert {"社区养老服务中心", "农村社区养老服务设施"} <= set(profile.titles)
+
+
+def test_a_care_home_gets_the_grants_of_how_it_is_registered():
+    records = records_of("宁乡市养老服务扶持办法.txt", (
+        "宁乡市加快发展养老服务业扶持办法\n宁乡市人民政府\n"
+        "一、对非营利性养老机构建设免征有关行政事业性收费，对营利性养老机构建设减半征收有关行政事业性收费。\n"
+        "二、融资性担保机构应优先为符合条件的营利性养老机构提供担保，担保费率不超过1%。\n"
+        "三、提高城乡民办非营利性养老机构建设补贴和运营补贴标准。\n"
+        "一是新增养老床位补贴。县财政给予新建每张床位补贴10000元。\n"
+        "二是运营补贴。每收住1名本县户籍老年人，县财政每月补贴200元。\n"))
+    bed = [r for r in records if r.item.amount_yuan == 10000]
+    assert bed and bed[0].item.who == ("非营利性养老机构",), [r.item for r in records]
+
+    def quotes(question):
+        profile, assumed = profile_from_text(question)
+        return {r.record.item.quote for r in match(records, profile, assumed).items}
+
+    non_profit = quotes("我在宁乡市办了家民办非营利的养老院，能享受哪些政策？")
+    company = quotes("在宁乡市开了个公司制的养老院，营利性的，能享受哪些政策？")
+    assert any("新建每张床位" in q for q in non_profit) and not any("新建每张床位" in q for q in company)
+    assert any("减半" in q for q in company) and not any("减半" in q for q in non_profit)
+    assert any("免征" in q for q in non_profit) and not any("担保" in q for q in non_profit)
 
 
 @pytest.mark.parametrize("question, region, titles", [
