@@ -109,8 +109,8 @@ def _modifies(span: tuple[int, int, str], following: tuple[int, int, str] | None
             and following[2] not in _NO_HEAD and span[2] not in _NO_HEAD)
 
 
-_BOUGHT = re.compile(r"(?:采购|购买|使用|进口|买)[^，。；,]{0,10}")
-"""What a business buys or uses, not what it does ("采购本地芯片")."""
+_BOUGHT = re.compile(r"(?:采购|购买|使用|进口|买)[^，。；,]{0,10}|(?<![作费])用[^，。；,]{1,6}?(?=给|帮|替|来|去|做|搞|打|拍|喷|运|送|测|搬|装|拉|干|种|养)")
+"""What a business buys or uses, not what it does ("采购本地芯片", "用无人机给种粮大户打药")."""
 _ENUM_MARK = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、|第[一二三四五六七八九十百]+条)\s*")
 
 

@@ -472,6 +472,10 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
     ("铁岭做杂粮挂面的小厂，小微企业，有啥政策？", "农产品加工", "小微企业"),
     ("甘井子做材料检测和中试服务的小微企业，能补多少？", "科技服务业", "小微企业"),
     ("丹东东港的，在亚马逊上卖海鲜干货，公司不大算小微，能享受啥扶持？", "跨境电商", "小微企业"),
+    # A tool the business works with is not what it makes; machines it makes are 装备制造.
+    ("我们是新郑用叉车搬货的物流公司，小微企业，能享受哪些政策？", "物流", "小微企业"),
+    ("温县的小微企业，造轻型运动飞机，能享受哪些政策？", "装备制造", "小微企业"),
+    ("温县做篮球架、乒乓球台这些体育器材的小微企业，能享受哪些政策？", "体育", "小微企业"),
 ])
 def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
     profile, _ = profile_from_text(question)
