@@ -288,7 +288,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     figured = ""
     if not sizes and not _MEDIUM.search(own_account):
         # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is.
-        chain = vocabulary.industry_chain(industry) or (("制造业",) if _FACTORY.search(own_account) else ())
+        # A factory is sized as 工业 whatever it makes (体育器材 too).
+        chain = (("制造业",) if _FACTORY.search(own_account) else ()) + vocabulary.industry_chain(industry)
         size, figured = size_by_figures(own_account, chain)
         sizes = [size] if size else sizes
     levels = {}
@@ -310,7 +311,8 @@ _CARE_HOME_KIND = re.compile(r"(?<!不是)(?<!不算)(?P<non>非|民办非企业
 """How an owner says a care home is registered: 非营利 (a 民办非企业单位) or 营利 (a company)."""
 _MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
 """A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
-_FACTORY = re.compile(r"厂|车间")
+_FACTORY = re.compile(r"厂(?!商|房)|车间")
+"""A factory of its own (厂子, 车间); not a vendor (厂商) or a building it rents (厂房)."""
 
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")

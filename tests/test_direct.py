@@ -486,6 +486,8 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     # 工业 below 300 people is at most 小型, whatever the revenue.
     ("湘潭县做篮球架的厂，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业"),
     ("湘潭县做软件外包的，十八个人，去年营收四百来万，能享受哪些政策？", "小微企业"),
+    # A factory is sized as 工业 whatever it makes (a 体育 service of 150 people could be 中型).
+    ("湘潭县做体育器材的厂子，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业"),
     # Above 大型's bounds on both: no 中小微企业.
     ("湘潭县的电子厂，一千八百多人，去年营收二十一个亿，能享受哪些政策？", "规上企业"),
     # 350 people with no revenue said could be 中型 or 大型; a size said outright stands.
