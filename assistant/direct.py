@@ -53,9 +53,11 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
 _NUMBER = r"(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
 _COUNTED = re.compile(rf"(?<![第这那每前有是]){_NUMBER}(?:多|余|来)?家[^，,。；;？?！!]{{0,12}}?(?:企业|公司|工厂|厂|高企)(?!之一|合并)|"
-                      rf"(?<=的)[^，,。；;？?！!的]{{0,10}}?(?:企业|公司|工厂|厂)(?:有|共|一共)?{_NUMBER}(?:多|余|来)?家")
+                      rf"(?<=的)[^，,。；;？?！!的]{{0,10}}?(?:企业|公司|工厂|厂)(?:有|共|一共)?{_NUMBER}(?:多|余|来)?家|"
+                      r"(?:把|引进了?|引荐了?|介绍了?|推荐了?|招来了?|拉来了?)(?:一|这|那)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)|"
+                      r"(?:引荐|招引)(?:了)?(?:一家|的)?总部")
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业", "服务的跨境电商企业六十多家")
-are others, not the owner."""
+or brought in by the owner ("把一家做汽配的总部企业引到了甘井子", "引荐总部的奖励") are others, not the owner."""
 _PENDING_AFTER = re.compile(
     r"(?:企业|证书|资质|称号)?(?:正在|还在|在|已经)?(?:申请|申报|评审|公示)(?:中|着)?|(?:企业|证书|资质|称号)?(?:正在|还在)(?:评|走流程)|"
     r"(?:企业|证书|资质|称号)?(?:去年|今年|上次|这次|上回)?(?:还没|没有|没|尚未|未)(?:批|下来|评上|认定|通过)|"
@@ -63,6 +65,7 @@ _PENDING_AFTER = re.compile(
     r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了|报了|报上了|申报了|申请了|评上了|批了)[，,]?(?:名单|结果)?"
     r"(?:还在|正在)(?:评审|公示|评|审|走流程)|"
     r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|"
+    r"(?:也|还)?(?:打算|准备|计划|想)(?:明年|今年|下半年|年底|过两年)?(?:再|也)?(?:去)?(?:报|申报|申请|认定)|"
     r"那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?(?=[^，,。；;]{0,8}?(?:能不能|能否|可不可以|沾光|有没有|吗|不[？?]))|"
     r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去",
@@ -277,7 +280,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
     businesses = vocabulary.businesses_in(own_account)
     industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
-    if _TRADE in businesses and industry != _TRADE:
+    if _TRADE in businesses and industry != _TRADE and not _SELLS_NOTHING.search(text):
         titles = tuple(dict.fromkeys((*titles, _TRADER)))
     if "养老机构" in titles and (registered := _CARE_HOME_KIND.search(own_account)):
         # "民办非营利的养老院", "公司制的，营利性的": which care homes' grants are its own.
@@ -307,6 +310,10 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     return profile, assumed
 
 
+_SELLS_NOTHING = re.compile(
+    r"(?:自己|本身|我们)(?:也|都|并)?(?:不|没|没有)(?:做|搞|干|直接)?(?:进出口|外贸|卖货|卖东西|在网上卖货|网上卖货|销售商品)|"
+    r"只(?:管|做|收|负责)(?:招商|物业|运营|服务费|佣金|平台)")
+"""An owner serving a trade, not in it: a park, platform or service that sells nothing itself."""
 _CARE_HOME_KIND = re.compile(r"(?<!不是)(?<!不算)(?P<non>非|民办非企业)?营利")
 """How an owner says a care home is registered: 非营利 (a 民办非企业单位) or 营利 (a company)."""
 _MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
@@ -622,6 +629,10 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str
             # A non-profit one (非营利体育服务企业) is not the trade's enterprises at large either.
             industry = vocabulary.industry_in(who)
             if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))) or "非营利" in who:
+                return None
+            # A trade's enterprises are those that trade: not a 个体工商户, nor a park, platform
+            # or service the owner says sells nothing itself ("我们自己不卖货，只收服务费").
+            if profile.size == "个体工商户" or _SELLS_NOTHING.search(profile.said):
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & trades:
         return None  # limited to other industries, or to ones the profile is not in

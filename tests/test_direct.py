@@ -786,6 +786,29 @@ def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_ente
     assert [m.item.amount_yuan for m in offered(records, "衡阳市", industry="跨境电商", size="小微企业")] == [100_000]
 
 
+@pytest.mark.parametrize("question, offered_amounts", [
+    ("衡阳市做跨境电商的公司，小微企业，在亚马逊上卖家居用品，能享受哪些政策？", [100_000]),
+    # Serving the trade is not being in it: a park operator, a platform selling nothing itself,
+    # and a 个体工商户 (not an enterprise) get none of the trade's enterprises' grants.
+    ("衡阳市的跨境电商产业园运营商，小微企业，我们只管招商和物业，自己不卖货，能享受哪些政策？", []),
+    ("衡阳市做跨境电商B2B撮合平台的，小微企业，我们自己不做进出口，只收服务费，能享受哪些政策？", []),
+    ("我在衡阳市开网店卖鱼钩，在速卖通上卖到国外，办的是个体工商户，能享受哪些政策？", []),
+])
+def test_a_trades_grants_go_to_those_who_trade(question, offered_amounts):
+    records = records_of("衡阳市跨境电子商务扶持资金管理办法.txt", (
+        "衡阳市跨境电子商务扶持资金管理办法\n衡阳市人民政府\n"
+        "第一条 培育经营主体。对年跨境电商出口额超过500万美元的跨境电子商务企业，给予10万元奖励。\n"))
+    profile, assumed = profile_from_text(question)
+    assert [m.record.item.amount_yuan for m in match(records, profile, assumed).items] == offered_amounts, profile
+
+
+def test_an_enterprise_the_owner_brought_in_or_a_title_planned_is_not_held():
+    profile, _ = profile_from_text("湘潭县的园区运营商，前年把一家做汽配的总部企业引到了湘潭县，引荐总部的奖励我们能拿吗？")
+    assert "总部企业" not in profile.titles, profile
+    profile, _ = profile_from_text("湘潭县的融资租赁公司，规上，区里的总部企业打算明年再报，能享受哪些政策？")
+    assert profile.titles == ("融资租赁企业",), profile
+
+
 def test_candidates_for_a_title_and_non_profits_get_their_own_grants_only():
     text = ("常德市企业梯度培育办法\n常德市人民政府\n"
             "一、梯度培育\n对评为省“隐形冠军”及培育企业分别给予80万元和10万元奖励。\n"
