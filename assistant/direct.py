@@ -323,6 +323,7 @@ _FACTORY = re.compile(r"厂(?!商|房)|车间")
 
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
+_LISTED_WITH = ("、", "和", "或", "与", "及")
 _ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
 _NO_LONGER = r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)"
 """Not where it was before ("原来在沈阳", "原来注册在沈阳")."""
@@ -383,18 +384,23 @@ def _own_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
     mentions = places.mentions(text, informal=True)
     elsewhere: set[str] = set()
     previous_elsewhere, previous_end = False, -1
-    for mention, name in places.resolve(mentions, named):
-        if not name:
-            continue
+    resolved = [(mention, name) for mention, name in places.resolve(mentions, named) if name]
+    marked = []
+    for mention, name in resolved:
         before, after = text[max(0, mention.start - 2):mention.start], text[mention.end:mention.end + 2]
-        listed_on = previous_elsewhere and text[previous_end:mention.start] in ("、", "和", "或")
+        # A place listed after another ("金华和义乌") is named as that one is; its 和 compares nothing.
+        listed = previous_end >= 0 and text[previous_end:mention.start] in _LISTED_WITH
         # Places in a row share how they are named ("离郑州新郑机场…", "跟辽宁本溪桓仁隔着").
         in_a_row = previous_elsewhere and previous_end == mention.start
-        previous_elsewhere = bool(_ELSEWHERE_BEFORE.search(before) or _ELSEWHERE_AFTER.match(after) or listed_on
-                                  or in_a_row)
+        previous_elsewhere = bool((previous_elsewhere if listed else _ELSEWHERE_BEFORE.search(before))
+                                  or _ELSEWHERE_AFTER.match(after) or in_a_row)
         previous_end = mention.end
-        if previous_elsewhere:
-            elsewhere.add(name)
+        marked.append(previous_elsewhere)
+    # ...and places listed before one named elsewhere after them ("金华和武义那边的奖励").
+    for i in range(len(resolved) - 2, -1, -1):
+        if marked[i + 1] and text[resolved[i][0].end:resolved[i + 1][0].start] in _LISTED_WITH:
+            marked[i] = True
+    elsewhere = {name for (_, name), away in zip(resolved, marked) if away}
     own = tuple(name for name in named if name not in elsewhere) or named
     # Where it is located ("在宁波北仑做模具") outweighs a place asked about ("大连对外资也有
     # 奖励，我们能申请吗"): the places on the located one's chain are kept.

@@ -584,6 +584,9 @@ def test_a_care_home_gets_the_grants_of_how_it_is_registered():
     ("杭州做跨境电商的有补贴，我们在湖州做跨境电商，能享受啥？", "湖州市", set()),
     ("我在大连出差，想问一下我们郑州的公司能享受哪些政策？", "郑州市", set()),
     ("一个在诸暨做袜子，一个在义乌做饰品，诸暨那家先不问，只问义乌这家，能享受啥？", "义乌市", set()),
+    # Places listed with 和 are named alike: neither compares, and one named elsewhere takes the other along.
+    ("义乌做化妆刷的规上企业，金华和义乌能给哪些奖励？", "义乌市", set()),
+    ("丽水缙云做带锯床的规上企业，厂子离永康、武义也就半小时车程，金华和武义那边给的奖励，我们能不能申请？", "缙云县", set()),
 ])
 def test_profile_rules_keep_to_what_they_are_about(question, region, titles):
     profile, _ = profile_from_text(question)
