@@ -134,19 +134,50 @@ _OR_ELSE = re.compile(r"^(?:还是|或者|或是)(?!说)")
 
 def _with_alternatives(pieces: list[str]) -> list[str]:
     """Pieces with an "…还是…" after a question mark joined to the ask it offers another
-    answer to ("风控主管算不算高管？还是只有总经理能拿": one ask).
+    answer to ("风控主管算不算高管？还是只有总经理能拿": one ask); a last remark that asks
+    nothing ("…每月多少钱？我们好给员工定工资": why the owner asks) is no ask of its own.
 
     Example:
         >>> _with_alternatives(["算不算高管？", "还是只有总经理能拿"])
         ['算不算高管？还是只有总经理能拿']
+        >>> _with_alternatives(["工资指导标准每月多少钱？", "我们好给员工定工资"])
+        ['工资指导标准每月多少钱？']
     """
     joined: list[str] = []
-    for piece in pieces:
+    for index, piece in enumerate(pieces):
+        if joined and index == len(pieces) - 1 and _is_remark(piece):
+            continue
         if joined and _OR_ELSE.match(piece):
             joined[-1] += piece
         else:
             joined.append(piece)
     return joined
+
+
+def _is_remark(piece: str) -> bool:
+    """A piece that says why the owner asks and asks nothing ("我们做创投的想照着看看",
+    "我们好给员工定工资"); not one asking in other words ("外资企业让设不", "另外…")."""
+    piece = piece.strip()
+    return (bool(_PURPOSE.search(piece)) and not piece.endswith(("？", "?")) and not _asks(piece)
+            and not _TRAILING_ASK.search(piece) and not _LEADING_JOINERS.match(piece))
+
+
+_PURPOSE = re.compile(r"^(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?(?:想|好|打算|准备|为了|以便|方便)")
+_TRAILING_ASK = re.compile(r"[不没吗呢么吧][。.!！…～~]*$")
+
+
+def without_remark(question: str) -> str:
+    """The question without a closing remark after its last question mark that asks nothing:
+    why the owner asks is no words to search for.
+
+    Example:
+        >>> without_remark("护理员工资指导标准每月多少钱啊？我们好给员工定工资")
+        '护理员工资指导标准每月多少钱啊？'
+        >>> without_remark("能补多少？另外仓储有补贴不")
+        '能补多少？另外仓储有补贴不'
+    """
+    head, mark, tail = max(question.rpartition("？"), question.rpartition("?"), key=lambda p: len(p[0]))
+    return head + mark if mark and tail.strip() and _is_remark(tail) else question
 
 
 def without_asked_before(question: str, previous: str) -> str:

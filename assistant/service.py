@@ -30,7 +30,7 @@ from assistant.direct import asks_for_benefits, match, profile_from_text
 from assistant.errors import InvalidRequest
 from assistant.helpdesk import HelpDesk
 from assistant.intents import Intent, classify
-from assistant.parts import combine, question_parts, with_subject_of, without_asked_before
+from assistant.parts import combine, question_parts, with_subject_of, without_asked_before, without_remark
 from assistant.privacy import mask_pii
 from assistant.questions import (
     QuestionFrame, adds_nothing, asks_next_step, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
@@ -577,7 +577,7 @@ class Assistant:
         `ambiguous` so the visitor can be asked which one.
         """
         started = time.perf_counter()
-        question = beyond_what_is_known(question)
+        question = beyond_what_is_known(without_remark(question))
         question_frame = frame(question, (region,) if region else ())
         scope, uncovered, ambiguous = self.region_scope(question, region, question_frame)
         hits: list[ClauseHit] = []

@@ -238,6 +238,14 @@ def test_what_the_owner_says_he_knows_already_is_not_searched_again(e5, tmp_path
     assert not answer.refused and "长期护理保险" in answer.text.split("\n")[0], answer.text
 
 
+def test_why_the_owner_asks_is_not_answered_as_a_second_ask(e5, tmp_path):
+    assistant = assistant_on_one_policy(e5, tmp_path, "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。")
+    answer = assistant.ask("宁陵县省级专精特新企业奖励多少钱？我们好提前准备材料")
+    assert not answer.refused and "2. " not in answer.text and "20万元" in answer.text, answer.text
+    asked = assistant.ask("宁陵县省级专精特新企业奖励多少钱？我们想引进博士，每月补贴多少")
+    assert "2. " in asked.text and "3000元" in asked.text, asked.text  # a second ask, not a remark
+
+
 def test_another_answer_offered_with_haishi_is_the_same_ask(e5, tmp_path):
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、对年纳税额超过500万元的企业，给予企业高级管理人员合计最高10万元奖励。"
