@@ -45,7 +45,6 @@ _LEVEL_BEFORE = (("national", ("国家级", "国家")), ("provincial", ("省级"
                  ("district", ("区县级", "区级", "县级")))
 """Level words right before a title; a bare 市/区/县 is the end of a place name (温县专精特新)."""
 _LEVEL_RANK = {"district": 0, "city": 1, "provincial": 2, "national": 3}
-"""A 小巨人 is a 专精特新 enterprise too."""
 _TRADE, _TRADER = "外贸", "外贸企业"
 _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
@@ -53,9 +52,11 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
 _NUMBER = r"(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
 _COUNTED = re.compile(rf"(?<![第这那每前有是]){_NUMBER}(?:多|余|来)?家[^，,。；;？?！!]{{0,12}}?(?:企业|公司|工厂|厂|高企)(?!之一|合并)|"
-                      rf"(?<=的)[^，,。；;？?！!的]{{0,10}}?(?:企业|公司|工厂|厂)(?:有|共|一共)?{_NUMBER}(?:多|余|来)?家|"
-                      r"(?:把|引进了?|引荐了?|介绍了?|推荐了?|招来了?|拉来了?)(?:一|这|那)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)|"
-                      r"(?:引荐|招引)(?:了)?(?:一家|的)?总部")
+                      rf"(?<=的)(?<!旗下的)(?<!下属的)(?<!我们的)(?<!自己的)(?<!集团的)"
+                      rf"[^，,。；;？?！!的]{{0,10}}?(?:企业|公司|工厂|厂)(?:有|共|一共)?{_NUMBER}(?:多|余|来)?家|"
+                      r"把(?:一|这|那)?家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)(?=[^，,。；;？?！!]{0,3}(?:引|招|拉|介绍|带|请|推荐))|"
+                      r"(?:引进了?|引荐了?|介绍了?|推荐了?|招来了?|拉来了?)(?:一|这|那)家[^，,。；;？?！!]{0,12}?(?:企业|公司|工厂|厂)|"
+                      r"引荐(?:了)?(?:一家)?总部")
 """Enterprises counted ("入驻了三十多家外贸公司", "服务200家跨境电商企业", "服务的跨境电商企业六十多家")
 or brought in by the owner ("把一家做汽配的总部企业引到了甘井子", "引荐总部的奖励") are others, not the owner."""
 _PENDING_AFTER = re.compile(
@@ -65,7 +66,7 @@ _PENDING_AFTER = re.compile(
     r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了|报了|报上了|申报了|申请了|评上了|批了)[，,]?(?:名单|结果)?"
     r"(?:还在|正在)(?:评审|公示|评|审|走流程)|"
     r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|"
-    r"(?:也|还)?(?:打算|准备|计划|想)(?:明年|今年|下半年|年底|过两年)?(?:再|也)?(?:去)?(?:报|申报|申请|认定)|"
+    r"(?:也|还)?(?:打算|准备|计划|想)(?:明年|今年|下半年|年底|过两年)?(?:再|也)?(?:去)?(?:报|申报|申请|认定)(?=[，,。；;！!？?]|$)|"
     r"那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?(?=[^，,。；;]{0,8}?(?:能不能|能否|可不可以|沾光|有没有|吗|不[？?]))|"
     r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去",
@@ -80,13 +81,16 @@ _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|�
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
 _DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
+_WHEN = r"(?:去年|今年|前年|上年|后来|最近|之前|年初|年底|但是?|可是?|结果|不过|已经|又|也|就)*"
 _LOST = re.compile(
-    r"(?:复核|复审|重新认定|重新评|认定|监测|年审|考核|评估|审核)?(?:没|未|没有)(?:通过|过|合格|达标)|"
-    r"被(?:取消|撤销|撤|摘牌|摘帽|除名|移出|清退)|(?:取消|撤销|摘牌)了|(?:已经|已)?(?:过期|失效)|到期(?:了|后)?(?:没|未)(?:续|复)|"
-    r"现在(?:没有|不是|不算|没)了?|已经不(?:是|算)了?|不再是|没了")
-"""A title the owner had and lost ("去年到期复审没过，现在不是了", "监测没合格，被取消了"): said in
-the sentence that names it, before any other title; a clause about a grant ("申请研发补助没通过") is
-no loss of the title."""
+    rf"^{_WHEN}(?:到期|期满)?(?:后|了)?(?:的)?(?:复核|复审|重新认定|重新评定|重新评审|年审|监测|考核)(?:时)?(?:没|未|没有)"
+    r"(?:通过|过|合格|达标)|"
+    rf"^{_WHEN}(?:资格|称号|证书|牌子|这个)?(?:也|都|已经|又|就)?被(?:取消|撤销|摘牌|摘帽|除名|移出)|"
+    rf"^{_WHEN}(?:现在|目前|如今)(?:已经)?(?:没有|不是|不算)了$|^{_WHEN}(?:已经)?不再是|"
+    rf"^{_WHEN}(?:到期|过期)(?:了)?(?:后)?(?:没|未)(?:续|复审|重新认定)")
+"""A title the owner had and lost, said in the clauses right after it ("前年认定过，今年到期复审
+没过，现在不是了", "去年监测没合格，被取消了"): a review failed, the title withdrawn, or no longer
+held; not any setback in the same sentence ("环评没通过", "证书还没过期", "订单没了")."""
 _LEFT_ASIDE = re.compile(
     r"[^。；;！!？?\n]*(?:那家|另一家|另外一家|那个厂|那个公司|那个)[^。；;！!？?\n]{0,12}?(?:先不问|这次不问|先不管|这次先不管)"
     r"(?![^。；;！!？?\n]*(?:只|就|单)问)[^。；;！!？?\n]*")
@@ -290,10 +294,10 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     figured = ""
     if not sizes and not _MEDIUM.search(own_account):
-        # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is.
-        # A factory is sized as 工业 whatever it makes (体育器材 too).
-        chain = (("制造业",) if _FACTORY.search(own_account) else ()) + vocabulary.industry_chain(industry)
-        size, figured = size_by_figures(own_account, chain)
+        # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is; a
+        # chip design house is an information service there (GB/T 4754 6520), not a fab.
+        chain = ("软件和信息技术",) if _DESIGN_HOUSE.search(own_account) else vocabulary.industry_chain(industry)
+        size, figured = size_by_figures(own_account, chain, factory=bool(_FACTORY.search(own_account)))
         sizes = [size] if size else sizes
     levels = {}
     for title in titles:
@@ -311,15 +315,20 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
 
 
 _SELLS_NOTHING = re.compile(
-    r"(?:自己|本身|我们)(?:也|都|并)?(?:不|没|没有)(?:做|搞|干|直接)?(?:进出口|外贸|卖货|卖东西|在网上卖货|网上卖货|销售商品)|"
-    r"只(?:管|做|收|负责)(?:招商|物业|运营|服务费|佣金|平台)")
-"""An owner serving a trade, not in it: a park, platform or service that sells nothing itself."""
-_CARE_HOME_KIND = re.compile(r"(?<!不是)(?<!不算)(?P<non>非|民办非企业)?营利")
-"""How an owner says a care home is registered: 非营利 (a 民办非企业单位) or 营利 (a company)."""
+    r"(?:自己|本身)(?:也|都|并)?(?:不|没|没有)(?:做|搞|干|直接)?(?:进出口|外贸|卖货|卖东西|销售商品|在网上卖货|网上卖货)"
+    r"(?=[，,。；;、！!]|$|也)|只(?:管|收|负责)(?:招商|物业|服务费|佣金)")
+"""An owner serving a trade, not in it: a park, platform or service that says it sells nothing
+itself ("我们只管招商和物业，自己不卖货"); not "自己不做进出口报关" nor "只做平台店铺运营"."""
+_CARE_HOME_KIND = re.compile(
+    r"(?P<non>非(?:营|盈)利|民非|民办非企业|不以(?:营|盈)利为目的)|(?<![非不没])(?:营|盈)利(?:性|型|的(?:养老|机构|公司))|公司制")
+"""How an owner says a care home is registered: non-profit (非营利, 民非, 不以营利为目的) or a
+company (营利性, 公司制); not "还没盈利" (no profit yet)."""
 _MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
 """A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
-_FACTORY = re.compile(r"厂(?!商|房)|车间")
-"""A factory of its own (厂子, 车间); not a vendor (厂商) or a building it rents (厂房)."""
+_FACTORY = re.compile(r"(?<![从给向帮替为到去跟和与])(?:工厂|厂子|厂(?!商|房|家))|车间")
+"""A factory of its own (厂子, 车间); not a vendor (厂商), a building it rents (厂房) or the
+factories it serves or buys from (给工厂做系统, 从工厂进货)."""
+_DESIGN_HOUSE = re.compile(r"芯片设计|集成电路设计|IC设计")
 
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
@@ -474,21 +483,23 @@ _GRANT_NOUN = re.compile(r"补助|补贴|奖励|资金|政策|扶持|贷款|项�
 
 
 def _lost(text: str, end: int, vocabulary) -> bool:
-    """Whether the owner says the title ending at `end` was lost (see `_LOST`).
+    """Whether the owner says the title ending at `end` was lost (see `_LOST`): in one of the
+    three clauses after it, before the sentence ends or another title is named.
 
     Example:
         >>> _lost("高企证书是2020年拿的，去年到期重新认定没通过，现在没有了。", 2, terms())
         True
         >>> _lost("专精特新是前年评上的，还在有效期里。高企去年没通过", 4, terms())
         False
-        >>> _lost("我们是高新技术企业，去年申请研发补助没通过", 9, terms())
+        >>> _lost("我们是高新技术企业，去年环评没通过，银行授信被取消了", 9, terms())
         False
     """
     sentence = re.split(r"[。；;！!？?\n]", text[end:], maxsplit=1)[0]
     others = vocabulary.kinds_at(sentence)
     if others:
         sentence = sentence[:min(start for _, start, _ in others)]
-    return any(_LOST.search(piece) and not _GRANT_NOUN.search(piece) for piece in re.split(r"[，,]", sentence))
+    clauses = [c.strip() for c in re.split(r"[，,]", sentence)][:4]
+    return any(_LOST.search(clause) for clause in clauses)
 
 
 def _enterprise_place(named: tuple[str, ...]) -> str:

@@ -129,7 +129,7 @@ def question_parts(question: str) -> list[str]:
 
 
 _POINTS_BACK = re.compile(POINTING_WORDS)
-_OR_ELSE = re.compile(r"^(?:还是|或者|或是)(?!说)")
+_OR_ELSE = re.compile(r"^(?:还是|或是)")
 
 
 def _with_alternatives(pieces: list[str]) -> list[str]:
@@ -156,13 +156,17 @@ def _with_alternatives(pieces: list[str]) -> list[str]:
 
 def _is_remark(piece: str) -> bool:
     """A piece that says why the owner asks and asks nothing ("我们做创投的想照着看看",
-    "我们好给员工定工资"); not one asking in other words ("外资企业让设不", "另外…")."""
+    "我们好给员工定工资"); not one asking in other words ("外资企业让设不", "另外…", "我们想
+    知道加计扣除的比例"), nor one naming a place or a policy term (what it says is searched)."""
     piece = piece.strip()
     return (bool(_PURPOSE.search(piece)) and not piece.endswith(("？", "?")) and not _asks(piece)
-            and not _TRAILING_ASK.search(piece) and not _LEADING_JOINERS.match(piece))
+            and not _TRAILING_ASK.search(piece) and not _LEADING_JOINERS.match(piece)
+            and not _WANTS_TO_KNOW.search(piece) and not region_mentions(piece)
+            and not any(term in piece for term in policy_terms()) and not benefit_terms().who_in(piece))
 
 
-_PURPOSE = re.compile(r"^(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?(?:想|好|打算|准备|为了|以便|方便)")
+_PURPOSE = re.compile(r"^(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?(?:想|好(?!几)|打算|准备|为了|以便|方便)")
+_WANTS_TO_KNOW = re.compile(r"想(?:知道|了解|问|咨询|确认|请教|打听|看看有没有)")
 _TRAILING_ASK = re.compile(r"[不没吗呢么吧][。.!！…～~]*$")
 
 

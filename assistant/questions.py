@@ -459,20 +459,30 @@ def searchable(question: str) -> str:
     return text
 
 
-_BESIDES = re.compile(r"除了[^，,。；;？?！!]{1,30}?(?:之外|以外)?[，,](?=[^。；;？?！!]*?(?:还|另外|其他|其它|别的))")
+_BESIDES = re.compile(r"除了[^，,。；;？?！!]{1,30}?(?:之外|以外)?[，,](?=[^。；;？?！!，,]{0,8}?还)")
+_LEFT_TO_SEARCH = 6
+"""Content characters a question must keep once what it knows is taken out ("除了这个，还有吗": keep it)."""
 
 
 def beyond_what_is_known(question: str) -> str:
     """The question less what it says it knows already ("除了给养老院的责任险，还鼓励哪些保险
-    产品？" searches the other products, not 责任险 again).
+    产品？" searches the other products, not 责任险 again). Not an exception ("除了国有企业，
+    其他企业都能申请吗"), nor a span naming the place asked about.
 
     Example:
         >>> beyond_what_is_known("我们是保险公司，除了给养老院的责任险，市里还鼓励哪些养老保险产品？")
         '我们是保险公司，市里还鼓励哪些养老保险产品？'
-        >>> beyond_what_is_known("除了国有企业以外的企业能申请吗？")
-        '除了国有企业以外的企业能申请吗？'
+        >>> beyond_what_is_known("除了国有企业，其他企业都能申请吗？")
+        '除了国有企业，其他企业都能申请吗？'
+        >>> beyond_what_is_known("除了甘井子的房租补贴，还有哪些补贴")
+        '除了甘井子的房租补贴，还有哪些补贴'
     """
-    return _BESIDES.sub("", question)
+    found = _BESIDES.search(question)
+    if found is None or region_mentions(found.group(0)):
+        return question
+    rest = question[:found.start()] + question[found.end():]
+    content = re.sub(r"[\W\d]|还|有|吗|呢|哪些|什么|啥|别的|其他|其它", "", rest)
+    return rest if len(content) >= _LEFT_TO_SEARCH else question
 
 
 # A place the enterprise comes from or moves away from is not where it asks about
@@ -601,8 +611,9 @@ def carried_over(question: str, previous: str) -> str | None:
 
 
 def adds_nothing(rewritten: str, question: str) -> bool:
-    """Whether a follow-up's rewrite took nothing but its place from the previous question:
-    it only lost the follow-up's opening 那, gained a question mark or the place asked about.
+    """Whether a follow-up's rewrite took nothing but a place from the previous question: it
+    only lost the follow-up's opening 那, gained a question mark, or has another place (a
+    follow-up naming a place of its own is not carried over: `carried_over`).
 
     Example:
         >>> adds_nothing("能补几年？一年最多补多少？", "那能补几年？一年最多补多少")

@@ -280,14 +280,17 @@ class Terms:
         return tuple(dict.fromkeys(name for _, _, name in sorted(spans, key=lambda span: span[0] - span[1])))
 
     def narrowest(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        """`kinds` less those another of them implies ("养老机构…营利性养老机构": the latter).
+        """`kinds` less the broader kind another of them names a variety of ("养老机构…营利性
+        养老机构": the latter); a 小巨人 named beside 专精特新 企业 is another recipient.
 
         Example:
             >>> terms().narrowest(("养老机构", "营利性养老机构", "小微企业"))
             ('营利性养老机构', '小微企业')
+            >>> terms().narrowest(("专精特新", "小巨人"))
+            ('专精特新', '小巨人')
         """
-        implied = {self.implies.get(kind) for kind in kinds}
-        return tuple(kind for kind in kinds if kind not in implied)
+        varieties = {self.implies[kind] for kind in kinds if kind in self.implies and kind.endswith(self.implies[kind])}
+        return tuple(kind for kind in kinds if kind not in varieties)
 
     def industry_chain(self, industry: str) -> tuple[str, ...]:
         """`industry` and the broader ones it belongs to (装备制造, 制造业)."""
