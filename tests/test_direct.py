@@ -494,6 +494,10 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     ("湘潭县做液压油缸的厂，三百五十来号人，能享受哪些政策？", ""),
     ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", ""),
     ("湘潭县做电缆的规上企业，一百来人，能享受哪些政策？", "规上企业"),
+    # Figures that settle nothing: a range, a small factory past the 规模以上 line, a sum in dollars.
+    ("湘潭县做电机的厂，两三百人，能享受哪些政策？", ""),
+    ("湘潭县做电机的厂，两百人，营收一亿五千万，能享受哪些政策？", ""),
+    ("湘潭县做进出口贸易的，三十个人，销售额1000万美元，能享受哪些政策？", ""),
 ])
 def test_a_size_given_as_people_and_revenue_is_read_by_the_national_rule(question, size):
     profile, assumed = profile_from_text(question)
@@ -717,6 +721,8 @@ def test_a_title_the_owner_had_and_lost_is_not_held(question):
 def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
     profile, _ = profile_from_text("湘潭县做轴承的厂，省级专精特新是前年评上的，还在有效期里。高企去年申请研发补助没通过，能享受哪些政策？")
     assert {"专精特新", "高新技术企业"} <= set(profile.titles), profile
+    profile, _ = profile_from_text("湘潭县的高新技术企业，去年环评没通过，银行授信被取消了，证书还没过期，能享受哪些政策？")
+    assert profile.titles == ("高新技术企业",), profile
 
 
 @pytest.mark.parametrize(("question", "region"), [
@@ -791,6 +797,7 @@ def test_a_document_for_a_trade_grants_its_platforms_and_schools_nothing_an_ente
 
 @pytest.mark.parametrize("question, offered_amounts", [
     ("衡阳市做跨境电商的公司，小微企业，在亚马逊上卖家居用品，能享受哪些政策？", [100_000]),
+    ("衡阳市做跨境电商的小微企业，我们只做平台店铺运营，自己不做进出口报关，找货代办，能享受哪些政策？", [100_000]),
     # Serving the trade is not being in it: a park operator, a platform selling nothing itself,
     # and a 个体工商户 (not an enterprise) get none of the trade's enterprises' grants.
     ("衡阳市的跨境电商产业园运营商，小微企业，我们只管招商和物业，自己不卖货，能享受哪些政策？", []),
