@@ -67,6 +67,12 @@ _MONEY_NAMED = r"多少(?![天年月日个次])[\u4e00-\u9fff]{0,2}(?:费|奖金
 
 # What kind of fact a question asks for, and how such a fact looks in a clause.
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    # Whether something counts as what a rule names ("风控主管算不算高管"): the sentence that
+    # says what the rule means by it (本条款所称高级管理人员，包括…).
+    "scope": (
+        re.compile(r"算不算|属不属于|包不包括|包括不包括|是否属于|是否包括"),
+        re.compile(r"所称|是指|系指"),
+    ),
     "amount": (
         re.compile(
             rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|封顶(?:是|在)?多少|多少封顶|是否封顶|有没有封顶|"

@@ -252,6 +252,8 @@ def test_another_answer_offered_with_haishi_is_the_same_ask(e5, tmp_path):
         "本条所称高级管理人员，包括总经理、副总经理、财务总监和风险控制主管。")
     answer = assistant.ask("宁陵县给企业高管的奖励，我们风控主管算不算高管？还是只有总经理能拿")
     assert not answer.refused and "2. " not in answer.text and "高级管理人员" in answer.text, answer.text
+    # Asked whether it counts, the sentence saying what the rule means by it leads.
+    assert "风险控制主管" in answer.text.split("\n")[0], answer.text
 
 
 def test_a_follow_up_opening_with_na_that_names_nothing_leans_on_the_question_before(e5, tmp_path):
