@@ -484,7 +484,7 @@ _GRANT_NOUN = re.compile(r"补助|补贴|奖励|资金|政策|扶持|贷款|项�
 
 def _lost(text: str, end: int, vocabulary) -> bool:
     """Whether the owner says the title ending at `end` was lost (see `_LOST`): in one of the
-    three clauses after it, before the sentence ends or another title is named.
+    four clauses after it, before the sentence ends or another title is named.
 
     Example:
         >>> _lost("高企证书是2020年拿的，去年到期重新认定没通过，现在没有了。", 2, terms())
@@ -565,6 +565,9 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     chain = set(gazetteer().chain(profile.region)) or {profile.region}
     vocabulary = terms()
     held = set(profile.titles) | {vocabulary.implies[t] for t in profile.titles if t in vocabulary.implies}
+    # A trade's enterprises are those that trade: not a 个体工商户, nor a park, platform or
+    # service the owner says sells nothing itself ("我们自己不卖货，只收服务费").
+    trading = profile.size != "个体工商户" and not _SELLS_NOTHING.search(profile.said)
     # An enterprise that is one of a trade's kinds (外贸企业) is in that trade whatever it makes.
     trades = set(vocabulary.industry_chain(profile.industry)) | {
         trade for trade in (vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")) if trade}
@@ -584,7 +587,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         inside = place not in chain and profile.region in gazetteer().ancestors(place)
         if place not in chain and not inside:
             continue  # another district of the same city
-        status = _status(record.item, profile, held, trades, vocabulary)
+        status = _status(record.item, profile, held, trades, trading, vocabulary)
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
@@ -619,7 +622,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
                        tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed, caps)
 
 
-def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], vocabulary) -> str | None:
+def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], trading: bool,
+            vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
     size_unsaid = False
@@ -647,9 +651,7 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str
             industry = vocabulary.industry_in(who)
             if not (industry and industry in industries and who.endswith(("企业", "公司", "厂"))) or "非营利" in who:
                 return None
-            # A trade's enterprises are those that trade: not a 个体工商户, nor a park, platform
-            # or service the owner says sells nothing itself ("我们自己不卖货，只收服务费").
-            if profile.size == "个体工商户" or _SELLS_NOTHING.search(profile.said):
+            if not trading:
                 return None
     if item.industry and not set(item.industry.split(INDUSTRY_SEPARATOR)) & trades:
         return None  # limited to other industries, or to ones the profile is not in

@@ -33,8 +33,8 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of, without_asked_before, without_remark
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, adds_nothing, asks_next_step, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable, stated_pattern,
-    title_levels, validate_question, validate_region,
+    QuestionFrame, adds_nothing, asks_next_step, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable,
+    stated_pattern, title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
 from assistant.retrieval import HybridRetriever, RetrievalFilters
