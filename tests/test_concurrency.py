@@ -157,10 +157,12 @@ def test_fifty_clients_during_reindex_with_two_workers_on_postgres(shared_servic
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [HUIQI, "serve", "--port", str(port), "--workers", "2"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    log_path = tmp_path / "serve.log"
+    # A file, not a pipe: a pipe nobody reads until the end can fill and stall the server.
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [HUIQI, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     try:
         def ready() -> bool:
             try:
@@ -176,13 +178,16 @@ def test_fifty_clients_during_reindex_with_two_workers_on_postgres(shared_servic
                 health = http.get("/healthz", headers={"Connection": "close"}).json()
                 workers.add(health["worker"])
         curated_answers_reach_both_workers(base_url)
+    except Exception as error:
+        raise AssertionError(f"huiqi serve said:\n{log_path.read_text()[-4000:]}") from error
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            output = server.communicate(timeout=60)[0]
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-            output = server.communicate()[0]
+            server.wait()
+    output = log_path.read_text()
     assert "2 个工作进程" in output
     check(replies, admin, health)
     assert len(workers) == 2, "both workers answered"

@@ -73,7 +73,16 @@ def serve(settings: Settings, host: str, port: int, workers: int,
         del web
         # Read by each worker's embedding engine when it loads: N workers share the cores.
         os.environ.setdefault("OMP_NUM_THREADS", str(embedding_threads(workers)))
-        uvicorn.run("ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run(
+            "ui.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )
+
+
+# The supervisor kills a worker that does not answer its ping in time. A worker loading the model
+# or rebuilding its index after a re-index, on cores shared with its siblings, can be silent for
+# seconds; uvicorn's 5 s default then kills healthy workers exactly when the help desk is busy.
+WORKER_HEALTHCHECK_S = 60
 
 
 def embedding_threads(workers: int, cores: int | None = None) -> int:
