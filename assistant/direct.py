@@ -269,12 +269,16 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # not ("也不算养老院") they do not hold.
     own_account = _blanked(_COUNTED, text)
     owner_words = own_account.replace("公司", "企业")
-    named = tuple(dict.fromkeys(name for name, start, end in vocabulary.kinds_at(owner_words)
-                                if not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
+    mentioned = vocabulary.kinds_at(owner_words)
+    # A title said to be lost stays lost when the owner names it again ("小巨人…今年复核没通过，
+    # 给撤了。小巨人那块还能奖吗？").
+    lost = {name for name, _, end in mentioned if _lost(owner_words, end, vocabulary)}
+    named = tuple(dict.fromkeys(name for name, start, end in mentioned
+                                if name not in lost
+                                and not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
                                 and not _DENIED_AFTER.match(owner_words, end)
                                 and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _pending(owner_words, start, end, vocabulary)
-                                and not _lost(owner_words, end, vocabulary)))
+                                and not _pending(owner_words, start, end, vocabulary)))
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(own_account, vocabulary)
@@ -346,9 +350,10 @@ _OPENING = re.compile(_GREETING)
 _OWN_OPENING = re.compile(
     rf"{_GREETING}(?:我们|俺们|咱们|我家|我司|本公司)(?:公司|厂|企业|这边|家)?(?:是|就是)?(?:(?:就|也)?(?:在|位于|注册在))?$")
 """The owner's own enterprise named before the place it opens with ("我们厂就在大连北站边上")."""
-_INTRODUCED_AFTER = re.compile(r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)")
+_INTRODUCED_AFTER = re.compile(
+    r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)|[^，,。；;！!？?的]{0,8}?(?:那边|这边|那块|这块|一带|附近|边上)的?[，,]")
 """How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的，",
-"河南许昌长葛的，"; not "大连的政策里…", "杭州做跨境电商的有补贴"."""
+"河南许昌长葛的，", "甘井子区华北路那边，"; not "大连的政策里…", "杭州做跨境电商的有补贴"."""
 
 
 _ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司)")

@@ -65,6 +65,7 @@ _OWNER_ACCOUNT_CHARS = 4
 _SUBJECTLESS_CHARS = 2
 """A part with no more than this many characters of content asks about the part before it."""
 NOT_STATED = "（这一问，知识库的政策文件中没有找到直接规定。）"
+SAME_AS = "（同第{number}问的答复。）"
 
 
 def question_parts(question: str) -> list[str]:
@@ -287,14 +288,27 @@ def _side_by_side(question: str) -> list[str] | None:
 
 def combine(parts: Sequence[str], drafts: Sequence[Draft | None], mode: str) -> Draft:
     """One answer from each part's draft (None where the part is not answered), each under
-    its part, with the [n] marks and citations numbered through."""
+    its part, with the [n] marks and citations numbered through.
+
+    Parts answered by the very same text ("老外能报不？会不会卡国籍": one clause says both)
+    are one ask put twice: the whole is that answer once, and a part repeating an earlier
+    one among other parts points to it instead of quoting it again.
+    """
+    texts = [draft.text for draft in drafts if draft is not None]
+    if len(texts) == len(drafts) and len(set(texts)) == 1:
+        return drafts[0]
     lines: list[str] = []
     citations = []
+    answered_in: dict[str, int] = {}
     for number, (part, draft) in enumerate(zip(parts, drafts), 1):
         lines.append(f"{number}. {part}")
         if draft is None:
             lines.append(NOT_STATED)
             continue
+        if draft.text in answered_in:
+            lines.append(SAME_AS.format(number=answered_in[draft.text]))
+            continue
+        answered_in[draft.text] = number
         offset = len(citations)
         body = draft.text.replace(OFFICIAL_NOTE, "").strip()
         lines.append(CITATION_MARK.sub(lambda m: f"[{int(m.group(1)) + offset}]", body))

@@ -12,12 +12,15 @@ from importlib import resources
 
 import pypinyin
 
-from knowledge.regions import common_words, gazetteer, policy_terms
+from knowledge.regions import common_words, foreign_countries, gazetteer, policy_terms
 
 _MIN_TERM = 3
 """Shorter words are fixed by sound only where the text around says it is no word of its own
 (two characters share a sound easily)."""
 _SHORT_TERM = 2
+_FOREIGN_WORDS = ("境外", "外籍", "外资")
+"""Words of the synonym groups a foreign country's name stands for: the groups holding
+these words (海外 境外 国外, 外籍 老外…, 外资 外商投资…)."""
 _FUNCTION_CHARACTERS = set("是的了在和与及或也都就还又把被对从向给让为以于之其这那个们吗呢吧啊呀嘛可要能会得")
 """Characters that join words rather than make them (政策上是咋说的 holds 上是, no typo of 上市)."""
 
@@ -35,11 +38,12 @@ class Wording:
         ('政策上是咋说的', '要交可研报告')
         >>> wording.correct("税务关系还在中山区"), wording.correct("审批手序", lambda ws: [19 * (w == "手续") for w in ws])
         ('税务关系还在中山区', '审批手续')
-        >>> "奖励" in wording.variants("给多少钱")
-        True
+        >>> "奖励" in wording.variants("给多少钱"), "外籍" in wording.variants("德国"), "德国" in wording.variants("境外")
+        (True, True, False)
     """
 
-    def __init__(self, groups: list[list[str]], vocabulary: set[str], short_terms: set[str] = frozenset()) -> None:
+    def __init__(self, groups: list[list[str]], vocabulary: set[str], short_terms: set[str] = frozenset(),
+                 countries: frozenset[str] = frozenset()) -> None:
         self.groups = groups
         self._variants: dict[str, tuple[str, ...]] = {}
         self._groups_by_word = {w: tuple(g) for g in groups for w in g if len(w) >= 2}
@@ -47,6 +51,11 @@ class Wording:
             for word in group:
                 others = tuple(w for w in group if w != word and len(w) >= 2)
                 self._variants[word] = tuple(dict.fromkeys(self._variants.get(word, ()) + others))
+        # One way only: 德国 is covered by a clause on 外籍人才, while a question on 境外
+        # is not widened to every country's name.
+        foreign = tuple(dict.fromkeys(w for g in groups if set(g) & set(_FOREIGN_WORDS) for w in g if len(w) >= 2))
+        for country in countries:
+            self._variants.setdefault(country, foreign)
         self._by_sound: dict[str, list[str]] = {}
         for term in vocabulary:
             if len(term) >= _MIN_TERM:
@@ -80,7 +89,7 @@ class Wording:
         places = gazetteer()
         vocabulary |= {s for s in places.surfaces if len(s) >= _MIN_TERM}
         _characters_by_sound()  # read once now, not at the first typo
-        return cls(groups, vocabulary, terms)
+        return cls(groups, vocabulary, terms, foreign_countries())
 
     def variants(self, word: str) -> tuple[str, ...]:
         """Other words for `word` (2+ characters), from the synonym list."""

@@ -15,6 +15,7 @@ read together when a metric is questioned; the report and the ablation wiring li
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -133,10 +134,19 @@ def run_questions(assistant: Assistant, questions: list[EvalQuestion]) -> list[Q
                 answer=answer.text, declined=declines(answer), cited=[c.clause_id for c in answer.citations],
                 cited_texts=[c.text for c in answer.citations],
                 timings={**answer.timings_ms, "total": total},
-                facts_found=[fact_found(f, answer.text) for f in item.facts],
+                facts_found=[fact_found(f, without_part_headings(answer.text)) for f in item.facts],
             )
         )
     return results
+
+
+_PART_HEADING = re.compile(r"^\d+\. (?!.*\[\d+\]).*$", re.MULTILINE)
+
+
+def without_part_headings(text: str) -> str:
+    """The answer without the "1. …" lines that repeat each part of a two-part question: a
+    fact the owner typed is not one the answer found (quoted lines always end in [n])."""
+    return _PART_HEADING.sub("", text)
 
 
 def declines(answer) -> bool:

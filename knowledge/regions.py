@@ -242,6 +242,18 @@ def location_data_path() -> Path:
 
 
 @functools.cache
+def foreign_countries() -> frozenset[str]:
+    """Names of the countries other than China (日本, 德国, 大韩民国…), from jionlp's world
+    gazetteer: an owner's 德国工程师 or 日资 parent is what policies call 外籍 or 外资."""
+    names: set[str] = set()
+    for line in (location_data_path() / "world_location.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split("\t")
+        if len(parts) >= 2 and parts[0] != "中国":
+            names.update(name for name in parts[:2] if len(name) >= 2)
+    return frozenset(names)
+
+
+@functools.cache
 def gazetteer() -> Gazetteer:
     """The national gazetteer, read once per process."""
     folder = location_data_path()

@@ -712,6 +712,7 @@ def test_a_title_held_while_applying_for_another_or_for_a_grant_stays_held():
 @pytest.mark.parametrize("question", [
     "湘潭县做轴承的厂，高企证书是2019年拿的，去年到期重新认定没通过，现在没有了。能享受哪些政策？",
     "湘潭县做轴承的厂，前年评上过省级专精特新，今年复核没通过，被取消了。能享受哪些政策？",
+    "湘潭县做轴承的厂，省级专精特新今年复核没通过，给撤了。专精特新那块还能奖吗？能享受哪些政策？",
 ])
 def test_a_title_the_owner_had_and_lost_is_not_held(question):
     profile, _ = profile_from_text(question)
@@ -730,6 +731,8 @@ def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
     ("湘潭县的芯片设计公司，想从上海、深圳挖几个工程师过来，能享受哪些政策？", "湘潭县"),
     ("诸暨做袜子的规上企业，离义乌也就几十公里，金华那边的奖励我们能拿吗？", "诸暨市"),
     ("原来在沈阳，现在搬到大连了，能享受哪些政策？", "大连市"),
+    # opened with a street near it; a machine named after a county (龙门五轴) is no place
+    ("甘井子区华北路那边，我们厂做机床，新研制的龙门五轴刚卖出第一台，能享受哪些政策？", "甘井子区"),
 ])
 def test_the_enterprise_is_where_the_owner_says_it_is_not_where_hires_come_from(question, region):
     profile, _ = profile_from_text(question)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from huiqi.cli import app
 from evals.facts import fact_found
 from evals.report import below_thresholds, load_thresholds
-from evals.runner import TYPES, load_questions
+from evals.runner import TYPES, load_questions, without_part_headings
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,13 @@ from evals.runner import TYPES, load_questions
 )
 def test_facts_match_as_a_reader_would(fact, answer, found):
     assert fact_found(fact, answer) is found
+
+
+def test_a_fact_the_owner_typed_is_not_found_in_the_part_headings_that_repeat_it():
+    answer = ("1. 要交验资报告吗？\n甘井子区：3.验资报告、出资证明等证明文件等。[1]\n"
+              "2. 租赁合同要不要交？\n（这一问，知识库的政策文件中没有找到直接规定。）")
+    assert not fact_found("租赁合同", without_part_headings(answer))
+    assert fact_found("验资报告", without_part_headings(answer))
 
 
 def test_gold_set_is_large_varied_and_true_to_the_documents(bundled_kb):

@@ -202,6 +202,16 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
 
 
+def test_an_owner_naming_a_foreign_country_asks_about_what_the_policy_calls_foreign(e5, tmp_path):
+    """德国工程师 and 老外 are what the clause calls 外籍人才; two asks one sentence answers
+    are one answer, not the same quote under two headings."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、外籍人才申报创新创业项目、科学技术奖项，不受国籍、身份等条件限制。")
+    answer = assistant.ask("宁陵县我们公司有个德国工程师想报科学技术奖，老外能报不？会不会卡国籍")
+    assert not answer.refused and not answer.related, answer.text
+    assert "不受国籍" in answer.text and "1. " not in answer.text and len(answer.citations) == 1, answer.text
+
+
 def test_a_loose_count_in_the_owners_account_asks_nothing(e5, tmp_path):
     assistant = assistant_on_one_policy(e5, tmp_path, "二、对经县主管部门备案的产业创新联盟，每年给予最高100万元的资助。")
     answer = assistant.ask("我们跟几家高校搞了个产业创新联盟，在宁陵县备了案，一年最多能给多少？")
