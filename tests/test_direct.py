@@ -476,6 +476,7 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
     ("我们是新郑用叉车搬货的物流公司，小微企业，能享受哪些政策？", "物流", "小微企业"),
     ("温县的小微企业，造轻型运动飞机，能享受哪些政策？", "装备制造", "小微企业"),
     ("温县做篮球架、乒乓球台这些体育器材的小微企业，能享受哪些政策？", "体育", "小微企业"),
+    ("湘潭县的仿制药药厂，规上企业，能享受哪些政策？", "制造业", "规上企业"),
 ])
 def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
     profile, _ = profile_from_text(question)
@@ -617,6 +618,7 @@ def test_a_grant_for_a_broad_industry_reaches_the_narrower_one_and_not_the_other
     assert rates("芯片") == [0.1, 0.5]
     assert rates("制造业") == [0.1]  # a 集成电路 grant is not every manufacturer's
     assert rates("物流") == [100_000]  # logistics is a producer service
+    assert rates("融资租赁") == [100_000]  # so is finance leasing
 
 
 def test_support_promised_without_anything_to_claim_is_no_item():
