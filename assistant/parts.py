@@ -27,8 +27,11 @@ _ASKS = re.compile(
 """How a part asks; "能网上办税不，" asks with its closing 不 as 吗 would ("公司还没，" does not),
 几 unless it counts loosely ("跟几家高校", "好几个亿", "十几个员工"),
 "是不是…了，" and "能不能…" by saying the verb twice."""
-_LOOSE_COUNT = re.compile(r"(?:想|打算|准备|顺便|计划|急着)[^，,。？?几]{0,4}几(?=[个家名位台套处条款批])")
-"""几 after what the owner plans to do counts loosely too ("想招几个程序员", "顺便铺几个营销网点")."""
+_LOOSE_COUNT = re.compile(
+    r"(?:想|打算|准备|顺便|计划|急着)[^，,。？?几]{0,4}几(?=[个家名位台套处条款批])|"
+    r"(?<=了)几(?=[个家名位台套处条款批][^，,。？?]*[，,])")
+"""几 after what the owner plans or has done, in the account a question goes on from, counts
+loosely too ("想招几个程序员，", "新引进了几个专业人才，区里…")."""
 
 
 def _asks(piece: str) -> re.Match | None:

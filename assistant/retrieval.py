@@ -67,7 +67,8 @@ class RetrievalFilters:
 
 SPEECH_WEIGHT = 0.6
 """How much a word of how the owner talks, found in no clause, counts in term coverage."""
-_FIGURE = re.compile(r"[\d.,%％]+")
+_FIGURE = re.compile(r"[\d.,%％]+|[\d.零〇一二两三四五六七八九十百千万亿]*[百千万亿](?:美元|元)?")
+"""A figure as typed (1.5亿, 5000, 六百, 两千万元); not a plan's name (十四五)."""
 
 
 def states_aims(clause_path: str) -> bool:
@@ -174,7 +175,7 @@ class HybridRetriever(BaseRetriever):
         # tokenizing, or jieba glues it to a neighbour into a word no clause has (能返, 要额),
         # and such a word would weigh the most in every coverage.
         rest = ASKING_WORDS.sub(" ", rest)
-        # Figures the question states (1.5亿, 5000) are its conditions, read by the tier
+        # Figures the question states (1.5亿, 六百万美元) are its conditions, read by the tier
         # rules; as words they would favour the clause that happens to print the same digits.
         # Words of how it is put (一家, 那边, 还是) name nothing a clause should say.
         tokenizer = self.kb.tokenizer

@@ -222,6 +222,8 @@ def test_a_few_the_owner_plans_to_hire_asks_nothing(e5, tmp_path):
     assistant = assistant_on_one_policy(e5, tmp_path, "二、对新引进的博士研究生，每人每月发放生活补贴3000元，连续发放3年。")
     answer = assistant.ask("我们在宁陵县打算建个研发中心，想招几个博士，引进博士每月补贴多少？")
     assert "1. " not in answer.text and "3000元" in answer.text, answer.text
+    answer = assistant.ask("我们在宁陵县的研发中心新引进了几个博士，每月补贴多少？")
+    assert "1. " not in answer.text and "3000元" in answer.text, answer.text
 
 
 def test_a_follow_up_read_with_the_question_before_does_not_answer_that_one_again(e5, tmp_path):
