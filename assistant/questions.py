@@ -395,6 +395,24 @@ def asks_next_step(text: str) -> bool:
     return bool(_NEXT_STEP.match(text.strip()))
 
 
+_YES_OR_NO = re.compile(
+    r"([\u4e00-\u9fff])[不没]\1|(?:吗|嘛|不|没|没有)(?:[？?。！!，,]|$)|是否|能否|可否")
+_ASKS_WHICH = re.compile(r"什么|啥|哪|多少|几|怎么|咋|如何|谁|多久|多大|多长")
+
+
+def asks_yes_or_no(text: str) -> bool:
+    """A question answered by yes or no ("老外能报不？", "市里支不支持…", "能享受吗"),
+    asking for no which, what or how many.
+
+    Example:
+        >>> asks_yes_or_no("老外能报不？会不会卡国籍"), asks_yes_or_no("市里在推这个不？")
+        (True, True)
+        >>> asks_yes_or_no("有没有补贴？补多少？"), asks_yes_or_no("哪个部门管？"), asks_yes_or_no("奖励标准")
+        (False, False, False)
+    """
+    return bool(_YES_OR_NO.search(text)) and not _ASKS_WHICH.search(_YES_OR_NO.sub("", text))
+
+
 def validate_region(region: str | None) -> str | None:
     """The page's or caller's region, or None for all; only regions of the national
     gazetteer are accepted, and what was sent is never repeated back.

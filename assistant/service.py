@@ -33,7 +33,7 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of, without_asked_before, without_remark
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, adds_nothing, asks_next_step, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable,
+    QuestionFrame, adds_nothing, asks_next_step, asks_yes_or_no, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable,
     stated_pattern, title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
@@ -69,6 +69,10 @@ class Retrieval:
     def top_relevance(self) -> float:
         return max((hit.scores.get("relevance", 0.0) for hit in self.hits), default=0.0)
 
+
+YES_OR_NO_LEAD = 2.0
+"""How many times as relevant as the next clause the one related clause must be to answer a
+yes-or-no question on its own: twice, a clear lead, not a choice among near equals."""
 
 FOLLOW_UP_DEPTH = 3
 """How far down the previous documents' clauses for the follow-up's own words one stating
@@ -289,11 +293,26 @@ class Assistant:
             found += self.examples(limit=MAX_SUGGESTIONS + 1, regions=set(scope) or None)
         return tuple(dict.fromkeys(q for q in found if q != question))[:MAX_SUGGESTIONS]
 
+    def _clear_winner(self, hits: list[ClauseHit]) -> list[ClauseHit]:
+        """Asked yes or no ("市里支持这个不？"), the one related clause far ahead of every
+        other is what the answer is: the clause that says whether, in words of its own
+        (鼓励…, 不受…限制), rarely shares the owner's words enough to pass the threshold.
+        None when no clause is related or two are about as likely."""
+        ranked = sorted(hits, key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
+        scores = [h.scores.get("relevance", 0.0) for h in ranked]
+        # It must state a fact of the kind asked, if any ("有购置补贴吗": a grant, not 用地).
+        if not scores or scores[0] < self.relevance.related_floor or not ranked[0].scores.get("states_fact", 1.0):
+            return []
+        runner_up = max(scores[1:], default=0.0)
+        return ranked[:1] if scores[0] >= YES_OR_NO_LEAD * runner_up else []
+
     def _answering(self, retrieval: Retrieval) -> list[ClauseHit]:
         """The hits relevant enough to answer from; none when the question asks for a
         figure ("补多少") that no relevant clause states, or that the sentences quoted in
         answer do not state (they are related, not an answer)."""
         relevant = [h for h in retrieval.hits if h.scores.get("relevance", 0.0) >= self.relevance.threshold]
+        if not relevant and asks_yes_or_no(retrieval.frame.text) and not retrieval.frame.figures:
+            relevant = self._clear_winner(retrieval.hits)
         best = max((h.scores.get("relevance", 0.0) for h in relevant), default=0.0)
         # "XX办法从哪天施行": asked of a document named by its title, whose articles share
         # no other word with the question; those stating the fact are as relevant as the best.

@@ -212,6 +212,17 @@ def test_an_owner_naming_a_foreign_country_asks_about_what_the_policy_calls_fore
     assert "不受国籍" in answer.text and "1. " not in answer.text and len(answer.citations) == 1, answer.text
 
 
+def test_asked_yes_or_no_the_one_clause_far_ahead_of_the_rest_is_the_answer(e5, tmp_path):
+    """The clause saying whether (引导…开发动产抵押信贷产品) shares few of the owner's words;
+    far ahead of every other clause, it answers. A figure asked is still not answered by it."""
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、引导金融机构开发知识产权质押、动产抵押等信贷产品，拓宽中小企业融资渠道。")
+    answer = assistant.ask("宁陵县俺们厂想拿机器设备抵押去贷款，政策上支持不？")
+    assert not answer.refused and not answer.related and "动产抵押" in answer.text, answer.text
+    figure = assistant.ask("宁陵县俺们厂想拿机器设备抵押去贷款，利率能优惠多少？")
+    assert figure.refused or figure.related, figure.text
+
+
 def test_a_loose_count_in_the_owners_account_asks_nothing(e5, tmp_path):
     assistant = assistant_on_one_policy(e5, tmp_path, "二、对经县主管部门备案的产业创新联盟，每年给予最高100万元的资助。")
     answer = assistant.ask("我们跟几家高校搞了个产业创新联盟，在宁陵县备了案，一年最多能给多少？")
