@@ -48,8 +48,9 @@ from knowledge.models import Clause, ClauseHit, StoredDocument
 from knowledge.regions import gazetteer, region_mentions
 
 RETRIEVE_K = 8
-DOCUMENT_FACTS = ("who", "date")
-"""Facts a policy states once for all its measures (who takes applications, when it applies)."""
+DOCUMENT_FACTS = ("who", "date", "doc_number")
+"""Facts a policy states once for all its measures (who takes applications, when it applies,
+which documents it follows)."""
 
 
 @dataclass(frozen=True)

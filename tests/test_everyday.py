@@ -223,6 +223,19 @@ def test_asked_yes_or_no_the_one_clause_far_ahead_of_the_rest_is_the_answer(e5, 
     assert figure.refused or figure.related, figure.text
 
 
+def test_asked_which_document_a_policy_follows_the_article_citing_it_answers(e5, tmp_path):
+    assistant = assistant_on_policy(
+        e5, tmp_path, "宁陵县融资租赁扶持办法.txt",
+        "宁陵县融资租赁企业扶持办法\n"
+        "第一条 为吸引融资租赁企业入驻，根据《河南省人民政府办公厅关于促进融资租赁业发展的实施意见》"
+        "（豫政办〔2016〕91号）精神，制定本办法。\n"
+        "第二条 本办法扶持融资租赁企业开展设备租赁业务，主要包括先进制造、现代农业等领域。\n"
+        "第三条 融资租赁企业为县内企业融资3000万元以上的，按融资额的1%给予奖励。\n",
+    )
+    answer = assistant.ask("宁陵县融资租赁扶持办法是照着省里哪个文件定的？文号是多少")
+    assert not answer.refused and "豫政办〔2016〕91号" in answer.text.split("[1]")[0], answer.text
+
+
 def test_a_loose_count_in_the_owners_account_asks_nothing(e5, tmp_path):
     assistant = assistant_on_one_policy(e5, tmp_path, "二、对经县主管部门备案的产业创新联盟，每年给予最高100万元的资助。")
     answer = assistant.ask("我们跟几家高校搞了个产业创新联盟，在宁陵县备了案，一年最多能给多少？")
