@@ -169,7 +169,8 @@ def _is_remark(piece: str) -> bool:
             and not any(term in piece for term in policy_terms()) and not benefit_terms().who_in(piece))
 
 
-_PURPOSE = re.compile(r"^(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?(?:想|好(?!几)|打算|准备|为了|以便|方便)")
+_PURPOSE = re.compile(r"^(?:(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?)?(?:想|好(?!几)|打算|准备|为了|以便|方便)")
+"""Why the owner asks, the subject said or dropped as in chat ("想提前联系下")."""
 _WANTS_TO_KNOW = re.compile(r"想(?:知道|了解|问|咨询|确认|请教|打听|看看有没有)")
 _TRAILING_ASK = re.compile(r"[不没吗呢么吧][。.!！…～~]*$")
 
@@ -183,6 +184,8 @@ def without_remark(question: str) -> str:
         '护理员工资指导标准每月多少钱啊？'
         >>> without_remark("能补多少？另外仓储有补贴不")
         '能补多少？另外仓储有补贴不'
+        >>> without_remark("第三方服务机构是哪家公司啊？想提前联系下")
+        '第三方服务机构是哪家公司啊？'
     """
     head, mark, tail = max(question.rpartition("？"), question.rpartition("?"), key=lambda p: len(p[0]))
     return head + mark if mark and tail.strip() and _is_remark(tail) else question

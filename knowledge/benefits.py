@@ -96,7 +96,9 @@ _GRANTED_RANGE = re.compile(
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
 _PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}(?:[，,]即)?[^，。；]{{0,3}}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
-_CANDIDATE_AFTER = re.compile(r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)")
+_CANDIDATE_AFTER = re.compile(
+    r"[”\"]?(?:中小)?(?:企业)?(?:(?:也|还|都|已经?)?(?:进了|进入了?|入选了?|纳入了?|入了)[^，,。；]{0,5}?)?(?:培育|后备)")
+"""After a title, what makes its holder a candidate: 培育企业, or "专精特新也进了市里的培育库"."""
 _NO_HEAD = ("制造业", "外贸", "跨境电商")
 """Business words that never name what is made: a maker in general, or trade beside the business."""
 

@@ -715,10 +715,16 @@ def test_a_title_held_while_applying_for_another_or_for_a_grant_stays_held():
     "湘潭县做轴承的厂，高企证书是2019年拿的，去年到期重新认定没通过，现在没有了。能享受哪些政策？",
     "湘潭县做轴承的厂，前年评上过省级专精特新，今年复核没通过，被取消了。能享受哪些政策？",
     "湘潭县做轴承的厂，省级专精特新今年复核没通过，给撤了。专精特新那块还能奖吗？能享受哪些政策？",
+    "湘潭县做轴承的厂，省专精特新是2019年评的，有效期到了以后没再去复核，现在不在名单里了。能享受哪些政策？",
 ])
 def test_a_title_the_owner_had_and_lost_is_not_held(question):
     profile, _ = profile_from_text(question)
     assert profile.region == "湘潭县" and not {"高新技术企业", "专精特新"} & set(profile.titles), profile
+
+
+def test_a_title_whose_pool_the_owner_entered_is_held_as_a_candidate():
+    profile, _ = profile_from_text("湘潭县做火腿的小厂，专精特新也进了市里的培育库，能享受哪些政策？")
+    assert profile.titles == ("专精特新培育企业",), profile
 
 
 def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
