@@ -251,12 +251,21 @@ class Terms:
 
     def industry_in(self, text: str) -> str:
         """The industry `text` names: the longest form found (服务出口 is 服务贸易, not 外贸),
-        ties going to the industry listed first."""
+        ties going to the industry listed first; never a broader one of another found
+        ("养老服务业" is 养老, not 服务业).
+
+        Example:
+            >>> terms().industry_in("加快发展养老服务业"), terms().industry_in("外资现代服务业企业")
+            ('养老', '现代服务业')
+        """
+        lengths = {name: max((len(form) for form in forms if form in text), default=0)
+                   for name, forms in self.industries.items()}
+        found = [name for name, length in lengths.items() if length]
+        broader = {wider for name in found for wider in self.industry_chain(name)[1:]}
         best, length = "", 0
-        for name, forms in self.industries.items():
-            found = max((len(form) for form in forms if form in text), default=0)
-            if found > length:
-                best, length = name, found
+        for name in found:
+            if name not in broader and lengths[name] > length:
+                best, length = name, lengths[name]
         return best
 
     def business_in(self, text: str) -> str:
@@ -1057,6 +1066,10 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
         ''
         >>> _industry("企业参加区政府组织的重点展会，展位费由区政府给予补贴", "", "鼓励外贸及跨境电子商务发展扶持资金办法", terms())
         '外贸、跨境电商'
+        >>> _industry("对新设立的外资制造业企业（重点领域优先，下同）和现代服务业企业，给予奖励", "", "", terms())
+        '制造业、现代服务业'
+        >>> _industry("对增资企业给予相应奖励", "鼓励制造业和现代服务业外资企业增资", "", terms())
+        '制造业、现代服务业'
     """
     named = _RANKING.sub("", text)
     text = _BOUGHT.sub("", named)
@@ -1068,7 +1081,9 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
         return own
     if own and any(form in named for form in vocabulary.industries[own]):
         own = ""  # the document's industry is what the grant's enterprises use, not theirs
-    found = vocabulary.industry_in(text) or vocabulary.industry_in(path)
+    in_path = _listed_industries(path, vocabulary)
+    found = (vocabulary.industry_in(text) or INDUSTRY_SEPARATOR.join(in_path) if len(in_path) > 1
+             else vocabulary.industry_in(text) or vocabulary.industry_in(path))
     if found or not own:
         return found
     # A document for two trades ("鼓励外贸及跨境电子商务发展…办法"): either qualifies.
@@ -1086,7 +1101,9 @@ def _listed_industries(text: str, vocabulary: Terms) -> list[str]:
     for first in range(len(spans)):
         run = [spans[first]]
         for following in spans[first + 1:]:
-            if not _LIST_JOINER.match(text[run[-1][1]:following[0]]):
+            # "制造业企业（属于…，下同）和现代服务业企业": a note and 企业 between still list them.
+            between = _BRACKETED.sub("", text[run[-1][1]:following[0]]).removeprefix("企业")
+            if not _LIST_JOINER.match(between):
                 break
             run.append(following)
         if len(run) > 1:
