@@ -574,7 +574,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     held = set(profile.titles) | {vocabulary.implies[t] for t in profile.titles if t in vocabulary.implies}
     # A trade's enterprises are those that trade: not a 个体工商户, nor a park, platform or
     # service the owner says sells nothing itself ("我们自己不卖货，只收服务费").
-    trading = profile.size != "个体工商户" and not _SELLS_NOTHING.search(profile.said)
+    trading = profile.size != SOLE_TRADER and not _SELLS_NOTHING.search(profile.said)
     # An enterprise that is one of a trade's kinds (外贸企业) is in that trade whatever it makes.
     trades = set(vocabulary.industry_chain(profile.industry)) | {
         trade for trade in (vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")) if trade}
@@ -629,10 +629,18 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
                        tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed, caps)
 
 
+SOLE_TRADER = "个体工商户"
+_EVERY_BUSINESS = re.compile(r"市场主体|经营主体|经营者|商户")
+
+
 def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], trading: bool,
             vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
+    # A grant naming no one is for enterprises; a 个体工商户 is one only where the clause
+    # speaks of every 市场主体.
+    if not item.who and profile.size == SOLE_TRADER and not _EVERY_BUSINESS.search(item.quote):
+        return None
     size_unsaid = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
     for who in item.who:
