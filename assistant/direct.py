@@ -76,7 +76,7 @@ on to nothing else ("省级专精特新企业正在申报国家级小巨人" hol
 研发费用补助" holds 高新技术企业)."""
 _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|申请|争取|冲刺)(?![了过])[^，,。；;！？]{0,4}$")
 """A title being applied for, named after the verb ("正在申报国家级小巨人")."""
-_DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没评上|没有评上|还没|尚未|不再是)[^，,。；;]{0,3}$")
+_DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没(?:有)?(?:评上|评过|拿过|认定过|申请过|报过)|还没|尚未|不再是)[^，,。；;]{0,3}$")
 _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?[“\"]?$")
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
 _DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")

@@ -682,6 +682,8 @@ def test_what_an_owner_says_the_business_is_not_is_not_held():
     assert profile.industry == "养老" and "养老机构" not in profile.titles
     profile, _ = profile_from_text("温县的规上厂子，还没评上专精特新，有啥奖励？")
     assert "专精特新" not in profile.titles
+    profile, _ = profile_from_text("温县的马术俱乐部，三十来个员工，没评过高企，能享受哪些政策？")
+    assert "高新技术企业" not in profile.titles
 
 
 def test_enterprises_the_owner_counts_are_others_not_the_owner():
