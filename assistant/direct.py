@@ -79,7 +79,8 @@ _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没(?:有)?(?:评上|评过|拿过|认定过|申请过|报过)|还没|尚未|不再是)[^，,。；;]{0,3}$")
 _GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?[“\"]?$")
 """A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
-_DENIED_AFTER = re.compile(r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上)(?![\u4e00-\u9fff])")
+_DENIED_AFTER = re.compile(
+    r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上|没评过|没拿过|没认定过)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
 _WHEN = r"(?:去年|今年|前年|上年|后来|最近|之前|年初|年底|但是?|可是?|结果|不过|已经|又|也|就)*"
 _LOST = re.compile(
@@ -271,16 +272,25 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # not ("也不算养老院") they do not hold.
     own_account = _blanked(_COUNTED, text)
     owner_words = own_account.replace("公司", "企业")
-    mentioned = vocabulary.kinds_at(owner_words)
-    # A title said to be lost stays lost when the owner names it again ("小巨人…今年复核没通过，
-    # 给撤了。小巨人那块还能奖吗？").
-    lost = {name for name, _, end in mentioned if _lost(owner_words, end, vocabulary)}
-    named = tuple(dict.fromkeys(name for name, start, end in mentioned
-                                if name not in lost
-                                and not _DENIED_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _DENIED_AFTER.match(owner_words, end)
-                                and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
-                                and not _pending(owner_words, start, end, vocabulary)))
+    mentioned = [(name, start, end, _level_before(owner_words[max(0, start - 4):start]))
+                 for name, start, end in vocabulary.kinds_at(owner_words)]
+    # A title said to be lost stays lost when the owner names it again at that level or at none
+    # ("小巨人…今年复核没通过，给撤了。小巨人那块还能奖吗？"), not when won at another ("市级的到期没复审，
+    # 去年评上了省级的").
+    lost = {(name, level) for name, _, end, level in mentioned if _lost(owner_words, end, vocabulary)}
+
+    def still_lost(name: str, level: str) -> bool:
+        return (name, level) in lost or not level and any(name == gone for gone, _ in lost)
+
+    held_at = {}
+    for name, start, end, level in mentioned:
+        if (not still_lost(name, level)
+                and not _DENIED_BEFORE.search(owner_words[max(0, start - 9):start])
+                and not _DENIED_AFTER.match(owner_words, end)
+                and not _GRANTED_TO_BEFORE.search(owner_words[max(0, start - 6):start])
+                and not _pending(owner_words, start, end, vocabulary)):
+            held_at.setdefault(name, start)
+    named = tuple(held_at)
     titles = tuple(t for t in named if t not in vocabulary.sizes)
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(own_account, vocabulary)
@@ -307,7 +317,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         sizes = [size] if size else sizes
     levels = {}
     for title in titles:
-        at = _find_title(text, title)
+        # The level where the title is held, not where a lost one was named.
+        at = held_at[title] if title in held_at else _find_title(text, title)
         levels[title] = _level_before(text[max(0, at - 4):at]) if at > 0 else ""
     if not place:
         return None, ()
@@ -353,9 +364,11 @@ _OWN_OPENING = re.compile(
     rf"{_GREETING}(?:我们|俺们|咱们|我家|我司|本公司)(?:公司|厂|企业|这边|家)?(?:是|就是)?(?:(?:就|也)?(?:在|位于|注册在))?$")
 """The owner's own enterprise named before the place it opens with ("我们厂就在大连北站边上")."""
 _INTRODUCED_AFTER = re.compile(
-    r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)|[^，,。；;！!？?的]{0,8}?(?:那边|这边|那块|这块|一带|附近|边上)的?[，,]")
+    r"[^，,。；;！!？?]{0,12}?的(?:[，,、]|$)|"
+    r"[^，,。；;！!？?的]{0,8}?(?:路|街|道|村|镇|乡|园|港|站|广场|桥|湾)(?:那边|这边|那块|这块|一带|附近|边上)的?[，,]")
 """How an owner opens by saying where the enterprise is: "大连金州区的，", "武义做保温杯的，",
-"河南许昌长葛的，", "甘井子区华北路那边，"; not "大连的政策里…", "杭州做跨境电商的有补贴"."""
+"河南许昌长葛的，", "甘井子区华北路那边，" (a street or a port near it); not "大连的政策里…",
+"杭州做跨境电商的有补贴", "深圳那边，补贴比东莞高" (over there)."""
 
 
 _ASKED_ONE = re.compile(r"(?:只|就|单|先)问(?:问)?(?:我们?|俺们?|咱们?)?([^，,。；;？?！!]{1,8}?)(?:这家|那家|这个厂|这个公司)")
@@ -565,6 +578,12 @@ def checked_profile(
     return Profile(region, industry, size, tuple(dict.fromkeys(known)), title_levels, said, unsettled), tuple(assumed)
 
 
+SOLE_TRADER = "个体工商户"
+"""A size of its own: a grant naming no one is for enterprises, and a 个体工商户 is one only where
+the clause speaks of every business, of whoever hires, starts up or pays tax."""
+_EVERY_BUSINESS = re.compile(r"市场主体|经营主体|经营者|商户|用人单位|创业者|创业|纳税人|个人|从业|就业")
+
+
 def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ...] = (),
           today: datetime.date | None = None) -> MatchResult:
     """Every item `profile` may qualify for, sorted by amount, and those it cannot settle."""
@@ -627,10 +646,6 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         assumed = (*assumed, f"未说明行业：另有 {other_industries} 项只面向特定行业（如物流、养老、集成电路）的条目未列出，填写行业后可查看。")
     return MatchResult(profile, tuple(sorted(matched, key=MatchedItem.sort_key)),
                        tuple(sorted(unsure, key=MatchedItem.sort_key)), assumed, caps)
-
-
-SOLE_TRADER = "个体工商户"
-_EVERY_BUSINESS = re.compile(r"市场主体|经营主体|经营者|商户")
 
 
 def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], trading: bool,

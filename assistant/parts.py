@@ -29,9 +29,10 @@ _ASKS = re.compile(
 "是不是…了，" and "能不能…" by saying the verb twice."""
 _LOOSE_COUNT = re.compile(
     r"(?:想|打算|准备|顺便|计划|急着)[^，,。？?几]{0,4}几(?=[个家名位台套处条款批])|"
-    r"(?<=了)几(?=[个家名位台套处条款批][^，,。？?]*[，,])")
-"""几 after what the owner plans or has done, in the account a question goes on from, counts
-loosely too ("想招几个程序员，", "新引进了几个专业人才，区里…")."""
+    r"(?:引进|招|雇|请|聘|买|购置|购买|建|开|收购|签)了几(?=[个家名位台套处条款批][^，,。？?]*[，,])")
+"""几 after what the owner plans or has done himself, in the account a question goes on from,
+counts loosely too ("想招几个程序员，", "新引进了几个专业人才，区里…"); not what others did
+("去年全县一共认定了几家高企，…" asks)."""
 
 
 def _asks(piece: str) -> re.Match | None:
@@ -165,12 +166,14 @@ def _is_remark(piece: str) -> bool:
     piece = piece.strip()
     return (bool(_PURPOSE.search(piece)) and not piece.endswith(("？", "?")) and not _asks(piece)
             and not _TRAILING_ASK.search(piece) and not _LEADING_JOINERS.match(piece)
-            and not _WANTS_TO_KNOW.search(piece) and not region_mentions(piece)
+            and not _WANTS_TO_KNOW.search(piece) and not _REQUEST.search(piece) and not region_mentions(piece)
             and not any(term in piece for term in policy_terms()) and not benefit_terms().who_in(piece))
 
 
 _PURPOSE = re.compile(r"^(?:(?:我们|我|俺们|俺|咱们|咱)[^，,]{0,8}?)?(?:想|好(?!几)|打算|准备|为了|以便|方便)")
 """Why the owner asks, the subject said or dropped as in chat ("想提前联系下")."""
+_REQUEST = re.compile(r"发(?:个|一下|给|我)|给我|告诉|提供|把|请|麻烦|帮(?:我|忙)")
+"""Asking the help desk for something ("想请你们发个申报指南") is an ask, not a remark."""
 _WANTS_TO_KNOW = re.compile(r"想(?:知道|了解|问|咨询|确认|请教|打听|看看有没有)")
 _TRAILING_ASK = re.compile(r"[不没吗呢么吧][。.!！…～~]*$")
 

@@ -112,7 +112,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "doc_number": (
         re.compile(r"文号|哪个文件|什么文件|依据"),
-        re.compile(r"〔\d{4}〕\d+号"),
+        # 〔2015〕68号 as printed, and as typed elsewhere: [2015]32号, (2019)5号, 〔2021〕第12号.
+        re.compile(r"[〔\[［(（]\d{4}[〕\]］)）]第?\d+号"),
     ),
     "contact": (
         re.compile(r"电话|联系|咨询|联系人|热线"),
@@ -396,8 +397,10 @@ def asks_next_step(text: str) -> bool:
 
 
 _YES_OR_NO = re.compile(
-    r"([\u4e00-\u9fff])[不没]\1|(?:吗|嘛|不|没|没有)(?:[？?。！!，,]|$)|是否|能否|可否")
-_ASKS_WHICH = re.compile(r"什么|啥|哪|多少|几|怎么|咋|如何|谁|多久|多大|多长")
+    r"([\u4e00-\u9fff])[不没]\1|(?:吗|嘛)(?:[？?。！!，,]|$)|(?:不|没|没有)(?:[？?]|$)|是否|能否|可否")
+_ASKS_WHICH = re.compile(
+    r"什么|啥|哪(?!怕)|多少|(?<![十百千几])几(?!乎|年前|个月前|天前)|怎么|咋|如何|谁|多久|多大|多长")
+"""Asking which, what or how many; not 十几个人, 几年前, 几乎, 哪怕."""
 
 
 def asks_yes_or_no(text: str) -> bool:
@@ -407,7 +410,9 @@ def asks_yes_or_no(text: str) -> bool:
     Example:
         >>> asks_yes_or_no("老外能报不？会不会卡国籍"), asks_yes_or_no("市里在推这个不？")
         (True, True)
-        >>> asks_yes_or_no("有没有补贴？补多少？"), asks_yes_or_no("哪个部门管？"), asks_yes_or_no("奖励标准")
+        >>> asks_yes_or_no("我们厂才十几个人，能申请吗？"), asks_yes_or_no("几年前评过高企，现在还能享受吗？")
+        (True, True)
+        >>> asks_yes_or_no("有没有补贴？补多少？"), asks_yes_or_no("哪个部门管？"), asks_yes_or_no("高企资质没有，介绍下政策")
         (False, False, False)
     """
     return bool(_YES_OR_NO.search(text)) and not _ASKS_WHICH.search(_YES_OR_NO.sub("", text))

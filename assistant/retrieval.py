@@ -67,8 +67,10 @@ class RetrievalFilters:
 
 SPEECH_WEIGHT = 0.6
 """How much a word of how the owner talks, found in no clause, counts in term coverage."""
-_FIGURE = re.compile(r"[\d.,%％]+|[\d.零〇一二两三四五六七八九十百千万亿]*[百千万亿](?:美元|元)?")
-"""A figure as typed (1.5亿, 5000, 六百, 两千万元); not a plan's name (十四五)."""
+_FIGURE = re.compile(
+    r"[\d.,%％]+|[\d零〇一二两三四五六七八九十][\d.零〇一二两三四五六七八九十百千万亿]*[百千万亿](?:美元|元)?")
+"""A figure as typed (1.5亿, 5000, 六百, 两千万元); not a plan's or a programme's name (十四五,
+百千万工程, 千亿级)."""
 
 
 def states_aims(clause_path: str) -> bool:

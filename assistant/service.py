@@ -51,6 +51,10 @@ RETRIEVE_K = 8
 DOCUMENT_FACTS = ("who", "date", "doc_number")
 """Facts a policy states once for all its measures (who takes applications, when it applies,
 which documents it follows)."""
+ASKS_BASIS = re.compile(
+    r"文号|(?:依据|照着|根据|按照?)(?:的是)?(?:哪个|哪份|哪些|什么)(?:文件|规定|政策)|"
+    r"(?:哪个|哪份|什么)文件(?:定的|制定的|出台的)|(?:定|制定|出台)的依据")
+"""Asked which document a policy follows or its number, not any 依据 ("认定的依据是营收还是纳税")."""
 
 
 @dataclass(frozen=True)
@@ -298,13 +302,14 @@ class Assistant:
         """Asked yes or no ("市里支持这个不？"), the one related clause far ahead of every
         other is what the answer is: the clause that says whether, in words of its own
         (鼓励…, 不受…限制), rarely shares the owner's words enough to pass the threshold.
-        None when no clause is related or two are about as likely."""
+        Nothing when no clause is related or two are about as likely; a clause alone is
+        measured against the related floor, as if one stood there."""
         ranked = sorted(hits, key=lambda h: h.scores.get("relevance", 0.0), reverse=True)
         scores = [h.scores.get("relevance", 0.0) for h in ranked]
         # It must state a fact of the kind asked, if any ("有购置补贴吗": a grant, not 用地).
         if not scores or scores[0] < self.relevance.related_floor or not ranked[0].scores.get("states_fact", 1.0):
             return []
-        runner_up = max(scores[1:], default=0.0)
+        runner_up = max(scores[1:], default=self.relevance.related_floor)
         return ranked[:1] if scores[0] >= YES_OR_NO_LEAD * runner_up else []
 
     def _answering(self, retrieval: Retrieval) -> list[ClauseHit]:
@@ -406,7 +411,8 @@ class Assistant:
         article that names neither the subject nor the grant ("本办法各类扶持申请由区商务局
         统一受理"): asked for one, the best clause's document lends the articles that state
         it, for the answer to quote. Whether to answer was decided without them."""
-        kinds = [k for k in question.fact_kinds if k in DOCUMENT_FACTS]
+        kinds = [k for k in question.fact_kinds if k in DOCUMENT_FACTS
+                 and (k != "doc_number" or ASKS_BASIS.search(question.text))]
         if not kinds or not relevant:
             return relevant
         have = {h.clause.clause_id for h in relevant}

@@ -15,7 +15,6 @@ read together when a metric is questioned; the report and the ablation wiring li
 from __future__ import annotations
 
 import math
-import re
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -27,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from assistant.conversation import ConversationStore
+from assistant.parts import question_parts
 from assistant.questions import frame
 from assistant.retrieval import HybridRetriever, RetrievalFilters
 from assistant.service import Assistant
@@ -134,19 +134,20 @@ def run_questions(assistant: Assistant, questions: list[EvalQuestion]) -> list[Q
                 answer=answer.text, declined=declines(answer), cited=[c.clause_id for c in answer.citations],
                 cited_texts=[c.text for c in answer.citations],
                 timings={**answer.timings_ms, "total": total},
-                facts_found=[fact_found(f, without_part_headings(answer.text)) for f in item.facts],
+                facts_found=[fact_found(f, without_part_headings(answer.text, question_parts(answer.standalone_question)))
+                             for f in item.facts],
             )
         )
     return results
 
 
-_PART_HEADING = re.compile(r"^\d+\. (?!.*\[\d+\]).*$", re.MULTILINE)
-
-
-def without_part_headings(text: str) -> str:
+def without_part_headings(text: str, parts: list[str]) -> str:
     """The answer without the "1. …" lines that repeat each part of a two-part question: a
-    fact the owner typed is not one the answer found (quoted lines always end in [n])."""
-    return _PART_HEADING.sub("", text)
+    fact the owner typed is not one the answer found."""
+    if len(parts) < 2:
+        return text
+    headings = {f"{number}. {part}" for number, part in enumerate(parts, 1)}
+    return "\n".join(line for line in text.split("\n") if line not in headings)
 
 
 def declines(answer) -> bool:

