@@ -224,8 +224,8 @@ def test_asked_yes_or_no_the_one_clause_far_ahead_of_the_rest_is_the_answer(e5, 
 
 def test_asked_yes_or_no_two_clauses_about_as_related_are_shown_as_related_not_an_answer(e5, tmp_path):
     assistant = assistant_on_one_policy(
-        e5, tmp_path, "二、引导金融机构开发知识产权质押、动产抵押等信贷产品。\n"
-                      "三、引导金融机构开发应收账款质押、存货抵押等信贷产品。")
+        e5, tmp_path, "二、鼓励金融机构开发动产抵押、知识产权质押等信贷产品。\n"
+                      "三、鼓励金融机构开发应收账款质押、存货抵押等信贷产品。")
     answer = assistant.ask("宁陵县俺们厂想拿机器设备抵押去贷款，政策上支持不？")
     assert answer.related and not answer.refused, answer.text
 
