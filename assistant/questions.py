@@ -403,6 +403,22 @@ _ASKS_WHICH = re.compile(
 """Asking which, what or how many; not 十几个人, 几年前, 几乎, 哪怕."""
 
 
+_ASKS_BASIS = re.compile(
+    r"文号|(?:依据|照着|根据|按照?)(?:的是)?(?:哪个|哪份|哪些|什么)(?:文件|规定|政策)|"
+    r"(?:哪个|哪份|什么)文件(?:定的|制定的|出台的)|(?:(?<!认)定|制定|出台)的依据")
+
+
+def asks_basis(text: str) -> bool:
+    """Asked which document a policy follows or its number, not any 依据 (FACT_KINDS'
+    doc_number is wider).
+
+    Example:
+        >>> asks_basis("这个办法是照着省里哪个文件定的？"), asks_basis("认定的依据是营收还是纳税？")
+        (True, False)
+    """
+    return bool(_ASKS_BASIS.search(text))
+
+
 def asks_yes_or_no(text: str) -> bool:
     """A question answered by yes or no ("老外能报不？", "市里支不支持…", "能享受吗"),
     asking for no which, what or how many.

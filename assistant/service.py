@@ -33,7 +33,7 @@ from assistant.intents import Intent, classify
 from assistant.parts import combine, question_parts, with_subject_of, without_asked_before, without_remark
 from assistant.privacy import mask_pii
 from assistant.questions import (
-    QuestionFrame, adds_nothing, asks_next_step, asks_yes_or_no, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable,
+    QuestionFrame, adds_nothing, asks_basis, asks_next_step, asks_yes_or_no, beyond_what_is_known, carried_over, frame, rewrite_follow_up, searchable,
     stated_pattern, title_levels, validate_question, validate_region,
 )
 from assistant.relevance import RelevanceModel
@@ -51,10 +51,6 @@ RETRIEVE_K = 8
 DOCUMENT_FACTS = ("who", "date", "doc_number")
 """Facts a policy states once for all its measures (who takes applications, when it applies,
 which documents it follows)."""
-ASKS_BASIS = re.compile(
-    r"文号|(?:依据|照着|根据|按照?)(?:的是)?(?:哪个|哪份|哪些|什么)(?:文件|规定|政策)|"
-    r"(?:哪个|哪份|什么)文件(?:定的|制定的|出台的)|(?:定|制定|出台)的依据")
-"""Asked which document a policy follows or its number, not any 依据 ("认定的依据是营收还是纳税")."""
 
 
 @dataclass(frozen=True)
@@ -412,7 +408,7 @@ class Assistant:
         统一受理"): asked for one, the best clause's document lends the articles that state
         it, for the answer to quote. Whether to answer was decided without them."""
         kinds = [k for k in question.fact_kinds if k in DOCUMENT_FACTS
-                 and (k != "doc_number" or ASKS_BASIS.search(question.text))]
+                 and (k != "doc_number" or asks_basis(question.text))]
         if not kinds or not relevant:
             return relevant
         have = {h.clause.clause_id for h in relevant}

@@ -252,8 +252,8 @@ def foreign_countries() -> frozenset[str]:
             names.update(name for name in parts[:2] if len(name) >= 2)
     # Not a name inside a Chinese place's (蒙古 of 内蒙古, 黑山 of 黑山县), nor one opening with 中
     # (中非 is also 中国-非洲).
-    chinese = gazetteer().surfaces
-    return frozenset(n for n in names if not n.startswith("中") and not any(n in place for place in chinese))
+    chinese = "\n".join(gazetteer().surfaces)
+    return frozenset(n for n in names if not n.startswith("中") and n not in chinese)
 
 
 @functools.cache
