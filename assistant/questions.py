@@ -100,6 +100,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         # 一年期贷款利率 names a kind of loan, not how long anything lasts.
         re.compile(r"(?:\d+\s*|[一二三四五六七八九十两]+)(?:个)?(?:年|月|日|天|工作日)(?!期(?:贷款|存款|利率|LPR|国债))"),
     ),
+    # An age limit (80周岁以上, 35岁以下): asked as 多大岁数, 几岁, 年龄.
+    "age": (
+        re.compile(r"(?:多大|多少)(?:岁数|年纪|年龄)|(?:几|多少)(?:周)?岁|年龄|岁数|年纪"),
+        re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*周?岁"),
+    ),
     "area": (
         re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平(?![台价])|亩|公顷)"),
         re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*(?:平方米|平米|㎡|亩|公顷)"),
@@ -229,6 +234,7 @@ FIGURE_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "date": (re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪一?年|几月|几号"), FACT_KINDS["date"][1]),
     "duration": FACT_KINDS["duration"],
     "area": FACT_KINDS["area"],
+    "age": FACT_KINDS["age"],
     # 我们几个退役兵想创业, 注册好几家公司: 几 counts the askers or means "several", it asks no figure.
     # 哪几个区域, 哪几家银行 ask which ones, not how many.
     "count": (re.compile(r"多少家|(?<![们好哪])几家|(?<![们好])(?:多少|(?<!哪)几)个(?!部门|单位|机构)|多少项|(?<!哪)几项|多少人|"
@@ -594,6 +600,8 @@ def asked_fact_kinds(text: str) -> tuple[str, ...]:
         ('amount', 'ratio', 'date')
         >>> asked_fact_kinds("这笔资金是哪几个部门管的？"), asked_fact_kinds("有几个项目？")
         (('who',), ('count',))
+        >>> asked_fact_kinds("高龄补贴多大岁数的能领？")
+        ('amount', 'age')
         >>> asked_fact_kinds("这笔奖励钱对咋花有要求没？")
         ('use', 'amount')
         >>> asked_fact_kinds("一个项目封顶多少？"), asked_fact_kinds("最高多少天？")

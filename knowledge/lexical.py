@@ -33,10 +33,11 @@ def _in_order(short: str, full: str) -> bool:
     return all(ch in rest for ch in short)
 
 
-_HOW_TAGS = frozenset("rcdpuyeoqi")
+_HOW_TAGS = frozenset("rcdpuyeoqitf")
 """jieba's tags of pronouns, conjunctions, adverbs, prepositions, particles, interjections,
-onomatopoeia, measure words and idioms."""
-_FEW = frozenset("一几两多些")
+onomatopoeia, measure words, idioms, words of time (今年, 平时) and of position (最近, 以后)."""
+_FEW = frozenset("一几两多些好")
+_POINTING = frozenset("这那")
 _SPOKEN_PLACE = re.compile(r"(?:区|县|市|省|村|镇|乡|这|那|哪)里|(?:这|那|哪|块|点|会|事)儿")
 
 class Tokenizer:
@@ -119,12 +120,14 @@ class Tokenizer:
             [True, True, True, True, False, False, False]
             >>> [Tokenizer().says_how(w) for w in ("有个", "能报", "市里", "园区")]
             [True, False, True, False]
+            >>> [Tokenizer().says_how(w) for w in ("今年", "最近", "好些", "这钱", "年度")]
+            [True, True, True, True, False]
         """
         if _SPOKEN_PLACE.fullmatch(token):
             return True
         tag = self._tag_of(token)
-        if tag is None:
-            return all(ch in _STOPWORDS for ch in token)
+        if tag is None:  # a fragment: 有个, or 这钱 pointing at what the owner told
+            return all(ch in _STOPWORDS for ch in token) or token[0] in _POINTING
         if tag == "m":
             return token[0] in _FEW
         return tag[0] in _HOW_TAGS

@@ -313,3 +313,29 @@ def test_a_list_item_of_a_document_replaced_a_moment_ago_is_quoted_without_its_o
     answerer = ExtractiveAnswerer(lambda text: list(text), lambda tokens: [1.0] * len(tokens), clauses_of=replaced)
     draft = answerer.answer(frame("发生重大税收违法行为还能认定吗？"), [ClauseHit(item, document, 0.9, {"relevance": 0.9})])
     assert "（二）发生重大税收违法行为的。[1]" in draft.text and len(draft.citations) == 1
+
+
+def test_how_old_is_answered_by_the_age_the_clause_states(extractive):
+    text = ("对高龄老年人中的低保对象，市财政资助标准分别提高到每人每月200元、400元。"
+            "高龄生活补贴范围逐步扩大至80周岁以上老人。")
+    quote = lead_quote(extractive, "高龄生活补贴多大岁数的能领？", _hit(text, path="（四）完善资金支持政策"))
+    assert "80周岁以上" in quote and "200元" not in quote
+
+
+def test_whether_there_is_a_thing_is_answered_by_the_clause_that_gives_it(extractive):
+    promote = _hit("帮助支持引进的项目做大做强，引导入驻企业主动成为招商引资的宣传员、推销员和联络员。",
+                   path="三、工作措施 > （四）强化以商引商")
+    reward = ClauseHit(
+        Clause("demo:4.4", "demo", "四、保障措施 > （四）建立奖惩机制",
+               "对招商引资工作成绩突出的单位和个人，给予表彰。", 0, 24, 1),
+        promote.document, 0.9, {"relevance": 0.9},
+    )
+    quote = lead_quote(extractive, "我们帮着引进了好几个项目，市政府对招商引资做得好的单位有表彰不？", promote, reward)
+    assert "表彰" in quote
+
+
+def test_what_a_figure_is_for_is_quoted_with_it_when_the_sentence_before_says_it(extractive):
+    text = ("第十条 运用财政后补助等方式支持企业通过受让、许可、作价入股等方式实施科技成果转化。"
+            "对于在区内转化的技术转让额超过50万元的项目，按合同交易金额给予企业5%、不超过50万元的资助。")
+    quote = lead_quote(extractive, "对方拿一项技术作价入股，在区里转化，资助多少？", _hit(text, path="第十条"))
+    assert "作价入股" in quote and "5%" in quote

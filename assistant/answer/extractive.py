@@ -58,6 +58,9 @@ NEIGHBOUR_GAIN = 0.04
 """A neighbouring sentence joins the lead quote when it says at least this share (by
 weight) of the question's words the quote does not."""
 _NEIGHBOURS = 2
+SUBJECT_GAIN = 0.15
+"""The sentence before a quote that states the figure asked joins it when it says at least this
+share (by weight) of the question's words the quote does not."""
 REST_OF_MEASURE_CHARS = 330
 """Asked for no particular fact, the quote runs on to the clause's end when it stays this
 short (nearly all clauses of real policy files are shorter)."""
@@ -174,6 +177,8 @@ class ExtractiveAnswerer:
             lead = replace(lead, span=_with_next(lead.hit.clause.text, lead.span))  # a title alone answers nothing
         if not lead.trimmed and not self._complete(lead.span.text, question):
             lead = replace(lead, span=self._with_neighbours(lead.hit, lead.span, tokens, weights, question))
+        elif not lead.trimmed:
+            lead = replace(lead, span=self._with_subject(lead.hit, lead.span, tokens, weights, question))
         # "都有哪些路子": the lead clause's measures, one line each, not only its best sentence.
         # A figure or a department asked for is answered by the sentence that states it.
         several = asks_for_several(question.text) and not question.figures and "who" not in question.fact_kinds
@@ -590,6 +595,27 @@ class ExtractiveAnswerer:
             covered |= self._said(tokens, asked, best.text)
         return span if (start, end) == (span.start, span.end) else Span(start, end, text[start:end])
 
+    def _with_subject(
+        self, hit: ClauseHit, span: Span, tokens: list[str], weights: list[float], question: QuestionFrame
+    ) -> Span:
+        """A quote that states the figure asked for may leave what it is a figure of to the
+        sentence before (支持企业通过受让、许可、作价入股等方式实施科技成果转化。对于…给予5%的资助):
+        that sentence is quoted with it when it says much of the question the quote does not
+        and states no figure of the kind asked (that would be another measure's)."""
+        text = hit.clause.text
+        before = [s for s in sentences(text) if s.end <= span.start]
+        if not before:
+            return span
+        previous = before[-1]
+        if len(previous.text) < 4 or _is_heading(previous, _headings(hit), text) or _DUTY_LINE.match(previous.text) \
+                or self._states_fact(previous.text, question) or span.end - previous.start > 2 * self.max_quote_chars:
+            return span
+        asked = question.text.lower()
+        gain = sum(weights[i] for i in self._said(tokens, asked, previous.text) - self._said(tokens, asked, span.text))
+        if gain / (sum(weights) or 1.0) < SUBJECT_GAIN:
+            return span
+        return Span(previous.start, span.end, text[previous.start:span.end])
+
     def _rest_of_measure(self, pick: _Pick) -> Span:
         """Asked whether or how something is supported, with no figure, date or body in
         question ("市里推不推产地预冷？", "往啥方向做？"), the answer is what the clause goes
@@ -699,6 +725,8 @@ class ExtractiveAnswerer:
             score += FACT_BONUS + PROXIMITY_WEIGHT * _coverage_near_figures(lowered, question, tokens, weights)
         elif _asks_whether_granted(question) and _GRANT_WORD.search(text):
             score += FACT_BONUS  # "有奖励吗" is answered by the grant of it, figure or not (给予一定资助和奖励)
+        elif (thing := thing_asked_whether(question.text)) and self._says(thing, asked, lowered):
+            score += MEASURE_BONUS  # "有表彰不" is answered by the sentence that gives a 表彰
         if question.measure and measure_pattern(question.measure).search(text):
             score += MEASURE_BONUS
         if any(measure_pattern(unit).search(text) for unit in stated_units(question.text)):
@@ -1005,6 +1033,23 @@ def _asks_whether_granted(question: QuestionFrame) -> bool:
         and bool(_YES_NO.search(question.text))
 
 
+_THERE_IS = re.compile(r"有(?:没有)?([\u4e00-\u9fff]{2,4}?)(?:[吗么不没]|没有)?\s*[？?。！!]*\s*$")
+
+
+def thing_asked_whether(text: str) -> str:
+    """What a yes/no question asks there is ("…的单位有表彰不？" asks for 表彰), or "".
+
+    Example:
+        >>> thing_asked_whether("招商做得好的单位有表彰不？"), thing_asked_whether("有没有培训补贴")
+        ('表彰', '培训补贴')
+        >>> thing_asked_whether("补多少？"), thing_asked_whether("有啥要求不？")
+        ('', '')
+    """
+    match = _THERE_IS.search(text)
+    return match.group(1) if match and not _ASKING_START.match(match.group(1)) else ""
+
+
+_ASKING_START = re.compile(r"[啥什哪几多没]")
 _YES_NO = re.compile(r"吗|有没有|能不能|是不是|[不没]\s*[？?]?\s*$")
 _GRANT_WORD = re.compile(r"奖励|补助|资助|补贴|奖补|贴息")
 
