@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from assistant.sizing import size_by_figures
+from assistant.sizing import MEDIUM, size_by_figures
 from knowledge.benefits import (
     INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, term_of, terms,
 )
@@ -65,12 +65,14 @@ _PENDING_AFTER = re.compile(
     r"(?:也|都|压根|根本)(?:没有|没|未)(?:报|申报|申请)|"
     r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了|报了|报上了|申报了|申请了|评上了|批了)[，,]?(?:名单|结果)?"
     r"(?:还在|正在)(?:评审|公示|评|审|走流程)|"
+    r"(?:我们|俺们|咱们)?(?:今年|去年|刚|已经|也)?(?:报上去了?|报了|报上了|申报了|申请了|交上去了?)[，,]?(?:但是?|可是?)?"
+    r"(?:还没|没|尚未|还未)(?:批|下来|评上|认定|通过|结果)|"
     r"(?:要是|如果|假如|等)(?:能)?(?:批下来|评上|认定下来|下来)|"
     r"(?:也|还)?(?:打算|准备|计划|想)(?:明年|今年|下半年|年底|过两年)?(?:再|也)?(?:去)?(?:报|申报|申请|认定)(?=[，,。；;！!？?]|$)|"
     r"那(?:份|笔)(?:奖|奖励|补贴|钱|资金)?(?=[^，,。；;]{0,8}?(?:能不能|能否|可不可以|沾光|有没有|吗|不[？?]))|"
     r"(?:的)?(?:认定|评定|申报|申请)(?:材料|手续)[^，,。；;！？]{0,6}?(?:刚|才|已经?)?(?:交|报|递)(?:上去|上了|了)")
 """A title still applied for ("高企正在申请还没批下来", "龙头企业申报中", "总部企业认定材料刚交上去",
-"省隐形冠军今年报了，名单还在公示", "要是批下来"), never sought ("高企也没报") or only asked about
+"省隐形冠军今年报了，名单还在公示", "今年报上去了，还没批下来", "要是批下来"), never sought ("高企也没报") or only asked about
 ("隐形冠军那份奖我们能不能沾光") is not held: the words right after it say so, and the ask goes
 on to nothing else ("省级专精特新企业正在申报国家级小巨人" holds 专精特新; "高新技术企业正在申请
 研发费用补助" holds 高新技术企业)."""
@@ -102,7 +104,7 @@ goes on to say which is asked about ("诸暨那家先不问，只问义乌这家
 _NOT_TRADING = re.compile(r"(?:不|没|没有)(?:做|搞|干|直接做)?(?:进出口|外贸|出口|进口)(?:业务|生意)?")
 """Trade the owner says he does not do ("我们自己不做进出口")."""
 _SOMEONE_ELSE = re.compile(
-    r"(?:^|(?<=[，,。；;！!？?\s]))(?:我|俺)(?:弟|哥(?!们)|姐|妹|老婆|爱人|媳妇|老公|爸|妈|朋友(?!圈)|同学|亲戚|表弟|表哥|小舅子|连襟)"
+    r"(?:^|(?<=[，,。；;！!？?\s]))(?:我|俺)(?:有(?:个|一个|位))?(?:弟|哥(?!们)|姐|妹|老婆|爱人|媳妇|老公|爸|妈|朋友(?!圈)|同学|亲戚|表弟|表哥|小舅子|连襟)"
     r"(?=[^，,。；;！!？?]{0,3}?(?:在|开|办|家|那家|那边|的(?:厂|公司|企业)))"
     r"[^。；;！!？?\n]*?(?=[，,]\s*(?:我们|咱们|俺们|我这|我家|我司)|[。；;！!？?\n]|$)")
 """What is said of a relative's or a friend's own enterprise ("我弟在武义开了个厂，他们是省隐形冠军"),
@@ -309,7 +311,11 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     figured = ""
-    if not sizes and not _MEDIUM.search(own_account):
+    if _MEDIUM.search(own_account) and sizes in ([], [_SMALL]):
+        # "按划型算中型": the owner's own reading of the 划型 rule, over a 小微 only named in
+        # what he asks ("小微企业那些扶持我们能沾上不").
+        sizes = [MEDIUM]
+    elif not sizes:
         # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is; a
         # chip design house is an information service there (GB/T 4754 6520), not a fab.
         chain = ("软件和信息技术",) if _DESIGN_HOUSE.search(own_account) else vocabulary.industry_chain(industry)
@@ -340,7 +346,7 @@ _CARE_HOME_KIND = re.compile(
     r"(?P<non>非(?:营|盈)利|民非|民办非企业|不以(?:营|盈)利为目的)|(?<![非不没])(?:营|盈)利(?:性|型|的(?:养老|机构|公司))|公司制")
 """How an owner says a care home is registered: non-profit (非营利, 民非, 不以营利为目的) or a
 company (营利性, 公司制); not "还没盈利" (no profit yet)."""
-_MEDIUM = re.compile(r"(?<!不是)(?<!不算)中型")
+_MEDIUM = re.compile(r"(?<!不是)(?<!不算)(?<!中小)中型(?=企业|公司|厂|的|了|吧|[，,。；;！!？?]|$)")
 """A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
 _FACTORY = re.compile(r"(?<![从给向帮替为到去跟和与])(?:工厂|厂子|厂(?!商|房|家))|车间")
 """A factory of its own (厂子, 车间); not a vendor (厂商), a building it rents (厂房) or the
@@ -350,7 +356,8 @@ _DESIGN_HOUSE = re.compile(r"芯片设计|集成电路设计|IC设计")
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
 _LISTED_WITH = ("、", "和", "或", "与", "及")
-_ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来)")
+_ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来|对(?!接|外|口|面|岸))")
+"""Somewhere else: "深圳那边", "上海过来的", and a place's own policy ("甘井子区对科技型中小企业补三成")."""
 _NO_LONGER = r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)"
 """Not where it was before ("原来在沈阳", "原来注册在沈阳")."""
 _LOCATED_BEFORE = re.compile(rf"{_NO_LONGER}(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
@@ -581,6 +588,11 @@ def checked_profile(
 SOLE_TRADER = "个体工商户"
 """A size of its own: a grant naming no one is for enterprises, and a 个体工商户 is one only where
 the clause speaks of every business, of whoever hires, starts up or pays tax."""
+COOPERATIVE = "农民专业合作社"
+"""Not an enterprise either, though it may process and sell in its own name."""
+_OWN_COMPANY = re.compile(r"(?<![没未])注册(?:的|了)[^，,。；;！!？?]{0,12}?(?:公司|企业)")
+"""A company the owner of a 合作社 also runs ("在市区注册的大米加工公司"); not one he has not
+registered ("没单独注册公司", "公司还没注册")."""
 _EVERY_BUSINESS = re.compile(r"市场主体|经营主体|经营者|商户|用人单位|创业者|创业|纳税人|个人|从业|就业")
 
 
@@ -652,9 +664,10 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str
             vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
-    # A grant naming no one is for enterprises; a 个体工商户 is one only where the clause
-    # speaks of every 市场主体.
-    if not item.who and profile.size == SOLE_TRADER and not _EVERY_BUSINESS.search(item.quote):
+    # A grant naming no one is for enterprises; a 个体工商户 or a 农民专业合作社 is one only
+    # where the clause speaks of every 市场主体.
+    cooperative = COOPERATIVE in held and not _OWN_COMPANY.search(profile.said)
+    if not item.who and (profile.size == SOLE_TRADER or cooperative) and not _EVERY_BUSINESS.search(item.quote):
         return None
     size_unsaid = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants

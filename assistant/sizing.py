@@ -15,7 +15,7 @@ from importlib import resources
 import cn2an
 import yaml
 
-SMALL, LARGE = "小微企业", "规上企业"
+SMALL, MEDIUM, LARGE = "小微企业", "中型企业", "规上企业"
 OTHER_SERVICES = "其他未列明行业"
 
 _DIGITS = r"\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+"
@@ -54,10 +54,12 @@ class _Standard:
         return True
 
     def size(self, people: float | None, revenue: float | None) -> str:
-        if self.reaches("large", people, revenue):
+        large = self.reaches("large", people, revenue)
+        if large:
             return LARGE
-        if self.reaches("medium", people, revenue) is not False:
-            return ""
+        medium = self.reaches("medium", people, revenue)
+        if medium is not False:
+            return MEDIUM if medium and large is False else ""
         # Small by the 划型 rule yet past the statistics' 规模以上 line: both, so neither is said.
         return "" if revenue is not None and self.above_scale is not None and revenue >= self.above_scale else SMALL
 
@@ -125,7 +127,7 @@ def revenue_said(text: str) -> float | None:
 
 
 def size_by_figures(text: str, industries: tuple[str, ...], factory: bool = False) -> tuple[str, str]:
-    """The size (小微企业, or 规上企业 for 大型) the owner's figures settle under the rows for
+    """The size (小微企业, 中型企业, or 规上企业 for 大型) the owner's figures settle under the rows for
     `industries` (the profile's industry and those it lies within), with how it was read;
     ("", "") when they settle none. A `factory` of its own is sized as 工业 when its industry
     has no row of its own (体育器材 made in a 厂).
@@ -134,6 +136,8 @@ def size_by_figures(text: str, industries: tuple[str, ...], factory: bool = Fals
         >>> size_by_figures("做体育器材的，一百五十来人，去年销售一千八百万左右", ("体育", "服务业"), factory=True)[0]
         '小微企业'
         >>> size_by_figures("三百五十来号人，去年营收一亿二左右", ("装备制造", "制造业"))[0]
+        '中型企业'
+        >>> size_by_figures("三百五十来号人", ("装备制造", "制造业"))[0]  # 中型 or 大型
         ''
         >>> size_by_figures("一千八百多人，去年营收二十一个亿", ("制造业",))[0]
         '规上企业'
@@ -157,5 +161,5 @@ def size_by_figures(text: str, industries: tuple[str, ...], factory: bool = Fals
     said = "、".join(part for part in (
         f"从业人员约{people:g}人" if people is not None else "",
         f"年营业收入约{revenue:g}万元" if revenue is not None else "") if part)
-    kind = "大型企业" if size == LARGE else "小型或微型企业"
+    kind = {LARGE: "大型企业", MEDIUM: "中型企业"}.get(size, "小型或微型企业")
     return size, f"按{said}（{'、'.join(row.name for row in rows)}），依中小企业划型标准读作{kind}。"

@@ -493,7 +493,8 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     ("湘潭县的电子厂，一千八百多人，去年营收二十一个亿，能享受哪些政策？", "规上企业"),
     # 350 people with no revenue said could be 中型 or 大型; a size said outright stands.
     ("湘潭县做液压油缸的厂，三百五十来号人，能享受哪些政策？", ""),
-    ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", ""),
+    ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", "中型企业"),
+    ("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？", "中型企业"),
     ("湘潭县做电缆的规上企业，一百来人，能享受哪些政策？", "规上企业"),
     # Figures that settle nothing: a range, a small factory past the 规模以上 line, a sum in dollars.
     ("湘潭县做电机的厂，两三百人，能享受哪些政策？", ""),
@@ -503,7 +504,7 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
 def test_a_size_given_as_people_and_revenue_is_read_by_the_national_rule(question, size):
     profile, assumed = profile_from_text(question)
     assert profile.size == size, (profile, assumed)
-    assert ("划型" in " ".join(assumed)) == (size != "" and "规上" not in question), assumed
+    assert ("划型" in " ".join(assumed)) == (size != "" and "规上" not in question and "按划型" not in question), assumed
 
 
 @pytest.mark.parametrize("question, region, industry, size, titles", [
@@ -700,6 +701,8 @@ def test_enterprises_the_owner_counts_are_others_not_the_owner():
 @pytest.mark.parametrize("question", [
     "湘潭县做轴承的小厂，高企正在申请还没批下来，能享受哪些政策？",
     "湘潭县做轴承的小厂，高新技术企业在申报中，能享受哪些政策？",
+    "湘潭县做轴承的小厂，高新技术企业今年报上去了，还没批下来，能享受哪些政策？",
+    "湘潭县做轴承的小厂，高企刚报上去，还没批。能享受哪些政策？",
 ])
 def test_a_title_still_applied_for_is_not_held(question):
     profile, _ = profile_from_text(question)
@@ -753,6 +756,9 @@ def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
     # opened with a street near it; a machine named after a county (龙门五轴) is no place
     ("甘井子区华北路那边，我们厂做机床，新研制的龙门五轴刚卖出第一台，能享受哪些政策？", "甘井子区"),
     ("深圳那边，补贴比东莞高，我们做电机的，能享受哪些政策？", "东莞市"),  # 那边: over there
+    # another place's policy (长沙对…), a friend's factory there
+    ("湘潭县的芯片设计公司，听说长沙对集成电路企业有补助，我们想在长沙设个分公司，能享受哪些政策？", "湘潭县"),
+    ("湘潭县开饭店的，我有个朋友在长沙开厂，说那边政策挺多，我们能享受哪些政策？", "湘潭县"),
 ])
 def test_the_enterprise_is_where_the_owner_says_it_is_not_where_hires_come_from(question, region):
     profile, _ = profile_from_text(question)
@@ -899,3 +905,37 @@ def test_who_stays_the_enterprise_where_levels_verbs_tenants_and_exceptions_say_
     assert sorted(m.item.amount_yuan or m.item.rate for m in plain) == [0.5, 500_000]
     sports = offered(records, "湘乡市", industry="体育", titles=["专精特新"])
     assert sorted(m.item.amount_yuan or m.item.rate for m in sports) == [0.5, 50_000, 100_000]
+
+
+def test_a_medium_enterprise_gets_neither_small_nor_large_enterprises_grants():
+    text = ("湘潭县中小企业扶持办法\n湘潭县人民政府\n"
+            "一、小微\n对小微企业免收登记类行政事业性收费。\n"
+            "二、规上\n对规上企业新建研发中心的，一次性奖励20万元。\n"
+            "三、创新\n对企业购置研发设备的，按购置额的10%给予补助。\n")
+    records = records_of("湘潭县中小企业扶持办法.txt", text)
+
+    def listed(question: str) -> tuple[str, list[str]]:
+        profile, _ = profile_from_text(question)
+        result = match(records, profile)
+        return profile.size, sorted(m.item.benefit for m in result.items + result.unsure)
+
+    # 工业 350人 / 1.2亿: 中型 by the 划型 rule, as the owner's own word says too
+    assert listed("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？") == ("中型企业", ["补贴"])
+    assert listed("湘潭县做电机的，按划型算中型企业，小微企业那些扶持我们能沾上不？能享受哪些政策？") == ("中型企业", ["补贴"])
+    assert listed("湘潭县做电机的小微企业，能享受哪些政策？")[1] == sorted(["减免", "补贴"])
+
+
+def test_a_cooperative_gets_grants_for_every_business_not_those_for_enterprises():
+    text = ("湘潭县市场主体扶持办法\n湘潭县人民政府\n"
+            "一、设备\n对企业购置生产设备的，按购置额的10%给予补助。\n"
+            "二、登记\n对新登记的市场主体，免收登记类行政事业性收费。\n")
+    records = records_of("湘潭县市场主体扶持办法.txt", text)
+
+    def listed(question: str) -> list[str]:
+        profile, _ = profile_from_text(question)
+        result = match(records, profile)
+        return [m.item.benefit for m in result.items + result.unsure]
+
+    assert listed("湘潭县的，我们村办了个农民专业合作社，自己做果酱加工，没单独注册公司，能享受哪些政策？") == ["减免"]
+    # one who also runs a registered company is asked about as the company
+    assert "补贴" in listed("湘潭县的，我是合作社理事长，另有一家在县城注册的果酱加工公司，只问这家公司，能享受哪些政策？")
