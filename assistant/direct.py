@@ -78,9 +78,10 @@ on to nothing else ("省级专精特新企业正在申报国家级小巨人" hol
 研发费用补助" holds 高新技术企业)."""
 _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|申请|争取|冲刺)(?![了过])[^，,。；;！？]{0,4}$")
 """A title being applied for, named after the verb ("正在申报国家级小巨人")."""
-_DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没(?:有)?(?:评上|评过|拿过|认定过|申请过|报过)|还没|尚未|不再是)[^，,。；;]{0,3}$")
-_GRANTED_TO_BEFORE = re.compile(r"(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?[“\"]?$")
-"""A title named as whom a grant is for ("听说长沙对高新技术企业有奖励") is not one held."""
+_DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没(?:有)?(?:评上|评过|拿过|认定过|申请过|报过|登记成|登记为|注册成|注册为)|"
+                            r"还没|尚未|不再是)[^，,。；;]{0,3}$")
+_GRANTED_TO_BEFORE = re.compile(r"(?:(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?|那些|这些)[“\"]?$")
+"""A title named as whom a grant is for ("听说长沙对高新技术企业有奖励", "大连那些外资奖励") is not one held."""
 _DENIED_AFTER = re.compile(
     r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上|没评过|没拿过|没认定过)(?![\u4e00-\u9fff])")
 """A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
@@ -301,7 +302,10 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
     businesses = vocabulary.businesses_in(own_account)
-    industry = next((b for b in businesses if b != _TRADE), businesses[0] if businesses else "")
+    # Of industries on one chain the narrowest ("制造业单项冠军…造船厂": 装备制造).
+    trades = [b for b in businesses if b != _TRADE]
+    industry = next((b for b in trades if not any(b in vocabulary.industry_chain(other)[1:] for other in trades)),
+                    businesses[0] if businesses else "")
     if _TRADE in businesses and industry != _TRADE and not _SELLS_NOTHING.search(text):
         titles = tuple(dict.fromkeys((*titles, _TRADER)))
     if "养老机构" in titles and (registered := _CARE_HOME_KIND.search(own_account)):

@@ -477,6 +477,8 @@ def test_income_tax_relief_is_read_at_its_rate_and_for_whom_its_own_sentence_say
     ("温县的小微企业，造轻型运动飞机，能享受哪些政策？", "装备制造", "小微企业"),
     ("温县做篮球架、乒乓球台这些体育器材的小微企业，能享受哪些政策？", "体育", "小微企业"),
     ("湘潭县的仿制药药厂，规上企业，能享受哪些政策？", "制造业", "规上企业"),
+    # a title naming the broad industry beside the trade: the trade
+    ("湘潭县的造船厂，规上企业，我们是国家级制造业单项冠军，能享受哪些政策？", "装备制造", "规上企业"),
 ])
 def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_and_size(question, industry, size):
     profile, _ = profile_from_text(question)
@@ -675,6 +677,10 @@ def test_capital_from_abroad_said_the_everyday_way_is_a_foreign_invested_enterpr
     profile, _ = profile_from_text("辽阳灯塔的韩资减速机厂，规上企业，有补助吗？")
     assert "外资企业" in profile.titles and profile.industry == "装备制造"
     profile, _ = profile_from_text("沈阳做信息平台资源整合的小公司，有啥政策？")  # 台资 inside 平台资源
+    assert "外资企业" not in profile.titles
+    # foreign funds among its shareholders, registered as a domestic company; others' grants asked about
+    profile, _ = profile_from_text("沈阳的锅炉厂，H股大多是外国基金买的，没登记成外商投资企业。我们这种算不算外资企业？"
+                                   "大连那些外资奖励能拿吗？能享受哪些政策？")
     assert "外资企业" not in profile.titles
 
 
