@@ -50,6 +50,10 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"(?:[日韩德美港台澳欧法英意俄泰]|新加坡|马来西亚|加拿大|瑞士|瑞典|荷兰|丹麦|芬兰|挪威|以色列|印尼|澳大利亚|新西兰)"
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
+_WHOLE_MACHINES, _WHOLE_MACHINE_MAKER = re.compile(
+    r"(?<!不做)(?<!不造)(?<!不是)整机(?!、装备企业|企业首次)|整(?:船|台|套)(?:都|也|全)?(?:是)?(?:我们|俺们)?(?:自己|自主)"), "整机装备企业"
+"""A maker of whole machines as owners say it ("矿山机械整机", "整机都是自己造", "整船自己造"), not
+one who makes none ("不做整机，只做零部件")."""
 _NUMBER = r"(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
 _COUNTED = re.compile(rf"(?<![第这那每前有是]){_NUMBER}(?:多|余|来)?家[^，,。；;？?！!]{{0,12}}?(?:企业|公司|工厂|厂|高企)(?!之一|合并)|"
                       rf"(?<=的)(?<!旗下的)(?<!下属的)(?<!我们的)(?<!自己的)(?<!集团的)"
@@ -312,6 +316,8 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         # "民办非营利的养老院", "公司制的，营利性的": which care homes' grants are its own.
         kind = "非营利性养老机构" if registered["non"] else "营利性养老机构"
         titles = tuple(dict.fromkeys((*titles, kind)))
+    if _WHOLE_MACHINES.search(own_account):  # 做矿山机械整机的, 整船自己造
+        titles = tuple(dict.fromkeys((*titles, _WHOLE_MACHINE_MAKER)))
     if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     figured = ""

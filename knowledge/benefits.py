@@ -1076,6 +1076,9 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
         '跨境电商、物流'
         >>> _industry("本地整机企业首次使用本地集成电路企业设备的，给予10%补贴", "", "集成电路产业若干意见", terms())
         ''
+        >>> _industry("本地整机企业首次使用本地集成电路企业设备的，给予10%补贴", "促进集成电路产品本地化应用",
+        ...           "集成电路产业若干意见", terms())
+        ''
         >>> _industry("企业参加区政府组织的重点展会，展位费由区政府给予补贴", "", "鼓励外贸及跨境电子商务发展扶持资金办法", terms())
         '外贸、跨境电商'
         >>> _industry("对新设立的外资制造业企业（重点领域优先，下同）和现代服务业企业，给予奖励", "", "", terms())
@@ -1093,7 +1096,9 @@ def _industry(text: str, path: str, title: str, vocabulary: Terms) -> str:
     if own and any(form in text for form in vocabulary.industries[own]):
         return own
     if own and any(form in named for form in vocabulary.industries[own]):
-        own = ""  # the document's industry is what the grant's enterprises use, not theirs
+        # The document's industry is what the grant's enterprises use, not theirs; so is the
+        # heading's ("促进集成电路产品本地化应用" over "整机企业首次使用本地集成电路产品").
+        return vocabulary.industry_in(text)
     in_path = _listed_industries(path, vocabulary)
     found = vocabulary.industry_in(text) or (
         INDUSTRY_SEPARATOR.join(in_path) if len(in_path) > 1 else vocabulary.industry_in(path))

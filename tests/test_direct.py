@@ -945,3 +945,20 @@ def test_a_cooperative_gets_grants_for_every_business_not_those_for_enterprises(
     assert listed("湘潭县的，我们村办了个农民专业合作社，自己做果酱加工，没单独注册公司，能享受哪些政策？") == ["减免"]
     # one who also runs a registered company is asked about as the company
     assert "补贴" in listed("湘潭县的，我是合作社理事长，另有一家在县城注册的果酱加工公司，只问这家公司，能享受哪些政策？")
+
+
+def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_chip_makers():
+    text = ("湘潭县促进集成电路产业发展的意见\n湘潭县人民政府\n"
+            "一、促进集成电路产品本地化应用\n本地整机、装备企业首次使用本地集成电路企业设备或关键零部件产品，"
+            "可给予不超过产品订货合同金额20%的补贴。\n")
+    records = records_of("湘潭县促进集成电路产业发展的意见.txt", text)
+
+    def listed(question: str) -> list[str]:
+        profile, _ = profile_from_text(question)
+        result = match(records, profile)
+        return [m.item.benefit for m in result.items + result.unsure]
+
+    assert listed("湘潭县做矿山机械整机的小微企业，头一回用了本地芯片，能享受哪些政策？") == ["补贴"]
+    assert listed("湘潭县的造船厂，整船自己造，规上企业，能享受哪些政策？") == ["补贴"]
+    assert listed("湘潭县的芯片设计公司，小微企业，能享受哪些政策？") == []
+    assert listed("湘潭县做齿轮的小厂，不做整机，只做零部件，能享受哪些政策？") == []
