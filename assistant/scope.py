@@ -10,6 +10,7 @@ places is reported so the visitor can be asked which one is meant.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -77,4 +78,29 @@ def scope_question(question: QuestionFrame, region: str | None, covered: set[str
             scope |= set(places.chain(reachable[0])) & covered
         else:
             ambiguous.append((text, tuple(reachable)))
-    return Scope(tuple(sorted(scope)), tuple(uncovered), tuple(ambiguous))
+    return Scope(tuple(sorted(_at_levels_asked(scope, question.text))), tuple(uncovered), tuple(ambiguous))
+
+
+_GOVERNMENT_SAID = (
+    ("省", re.compile(r"省(?:里|上|政府|财政)(?!认定|评|定的)")),
+    ("市", re.compile(r"(?<![城超都门])市(?:里|上|政府|财政)(?!认定|评|定的)")),
+    ("区县", re.compile(r"(?<![园小社景厂发郊片街营校])[区县](?:里|上|政府|财政)(?!认定|评|定的)")),
+)
+"""The government an owner asks about by its level ("市里给多少", "区里能补不"); not a title's
+level (市里认定的) nor a place (超市里, 园区里)."""
+
+
+def _at_levels_asked(scope: set[str], text: str) -> set[str]:
+    """`scope`'s regions of the levels the question asks of ("甘井子的公司，市里给多少": 大连市's
+    documents), all of it when it asks of none or has none of that level.
+
+    Example:
+        >>> sorted(_at_levels_asked({"甘井子区", "大连市", "辽宁省"}, "我们甘井子的公司，市里补多少？"))
+        ['大连市']
+        >>> sorted(_at_levels_asked({"甘井子区", "大连市"}, "在超市里开店，有补贴吗？"))
+        ['大连市', '甘井子区']
+    """
+    places = gazetteer()
+    levels = {level for level, said in _GOVERNMENT_SAID if said.search(text)}
+    at_levels = {name for name in scope if places.level_of(name) in levels}
+    return at_levels or scope

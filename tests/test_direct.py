@@ -962,3 +962,4 @@ def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_c
     assert listed("湘潭县的造船厂，整船自己造，规上企业，能享受哪些政策？") == ["补贴"]
     assert listed("湘潭县的芯片设计公司，小微企业，能享受哪些政策？") == []
     assert listed("湘潭县做齿轮的小厂，不做整机，只做零部件，能享受哪些政策？") == []
+    assert listed("湘潭县做齿轮的小厂，给整机厂做配套，能享受哪些政策？") == []

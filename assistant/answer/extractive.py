@@ -58,7 +58,7 @@ NEIGHBOUR_GAIN = 0.04
 """A neighbouring sentence joins the lead quote when it says at least this share (by
 weight) of the question's words the quote does not."""
 _NEIGHBOURS = 2
-SUBJECT_GAIN = 0.15
+SUBJECT_GAIN = 0.1
 """The sentence before a quote that states the figure asked joins it when it says at least this
 share (by weight) of the question's words the quote does not."""
 REST_OF_MEASURE_CHARS = 330
