@@ -936,15 +936,9 @@ def test_a_cooperative_gets_grants_for_every_business_not_those_for_enterprises(
             "一、设备\n对企业购置生产设备的，按购置额的10%给予补助。\n"
             "二、登记\n对新登记的市场主体，免收登记类行政事业性收费。\n")
     records = records_of("湘潭县市场主体扶持办法.txt", text)
-
-    def listed(question: str) -> list[str]:
-        profile, _ = profile_from_text(question)
-        result = match(records, profile)
-        return [m.item.benefit for m in result.items + result.unsure]
-
-    assert listed("湘潭县的，我们村办了个农民专业合作社，自己做果酱加工，没单独注册公司，能享受哪些政策？") == ["减免"]
+    assert benefits_for(records, "湘潭县的，我们村办了个农民专业合作社，自己做果酱加工，没单独注册公司，能享受哪些政策？") == ["减免"]
     # one who also runs a registered company is asked about as the company
-    assert "补贴" in listed("湘潭县的，我是合作社理事长，另有一家在县城注册的果酱加工公司，只问这家公司，能享受哪些政策？")
+    assert "补贴" in benefits_for(records, "湘潭县的，我是合作社理事长，另有一家在县城注册的果酱加工公司，只问这家公司，能享受哪些政策？")
 
 
 def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_chip_makers():
@@ -952,14 +946,15 @@ def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_c
             "一、促进集成电路产品本地化应用\n本地整机、装备企业首次使用本地集成电路企业设备或关键零部件产品，"
             "可给予不超过产品订货合同金额20%的补贴。\n")
     records = records_of("湘潭县促进集成电路产业发展的意见.txt", text)
+    assert benefits_for(records, "湘潭县做矿山机械整机的小微企业，头一回用了本地芯片，能享受哪些政策？") == ["补贴"]
+    assert benefits_for(records, "湘潭县的造船厂，整船自己造，规上企业，能享受哪些政策？") == ["补贴"]
+    assert benefits_for(records, "湘潭县的芯片设计公司，小微企业，能享受哪些政策？") == []
+    assert benefits_for(records, "湘潭县做齿轮的小厂，不做整机，只做零部件，能享受哪些政策？") == []
+    assert benefits_for(records, "湘潭县做齿轮的小厂，给整机厂做配套，能享受哪些政策？") == []
 
-    def listed(question: str) -> list[str]:
-        profile, _ = profile_from_text(question)
-        result = match(records, profile)
-        return [m.item.benefit for m in result.items + result.unsure]
 
-    assert listed("湘潭县做矿山机械整机的小微企业，头一回用了本地芯片，能享受哪些政策？") == ["补贴"]
-    assert listed("湘潭县的造船厂，整船自己造，规上企业，能享受哪些政策？") == ["补贴"]
-    assert listed("湘潭县的芯片设计公司，小微企业，能享受哪些政策？") == []
-    assert listed("湘潭县做齿轮的小厂，不做整机，只做零部件，能享受哪些政策？") == []
-    assert listed("湘潭县做齿轮的小厂，给整机厂做配套，能享受哪些政策？") == []
+def benefits_for(records, question: str) -> list[str]:
+    """The kinds of benefit listed for the enterprise `question` describes, to confirm or not."""
+    profile, _ = profile_from_text(question)
+    result = match(records, profile)
+    return [m.item.benefit for m in result.items + result.unsure]
