@@ -59,7 +59,7 @@ class ChatRequest(BaseModel):
 class MatchRequest(BaseModel):
     region: str = Field(max_length=50, description="企业所在地，如“大连市甘井子区”")
     industry: str | None = Field(default=None, max_length=30, description="行业，如“跨境电商”“物流”")
-    size: str | None = Field(default=None, max_length=20, description="规上企业 / 小微企业 / 个体工商户")
+    size: str | None = Field(default=None, max_length=20, description="规上企业 / 中型企业 / 小微企业 / 个体工商户")
     titles: list[str] | None = Field(default=None, max_length=10, description="已获资质，如 [\"专精特新\", \"高新技术企业\"]")
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from assistant.citations import clause_region
 from assistant.errors import InvalidRequest
-from assistant.sizing import MEDIUM, size_by_figures
+from assistant.sizing import LARGE, MEDIUM, SMALL, size_by_figures
 from knowledge.benefits import (
     INDUSTRY_SEPARATOR, BenefitItem, BenefitRecord, BenefitRecords, DocumentCap, term_of, terms,
 )
@@ -51,9 +51,17 @@ _FOREIGN_CAPITAL, _FOREIGN_INVESTED = re.compile(
     r"资(?![源金料格质产本讯助费历深])"), "外资企业"
 """Capital from abroad as owners name it (日资, 港资): a foreign-invested enterprise."""
 _WHOLE_MACHINES, _WHOLE_MACHINE_MAKER = re.compile(
-    r"(?<!不做)(?<!不造)(?<!不是)(?<![给为向帮替跟和])整机(?!、装备企业|企业首次|厂商|厂家|企业的?(?:供应|配套)|的?配套)|整(?:船|台|套)(?:都|也|全)?(?:是)?(?:我们|俺们)?(?:自己|自主)"), "整机装备企业"
+    r"(?<![给为向帮替跟和])整机(?!、装备企业|企业首次|厂商|厂家|(?:厂|企业)?的?(?:配件|零部件|供应商|二级|配套))|"
+    r"整(?:船|台)(?:都|也|全)?(?:是)?(?:我们|俺们)?(?:自己|自主)"), "整机装备企业"
 """A maker of whole machines as owners say it ("矿山机械整机", "整机都是自己造", "整船自己造"), not
-one who makes none ("不做整机，只做零部件", "给整机厂做配套")."""
+a supplier ("给整机厂做配套", "做整机配件", "整机厂的二级供应商"); one who makes none ("不做整机",
+"没搞整机") is read by `_makes_whole_machines`."""
+
+
+def _makes_whole_machines(text: str) -> bool:
+    """Whether the owner says he makes whole machines (`_WHOLE_MACHINES`, not denied just before)."""
+    return any(not re.search(r"[不没未非][\u4e00-\u9fff]{0,2}$", text[max(0, m.start() - 3):m.start()])
+               for m in _WHOLE_MACHINES.finditer(text))
 _NUMBER = r"(?:\d+|一[百千万][一二三四五六七八九十百千]*|[两二三四五六七八九十几][一二三四五六七八九十百千]*)"
 _COUNTED = re.compile(rf"(?<![第这那每前有是]){_NUMBER}(?:多|余|来)?家[^，,。；;？?！!]{{0,12}}?(?:企业|公司|工厂|厂|高企)(?!之一|合并)|"
                       rf"(?<=的)(?<!旗下的)(?<!下属的)(?<!我们的)(?<!自己的)(?<!集团的)"
@@ -84,11 +92,14 @@ _PENDING_BEFORE = re.compile(r"(?:正在|还在|准备|打算|计划)?(?:申报|
 """A title being applied for, named after the verb ("正在申报国家级小巨人")."""
 _DENIED_BEFORE = re.compile(r"(?:不算|不是|并非|不属于|没(?:有)?(?:评上|评过|拿过|认定过|申请过|报过|登记成|登记为|注册成|注册为)|"
                             r"还没|尚未|不再是)[^，,。；;]{0,3}$")
-_GRANTED_TO_BEFORE = re.compile(r"(?:(?:对|给|针对)(?:国家级|省级|市级|区级|县级|国家|省)?|那些|这些)[“\"]?$")
-"""A title named as whom a grant is for ("听说长沙对高新技术企业有奖励", "大连那些外资奖励") is not one held."""
+_GRANTED_TO_BEFORE = re.compile(r"(?:(?:对|给|针对|(?<!成)为)(?:国家级|省级|市级|区级|县级|国家|省)?|(?<!我们)(?<!咱们)(?<!俺们)那些)[“\"]?$")
+"""A title named as whom a grant is for ("听说长沙对高新技术企业有奖励", "为整机企业配套", "大连那些外资奖励")
+is not one held ("我们那些…", "成为高新技术企业" are)."""
 _DENIED_AFTER = re.compile(
-    r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上|没评过|没拿过|没认定过)(?![\u4e00-\u9fff])")
-"""A title the owner says he lacks, named first ("高企没有", "高企证书也没有")."""
+    r"(?:企业)?(?:证书|证|资质|称号)?(?:也|还|倒|都)?(?:没有|没拿到|没评上|没评过|没拿过|没认定过)(?![\u4e00-\u9fff])|"
+    r"的?(?:一级|二级)?(?:供应商|配套商|配套厂|配件)")
+"""A title the owner says he lacks, named first ("高企没有", "高企证书也没有"), or whom he supplies
+("几家整机厂的二级供应商")."""
 _WHEN = r"(?:去年|今年|前年|上年|后来|最近|之前|年初|年底|但是?|可是?|结果|不过|已经|又|也|就)*"
 _LOST = re.compile(
     rf"^{_WHEN}(?:到期|期满)?(?:后|了)?(?:的)?(?:复核|复审|重新认定|重新评定|重新评审|年审|监测|考核)(?:时)?(?:没|未|没有)"
@@ -243,7 +254,6 @@ def asks_for_benefits(text: str) -> bool:
     return not ("多少" in asked.group(0) and re.search(r"\d", text))
 
 
-_SMALL = "小微企业"
 _SMALL_OWNER = re.compile(r"(?:是|个|家|的)小(?P<business>[\u4e00-\u9fff]{0,4}?)(?:公司|企业|工厂|厂|卖家|商户|作坊)")
 """How owners say their enterprise is small: 小 before the company ("我们是个小厂") or before
 its business ("甘井子的小外贸公司"); not a word that begins with 小 (小额贷款公司, 小家电厂,
@@ -302,7 +312,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     sizes = [t for t in named if t in vocabulary.sizes]
     small = "" if sizes else _says_small(own_account, vocabulary)
     if small:
-        sizes = [_SMALL]
+        sizes = [SMALL]
     # Trade beside another business ("做冷链物流的，也做点进出口") is the other industry, and
     # an enterprise that trades abroad: 外贸企业's grants are its own too.
     businesses = vocabulary.businesses_in(own_account)
@@ -316,15 +326,15 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
         # "民办非营利的养老院", "公司制的，营利性的": which care homes' grants are its own.
         kind = "非营利性养老机构" if registered["non"] else "营利性养老机构"
         titles = tuple(dict.fromkeys((*titles, kind)))
-    if _WHOLE_MACHINES.search(own_account):  # 做矿山机械整机的, 整船自己造
+    if _makes_whole_machines(own_account):  # 做矿山机械整机的, 整船自己造
         titles = tuple(dict.fromkeys((*titles, _WHOLE_MACHINE_MAKER)))
     if _FOREIGN_CAPITAL.search(text):  # 韩资减速机厂, 港资的
         titles = tuple(dict.fromkeys((*titles, _FOREIGN_INVESTED)))
     figured = ""
-    if _MEDIUM.search(own_account) and sizes in ([], [_SMALL]):
+    if _SAYS_MEDIUM.search(own_account) and sizes in ([], [SMALL]):
         # "按划型算中型": the owner's own reading of the 划型 rule, over a 小微 only named in
         # what he asks ("小微企业那些扶持我们能沾上不").
-        sizes = [MEDIUM]
+        sizes, small = [MEDIUM], ""
     elif not sizes:
         # "一百五十来人，去年销售一千八百万": the national 划型 rule says which size that is; a
         # chip design house is an information service there (GB/T 4754 6520), not a fab.
@@ -341,7 +351,7 @@ def profile_from_text(text: str, region: str = "") -> tuple[Profile | None, tupl
     profile, assumed = checked_profile(place, industry, sizes[0] if len(sizes) == 1 else "", titles, levels,
                                        extra_sizes=sizes if len(sizes) > 1 else (), said=said)
     if small:
-        assumed = (f"按“{small}”读作{_SMALL}对照。", *assumed)
+        assumed = (f"按“{small}”读作{SMALL}对照。", *assumed)
     if figured:
         assumed = (figured, *assumed)
     return profile, assumed
@@ -356,8 +366,9 @@ _CARE_HOME_KIND = re.compile(
     r"(?P<non>非(?:营|盈)利|民非|民办非企业|不以(?:营|盈)利为目的)|(?<![非不没])(?:营|盈)利(?:性|型|的(?:养老|机构|公司))|公司制")
 """How an owner says a care home is registered: non-profit (非营利, 民非, 不以营利为目的) or a
 company (营利性, 公司制); not "还没盈利" (no profit yet)."""
-_MEDIUM = re.compile(r"(?<!不是)(?<!不算)(?<!中小)中型(?=企业|公司|厂|的|了|吧|[，,。；;！!？?]|$)")
-"""A size the owner gives himself ("按划型算中型企业"): no figure reads over it."""
+_SAYS_MEDIUM = re.compile(r"(?<!不)(?:是|算|属于|划为|读作)(?:个|一家|一个)?中型(?=企业|公司|厂|的|了|吧|[，,。；;！!？?]|$)")
+"""A size the owner gives himself ("按划型算中型企业", "我们是中型企业"): no figure reads over it; not
+others' ("中型企业有啥政策", "大中型企业那些补贴")."""
 _FACTORY = re.compile(r"(?<![从给向帮替为到去跟和与])(?:工厂|厂子|厂(?!商|房|家))|车间")
 """A factory of its own (厂子, 车间); not a vendor (厂商), a building it rents (厂房) or the
 factories it serves or buys from (给工厂做系统, 从工厂进货)."""
@@ -366,8 +377,9 @@ _DESIGN_HOUSE = re.compile(r"芯片设计|集成电路设计|IC设计")
 
 _ELSEWHERE_BEFORE = re.compile(r"(?:从|来自|离|去|赴|往|跟|和|与|比|听说)$")
 _LISTED_WITH = ("、", "和", "或", "与", "及")
-_ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来|对(?!接|外|口|面|岸))")
-"""Somewhere else: "深圳那边", "上海过来的", and a place's own policy ("甘井子区对科技型中小企业补三成")."""
+_ELSEWHERE_AFTER = re.compile(r"^(?:那边|那儿|那里|那头|过来|来的|回来|对(?!接|外|口|面|岸|我|咱|俺|本))")
+"""Somewhere else: "深圳那边", "上海过来的", and a place's policy for others ("甘井子区对科技型中小企业补三成");
+not "甘井子区对我们这种小厂…", which asks of the owner's own place."""
 _NO_LONGER = r"(?<!原来)(?<!以前)(?<!之前)(?<!原先)(?<!过去)"
 """Not where it was before ("原来在沈阳", "原来注册在沈阳")."""
 _LOCATED_BEFORE = re.compile(rf"{_NO_LONGER}(?<!不)(?<!不是)(?:在|落户|位于|搬到|迁到|落到)$")
@@ -600,9 +612,11 @@ SOLE_TRADER = "个体工商户"
 the clause speaks of every business, of whoever hires, starts up or pays tax."""
 COOPERATIVE = "农民专业合作社"
 """Not an enterprise either, though it may process and sell in its own name."""
-_OWN_COMPANY = re.compile(r"(?<![没未])注册(?:的|了)[^，,。；;！!？?]{0,12}?(?:公司|企业)")
+_OWN_COMPANY = re.compile(r"(?<![没未])(?<!没有)注册(?:的|了)(?!是合作社)[^，,。；;！!？?]{0,12}?(?:公司|企业)")
 """A company the owner of a 合作社 also runs ("在市区注册的大米加工公司"); not one he has not
-registered ("没单独注册公司", "公司还没注册")."""
+registered ("没单独注册公司", "公司还没注册", "还没有注册的公司", "注册的是合作社不是公司")."""
+_SMES = re.compile(r"中小微|中小企业|中小型")
+"""A grant for small enterprises that names 中型 ones with them."""
 _EVERY_BUSINESS = re.compile(r"市场主体|经营主体|经营者|商户|用人单位|创业者|创业|纳税人|个人|从业|就业")
 
 
@@ -616,6 +630,8 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
     # A trade's enterprises are those that trade: not a 个体工商户, nor a park, platform or
     # service the owner says sells nothing itself ("我们自己不卖货，只收服务费").
     trading = profile.size != SOLE_TRADER and not _SELLS_NOTHING.search(profile.said)
+    # Neither a 个体工商户 nor a 农民专业合作社 (unless its owner runs a company too) is an enterprise.
+    enterprise = profile.size != SOLE_TRADER and (COOPERATIVE not in held or bool(_OWN_COMPANY.search(profile.said)))
     # An enterprise that is one of a trade's kinds (外贸企业) is in that trade whatever it makes.
     trades = set(vocabulary.industry_chain(profile.industry)) | {
         trade for trade in (vocabulary.industry_in(kind) for kind in held if kind.endswith("企业")) if trade}
@@ -635,7 +651,7 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
         inside = place not in chain and profile.region in gazetteer().ancestors(place)
         if place not in chain and not inside:
             continue  # another district of the same city
-        status = _status(record.item, profile, held, trades, trading, vocabulary)
+        status = _status(record.item, profile, held, trades, trading, enterprise, vocabulary)
         if status is None:
             other_industries += bool(not profile.industry and record.item.industry)
             continue
@@ -671,13 +687,12 @@ def match(records: list[BenefitRecord], profile: Profile, assumed: tuple[str, ..
 
 
 def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str], trading: bool,
-            vocabulary) -> str | None:
+            enterprise: bool, vocabulary) -> str | None:
     # "对获得国家级认定的企业…": a recognition the profile cannot be checked against.
     status = CHECK if item.title_level and not item.who else MATCH
-    # A grant naming no one is for enterprises; a 个体工商户 or a 农民专业合作社 is one only
-    # where the clause speaks of every 市场主体.
-    cooperative = COOPERATIVE in held and not _OWN_COMPANY.search(profile.said)
-    if not item.who and (profile.size == SOLE_TRADER or cooperative) and not _EVERY_BUSINESS.search(item.quote):
+    # A grant naming no one is for enterprises; one that is none is served where the clause
+    # speaks of every 市场主体.
+    if not item.who and not enterprise and not _EVERY_BUSINESS.search(item.quote):
         return None
     size_unsaid = False
     industries = vocabulary.industry_chain(profile.industry)  # 装备制造 takes 制造业's grants
@@ -691,6 +706,11 @@ def _status(item: BenefitItem, profile: Profile, held: set[str], trades: set[str
             if item.title_level and not level:
                 status = CHECK
         elif who in vocabulary.sizes:
+            if profile.size == MEDIUM and who == SMALL and _SMES.search(item.quote):
+                continue  # "中小微企业": 中型 ones too
+            if profile.size == MEDIUM and who == LARGE:
+                status = CHECK  # a 中型 enterprise is mostly 规模以上 too, by the statistics' line
+                continue
             if profile.size and profile.size != who:
                 return None
             if profile.size_unsettled:

@@ -73,6 +73,13 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"算不算|属不属于|包不包括|包括不包括|是否属于|是否包括"),
         re.compile(r"所称|是指|系指"),
     ),
+    # An age limit (80周岁以上, 35岁以下): asked as 多大岁数, 几岁, 年龄多大; before the grant it
+    # is a limit of ("高龄补贴多大岁数能领" asks the age).
+    "age": (
+        re.compile(r"(?:多大|多少)(?:的)?(?:岁数|年纪|年龄)|(?:几|多少)(?:周)?岁|年龄(?:多大|上限|下限|限制是多少)|"
+                   r"(?:岁数|年纪)(?:多大|要多大|得多大)"),
+        re.compile(r"(?:\d+|[一二两三四五六七八九十]+)\s*周?岁"),
+    ),
     "amount": (
         re.compile(
             rf"多少钱|多少万|[奖补返贴给拿领贷借融]多少|封顶(?:是|在)?多少|多少封顶|是否封顶|有没有封顶|"
@@ -99,11 +106,6 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|多少个工作日"),
         # 一年期贷款利率 names a kind of loan, not how long anything lasts.
         re.compile(r"(?:\d+\s*|[一二三四五六七八九十两]+)(?:个)?(?:年|月|日|天|工作日)(?!期(?:贷款|存款|利率|LPR|国债))"),
-    ),
-    # An age limit (80周岁以上, 35岁以下): asked as 多大岁数, 几岁, 年龄.
-    "age": (
-        re.compile(r"(?:多大|多少)(?:岁数|年纪|年龄)|(?:几|多少)(?:周)?岁|年龄|岁数|年纪"),
-        re.compile(r"(?:\d+|[一二三四五六七八九十]+)\s*周?岁"),
     ),
     "area": (
         re.compile(r"多大(?:的)?(?:面积|地方|场地)|面积(?:有|是)?多(?:大|少)|(?:多少|几)(?:平方米|平方|平米|平(?![台价])|亩|公顷)"),
@@ -600,8 +602,8 @@ def asked_fact_kinds(text: str) -> tuple[str, ...]:
         ('amount', 'ratio', 'date')
         >>> asked_fact_kinds("这笔资金是哪几个部门管的？"), asked_fact_kinds("有几个项目？")
         (('who',), ('count',))
-        >>> asked_fact_kinds("高龄补贴多大岁数的能领？")
-        ('amount', 'age')
+        >>> asked_fact_kinds("高龄补贴多大岁数的能领？"), asked_fact_kinds("就业补贴对年龄有要求吗？")
+        (('age', 'amount'), ('amount',))
         >>> asked_fact_kinds("这笔奖励钱对咋花有要求没？")
         ('use', 'amount')
         >>> asked_fact_kinds("一个项目封顶多少？"), asked_fact_kinds("最高多少天？")

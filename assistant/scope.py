@@ -2,6 +2,9 @@
 region), each reaching its chain (甘井子区 -> 大连市 -> 辽宁省 -> 全国) as far as the
 knowledge base has documents.
 
+A question asking of one government by its level ("甘井子的公司，市里给多少") is scoped to the
+chain's regions of that level (大连市), when it has any.
+
 A place with none in its chain reaches the places inside it that have documents
 (金华市 -> 义乌市), else it is reported as not covered and never answered with another
 region's clauses. A shared place name (朝阳区) with documents behind more than one of its
@@ -81,13 +84,14 @@ def scope_question(question: QuestionFrame, region: str | None, covered: set[str
     return Scope(tuple(sorted(_at_levels_asked(scope, question.text))), tuple(uncovered), tuple(ambiguous))
 
 
+_NOT_A_GOVERNMENT = r"(?<![在到去回住进])"
 _GOVERNMENT_SAID = (
-    ("省", re.compile(r"省(?:里|上|政府|财政)(?!认定|评|定的)")),
-    ("市", re.compile(r"(?<![城超都门])市(?:里|上|政府|财政)(?!认定|评|定的)")),
-    ("区县", re.compile(r"(?<![园小社景厂发郊片街营校])[区县](?:里|上|政府|财政)(?!认定|评|定的)")),
+    ("省", re.compile(rf"{_NOT_A_GOVERNMENT}省(?:里|上|政府|财政)(?!认定|评|定的)")),
+    ("市", re.compile(rf"{_NOT_A_GOVERNMENT}(?<![上城超都门])市(?:里|上|政府|财政)(?!认定|评|定的)")),
+    ("区县", re.compile(rf"{_NOT_A_GOVERNMENT}(?<![园小社景厂发郊片街营校市城山新税])[区县](?:里|上|政府|财政)(?!认定|评|定的)")),
 )
 """The government an owner asks about by its level ("市里给多少", "区里能补不"); not a title's
-level (市里认定的) nor a place (超市里, 园区里)."""
+level (市里认定的), a place (超市里, 园区里, 高新区里, 在区里经营) nor 上市 (上市政府奖励)."""
 
 
 def _at_levels_asked(scope: set[str], text: str) -> set[str]:
@@ -99,8 +103,14 @@ def _at_levels_asked(scope: set[str], text: str) -> set[str]:
         ['大连市']
         >>> sorted(_at_levels_asked({"甘井子区", "大连市"}, "在超市里开店，有补贴吗？"))
         ['大连市', '甘井子区']
+        >>> [sorted(_at_levels_asked({"甘井子区", "大连市", "辽宁省"}, q)) for q in ("企业上市政府给多少奖励？", "得在区里经营几年？")]
+        [['大连市', '甘井子区', '辽宁省'], ['大连市', '甘井子区', '辽宁省']]
+        >>> sorted(_at_levels_asked({"义乌市", "金华市"}, "我们在义乌开厂，市里能补多少？"))
+        ['义乌市', '金华市']
     """
     places = gazetteer()
     levels = {level for level, said in _GOVERNMENT_SAID if said.search(text)}
-    at_levels = {name for name in scope if places.level_of(name) in levels}
+    # A county-level city (义乌市) is the 市里 of those in it.
+    at_levels = {name for name in scope if places.level_of(name) in levels
+                 or "市" in levels and places.level_of(name) == "区县" and name.endswith("市")}
     return at_levels or scope

@@ -59,7 +59,7 @@ class _Standard:
             return LARGE
         medium = self.reaches("medium", people, revenue)
         if medium is not False:
-            return MEDIUM if medium and large is False else ""
+            return MEDIUM if medium else ""
         # Small by the 划型 rule yet past the statistics' 规模以上 line: both, so neither is said.
         return "" if revenue is not None and self.above_scale is not None and revenue >= self.above_scale else SMALL
 

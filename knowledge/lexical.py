@@ -33,9 +33,14 @@ def _in_order(short: str, full: str) -> bool:
     return all(ch in rest for ch in short)
 
 
-_HOW_TAGS = frozenset("rcdpuyeoqitf")
+_HOW_TAGS = frozenset("rcdpuyeoqi")
 """jieba's tags of pronouns, conjunctions, adverbs, prepositions, particles, interjections,
-onomatopoeia, measure words, idioms, words of time (今年, 平时) and of position (最近, 以后)."""
+onomatopoeia, measure words and idioms."""
+_WHEN_AND_WHERE_SAID = frozenset(
+    "今年 去年 前年 明年 后年 最近 目前 现在 如今 以后 之后 之前 以前 今后 将来 过去 平时 平常 近期 近年 "
+    "年底 年初 年末 上半年 下半年 往年 当时 前些年 早些年 这两年 那时 附近 以上 以下".split())
+"""Words of when and where the owner speaks from (今年, 最近, 附近), not of a policy's own time or
+place (当年, 春节, 老年, 沿海): jieba tags both alike."""
 _FEW = frozenset("一几两多些好")
 _POINTING = frozenset("这那")
 _SPOKEN_PLACE = re.compile(r"(?:区|县|市|省|村|镇|乡|这|那|哪)里|(?:这|那|哪|块|点|会|事)儿")
@@ -113,17 +118,19 @@ class Tokenizer:
         and a narrower list that kept them did worse in leave-documents-out validation.
 
         A fragment jieba made of two such words and knows as no word (有个: 有 + 个) says how too,
-        and so does a spoken word of place (市里, 区里, 那儿): which place is the scope's to read.
+        as does one pointing back at what the owner told (这钱), a loose count (好些), a word of
+        when or where the owner speaks from (今年, 最近; not 当年, 老年, 沿海), and a spoken word
+        of place (市里, 区里, 那儿): which place is the scope's to read.
 
         Example:
             >>> [Tokenizer().says_how(w) for w in ("一家", "那边", "还是", "一窍不通", "首次", "商标", "讲课")]
             [True, True, True, True, False, False, False]
             >>> [Tokenizer().says_how(w) for w in ("有个", "能报", "市里", "园区")]
             [True, False, True, False]
-            >>> [Tokenizer().says_how(w) for w in ("今年", "最近", "好些", "这钱", "年度")]
-            [True, True, True, True, False]
+            >>> [Tokenizer().says_how(w) for w in ("今年", "最近", "好些", "这钱", "年度", "当年", "老年", "沿海")]
+            [True, True, True, True, False, False, False, False]
         """
-        if _SPOKEN_PLACE.fullmatch(token):
+        if _SPOKEN_PLACE.fullmatch(token) or token in _WHEN_AND_WHERE_SAID:
             return True
         tag = self._tag_of(token)
         if tag is None:  # a fragment: 有个, or 这钱 pointing at what the owner told

@@ -339,3 +339,12 @@ def test_what_a_figure_is_for_is_quoted_with_it_when_the_sentence_before_says_it
             "对于在区内转化的技术转让额超过50万元的项目，按合同交易金额给予企业5%、不超过50万元的资助。")
     quote = lead_quote(extractive, "对方拿一项技术作价入股，在区里转化，资助多少？", _hit(text, path="第十条"))
     assert "作价入股" in quote and "5%" in quote
+
+
+def test_whom_to_get_a_paper_from_is_answered_by_the_body_that_issues_it(extractive):
+    report = _hit("第十一条 拟实施并购的企业应向企业所在地市级经信委报送《企业并购计划项目申报表》。", path="第十一条")
+    paper = ClauseHit(
+        Clause("demo:26.13", "demo", "第二十六条 > 13", "13.企业不拖欠各项税、费证明（税、费征缴部门出具）。", 0, 27, 1),
+        report.document, 0.9, {"relevance": 0.9},
+    )
+    assert "征缴部门出具" in lead_quote(extractive, "报首台套补助，不欠税费的证明找谁开？", report, paper)

@@ -485,28 +485,28 @@ def test_an_owner_describing_the_business_in_everyday_words_gets_its_industry_an
     assert (profile.industry, profile.size) == (industry, size)
 
 
-@pytest.mark.parametrize("question, size", [
+@pytest.mark.parametrize("question, size, read_by_the_rule", [
     # 工业 below 300 people is at most 小型, whatever the revenue.
-    ("湘潭县做篮球架的厂，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业"),
-    ("湘潭县做软件外包的，十八个人，去年营收四百来万，能享受哪些政策？", "小微企业"),
+    ("湘潭县做篮球架的厂，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业", True),
+    ("湘潭县做软件外包的，十八个人，去年营收四百来万，能享受哪些政策？", "小微企业", True),
     # A factory is sized as 工业 whatever it makes (a 体育 service of 150 people could be 中型).
-    ("湘潭县做体育器材的厂子，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业"),
+    ("湘潭县做体育器材的厂子，一百五十来人，去年销售一千八百万左右，能享受哪些政策？", "小微企业", True),
     # Above 大型's bounds on both: no 中小微企业.
-    ("湘潭县的电子厂，一千八百多人，去年营收二十一个亿，能享受哪些政策？", "规上企业"),
+    ("湘潭县的电子厂，一千八百多人，去年营收二十一个亿，能享受哪些政策？", "规上企业", True),
     # 350 people with no revenue said could be 中型 or 大型; a size said outright stands.
-    ("湘潭县做液压油缸的厂，三百五十来号人，能享受哪些政策？", ""),
-    ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", "中型企业"),
-    ("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？", "中型企业"),
-    ("湘潭县做电缆的规上企业，一百来人，能享受哪些政策？", "规上企业"),
+    ("湘潭县做液压油缸的厂，三百五十来号人，能享受哪些政策？", "", False),
+    ("湘潭县做电缆的厂，一百来人，按划型算中型企业，能享受哪些政策？", "中型企业", False),
+    ("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？", "中型企业", True),
+    ("湘潭县做电缆的规上企业，一百来人，能享受哪些政策？", "规上企业", False),
     # Figures that settle nothing: a range, a small factory past the 规模以上 line, a sum in dollars.
-    ("湘潭县做电机的厂，两三百人，能享受哪些政策？", ""),
-    ("湘潭县做电机的厂，两百人，营收一亿五千万，能享受哪些政策？", ""),
-    ("湘潭县做进出口贸易的，三十个人，销售额1000万美元，能享受哪些政策？", ""),
+    ("湘潭县做电机的厂，两三百人，能享受哪些政策？", "", False),
+    ("湘潭县做电机的厂，两百人，营收一亿五千万，能享受哪些政策？", "", False),
+    ("湘潭县做进出口贸易的，三十个人，销售额1000万美元，能享受哪些政策？", "", False),
 ])
-def test_a_size_given_as_people_and_revenue_is_read_by_the_national_rule(question, size):
+def test_a_size_given_as_people_and_revenue_is_read_by_the_national_rule(question, size, read_by_the_rule):
     profile, assumed = profile_from_text(question)
     assert profile.size == size, (profile, assumed)
-    assert ("划型" in " ".join(assumed)) == (size != "" and "规上" not in question and "按划型" not in question), assumed
+    assert ("划型" in " ".join(assumed)) == read_by_the_rule, assumed
 
 
 @pytest.mark.parametrize("question, region, industry, size, titles", [
@@ -715,6 +715,13 @@ def test_a_title_still_applied_for_is_not_held(question):
     assert profile.region == "湘潭县" and "高新技术企业" not in profile.titles
 
 
+def test_a_title_the_owner_counts_himself_among_is_held_and_others_grants_are_not():
+    profile, _ = profile_from_text("湘潭县做轴承的，我们这些高新技术企业能享受哪些政策？")
+    assert profile.titles == ("高新技术企业",)
+    profile, _ = profile_from_text("湘潭县做轴承的小厂，大连那些外资奖励我们能拿吗？能享受哪些政策？")
+    assert "外资企业" not in profile.titles
+
+
 def test_a_title_held_while_applying_for_another_or_for_a_grant_stays_held():
     profile, _ = profile_from_text("我们是湘潭县的省级专精特新企业，正在申报国家级小巨人，能享受哪些政策？")
     assert profile.titles == ("专精特新",)
@@ -765,6 +772,9 @@ def test_a_title_still_valid_or_a_grant_refused_keeps_the_title():
     # another place's policy (长沙对…), a friend's factory there
     ("湘潭县的芯片设计公司，听说长沙对集成电路企业有补助，我们想在长沙设个分公司，能享受哪些政策？", "湘潭县"),
     ("湘潭县开饭店的，我有个朋友在长沙开厂，说那边政策挺多，我们能享受哪些政策？", "湘潭县"),
+    ("湘潭九华的芯片设计公司，听说长沙对集成电路企业有补助、株洲对研发也补三成，我们想在株洲设个分公司，能享受哪些政策？",
+     "湘潭九华示范区"),
+    ("湘潭县对我们做电机的小厂有补贴吗？湘潭市的呢？能享受哪些政策？", "湘潭县"),  # 对我们: the owner's place
 ])
 def test_the_enterprise_is_where_the_owner_says_it_is_not_where_hires_come_from(question, region):
     profile, _ = profile_from_text(question)
@@ -913,22 +923,25 @@ def test_who_stays_the_enterprise_where_levels_verbs_tenants_and_exceptions_say_
     assert sorted(m.item.amount_yuan or m.item.rate for m in sports) == [0.5, 50_000, 100_000]
 
 
-def test_a_medium_enterprise_gets_neither_small_nor_large_enterprises_grants():
+def test_a_medium_enterprise_gets_grants_for_smes_and_confirms_those_above_the_statistics_line():
     text = ("湘潭县中小企业扶持办法\n湘潭县人民政府\n"
             "一、小微\n对小微企业免收登记类行政事业性收费。\n"
-            "二、规上\n对规上企业新建研发中心的，一次性奖励20万元。\n"
-            "三、创新\n对企业购置研发设备的，按购置额的10%给予补助。\n")
+            "二、中小微\n对中小微企业贷款给予贴息。\n"
+            "三、规上\n对规上企业购置设备的，一次性奖励20万元。\n")
     records = records_of("湘潭县中小企业扶持办法.txt", text)
 
-    def listed(question: str) -> tuple[str, list[str]]:
+    def listed(question: str) -> tuple[str, list[tuple[str, str]]]:
         profile, _ = profile_from_text(question)
         result = match(records, profile)
-        return profile.size, sorted(m.item.benefit for m in result.items + result.unsure)
+        return profile.size, sorted((m.item.benefit, m.status) for m in result.items + result.unsure)
 
+    medium = [("奖励", "check"), ("贴息", "match")]
     # 工业 350人 / 1.2亿: 中型 by the 划型 rule, as the owner's own word says too
-    assert listed("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？") == ("中型企业", ["补贴"])
-    assert listed("湘潭县做电机的，按划型算中型企业，小微企业那些扶持我们能沾上不？能享受哪些政策？") == ("中型企业", ["补贴"])
-    assert listed("湘潭县做电机的小微企业，能享受哪些政策？")[1] == sorted(["减免", "补贴"])
+    assert listed("湘潭县做电机的厂，三百五十来号人，去年营收一亿二，能享受哪些政策？") == ("中型企业", medium)
+    assert listed("湘潭县做电机的，按划型算中型企业，小微企业那些扶持我们能沾上不？能享受哪些政策？") == ("中型企业", medium)
+    # others' size asked about is not the owner's
+    assert listed("湘潭县做电机的小微企业，听说中型企业补得多，能享受哪些政策？") == (
+        "小微企业", [("减免", "match"), ("贴息", "match")])
 
 
 def test_a_cooperative_gets_grants_for_every_business_not_those_for_enterprises():
@@ -939,6 +952,7 @@ def test_a_cooperative_gets_grants_for_every_business_not_those_for_enterprises(
     assert benefits_for(records, "湘潭县的，我们村办了个农民专业合作社，自己做果酱加工，没单独注册公司，能享受哪些政策？") == ["减免"]
     # one who also runs a registered company is asked about as the company
     assert "补贴" in benefits_for(records, "湘潭县的，我是合作社理事长，另有一家在县城注册的果酱加工公司，只问这家公司，能享受哪些政策？")
+    assert benefits_for(records, "湘潭县的，我们注册的是合作社不是公司，做果酱加工，能享受哪些政策？") == ["减免"]
 
 
 def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_chip_makers():
@@ -950,7 +964,8 @@ def test_a_grant_for_makers_using_local_chips_goes_to_whole_machine_makers_not_c
     assert benefits_for(records, "湘潭县的造船厂，整船自己造，规上企业，能享受哪些政策？") == ["补贴"]
     assert benefits_for(records, "湘潭县的芯片设计公司，小微企业，能享受哪些政策？") == []
     assert benefits_for(records, "湘潭县做齿轮的小厂，不做整机，只做零部件，能享受哪些政策？") == []
-    assert benefits_for(records, "湘潭县做齿轮的小厂，给整机厂做配套，能享受哪些政策？") == []
+    for supplier in ("不生产整机，只做零部件", "给整机厂做配套", "为整机企业配套", "是几家整机厂的二级供应商", "主要做整机配件"):
+        assert benefits_for(records, f"湘潭县做齿轮的小厂，{supplier}，能享受哪些政策？") == [], supplier
 
 
 def benefits_for(records, question: str) -> list[str]:

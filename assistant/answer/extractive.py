@@ -725,7 +725,7 @@ class ExtractiveAnswerer:
             score += FACT_BONUS + PROXIMITY_WEIGHT * _coverage_near_figures(lowered, question, tokens, weights)
         elif _asks_whether_granted(question) and _GRANT_WORD.search(text):
             score += FACT_BONUS  # "有奖励吗" is answered by the grant of it, figure or not (给予一定资助和奖励)
-        elif (thing := thing_asked_whether(question.text)) and self._says(thing, asked, lowered):
+        elif (thing := _thing_asked_whether(question.text)) and self._says(thing, asked, lowered):
             score += MEASURE_BONUS  # "有表彰不" is answered by the sentence that gives a 表彰
         if question.measure and measure_pattern(question.measure).search(text):
             score += MEASURE_BONUS
@@ -1033,20 +1033,24 @@ def _asks_whether_granted(question: QuestionFrame) -> bool:
         and bool(_YES_NO.search(question.text))
 
 
-_THERE_IS = re.compile(r"有(?:没有)?([\u4e00-\u9fff]{2,4}?)(?:[吗么不没]|没有)?\s*[？?。！!]*\s*$")
+_THERE_IS = re.compile(
+    r"(?:有没有|有无)([\u4e00-\u9fff]{2,4}?)\s*[？?]*\s*$|"
+    r"(?<![所拥具享持现只还没])有(?!关|限|效|没|无)([\u4e00-\u9fff]{2,4}?)(?:[吗么不]|没有?)\s*[？?]*\s*$")
 
 
-def thing_asked_whether(text: str) -> str:
+def _thing_asked_whether(text: str) -> str:
     """What a yes/no question asks there is ("…的单位有表彰不？" asks for 表彰), or "".
 
     Example:
-        >>> thing_asked_whether("招商做得好的单位有表彰不？"), thing_asked_whether("有没有培训补贴")
+        >>> _thing_asked_whether("招商做得好的单位有表彰不？"), _thing_asked_whether("有没有培训补贴")
         ('表彰', '培训补贴')
-        >>> thing_asked_whether("补多少？"), thing_asked_whether("有啥要求不？")
-        ('', '')
+        >>> [_thing_asked_whether(q) for q in ("补多少？", "有啥要求不？", "这个政策还有效吗？", "是找有关部门吗？",
+        ...                                    "要注册成有限公司吗？", "我们有专利。")]
+        ['', '', '', '', '', '']
     """
     match = _THERE_IS.search(text)
-    return match.group(1) if match and not _ASKING_START.match(match.group(1)) else ""
+    thing = match and (match.group(1) or match.group(2))
+    return thing if thing and not _ASKING_START.match(thing) else ""
 
 
 _ASKING_START = re.compile(r"[啥什哪几多没]")
