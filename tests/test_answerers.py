@@ -348,3 +348,18 @@ def test_whom_to_get_a_paper_from_is_answered_by_the_body_that_issues_it(extract
         report.document, 0.9, {"relevance": 0.9},
     )
     assert "征缴部门出具" in lead_quote(extractive, "报首台套补助，不欠税费的证明找谁开？", report, paper)
+
+
+def test_a_measure_given_by_reference_is_quoted_with_the_article_it_refers_to(bundled_kb):
+    tiers = Clause("demo:ch2.art7.1", "demo", "第二章 > 第七条培育经营主体 > （一）推动外贸企业转型",
+                   "第七条 培育经营主体。\n（一）年进出口额200万美元以上的企业，给予10万元扶持资金；"
+                   "年进出口额500万美元以上的企业，给予20万元扶持资金。", 0, 80, 0)
+    other = Clause("demo:ch2.art7.2", "demo", "第二章 > 第七条培育经营主体 > （二）鼓励建立体验店",
+                   "（二）对建立线下体验店的，按交易额的10%给予资金扶持。", 80, 110, 1)
+    bonded = _hit("（三）鼓励建立出口监管仓。经海关批准的出口监管仓，按出口额度比照本规定第七条第一款给予资金扶持，"
+                  "每家企业最多给予30万元。", path="第二章 > 第九条开拓国际市场 > （三）鼓励建立出口监管仓")
+    answerer = ExtractiveAnswerer(bundled_kb.tokenizer.tokenize, bundled_kb.term_weights,
+                                  clauses_of=lambda doc_id: [tiers, other, bonded.clause])
+    draft = final_draft(answerer.stream(frame("出口监管仓去年出口了300来万美元，能拿多少？"), [bonded]))
+    assert "所引本规定第七条第一款" in draft.text and "给予10万元扶持资金" in draft.text
+    assert "体验店" not in draft.text

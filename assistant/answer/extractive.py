@@ -203,6 +203,9 @@ class ExtractiveAnswerer:
                 continue  # far less likely than the best clause to be about this question
             if self._adds_a_fact(pick, chosen, question):
                 chosen.append(pick)
+        referred = self._referred_to(lead, question, tokens, weights)
+        if referred is not None and all(p.hit.clause.clause_id != referred.hit.clause.clause_id for p in chosen):
+            chosen.insert(1, referred)
         lead_region = pick_region(lead.hit, lead.span.text)
         # An article's first item, its opening before it ("须满足以下条件之一：（一）…"): the
         # article's items are the list, not the two lines of this one.
@@ -251,6 +254,8 @@ class ExtractiveAnswerer:
                     prefix += f"{lead_in[1].text}[{n - 1}]"
             elif _amends(pick):
                 prefix = f"后续调整（{pick.hit.document.date}）：" if pick.hit.document.date else "后续调整："
+            elif pick is referred:
+                prefix = f"所引{_REFERENCE.search(lead.span.text).group('article')}："
             else:
                 prefix = "另见：" if region == lead_region or not region else f"另见（{region}）："
             # The question states its own figure (贡献1000万): the tier it falls in leads, in
@@ -326,6 +331,24 @@ class ExtractiveAnswerer:
         if not 2 <= len(items) <= _ARTICLE_ITEMS or all(c.clause_id != hit.clause.clause_id for c in items):
             return []
         return [ClauseHit(c, hit.document, 0.0, {}) if c.clause_id != hit.clause.clause_id else hit for c in items]
+
+    def _referred_to(self, lead: _Pick, question: QuestionFrame, tokens: list[str], weights: list[float]) -> _Pick | None:
+        """The sentence of the article the lead quote applies by reference ("按出口额度比照本规定
+        第七条第一款给予资金扶持"): without it the quote says how much in no figure at all."""
+        reference = _REFERENCE.search(lead.span.text)
+        if reference is None:
+            return None
+        article, item = f"第{reference['number']}条", f"（{reference['item']}）" if reference["item"] else ""
+        found = [clause for clause in self._document_clauses(lead.hit.document.doc_id)
+                 if clause.clause_id != lead.hit.clause.clause_id
+                 and any(part.startswith(article) for part in clause.clause_path.split(" > "))
+                 and (not item or clause.clause_path.split(" > ")[-1].startswith(item))]
+        if not found:
+            return None
+        hits = [ClauseHit(clause, lead.hit.document, 0.0, {"relevance": lead.hit.scores.get("relevance", 0.5)})
+                for clause in found]
+        picks = [self._best_sentence(hit, question, tokens, weights, 1.0) for hit in hits]
+        return max(picks, key=lambda p: p.score)
 
     def _document_clauses(self, doc_id: str) -> list[Clause]:
         """A quoted document's clauses; none when it was removed or replaced a moment ago (a
@@ -1033,6 +1056,10 @@ def _asks_whether_granted(question: QuestionFrame) -> bool:
         and bool(_YES_NO.search(question.text))
 
 
+_REFERENCE = re.compile(
+    r"(?:比照|按照|依照|参照|按)(?P<article>本(?:规定|办法|细则|意见|措施|通知|条例|方案)第(?P<number>[一二三四五六七八九十百]+)条"
+    r"(?:第(?P<item>[一二三四五六七八九十]+)[款项])?)")
+"""A measure that gives what another article of the same document gives ("比照本规定第七条第一款")."""
 _THERE_IS = re.compile(
     r"(?:有没有|有无)([\u4e00-\u9fff]{2,4}?)\s*[？?]*\s*$|"
     r"(?<![所拥具享持现只还没])有(?!关|限|效|没|无)([\u4e00-\u9fff]{2,4}?)(?:[吗么不]|没有?)\s*[？?]*\s*$")
