@@ -793,14 +793,8 @@ def test_a_sole_trader_gets_grants_for_every_business_not_those_for_enterprises(
             "一、创新\n对企业购置研发设备的，按购置额的10%给予补助。\n"
             "二、登记\n对新登记的市场主体，免收登记类行政事业性收费。\n")
     records = records_of("湘潭县市场主体扶持办法.txt", text)
-    profile, _ = profile_from_text("我在湘潭县开了个小饭馆，办的个体工商户，能享受哪些政策？")
-    def listed(profile) -> list[str]:
-        result = match(records, profile)
-        return [m.item.benefit for m in result.items + result.unsure]
-
-    assert listed(profile) == ["减免"]
-    factory, _ = profile_from_text("我们是湘潭县做电机的小微企业，能享受哪些政策？")
-    assert "补贴" in listed(factory)
+    assert benefits_for(records, "我在湘潭县开了个小饭馆，办的个体工商户，能享受哪些政策？") == ["减免"]
+    assert "补贴" in benefits_for(records, "我们是湘潭县做电机的小微企业，能享受哪些政策？")
 
 
 def test_a_grant_for_one_size_waits_for_the_owner_to_say_the_size():

@@ -86,9 +86,6 @@ def serve(settings: Settings, host: str, port: int, workers: int,
         )
 
 
-
-
-
 def embedding_threads(workers: int, cores: int | None = None) -> int:
     """Threads each worker's embedding engine may use, so that N workers on C cores do
     not run more threads than cores (each engine would otherwise start one per core).

@@ -595,7 +595,6 @@ class ExtractiveAnswerer:
         text = hit.clause.text
         spans = sentences(text)
         headings = _headings(hit)
-        total = sum(weights) or 1.0
         asked = question.text.lower()
         figures = _asks_a_fact(question)
         start, end = span.start, span.end
@@ -607,7 +606,7 @@ class ExtractiveAnswerer:
                        and len(s.text) >= 4 and not _is_heading(s, headings, text) and not _DUTY_LINE.match(s.text)
                        and not (figures and self._states_fact(s.text, question))
                        and max(end, s.end) - min(start, s.start) <= 2 * self.max_quote_chars]
-            gains = [(sum(weights[i] for i in self._said(tokens, asked, s.text) - covered) / total, s) for s in options]
+            gains = [(self._gain(tokens, weights, asked, s.text, covered), s) for s in options]
             gain, best = max(gains, key=lambda g: g[0], default=(0.0, None))
             if best is None or gain < NEIGHBOUR_GAIN:
                 following = after[0] if after and after[0] in options else None
@@ -634,10 +633,13 @@ class ExtractiveAnswerer:
                 or self._states_fact(previous.text, question) or span.end - previous.start > 2 * self.max_quote_chars:
             return span
         asked = question.text.lower()
-        gain = sum(weights[i] for i in self._said(tokens, asked, previous.text) - self._said(tokens, asked, span.text))
-        if gain / (sum(weights) or 1.0) < SUBJECT_GAIN:
+        if self._gain(tokens, weights, asked, previous.text, self._said(tokens, asked, span.text)) < SUBJECT_GAIN:
             return span
         return Span(previous.start, span.end, text[previous.start:span.end])
+
+    def _gain(self, tokens: list[str], weights: list[float], asked: str, sentence: str, covered: set[int]) -> float:
+        """The share (by weight) of the question's words `sentence` says that the quote (`covered`) does not."""
+        return sum(weights[i] for i in self._said(tokens, asked, sentence) - covered) / (sum(weights) or 1.0)
 
     def _rest_of_measure(self, pick: _Pick) -> Span:
         """Asked whether or how something is supported, with no figure, date or body in
